@@ -1,0 +1,247 @@
+// Package config reads a repository's `.remedy.yaml`: which controls run,
+// which paths are skipped, the severity floor, default values for fixes, and
+// how fix pull requests are grouped and labelled.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// FileName is the repository config file, looked up at the scan root.
+const FileName = ".remedy.yaml"
+
+// Config is the repository configuration. Unknown keys are an error, so a
+// typo never silently turns a setting off.
+type Config struct {
+	Controls Controls `yaml:"controls"`
+	// Exclude holds globs (`**` allowed) of root-relative paths not to scan.
+	Exclude []string `yaml:"exclude"`
+	// Severity is the floor: findings below it are not reported.
+	Severity string   `yaml:"severity"`
+	Defaults Defaults `yaml:"defaults"`
+
+	// Group is how fixes are grouped into pull requests: "repo" (default,
+	// one PR) or "per-control" (one PR per control).
+	Group string `yaml:"group"`
+	// Labels are added to fix PRs; nil means the default labels.
+	Labels    []string `yaml:"labels"`
+	Reviewers []string `yaml:"reviewers"`
+	Assignees []string `yaml:"assignees"`
+	// PRConcurrentLimit caps open fix PRs of the repo (0: no cap).
+	PRConcurrentLimit int `yaml:"prConcurrentLimit"`
+	// PRHourlyLimit caps fix PRs created per hour (0: no cap).
+	PRHourlyLimit int       `yaml:"prHourlyLimit"`
+	Templates     Templates `yaml:"templates"`
+	Helm          Helm      `yaml:"helm"`
+}
+
+// Controls turns controls on and off. With Enable set, only those run.
+type Controls struct {
+	Disable []string `yaml:"disable"`
+	Enable  []string `yaml:"enable"`
+}
+
+// Defaults are values fixes may write.
+type Defaults struct {
+	Resources Resources `yaml:"resources"`
+}
+
+// Resources are default container resources, e.g. limits: {cpu: 500m, memory: 256Mi}.
+type Resources struct {
+	Limits   map[string]string `yaml:"limits"`
+	Requests map[string]string `yaml:"requests"`
+}
+
+// Templates override the embedded PR templates with files of the repo.
+type Templates struct {
+	Title  string `yaml:"title"`
+	Body   string `yaml:"body"`
+	Commit string `yaml:"commit"`
+}
+
+// Helm configures chart rendering.
+type Helm struct {
+	ValuesFiles []string  `yaml:"valuesFiles"`
+	Releases    []Release `yaml:"releases"`
+}
+
+// Release is one configured rendering of a chart.
+type Release struct {
+	Name        string   `yaml:"name"`
+	Namespace   string   `yaml:"namespace"`
+	Chart       string   `yaml:"chart"`
+	ValuesFiles []string `yaml:"valuesFiles"`
+}
+
+// Error is a config problem at a line of the file.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Load reads FileName from dir. A missing file is the zero Config.
+func Load(dir string) (*Config, error) {
+	p := filepath.Join(dir, FileName)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Config{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", FileName, err)
+	}
+	return Parse(FileName, b)
+}
+
+// Parse reads a config from bytes; name is used in errors.
+func Parse(name string, b []byte) (*Config, error) {
+	c := &Config{}
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(b)).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return c, nil
+		}
+		return nil, &Error{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if err := checkKeys(name, &doc, reflect.TypeOf(c).Elem(), ""); err != nil {
+		return nil, err
+	}
+	if err := doc.Decode(c); err != nil {
+		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	return c, c.validate(name, &doc)
+}
+
+// checkKeys walks n against the struct type t and reports the first key
+// that t does not declare, with its line.
+func checkKeys(file string, n *yaml.Node, t reflect.Type, prefix string) error {
+	if n.Kind == yaml.DocumentNode {
+		for _, c := range n.Content {
+			if err := checkKeys(file, c, t, prefix); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			return nil
+		}
+		if n.Kind != yaml.MappingNode {
+			return &Error{File: file, Line: n.Line, Msg: fmt.Sprintf("%s must be a mapping", strings.TrimSuffix(prefix, "."))}
+		}
+		fields := map[string]reflect.Type{}
+		var names []string
+		for i := 0; i < t.NumField(); i++ {
+			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+			fields[tag] = t.Field(i).Type
+			names = append(names, tag)
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			ft, ok := fields[k.Value]
+			if !ok {
+				return &Error{File: file, Line: k.Line, Msg: fmt.Sprintf("unknown key %q (known keys of %s: %s)", prefix+k.Value, nonEmpty(strings.TrimSuffix(prefix, "."), "the config"), strings.Join(names, ", "))}
+			}
+			if err := checkKeys(file, n.Content[i+1], ft, prefix+k.Value+"."); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		if n.Kind == yaml.SequenceNode {
+			for _, c := range n.Content {
+				if err := checkKeys(file, c, t.Elem(), prefix); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func nonEmpty(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+var severities = []string{"", "low", "medium", "high", "critical"}
+
+func (c *Config) validate(file string, doc *yaml.Node) error {
+	lineOf := func(key string) int {
+		if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+			root := doc.Content[0]
+			for i := 0; i+1 < len(root.Content); i += 2 {
+				if root.Content[i].Value == key {
+					return root.Content[i].Line
+				}
+			}
+		}
+		return 0
+	}
+	if !slices.Contains(severities, strings.ToLower(c.Severity)) {
+		return &Error{File: file, Line: lineOf("severity"), Msg: fmt.Sprintf("severity %q: want low, medium, high or critical", c.Severity)}
+	}
+	switch c.Group {
+	case "", "repo", "per-repo", "per-control":
+	default:
+		return &Error{File: file, Line: lineOf("group"), Msg: fmt.Sprintf("group %q: want repo or per-control", c.Group)}
+	}
+	for _, g := range c.Exclude {
+		if !doublestar.ValidatePattern(g) {
+			return &Error{File: file, Line: lineOf("exclude"), Msg: fmt.Sprintf("exclude: invalid glob %q", g)}
+		}
+	}
+	for kind, m := range map[string]map[string]string{"limits": c.Defaults.Resources.Limits, "requests": c.Defaults.Resources.Requests} {
+		for k := range m {
+			if k != "cpu" && k != "memory" && k != "ephemeral-storage" {
+				return &Error{File: file, Line: lineOf("defaults"), Msg: fmt.Sprintf("defaults.resources.%s.%s: want cpu, memory or ephemeral-storage", kind, k)}
+			}
+		}
+	}
+	return nil
+}
+
+// Excluded reports whether a root-relative slash path matches an exclude
+// glob. A glob also matches everything below a matching folder.
+func (c *Config) Excluded(rel string) bool {
+	for _, g := range c.Exclude {
+		g = strings.TrimPrefix(g, "./")
+		if ok, _ := doublestar.Match(g, rel); ok {
+			return true
+		}
+		if ok, _ := doublestar.Match(strings.TrimSuffix(g, "/")+"/**", rel); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// ControlEnabled reports whether a control runs under this config.
+func (c *Config) ControlEnabled(id string) bool {
+	if slices.Contains(c.Controls.Disable, id) {
+		return false
+	}
+	return len(c.Controls.Enable) == 0 || slices.Contains(c.Controls.Enable, id)
+}

@@ -1,0 +1,154 @@
+package scanner
+
+import (
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/remedy-bot/remedy/config"
+)
+
+// IgnoreWithoutReasonID is the control reported for a `# remedy:ignore`
+// directive that gives no reason: silent suppressions are what reviewers
+// cannot audit.
+const IgnoreWithoutReasonID = "ignore-without-reason"
+
+// Options control a scan.
+type Options struct {
+	// Config is the repository config; nil means defaults.
+	Config *config.Config
+	// Catalog defaults to DefaultCatalog().
+	Catalog *Catalog
+	// Only restricts the scan to these control IDs (remedy fix --control).
+	Only []string
+}
+
+// ScanInputs evaluates every enabled control over every resource in.
+func ScanInputs(in *Inputs, opts Options) *Report {
+	cfg := opts.Config
+	if cfg == nil {
+		cfg = &config.Config{}
+	}
+	cat := opts.Catalog
+	if cat == nil {
+		cat = DefaultCatalog()
+	}
+	floor := SeverityLow
+	if cfg.Severity != "" {
+		floor, _ = ParseSeverity(cfg.Severity)
+	}
+	var controls []*Control
+	for _, c := range cat.Controls() {
+		if c.Check == nil || !cfg.ControlEnabled(c.ID) || c.Severity < floor {
+			continue
+		}
+		if len(opts.Only) > 0 && !slices.Contains(opts.Only, c.ID) {
+			continue
+		}
+		controls = append(controls, c)
+	}
+	cc := &CheckContext{ResourceDefaults: map[string]map[string]string{
+		"limits":   cfg.Defaults.Resources.Limits,
+		"requests": cfg.Defaults.Resources.Requests,
+	}}
+	rep := &Report{Errors: in.Errors, Skipped: in.Skipped}
+	for _, f := range in.Files {
+		for _, d := range f.Docs {
+			for _, r := range d.Resources() {
+				for _, c := range controls {
+					for _, h := range c.Check(r, cc) {
+						rep.Findings = append(rep.Findings, newFinding(c, r, h))
+					}
+				}
+			}
+		}
+		rep.Findings = append(rep.Findings, ignoresWithoutReason(f, cat, cfg, floor, opts.Only)...)
+	}
+	for i := range rep.Findings {
+		suppress(&rep.Findings[i])
+	}
+	SortFindings(rep.Findings)
+	return rep
+}
+
+func newFinding(c *Control, r *Resource, h Hit) Finding {
+	f := Finding{
+		Control: c.ID, Severity: c.Severity, File: r.File(),
+		Kind: r.Kind, Namespace: r.Namespace, Name: r.Name, Container: h.Container,
+		Path: h.Path.String(), Message: h.Message,
+		Fixable:  c.Fixable && h.NotFixable == "",
+		Resource: r, FieldPath: h.Path, NotFixable: h.NotFixable,
+	}
+	if h.Node != nil {
+		f.Line, f.Column = h.Node.Line, h.Node.Column
+	}
+	if f.Message == "" {
+		f.Message = c.Title
+	}
+	return f
+}
+
+// suppress applies inline ignore directives: on the finding's line or the
+// line above it, or on the resource's `metadata:` line or the line above.
+func suppress(f *Finding) {
+	if f.Resource == nil {
+		return
+	}
+	ignores := f.Resource.Doc.File.IgnoreLines
+	if len(ignores) == 0 {
+		return
+	}
+	lines := []int{f.Line, f.Line - 1}
+	if k, _ := FieldPair(f.Resource.Node.YNode(), "metadata"); k != nil {
+		lines = append(lines, k.Line, k.Line-1)
+	}
+	for _, l := range lines {
+		ig, ok := ignores[l]
+		if !ok || ig.Reason == "" || !slices.Contains(ig.Controls, f.Control) {
+			continue
+		}
+		f.Suppressed, f.Reason = true, ig.Reason
+		return
+	}
+}
+
+func ignoresWithoutReason(f *SourceFile, cat *Catalog, cfg *config.Config, floor Severity, only []string) []Finding {
+	c := cat.Get(IgnoreWithoutReasonID)
+	if c == nil || len(f.IgnoreLines) == 0 || !cfg.ControlEnabled(c.ID) || c.Severity < floor {
+		return nil
+	}
+	if len(only) > 0 && !slices.Contains(only, c.ID) {
+		return nil
+	}
+	var out []Finding
+	for _, ig := range f.IgnoreLines {
+		if ig.Reason != "" {
+			continue
+		}
+		out = append(out, Finding{
+			Control: c.ID, Severity: c.Severity, File: f.Path, Line: ig.Line, Column: 1,
+			Message: "remedy:ignore " + strings.Join(ig.Controls, ",") + " gives no reason; it suppresses nothing until it does",
+		})
+	}
+	return out
+}
+
+// SortFindings orders findings by file, position, then control.
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Column != b.Column {
+			return a.Column < b.Column
+		}
+		if a.Control != b.Control {
+			return a.Control < b.Control
+		}
+		return a.Path < b.Path
+	})
+}
