@@ -12,8 +12,8 @@ import (
 
 // style is how a document lays out its block collections; new lines copy it.
 type style struct {
-	step      int  // spaces per nesting level of mappings
-	seqIndent int  // spaces between a key and its sequence's dashes (0: indentless)
+	step      int // spaces per nesting level of mappings
+	seqIndent int // spaces between a key and its sequence's dashes (0: indentless)
 	newline   string
 }
 

@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -87,6 +88,17 @@ func (f Finding) Fingerprint() string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// CompareFindings orders findings by file, position, control, then path.
+func CompareFindings(a, b Finding) int {
+	return cmp.Or(
+		cmp.Compare(a.File, b.File),
+		cmp.Compare(a.Line, b.Line),
+		cmp.Compare(a.Column, b.Column),
+		cmp.Compare(a.Control, b.Control),
+		cmp.Compare(a.Path, b.Path),
+	)
 }
 
 // FileError is an input that could not be read or parsed.

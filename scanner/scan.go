@@ -2,7 +2,6 @@ package scanner
 
 import (
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/remedy-bot/remedy/config"
@@ -134,21 +133,4 @@ func ignoresWithoutReason(f *SourceFile, cat *Catalog, cfg *config.Config, floor
 }
 
 // SortFindings orders findings by file, position, then control.
-func SortFindings(fs []Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		if a.Column != b.Column {
-			return a.Column < b.Column
-		}
-		if a.Control != b.Control {
-			return a.Control < b.Control
-		}
-		return a.Path < b.Path
-	})
-}
+func SortFindings(fs []Finding) { slices.SortStableFunc(fs, CompareFindings) }

@@ -1,0 +1,380 @@
+package remediate
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+
+	"github.com/remedy-bot/remedy/scanner"
+)
+
+// Remediation is the fix of one resource: an RFC 6902 patch against the
+// resource plus the findings it resolves. The patch is the contract: it is
+// what --dry-run shows, what a PR body explains, and what imported findings
+// arrive as.
+type Remediation struct {
+	Resource *scanner.Resource
+	Patch    []Op
+	Findings []scanner.Finding
+}
+
+// Options configure fixes.
+type Options struct {
+	// ResourceDefaults are .remedy.yaml's defaults.resources, by "limits" /
+	// "requests" then resource name; resource fixes only write these.
+	ResourceDefaults map[string]map[string]string
+}
+
+// patchBuilder emits the operations that bring an object's JSON form to the
+// wanted state, applying each to its copy so that later operations see
+// earlier ones (one new securityContext, then fields added to it).
+type patchBuilder struct {
+	doc any
+	ops []Op
+}
+
+func newPatchBuilder(obj []byte) (*patchBuilder, error) {
+	var doc any
+	if err := json.Unmarshal(obj, &doc); err != nil {
+		return nil, err
+	}
+	return &patchBuilder{doc: doc}, nil
+}
+
+// get returns the value at path and whether it exists.
+func (b *patchBuilder) get(path scanner.Path) (any, bool) {
+	cur := b.doc
+	for _, seg := range path {
+		switch c := cur.(type) {
+		case map[string]any:
+			v, ok := c[seg]
+			if !ok {
+				return nil, false
+			}
+			cur = v
+		case []any:
+			i, ok := scanner.IsIndex(seg)
+			if !ok || i >= len(c) {
+				return nil, false
+			}
+			cur = c[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// set makes path hold v, creating missing mappings on the way with one add.
+func (b *patchBuilder) set(path scanner.Path, v any) error {
+	for i := range path {
+		parent, ok := b.get(path[:i])
+		if !ok {
+			return fmt.Errorf("%s: missing", path[:i].Pointer())
+		}
+		if seq, isSeq := parent.([]any); isSeq {
+			idx, isIdx := scanner.IsIndex(path[i])
+			if !isIdx || idx >= len(seq) {
+				return fmt.Errorf("%s: no such item", path[:i+1].Pointer())
+			}
+			if i == len(path)-1 && !reflect.DeepEqual(seq[idx], v) {
+				b.emit(Op{Op: "replace", Path: path.Pointer(), Value: v})
+			}
+			continue
+		}
+		m, isMap := parent.(map[string]any)
+		if !isMap {
+			return fmt.Errorf("%s: not a mapping", path[:i].Pointer())
+		}
+		cur, exists := m[path[i]]
+		if i == len(path)-1 {
+			if exists && reflect.DeepEqual(cur, v) {
+				return nil
+			}
+			op := "add"
+			if exists {
+				op = "replace"
+			}
+			b.emit(Op{Op: op, Path: path.Pointer(), Value: v})
+			return nil
+		}
+		if exists && cur != nil {
+			continue
+		}
+		// Build the rest of the path as one nested value.
+		nested := v
+		for j := len(path) - 1; j > i; j-- {
+			if _, isIdx := scanner.IsIndex(path[j]); isIdx {
+				return fmt.Errorf("%s: cannot create a sequence item", path.Pointer())
+			}
+			nested = map[string]any{path[j]: nested}
+		}
+		op := "add"
+		if exists {
+			op = "replace"
+		}
+		b.emit(Op{Op: op, Path: path[:i+1].Pointer(), Value: nested})
+		return nil
+	}
+	return nil
+}
+
+// appendTo adds v to the sequence at path unless it is there already.
+func (b *patchBuilder) appendTo(path scanner.Path, v any) error {
+	cur, ok := b.get(path)
+	if !ok || cur == nil {
+		return b.set(path, []any{v})
+	}
+	seq, isSeq := cur.([]any)
+	if !isSeq {
+		return fmt.Errorf("%s: not a sequence", path.Pointer())
+	}
+	for _, it := range seq {
+		if reflect.DeepEqual(it, v) {
+			return nil
+		}
+	}
+	b.emit(Op{Op: "add", Path: path.Pointer() + "/-", Value: v})
+	return nil
+}
+
+// remove deletes path if it exists.
+func (b *patchBuilder) remove(path scanner.Path) {
+	if _, ok := b.get(path); ok {
+		b.emit(Op{Op: "remove", Path: path.Pointer()})
+	}
+}
+
+// emit records op and applies it to the builder's copy.
+func (b *patchBuilder) emit(op Op) {
+	b.ops = append(b.ops, op)
+	tokens, _ := splitPointer(op.Path)
+	var parentPath scanner.Path
+	for _, t := range tokens[:len(tokens)-1] {
+		parentPath = append(parentPath, segFor(b, parentPath, t))
+	}
+	last := tokens[len(tokens)-1]
+	parent, _ := b.get(parentPath)
+	switch p := parent.(type) {
+	case map[string]any:
+		if op.Op == "remove" {
+			delete(p, last)
+		} else {
+			p[last] = clone(op.Value)
+		}
+	case []any:
+		var seq []any
+		switch {
+		case op.Op == "remove":
+			i, _ := strconv.Atoi(last)
+			seq = append(append([]any{}, p[:i]...), p[i+1:]...)
+		case last == "-":
+			seq = append(append([]any{}, p...), clone(op.Value))
+		default:
+			i, _ := strconv.Atoi(last)
+			seq = append([]any{}, p...)
+			seq[i] = clone(op.Value)
+		}
+		b.setRaw(parentPath, seq)
+	}
+}
+
+// segFor turns a pointer token into a Path segment, given the container kind.
+func segFor(b *patchBuilder, parent scanner.Path, tok string) string {
+	if v, _ := b.get(parent); v != nil {
+		if _, ok := v.([]any); ok {
+			return "[" + tok + "]"
+		}
+	}
+	return tok
+}
+
+func (b *patchBuilder) setRaw(path scanner.Path, v any) {
+	if len(path) == 0 {
+		b.doc = v
+		return
+	}
+	parent, _ := b.get(path[:len(path)-1])
+	switch p := parent.(type) {
+	case map[string]any:
+		p[path[len(path)-1]] = v
+	case []any:
+		i, _ := scanner.IsIndex(path[len(path)-1])
+		p[i] = v
+	}
+}
+
+func clone(v any) any {
+	b, _ := json.Marshal(v)
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// fixer adds the operations that resolve one finding.
+type fixer func(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, opts Options) error
+
+// fixers maps each fixable control to its fix. Each is small and mirrors
+// the "fix" column of the catalog.
+func fixers() map[string]fixer {
+	return map[string]fixer{
+		"image-pull-policy": func(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, _ Options) error {
+			return withContainer(f, ps, func(c scanner.Path) error { return b.set(c.Key("imagePullPolicy"), "Always") })
+		},
+		"read-only-root-filesystem": containerSecurityContext("readOnlyRootFilesystem", true),
+		"no-privilege-escalation":   containerSecurityContext("allowPrivilegeEscalation", false),
+		"privileged":                containerSecurityContext("privileged", false),
+		"run-as-non-root":           fixRunAsNonRoot,
+		"drop-all-capabilities": func(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, _ Options) error {
+			return withContainer(f, ps, func(c scanner.Path) error {
+				return b.appendTo(c.Key("securityContext").Key("capabilities").Key("drop"), "ALL")
+			})
+		},
+		"dangerous-capabilities":          fixDangerousCapability,
+		"host-network":                    podField("hostNetwork", false),
+		"host-pid":                        podField("hostPID", false),
+		"host-ipc":                        podField("hostIPC", false),
+		"automount-service-account-token": podField("automountServiceAccountToken", false),
+		"seccomp-profile":                 fixSeccomp,
+		"resource-limits":                 fixResources("limits"),
+		"resource-requests":               fixResources("requests"),
+	}
+}
+
+// containerPath returns the path of the container a finding is about.
+func containerPath(f scanner.Finding, ps *scanner.PodSpec) (scanner.Path, bool) {
+	for _, c := range ps.Containers {
+		if len(f.FieldPath) >= len(c.Path) && reflect.DeepEqual(f.FieldPath[:len(c.Path)], c.Path) {
+			return c.Path, true
+		}
+		if c.Name != "" && c.Name == f.Container && f.Container != "" {
+			return c.Path, true
+		}
+	}
+	return nil, false
+}
+
+func withContainer(f scanner.Finding, ps *scanner.PodSpec, fn func(c scanner.Path) error) error {
+	c, ok := containerPath(f, ps)
+	if !ok {
+		return refuse("cannot find container %q", f.Container)
+	}
+	return fn(c)
+}
+
+func containerSecurityContext(field string, v any) fixer {
+	return func(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, _ Options) error {
+		return withContainer(f, ps, func(c scanner.Path) error {
+			return b.set(c.Key("securityContext").Key(field), v)
+		})
+	}
+}
+
+func podField(field string, v any) fixer {
+	return func(b *patchBuilder, _ scanner.Finding, ps *scanner.PodSpec, _ Options) error {
+		return b.set(ps.Path.Key(field), v)
+	}
+}
+
+// fixRunAsNonRoot sets runAsNonRoot at pod level and drops a container's
+// own `false`, which would override it.
+func fixRunAsNonRoot(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, _ Options) error {
+	if err := b.set(ps.Path.Key("securityContext").Key("runAsNonRoot"), true); err != nil {
+		return err
+	}
+	return withContainer(f, ps, func(c scanner.Path) error {
+		own := c.Key("securityContext").Key("runAsNonRoot")
+		if v, ok := b.get(own); ok && v != true {
+			b.remove(own)
+		}
+		return nil
+	})
+}
+
+// fixDangerousCapability removes one offending entry of capabilities.add;
+// the list's other entries stay. When nothing would be left, the whole
+// `add` goes, since an empty block list would read back as null.
+func fixDangerousCapability(b *patchBuilder, f scanner.Finding, _ *scanner.PodSpec, _ Options) error {
+	p := f.FieldPath
+	if len(p) == 0 {
+		return refuse("no path")
+	}
+	if _, ok := scanner.IsIndex(p[len(p)-1]); !ok {
+		return refuse("finding does not name a capability entry")
+	}
+	listPath := p[:len(p)-1]
+	orig, ok := originalValue(f, p)
+	if !ok {
+		return nil
+	}
+	cur, _ := b.get(listPath)
+	seq, _ := cur.([]any)
+	for i, v := range seq {
+		if reflect.DeepEqual(v, orig) {
+			if len(seq) == 1 {
+				b.remove(listPath)
+			} else {
+				b.remove(listPath.Index(i))
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// originalValue reads a value of the finding's resource as it was scanned.
+func originalValue(f scanner.Finding, p scanner.Path) (any, bool) {
+	obj, err := nodeJSON(f.Resource.Node.YNode())
+	if err != nil {
+		return nil, false
+	}
+	ob, err := newPatchBuilder(obj)
+	if err != nil {
+		return nil, false
+	}
+	return ob.get(p)
+}
+
+// fixSeccomp sets RuntimeDefault where the finding points: the pod-level
+// profile, or a container's own Unconfined profile.
+func fixSeccomp(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, _ Options) error {
+	if len(f.FieldPath) < 2 || f.FieldPath[len(f.FieldPath)-1] != "type" {
+		return refuse("finding does not name a seccompProfile type")
+	}
+	profile := f.FieldPath[:len(f.FieldPath)-1]
+	if cur, ok := b.get(profile); ok {
+		if m, isMap := cur.(map[string]any); isMap && m["type"] == "Localhost" {
+			return nil
+		}
+	}
+	return b.set(f.FieldPath, "RuntimeDefault")
+}
+
+// fixResources adds the configured defaults for missing limits or requests.
+func fixResources(kind string) fixer {
+	return func(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, opts Options) error {
+		defaults := opts.ResourceDefaults[kind]
+		return withContainer(f, ps, func(c scanner.Path) error {
+			path := c.Key("resources").Key(kind)
+			names := make([]string, 0, 2)
+			for _, name := range []string{"cpu", "memory"} {
+				if _, ok := b.get(path.Key(name)); !ok {
+					names = append(names, name)
+				}
+			}
+			sort.Strings(names)
+			for _, name := range names {
+				v, ok := defaults[name]
+				if !ok {
+					return refuse("no default %s in .remedy.yaml defaults.resources.%s", name, kind)
+				}
+				if err := b.set(path.Key(name), v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+}
