@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit statuses, a contract with CI pipelines (see README).
+const (
+	// exitOK: no unsuppressed finding at or above --fail-on.
+	exitOK = 0
+	// exitFindings: at least one unsuppressed finding at or above --fail-on.
+	exitFindings = 1
+	// exitError: bad usage or config, or an input that could not be read or
+	// parsed. It wins over exitFindings: a partial scan must not pass as clean.
+	exitError = 2
+)
+
+// exitStatus is returned by a command that has already reported its result
+// and only needs the process to exit with this status.
+type exitStatus int
+
+func (s exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
+
+// invocation is what one run of the CLI works with: its streams, its
+// environment and its logger. Commands receive it instead of reaching for
+// os.Stdout and friends, so run is testable.
+type invocation struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	// logLevel is set by --log-level while flags are parsed; log reads it
+	// on every record, so the logger exists before the flags do.
+	logLevel *slog.LevelVar
+	log      *slog.Logger
+}
+
+// run executes the CLI with args (without the program name) and returns
+// the process exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	level := new(slog.LevelVar)
+	inv := &invocation{
+		stdin: stdin, stdout: stdout, stderr: stderr,
+		getenv:   os.Getenv,
+		logLevel: level,
+		log:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+	}
+	root := newRootCommand(inv)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	var status exitStatus
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &status):
+		return int(status)
+	default:
+		fmt.Fprintf(stderr, "remedy: %v\n", err)
+		return exitError
+	}
+}
+
+func newRootCommand(inv *invocation) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "remedy",
+		Short: "Find and fix failing security controls in Kubernetes manifests",
+		Long: `remedy reads the Kubernetes manifests of a GitOps repository (plain YAML,
+multi-document files, Lists, rendered Helm output on stdin) and checks every
+workload, Service and RBAC object against a catalog of security controls drawn
+from the CIS Kubernetes Benchmark and the Pod Security Standards. Each finding
+names the control, the object, and the file, line and column of the offending
+field. Where a fix is safe, remedy edits the source in place, keeping comments,
+key order and formatting byte for byte, and can open a pull request with the
+change. Run "remedy controls" to see the catalog and "remedy scan --help" to
+start.`,
+		Example: `  # Scan the current repository and print a table
+  remedy scan
+
+  # Fail a CI job only on high and critical findings, and upload SARIF
+  remedy scan deploy/ --fail-on high -o sarif --output-file remedy.sarif
+
+  # Scan rendered Helm output
+  helm template web ./charts/web | remedy scan -`,
+		Version:           versionString(),
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: true},
+	}
+	root.SetIn(inv.stdin)
+	root.SetOut(inv.stdout)
+	root.SetErr(inv.stderr)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())
+	})
+	root.PersistentFlags().Var(levelFlag{inv.logLevel}, "log-level", "log verbosity on stderr: debug, info, warn or error")
+
+	root.AddCommand(
+		newScanCommand(inv),
+		newControlsCommand(inv),
+		newVersionCommand(),
+		// pr, sweep and serve are added here, one file each
+		// (pr.go: newPRCommand(inv), …), taking the same *invocation.
+	)
+	return root
+}
+
+// levelFlag is --log-level: a pflag.Value over the logger's level.
+type levelFlag struct{ level *slog.LevelVar }
+
+func (f levelFlag) String() string     { return strings.ToLower(f.level.Level().String()) }
+func (f levelFlag) Set(s string) error { return f.level.UnmarshalText([]byte(s)) }
+func (f levelFlag) Type() string       { return "level" }
