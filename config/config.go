@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -120,15 +121,34 @@ func Parse(name string, b []byte) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return c, nil
 		}
-		return nil, &Error{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+		return nil, yamlError(name, "invalid YAML: ", err)
 	}
 	if err := checkKeys(name, &doc, reflect.TypeOf(c).Elem(), ""); err != nil {
 		return nil, err
 	}
 	if err := doc.Decode(c); err != nil {
-		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		return nil, yamlError(name, "", err)
 	}
 	return c, c.validate(name, &doc)
+}
+
+// yamlError makes a config Error of a YAML error, moving the line yaml
+// writes into the message ("line 3: ...") to Error.Line. Of an unmarshal
+// error's list, the first is reported, like the first unknown key.
+func yamlError(file, prefix string, err error) *Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var typeErr *yaml.TypeError
+	if errors.As(err, &typeErr) && len(typeErr.Errors) > 0 {
+		msg = typeErr.Errors[0]
+	}
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		num, text, ok := strings.Cut(rest, ": ")
+		if n, convErr := strconv.Atoi(num); ok && convErr == nil {
+			line, msg = n, text
+		}
+	}
+	return &Error{File: file, Line: line, Msg: prefix + msg}
 }
 
 // checkKeys walks n against the struct type t and reports the first key
@@ -148,7 +168,7 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, prefix string) error {
 			return nil
 		}
 		if n.Kind != yaml.MappingNode {
-			return &Error{File: file, Line: n.Line, Msg: fmt.Sprintf("%s must be a mapping", strings.TrimSuffix(prefix, "."))}
+			return &Error{File: file, Line: n.Line, Msg: fmt.Sprintf("%s must be a mapping", nonEmpty(strings.TrimSuffix(prefix, "."), "the config"))}
 		}
 		fields := map[string]reflect.Type{}
 		var names []string

@@ -9,10 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
+	yamlv2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -23,6 +28,12 @@ const DefaultMaxFileSize = 5 << 20
 // maxDepth bounds the nesting of a document that remedy walks; yaml.v3 stops
 // at 10,000 levels, which no Kubernetes object comes close to.
 const maxDepth = 512
+
+// maxAliasNodes bounds how many nodes a document's aliases may stand for
+// once expanded. Kubernetes' decoder expands aliases, so a "billion laughs"
+// document would exhaust memory there (kubectl refuses it as "excessive
+// aliasing"); remedy refuses it before any control walks it.
+const maxAliasNodes = 1_000_000
 
 // StdinName is the file name reported for a stream read from standard input.
 const StdinName = "<stdin>"
@@ -92,42 +103,65 @@ func parseIgnores(content []byte) map[int]Ignore {
 	return out
 }
 
-var (
-	bom      = []byte{0xEF, 0xBB, 0xBF}
-	yamlLine = regexp.MustCompile(`line (\d+)`)
-)
+var bom = []byte{0xEF, 0xBB, 0xBF}
 
 // ParseFile splits content into documents and parses each on its own, so one
 // broken document does not hide the others. Errors name the file-absolute line.
 func ParseFile(path string, content []byte) (*SourceFile, []FileError) {
-	f := &SourceFile{Path: path, Bytes: content, IgnoreLines: parseIgnores(content)}
+	f := splitFile(path, content)
 	var errs []FileError
-	for i, r := range splitDocuments(content) {
-		d := &Document{File: f, Index: i, Start: r.start, End: r.end, StartLine: r.line}
-		f.Docs = append(f.Docs, d)
-		n, err := parseDocument(content[r.start:r.end], r.line)
-		if err != nil {
-			errs = append(errs, FileError{File: path, Line: err.line, Message: err.msg})
-			continue
+	for _, d := range f.Docs {
+		if err := d.parse(); err != nil {
+			errs = append(errs, *err)
 		}
-		d.Node = n
 	}
 	return f, errs
 }
 
+// splitFile returns the file with its documents cut out but not yet parsed.
+func splitFile(path string, content []byte) *SourceFile {
+	f := &SourceFile{Path: path, Bytes: content, IgnoreLines: parseIgnores(content)}
+	for i, r := range splitDocuments(content) {
+		f.Docs = append(f.Docs, &Document{File: f, Index: i, Start: r.start, End: r.end, StartLine: r.line})
+	}
+	return f
+}
+
+// parse parses the document's bytes into d.Node.
+func (d *Document) parse() *FileError {
+	n, err := parseDocument(d.Bytes(), d.StartLine)
+	if err != nil {
+		return &FileError{File: d.File.Path, Line: err.line, Message: err.msg}
+	}
+	d.Node = n
+	return nil
+}
+
 type docRange struct{ start, end, line int }
 
-// isSeparator reports whether line (without its newline) is a `---`
-// document marker, trailing spaces, comments or content allowed.
-func isSeparator(line []byte) bool {
-	if !bytes.HasPrefix(line, []byte("---")) {
+// isMarker reports whether line (without its '\n') is the document marker
+// m ("---" or "...") alone or followed by a space, a tab or a '\r'.
+func isMarker(line []byte, m string) bool {
+	if len(line) < 3 || string(line[:3]) != m {
 		return false
 	}
 	return len(line) == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r'
 }
 
-// splitDocuments returns the byte ranges of the documents of content. Each
-// range but the first starts at its separator line.
+// isPreamble reports whether line (without its '\n') may come before a
+// document's `---`: blank, a comment or a directive such as `%YAML 1.1`.
+func isPreamble(line []byte) (ok, directive bool) {
+	if len(line) > 0 && line[0] == '%' {
+		return true, true
+	}
+	t := bytes.TrimLeft(line, " \t\r")
+	return len(t) == 0 || t[0] == '#', false
+}
+
+// splitDocuments returns the byte ranges of the documents of content: a
+// range ends before a `---` line or after a `...` line. Each range but the
+// first starts at its separator line. Directives (`%YAML 1.1`) stay with the
+// document whose `---` follows them, as YAML requires.
 func splitDocuments(content []byte) []docRange {
 	start := 0
 	if bytes.HasPrefix(content, bom) {
@@ -135,23 +169,42 @@ func splitDocuments(content []byte) []docRange {
 	}
 	var out []docRange
 	cur := docRange{start: start, line: 1}
+	preamble, directive := true, false
 	lineNo := 1
-	for off := start; off < len(content); {
-		end := bytes.IndexByte(content[off:], '\n')
+	for off := start; off < len(content); lineNo++ {
 		next := len(content)
-		if end >= 0 {
-			next = off + end + 1
+		if i := bytes.IndexByte(content[off:], '\n'); i >= 0 {
+			next = off + i + 1
 		}
-		if off > cur.start && isSeparator(content[off:next]) {
+		line := content[off:next]
+		if n := len(line); n > 0 && line[n-1] == '\n' {
+			line = line[:n-1]
+		}
+		switch {
+		case off > cur.start && isMarker(line, "---") && !(preamble && directive):
 			cur.end = off
 			out = append(out, cur)
 			cur = docRange{start: off, line: lineNo}
+			preamble, directive = false, false
+		case isMarker(line, "..."):
+			cur.end = next
+			out = append(out, cur)
+			cur = docRange{start: next, line: lineNo + 1}
+			preamble, directive = true, false
+			off = next
+			continue
+		}
+		if preamble {
+			ok, d := isPreamble(line)
+			preamble, directive = ok, directive || d
 		}
 		off = next
-		lineNo++
 	}
 	cur.end = len(content)
-	return append(out, cur)
+	if cur.start < cur.end || len(out) == 0 {
+		out = append(out, cur)
+	}
+	return out
 }
 
 type parseError struct {
@@ -163,24 +216,14 @@ type parseError struct {
 // firstLine and shifts every node's line to be file-absolute.
 func parseDocument(chunk []byte, firstLine int) (*yaml.RNode, *parseError) {
 	var n yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(chunk))
-	if err := dec.Decode(&n); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil
-		}
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		line := firstLine
-		if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
-			rel, _ := strconv.Atoi(msg[m[2]:m[3]])
-			line = firstLine + rel - 1
-			msg = msg[:m[2]] + strconv.Itoa(line) + msg[m[3]:]
-		}
-		return nil, &parseError{line: line, msg: "invalid YAML: " + msg}
+	if err := unmarshalNode(chunk, &n); err != nil {
+		return nil, yamlError(chunk, firstLine, err)
 	}
-	if n.Kind == yaml.DocumentNode && len(n.Content) == 0 {
+	if n.Kind == 0 || n.Kind == yaml.DocumentNode && len(n.Content) == 0 {
 		return nil, nil
 	}
-	if err := fixLines(&n, firstLine-1, 0); err != nil {
+	w := docWalk{delta: firstLine - 1}
+	if _, err := w.walk(&n, 0); err != nil {
 		return nil, err
 	}
 	root := &n
@@ -193,30 +236,207 @@ func parseDocument(chunk []byte, firstLine int) (*yaml.RNode, *parseError) {
 	return yaml.NewRNode(root), nil
 }
 
-// fixLines makes node lines file-absolute and rejects what kubectl rejects
-// (duplicate mapping keys) or what remedy will not walk (extreme nesting).
-func fixLines(n *yaml.Node, delta, depth int) *parseError {
-	if depth > maxDepth {
-		return &parseError{line: n.Line + delta, msg: fmt.Sprintf("nesting deeper than %d levels", maxDepth)}
+// unmarshalNode parses the first document of chunk. A panic inside the YAML
+// library on hostile input becomes an error: one bad file must not take the
+// whole scan down.
+func unmarshalNode(chunk []byte, n *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: the YAML parser failed on this document: %v", r)
+		}
+	}()
+	return yaml.Unmarshal(chunk, n)
+}
+
+// yamlError turns a parse error of chunk into a file-absolute one.
+//
+// yaml.v3 reports a parser error at the start of the enclosing block (often
+// the document's first line), while yaml.v2, which kubectl uses, reports the
+// offending token. So the line comes from re-parsing the chunk with yaml.v2,
+// falling back to yaml.v3's when yaml.v2 gives none.
+func yamlError(chunk []byte, firstLine int, err error) *parseError {
+	line, msg := splitYAMLError(err)
+	if l, m, ok := yamlv2Error(chunk); ok && l > 0 {
+		line, msg = l, m
 	}
-	n.Line += delta
+	if line == 0 {
+		if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
+			name, _, _ = strings.Cut(name, "'")
+			line = lineOf(chunk, "*"+name)
+		}
+	}
+	line = max(line, 1)
+	// An error at the end of the stream is reported on the line after the
+	// last; it belongs to the last.
+	line = min(line, lineCount(chunk))
+	return &parseError{line: firstLine + line - 1, msg: "invalid YAML: " + msg}
+}
+
+// splitYAMLError splits "yaml: line 3: did not find expected key" into 3
+// and the message; line is 0 when the error names none.
+func splitYAMLError(err error) (line int, msg string) {
+	msg = strings.TrimPrefix(err.Error(), "yaml: ")
+	rest, ok := strings.CutPrefix(msg, "line ")
+	if !ok {
+		return 0, msg
+	}
+	num, text, ok := strings.Cut(rest, ": ")
+	n, convErr := strconv.Atoi(num)
+	if !ok || convErr != nil {
+		return 0, msg
+	}
+	return n, text
+}
+
+// yamlv2ParserProblems are the problems raised by yaml.v2's parser (not its
+// scanner), whose line it reports 0-based: one line above the offending token.
+var yamlv2ParserProblems = []string{
+	"did not find expected <document start>",
+	"did not find expected node content",
+	"did not find expected '-' indicator",
+	"did not find expected key",
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"found duplicate %YAML directive",
+	"found duplicate %TAG directive",
+	"found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+// yamlv2Error parses chunk with yaml.v2 and returns the 1-based line and
+// message of its syntax error, if any. Decoding into an empty struct keeps
+// yaml.v2 from expanding aliases.
+func yamlv2Error(chunk []byte) (line int, msg string, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok = false
+		}
+	}()
+	err := yamlv2.Unmarshal(chunk, &struct{}{})
+	var typeErr *yamlv2.TypeError
+	if err == nil || errors.As(err, &typeErr) {
+		return 0, "", false
+	}
+	line, msg = splitYAMLError(err)
+	if line > 0 && slices.Contains(yamlv2ParserProblems, msg) {
+		line++
+	}
+	return line, msg, true
+}
+
+// lineCount returns the number of lines of chunk, counting a last line
+// without a final newline.
+func lineCount(chunk []byte) int {
+	n := bytes.Count(chunk, []byte{'\n'})
+	if len(chunk) > 0 && chunk[len(chunk)-1] != '\n' {
+		n++
+	}
+	return max(n, 1)
+}
+
+// lineOf returns the 1-based line of the first occurrence of s in chunk, or 0.
+func lineOf(chunk []byte, s string) int {
+	i := bytes.Index(chunk, []byte(s))
+	if i < 0 {
+		return 0
+	}
+	return bytes.Count(chunk[:i], []byte{'\n'}) + 1
+}
+
+// docWalk visits a freshly parsed document once: it makes node lines
+// file-absolute and rejects what kubectl rejects (duplicate mapping keys,
+// alias bombs) or what remedy will not walk (extreme nesting, aliases that
+// contain themselves).
+type docWalk struct {
+	delta int
+	// ancestors are the nodes from the root to the one being visited.
+	ancestors []*yaml.Node
+	// expanded is the size of each anchored node with its aliases expanded.
+	expanded map[*yaml.Node]int
+	// aliasNodes is how many nodes the aliases seen so far stand for.
+	aliasNodes int
+}
+
+// walk returns the number of nodes n stands for with aliases expanded,
+// capped just above maxAliasNodes.
+func (w *docWalk) walk(n *yaml.Node, depth int) (int, *parseError) {
+	if depth > maxDepth {
+		return 0, &parseError{line: n.Line + w.delta, msg: fmt.Sprintf("nesting deeper than %d levels", maxDepth)}
+	}
+	n.Line += w.delta
+	if n.Kind == yaml.AliasNode {
+		return w.alias(n)
+	}
 	if n.Kind == yaml.MappingNode {
-		seen := make(map[string]int, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if k.Kind != yaml.ScalarNode {
+		if err := duplicateKey(n, w.delta); err != nil {
+			return 0, err
+		}
+	}
+	w.ancestors = append(w.ancestors, n)
+	size := 1
+	for _, c := range n.Content {
+		s, err := w.walk(c, depth+1)
+		if err != nil {
+			return 0, err
+		}
+		size = min(size+s, maxAliasNodes+1)
+	}
+	w.ancestors = w.ancestors[:len(w.ancestors)-1]
+	if n.Anchor != "" {
+		if w.expanded == nil {
+			w.expanded = map[*yaml.Node]int{}
+		}
+		w.expanded[n] = size
+	}
+	return size, nil
+}
+
+// alias accounts for an alias node. Its target precedes it in the document,
+// so its size is known, unless the target contains the alias.
+func (w *docWalk) alias(n *yaml.Node) (int, *parseError) {
+	if n.Alias == nil || slices.Contains(w.ancestors, n.Alias) {
+		return 0, &parseError{line: n.Line, msg: fmt.Sprintf("alias *%s refers to a node that contains it", n.Value)}
+	}
+	size := w.expanded[n.Alias]
+	w.aliasNodes = min(w.aliasNodes+size, maxAliasNodes+1)
+	if w.aliasNodes > maxAliasNodes {
+		return 0, &parseError{line: n.Line, msg: fmt.Sprintf("aliases expand to more than %d nodes (a YAML alias bomb?)", maxAliasNodes)}
+	}
+	return size, nil
+}
+
+// duplicateKey reports a key written twice in mapping m. Small mappings,
+// nearly all of them, are compared pairwise to avoid allocating a set.
+func duplicateKey(m *yaml.Node, delta int) *parseError {
+	keys := len(m.Content) / 2
+	dup := func(k *yaml.Node, first int) *parseError {
+		return &parseError{line: k.Line + delta, msg: fmt.Sprintf("duplicate key %q (first at line %d)", k.Value, first+delta)}
+	}
+	isKey := func(k *yaml.Node) bool { return k.Kind == yaml.ScalarNode && k.Value != "<<" }
+	if keys <= 16 {
+		for i := 2; i < 2*keys; i += 2 {
+			k := m.Content[i]
+			if !isKey(k) {
 				continue
 			}
-			if first, dup := seen[k.Value]; dup && k.Value != "<<" {
-				return &parseError{line: k.Line + delta, msg: fmt.Sprintf("duplicate key %q (first at line %d)", k.Value, first)}
+			for j := 0; j < i; j += 2 {
+				if p := m.Content[j]; p.Kind == yaml.ScalarNode && p.Value == k.Value {
+					return dup(k, p.Line)
+				}
 			}
-			seen[k.Value] = k.Line + delta
 		}
+		return nil
 	}
-	for _, c := range n.Content {
-		if err := fixLines(c, delta, depth+1); err != nil {
-			return err
+	seen := make(map[string]int, keys)
+	for i := 0; i < 2*keys; i += 2 {
+		k := m.Content[i]
+		if !isKey(k) {
+			continue
 		}
+		if first, ok := seen[k.Value]; ok {
+			return dup(k, first)
+		}
+		seen[k.Value] = k.Line
 	}
 	return nil
 }
@@ -241,8 +461,27 @@ type Inputs struct {
 
 var skipDirs = map[string]bool{".git": true, "vendor": true, "node_modules": true}
 
+// candidate is a file found by Load, not yet read.
+type candidate struct {
+	path, rel string
+	// typ is the file's type bits from the directory walk; typeKnown is
+	// false for files named on the command line, which are Lstat-ed.
+	typ       fs.FileMode
+	typeKnown bool
+}
+
+// loaded is what reading one candidate produced: a split file, or a reason
+// it was skipped, or an error.
+type loaded struct {
+	rel     string
+	file    *SourceFile
+	skipped string
+	err     *FileError
+}
+
 // Load reads the manifests under paths. Relative file names in the result
-// are relative to root (the first path when it is a folder).
+// are relative to root (the first path when it is a folder). Files are read
+// and parsed in parallel; the result is in path order regardless.
 func Load(root string, paths []string, opts LoadOptions) *Inputs {
 	if opts.MaxFileSize <= 0 {
 		opts.MaxFileSize = DefaultMaxFileSize
@@ -252,7 +491,7 @@ func Load(root string, paths []string, opts LoadOptions) *Inputs {
 	if real, err := filepath.EvalSymlinks(rootAbs); err == nil {
 		rootAbs = real
 	}
-	var candidates []string
+	var found []candidate
 	for _, p := range paths {
 		if p == "-" {
 			r := opts.Stdin
@@ -262,47 +501,118 @@ func Load(root string, paths []string, opts LoadOptions) *Inputs {
 			in.readStream(r, opts.MaxFileSize)
 			continue
 		}
-		info, err := os.Stat(p)
-		if err != nil {
-			in.Errors = append(in.Errors, FileError{File: displayPath(root, p), Message: statMessage(err)})
-			continue
-		}
-		if !info.IsDir() {
-			candidates = append(candidates, p)
-			continue
-		}
-		_ = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				in.Errors = append(in.Errors, FileError{File: displayPath(root, path), Message: statMessage(err)})
-				return nil
-			}
-			if d.IsDir() {
-				if path != p && skipDirs[d.Name()] {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if isManifestName(d.Name()) {
-				candidates = append(candidates, path)
-			}
-			return nil
-		})
+		found = append(found, in.walk(root, p)...)
 	}
-	sort.Strings(candidates)
-	seen := map[string]bool{}
-	for _, c := range candidates {
-		rel := displayPath(root, c)
-		if seen[rel] {
-			continue
+	sort.Slice(found, func(i, j int) bool { return found[i].path < found[j].path })
+	found = slices.CompactFunc(found, func(a, b candidate) bool { return a.rel == b.rel })
+	results := make([]loaded, len(found))
+	forEachParallel(len(found), func(i int) {
+		if opts.Exclude != nil && opts.Exclude(found[i].rel) {
+			results[i] = loaded{rel: found[i].rel, skipped: "excluded by config"}
+			return
 		}
-		seen[rel] = true
-		if opts.Exclude != nil && opts.Exclude(rel) {
-			in.Skipped = append(in.Skipped, Skipped{File: rel, Reason: "excluded by config"})
-			continue
+		results[i] = readCandidate(rootAbs, found[i], opts.MaxFileSize)
+	})
+	var files []*SourceFile
+	for _, r := range results {
+		if r.err == nil && r.skipped == "" {
+			files = append(files, r.file)
 		}
-		in.readFile(rootAbs, c, rel, opts.MaxFileSize)
+	}
+	docErrs := parseAll(files)
+	for _, r := range results {
+		switch {
+		case r.err != nil:
+			in.Errors = append(in.Errors, *r.err)
+		case r.skipped != "":
+			in.Skipped = append(in.Skipped, Skipped{File: r.rel, Reason: r.skipped})
+		default:
+			in.addParsed(r.file, docErrs[r.file])
+		}
 	}
 	return in
+}
+
+// walk returns the manifest files at p: p itself when it is a file, else
+// every manifest below it outside the skipped folders.
+func (in *Inputs) walk(root, p string) []candidate {
+	info, err := os.Stat(p)
+	if err != nil {
+		in.Errors = append(in.Errors, FileError{File: displayPath(root, p), Message: statMessage(err)})
+		return nil
+	}
+	if !info.IsDir() {
+		return []candidate{{path: p, rel: displayPath(root, p)}}
+	}
+	var out []candidate
+	_ = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			in.Errors = append(in.Errors, FileError{File: displayPath(root, path), Message: statMessage(err)})
+			return nil
+		}
+		if d.IsDir() {
+			if path != p && skipDirs[d.Name()] {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if isManifestName(d.Name()) {
+			out = append(out, candidate{path: path, rel: displayPath(root, path), typ: d.Type(), typeKnown: true})
+		}
+		return nil
+	})
+	return out
+}
+
+// forEachParallel calls fn(i) for every i in [0, n) on up to GOMAXPROCS
+// goroutines. fn must only write to its own index of shared results.
+func forEachParallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// parseAll parses every document of files in parallel, largest first so
+// that one huge document does not finish last on a lone worker, and returns
+// each file's errors in document order.
+func parseAll(files []*SourceFile) map[*SourceFile][]FileError {
+	var docs []*Document
+	for _, f := range files {
+		docs = append(docs, f.Docs...)
+	}
+	order := make([]int, len(docs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		da, db := docs[order[a]], docs[order[b]]
+		return da.End-da.Start > db.End-db.Start
+	})
+	errs := make([]*FileError, len(docs))
+	forEachParallel(len(order), func(i int) {
+		errs[order[i]] = docs[order[i]].parse()
+	})
+	out := map[*SourceFile][]FileError{}
+	for i, err := range errs {
+		if err != nil {
+			out[docs[i].File] = append(out[docs[i].File], *err)
+		}
+	}
+	return out
 }
 
 func isManifestName(name string) bool {
@@ -323,7 +633,7 @@ func statMessage(err error) string {
 
 // displayPath makes p relative to root with '/' separators.
 func displayPath(root, p string) string {
-	if rel, err := filepath.Rel(root, p); err == nil && !strings.HasPrefix(rel, "..") {
+	if rel, err := filepath.Rel(root, p); err == nil && !isOutside(rel) {
 		if rel == "." {
 			return filepath.ToSlash(filepath.Base(p))
 		}
@@ -332,54 +642,72 @@ func displayPath(root, p string) string {
 	return filepath.ToSlash(p)
 }
 
-func (in *Inputs) readFile(rootAbs, path, rel string, limit int64) {
-	fail := func(msg string) { in.Errors = append(in.Errors, FileError{File: rel, Message: msg}) }
-	linfo, err := os.Lstat(path)
-	if err != nil {
-		fail(statMessage(err))
-		return
+// isOutside reports whether a path made relative by filepath.Rel climbs
+// out of its base. A name that merely starts with ".." ("..data") does not.
+func isOutside(rel string) bool {
+	return rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// readCandidate reads one file, or says why it was skipped or failed.
+func readCandidate(rootAbs string, c candidate, limit int64) loaded {
+	fail := func(msg string) loaded { return loaded{rel: c.rel, err: &FileError{File: c.rel, Message: msg}} }
+	skip := func(reason string) loaded { return loaded{rel: c.rel, skipped: reason} }
+	typ := c.typ
+	if !c.typeKnown {
+		linfo, err := os.Lstat(c.path)
+		if err != nil {
+			return fail(statMessage(err))
+		}
+		typ = linfo.Mode().Type()
 	}
-	abs, _ := filepath.Abs(path)
-	if linfo.Mode()&fs.ModeSymlink != 0 {
+	abs, _ := filepath.Abs(c.path)
+	if typ&fs.ModeSymlink != 0 {
 		real, err := filepath.EvalSymlinks(abs)
 		if err != nil {
-			fail("broken symlink: " + statMessage(err))
-			return
+			return fail("broken symlink: " + statMessage(err))
 		}
-		if r, err := filepath.Rel(rootAbs, real); err != nil || r == ".." || strings.HasPrefix(r, "../") {
-			in.Skipped = append(in.Skipped, Skipped{File: rel, Reason: "symlink points outside the scanned root"})
-			return
+		if r, err := filepath.Rel(rootAbs, real); err != nil || isOutside(r) {
+			return skip("symlink points outside the scanned root")
 		}
+		info, err := os.Stat(real)
+		if err != nil {
+			return fail(statMessage(err))
+		}
+		typ = info.Mode().Type()
 	}
-	info, err := os.Stat(path)
+	// Checked before opening: opening a FIFO would block.
+	if !typ.IsRegular() {
+		return skip("not a regular file")
+	}
+	fh, err := os.Open(c.path)
 	if err != nil {
-		fail(statMessage(err))
-		return
-	}
-	if !info.Mode().IsRegular() {
-		in.Skipped = append(in.Skipped, Skipped{File: rel, Reason: "not a regular file"})
-		return
-	}
-	if info.Size() > limit {
-		in.Skipped = append(in.Skipped, Skipped{File: rel, Reason: fmt.Sprintf("file is %d bytes, over the %d-byte limit (--max-file-size)", info.Size(), limit)})
-		return
-	}
-	fh, err := os.Open(path)
-	if err != nil {
-		fail(statMessage(err))
-		return
+		return fail(statMessage(err))
 	}
 	defer fh.Close()
-	content, err := io.ReadAll(io.LimitReader(fh, limit+1))
+	info, err := fh.Stat()
 	if err != nil {
-		fail(statMessage(err))
-		return
+		return fail(statMessage(err))
 	}
+	if info.Size() > limit {
+		return skip(fmt.Sprintf("file is %d bytes, over the %d-byte limit (--max-file-size)", info.Size(), limit))
+	}
+	// Sized from Stat, the buffer takes the file in one read; the limit
+	// still holds if the file grows meanwhile.
+	var buf bytes.Buffer
+	buf.Grow(int(info.Size()) + bytes.MinRead)
+	if _, err := buf.ReadFrom(io.LimitReader(fh, limit+1)); err != nil {
+		return fail(statMessage(err))
+	}
+	content := buf.Bytes()
 	if int64(len(content)) > limit {
-		in.Skipped = append(in.Skipped, Skipped{File: rel, Reason: fmt.Sprintf("file is over the %d-byte limit (--max-file-size)", limit)})
-		return
+		return skip(fmt.Sprintf("file is over the %d-byte limit (--max-file-size)", limit))
 	}
-	in.add(rel, abs, info.Mode().Perm(), content)
+	if reason := skipReason(abs, content); reason != "" {
+		return skip(reason)
+	}
+	f := splitFile(c.rel, content)
+	f.Abs, f.Mode = abs, info.Mode().Perm()
+	return loaded{rel: c.rel, file: f}
 }
 
 func (in *Inputs) readStream(r io.Reader, limit int64) {
@@ -392,23 +720,31 @@ func (in *Inputs) readStream(r io.Reader, limit int64) {
 		in.Errors = append(in.Errors, FileError{File: StdinName, Message: fmt.Sprintf("input is over the %d-byte limit (--max-file-size)", limit)})
 		return
 	}
-	in.add(StdinName, "", 0, content)
+	if reason := skipReason("", content); reason != "" {
+		in.Skipped = append(in.Skipped, Skipped{File: StdinName, Reason: reason})
+		return
+	}
+	f, errs := ParseFile(StdinName, content)
+	in.addParsed(f, errs)
 }
 
-// add parses content unless it is binary or a Helm template.
-func (in *Inputs) add(rel, abs string, mode fs.FileMode, content []byte) {
+// skipReason says why content is not scanned at all: it is binary, or a
+// Helm chart template. abs is empty for standard input.
+func skipReason(abs string, content []byte) string {
 	if bytes.IndexByte(content, 0) >= 0 {
-		in.Skipped = append(in.Skipped, Skipped{File: rel, Reason: "binary file"})
-		return
+		return "binary file"
 	}
 	if isHelmTemplate(abs, content) {
-		in.Skipped = append(in.Skipped, Skipped{File: rel, Reason: "Helm template ({{ }}): render it with `helm template … | remedy scan -`"})
-		return
+		return "Helm template ({{ }}): render it with `helm template … | remedy scan -`"
 	}
-	f, errs := ParseFile(rel, content)
-	f.Abs, f.Mode = abs, mode
-	if len(errs) > 0 && bytes.Contains(content, []byte("{{")) {
-		in.Skipped = append(in.Skipped, Skipped{File: rel, Reason: "Go/Helm template ({{ }}) that is not YAML until rendered"})
+	return ""
+}
+
+// addParsed records a parsed file and its errors, unless the errors come
+// from Go template syntax, which is not YAML until rendered.
+func (in *Inputs) addParsed(f *SourceFile, errs []FileError) {
+	if len(errs) > 0 && bytes.Contains(f.Bytes, []byte("{{")) {
+		in.Skipped = append(in.Skipped, Skipped{File: f.Path, Reason: "Go/Helm template ({{ }}) that is not YAML until rendered"})
 		return
 	}
 	in.Errors = append(in.Errors, errs...)

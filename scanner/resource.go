@@ -36,7 +36,7 @@ func (d *Document) Resources() []*Resource {
 	if d.Node == nil || d.Node.YNode().Kind != yaml.MappingNode {
 		return nil
 	}
-	r := newResource(d, d.Node, nil)
+	r := newResource(d, d.Node, nil, "", "")
 	if r == nil {
 		return nil
 	}
@@ -47,22 +47,37 @@ func (d *Document) Resources() []*Resource {
 	if items == nil || items.Kind != yaml.SequenceNode {
 		return []*Resource{r}
 	}
+	// The API server writes a typed list's items without apiVersion and
+	// kind (`kubectl get deployments -o yaml` fills them in; a raw API
+	// response does not): they are the list's, minus "List".
+	var itemAPIVersion, itemKind string
+	if r.Kind != "List" {
+		itemAPIVersion, itemKind = r.APIVersion, strings.TrimSuffix(r.Kind, "List")
+	}
 	var out []*Resource
 	for i, it := range items.Content {
 		it = Resolve(it)
 		if it.Kind != yaml.MappingNode {
 			continue
 		}
-		if item := newResource(d, yaml.NewRNode(it), Path{"items"}.Index(i)); item != nil {
+		if item := newResource(d, yaml.NewRNode(it), Path{"items"}.Index(i), itemAPIVersion, itemKind); item != nil {
 			out = append(out, item)
 		}
 	}
 	return out
 }
 
-func newResource(d *Document, n *yaml.RNode, base Path) *Resource {
+// newResource reads the object at n, or returns nil when it has no
+// apiVersion or kind and no defaults for them are given.
+func newResource(d *Document, n *yaml.RNode, base Path, defaultAPIVersion, defaultKind string) *Resource {
 	y := n.YNode()
 	apiVersion, kind := ScalarValue(Field(y, "apiVersion")), ScalarValue(Field(y, "kind"))
+	if apiVersion == "" {
+		apiVersion = defaultAPIVersion
+	}
+	if kind == "" {
+		kind = defaultKind
+	}
 	if apiVersion == "" || kind == "" {
 		return nil
 	}
@@ -93,8 +108,16 @@ func Field(m *yaml.Node, key string) *yaml.Node {
 // FieldPair returns the key and value nodes of key in mapping m, or nils.
 // A key written in m itself wins over one merged in with `<<`.
 func FieldPair(m *yaml.Node, key string) (k, v *yaml.Node) {
+	return lookupField(m, key, 0)
+}
+
+// maxLookupMergeDepth bounds how many `<<` merges deep a lookup follows, so a
+// hostile chain of merges cannot recurse without end.
+const maxLookupMergeDepth = 16
+
+func lookupField(m *yaml.Node, key string, depth int) (k, v *yaml.Node) {
 	m = Resolve(m)
-	if m == nil || m.Kind != yaml.MappingNode {
+	if m == nil || m.Kind != yaml.MappingNode || depth > maxLookupMergeDepth {
 		return nil, nil
 	}
 	var merged *yaml.Node
@@ -109,10 +132,10 @@ func FieldPair(m *yaml.Node, key string) (k, v *yaml.Node) {
 	if merged = Resolve(merged); merged != nil {
 		switch merged.Kind {
 		case yaml.MappingNode:
-			return FieldPair(merged, key)
+			return lookupField(merged, key, depth+1)
 		case yaml.SequenceNode:
 			for _, s := range merged.Content {
-				if k, v := FieldPair(s, key); k != nil {
+				if k, v := lookupField(s, key, depth+1); k != nil {
 					return k, v
 				}
 			}
