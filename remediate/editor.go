@@ -52,6 +52,11 @@ type docEditor struct {
 }
 
 func newDocEditor(src []byte) (*docEditor, error) {
+	// YAML also breaks lines at a lone CR; remedy's line arithmetic does not,
+	// and such files are too rare to be worth the risk.
+	if i := bytes.IndexByte(src, '\r'); i >= 0 && bytes.Count(src, []byte("\r")) != bytes.Count(src, []byte("\r\n")) {
+		return nil, refuse("the document breaks lines with a lone carriage return")
+	}
 	e := &docEditor{src: src}
 	if err := e.parse(); err != nil {
 		return nil, err
@@ -206,6 +211,9 @@ func scalarSpan(t *text, n *yaml.Node, flow bool) (int, int, error) {
 	start := t.offset(n.Line, n.Column)
 	line := t.content(n.Line)
 	lineStart := t.lineStart(n.Line)
+	if n.Line > t.lineCount() || start < lineStart || start > lineStart+len(line) {
+		return 0, 0, refuse("cannot locate the value at line %d", n.Line)
+	}
 	rest := line[start-lineStart:]
 	switch {
 	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:

@@ -370,6 +370,9 @@ func fixResources(kind string) fixer {
 				if !ok {
 					return refuse("no default %s in .remedy.yaml defaults.resources.%s", name, kind)
 				}
+				if err := checkRequestWithinLimit(b, c.Key("resources"), kind, name, v); err != nil {
+					return err
+				}
 				if err := b.set(path.Key(name), v); err != nil {
 					return err
 				}
@@ -377,4 +380,30 @@ func fixResources(kind string) fixer {
 			return nil
 		})
 	}
+}
+
+// checkRequestWithinLimit refuses a default that would make a container's
+// request exceed its limit, which the API server rejects.
+func checkRequestWithinLimit(b *patchBuilder, resources scanner.Path, kind, name, value string) error {
+	other := "requests"
+	if kind == "requests" {
+		other = "limits"
+	}
+	cur, ok := b.get(resources.Key(other).Key(name))
+	if !ok {
+		return nil
+	}
+	existing, ok := quantityString(cur)
+	if !ok {
+		return nil
+	}
+	x, ok1 := parseQuantity(value)
+	y, ok2 := parseQuantity(existing)
+	if !ok1 || !ok2 {
+		return refuse("cannot compare %s %s with %s %s", kind, value, other, existing)
+	}
+	if (kind == "limits" && x < y) || (kind == "requests" && x > y) {
+		return refuse("the default %s.%s %s conflicts with the container's %s.%s %s", kind, name, value, other, name, existing)
+	}
+	return nil
 }

@@ -104,6 +104,7 @@ start.`,
 
 	root.AddCommand(
 		newScanCommand(inv),
+		newFixCommand(inv),
 		newControlsCommand(inv),
 		newVersionCommand(),
 		// pr, sweep and serve are added here, one file each

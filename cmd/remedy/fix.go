@@ -1,0 +1,300 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/remedy-bot/remedy/remediate"
+	"github.com/remedy-bot/remedy/scanner"
+)
+
+// fixOptions are the flags of remedy fix.
+type fixOptions struct {
+	dryRun      bool
+	format      string
+	failOn      scanner.Severity
+	maxFileSize int64
+	configPath  string
+	controls    []string
+}
+
+func newFixCommand(inv *invocation) *cobra.Command {
+	opts := &fixOptions{failOn: scanner.SeverityLow}
+	cmd := &cobra.Command{
+		Use:   "fix [PATH...]",
+		Short: "Fix failing controls in place, keeping every other byte",
+		Long: `Fix every fixable finding under each PATH (default ".") by editing the
+manifests in place. Only the lines that must change are touched: comments,
+blank lines, quoting, key order, document separators, CRLF, BOM and a
+missing final newline all stay as they were, and new lines follow the
+file's own indentation. Every edit is verified before it is written: the
+file must parse, equal the original object with the fix's JSON patch
+applied, and rescan without the fixed findings. Anything that cannot be
+edited safely (anchors shared with other objects, explicit tags, Helm
+templates) is left untouched and reported as not fixable, with the reason.
+
+Findings suppressed by "# remedy:ignore" or disabled in .remedy.yaml are
+never fixed. resource-limits and resource-requests are only fixed with the
+values of defaults.resources in .remedy.yaml.
+
+--dry-run writes nothing and prints a unified diff (a/ and b/ paths relative
+to the first PATH) that "git apply" or "patch -p1" applies to give exactly
+the in-place result; the summary goes to stderr.
+
+Exit status: 0 nothing at or above --fail-on is left unfixed; 1 findings
+remain; 2 an input could not be read or parsed, or bad flags or config.`,
+		Example: `  # See what would change, as a patch
+  remedy fix --dry-run ./deploy > remedy.patch && git apply remedy.patch
+
+  # Fix only two controls, in place
+  remedy fix ./deploy --control read-only-root-filesystem --control no-privilege-escalation
+
+  # Machine-readable outcome per finding
+  remedy fix --dry-run -o json ./deploy`,
+		RunE: func(cmd *cobra.Command, paths []string) error {
+			return opts.run(inv, paths)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&opts.dryRun, "dry-run", false, "write nothing; print a unified diff of the fixes")
+	f.StringVarP(&opts.format, "format", "o", "text", "output format: text or json")
+	f.Var(severityFlag{&opts.failOn}, "fail-on", "exit 1 when an unfixed, unsuppressed finding is at least this severe")
+	f.Int64Var(&opts.maxFileSize, "max-file-size", scanner.DefaultMaxFileSize, "skip files larger than this many bytes")
+	f.StringVar(&opts.configPath, "config", "", "path of the config file (default: .remedy.yaml at the scan root)")
+	f.StringSliceVar(&opts.controls, "control", nil, "fix only this control ID (repeatable; see remedy controls)")
+	return cmd
+}
+
+func (o *fixOptions) run(inv *invocation, paths []string) error {
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	for _, p := range paths {
+		if p == "-" {
+			return fmt.Errorf("fix edits files and cannot take stdin; use remedy scan - for streams")
+		}
+	}
+	if o.format != "text" && o.format != formatJSON {
+		return fmt.Errorf("--format %q: want text or json", o.format)
+	}
+	catalog := scanner.DefaultCatalog()
+	for _, id := range o.controls {
+		if catalog.Get(id) == nil {
+			return fmt.Errorf("--control %q: no such control (remedy controls lists them)", id)
+		}
+	}
+	root := scanRoot(paths)
+	cfg, err := loadConfig(o.configPath, root)
+	if err != nil {
+		return err
+	}
+	in := scanner.Load(root, paths, scanner.LoadOptions{MaxFileSize: o.maxFileSize, Exclude: cfg.Excluded})
+	scanOpts := scanner.Options{Config: cfg, Catalog: catalog, Only: o.controls}
+	rep := scanner.ScanInputs(in, scanOpts)
+	fixes := remediate.FixReport(in, rep, remediate.Options{ResourceDefaults: map[string]map[string]string{
+		"limits":   cfg.Defaults.Resources.Limits,
+		"requests": cfg.Defaults.Resources.Requests,
+	}}, scanner.Options{Config: cfg, Catalog: catalog})
+
+	var diff bytes.Buffer
+	for _, fx := range fixes {
+		if !fx.Changed() {
+			continue
+		}
+		if o.dryRun {
+			if err := remediate.UnifiedDiff(&diff, fx.File.Path, fx.Before, fx.After); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := writeAtomic(fx.File.Abs, fx.After, fx.File.Mode); err != nil {
+			return fmt.Errorf("write %s: %w", fx.File.Path, err)
+		}
+		inv.log.Info("fixed", "file", fx.File.Path)
+	}
+	sum := summarise(rep, fixes)
+	if o.format == formatJSON {
+		if err := writeFixJSON(inv.stdout, rep, fixes, sum, diff.String()); err != nil {
+			return err
+		}
+	} else {
+		out := inv.stdout
+		if o.dryRun {
+			// stdout is the patch; keep it clean for git apply.
+			out = inv.stderr
+			if _, err := inv.stdout.Write(diff.Bytes()); err != nil {
+				return err
+			}
+		}
+		writeFixSummary(out, sum, rep, fixes, o.dryRun)
+	}
+	if len(rep.Errors) > 0 {
+		return exitStatus(exitError)
+	}
+	for _, fx := range fixes {
+		for _, oc := range fx.Outcomes {
+			if oc.Status == remediate.StatusNotFixable && oc.Finding.Severity >= o.failOn {
+				return exitStatus(exitFindings)
+			}
+		}
+	}
+	return nil
+}
+
+// writeAtomic replaces path with b through a temporary file in the same
+// folder and a rename, so a crash never leaves a half-written manifest.
+func writeAtomic(path string, b []byte, mode os.FileMode) error {
+	if mode == 0 {
+		mode = 0o644
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".remedy-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// controlSummary counts outcomes of one control.
+type controlSummary struct {
+	Control    string `json:"control"`
+	Fixed      int    `json:"fixed"`
+	NotFixable int    `json:"notFixable"`
+	Ignored    int    `json:"ignored"`
+}
+
+func summarise(rep *scanner.Report, fixes []remediate.FileFix) []controlSummary {
+	by := map[string]*controlSummary{}
+	for _, fx := range fixes {
+		for _, oc := range fx.Outcomes {
+			s := by[oc.Finding.Control]
+			if s == nil {
+				s = &controlSummary{Control: oc.Finding.Control}
+				by[oc.Finding.Control] = s
+			}
+			switch oc.Status {
+			case remediate.StatusFixed:
+				s.Fixed++
+			case remediate.StatusIgnored:
+				s.Ignored++
+			default:
+				s.NotFixable++
+			}
+		}
+	}
+	out := make([]controlSummary, 0, len(by))
+	for _, s := range by {
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Control < out[j].Control })
+	return out
+}
+
+func writeFixSummary(w io.Writer, sum []controlSummary, rep *scanner.Report, fixes []remediate.FileFix, dryRun bool) {
+	changed := 0
+	for _, fx := range fixes {
+		if fx.Changed() {
+			changed++
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONTROL\tFIXED\tNOT FIXABLE\tIGNORED")
+	var fixed, notFixable, ignored int
+	for _, s := range sum {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", s.Control, s.Fixed, s.NotFixable, s.Ignored)
+		fixed, notFixable, ignored = fixed+s.Fixed, notFixable+s.NotFixable, ignored+s.Ignored
+	}
+	tw.Flush()
+	verb := "changed"
+	if dryRun {
+		verb = "would change"
+	}
+	fmt.Fprintf(w, "\n%d fixed, %d not fixable, %d ignored; %s %d files", fixed, notFixable, ignored, verb, changed)
+	if len(rep.Errors) > 0 {
+		fmt.Fprintf(w, "; %d inputs could not be read", len(rep.Errors))
+	}
+	fmt.Fprintln(w)
+	for _, fx := range fixes {
+		for _, oc := range fx.Outcomes {
+			if oc.Status == remediate.StatusNotFixable && oc.Finding.Fixable {
+				fmt.Fprintf(w, "not fixable here: %s:%d %s: %s\n", oc.Finding.File, oc.Finding.Line, oc.Finding.Control, oc.Reason)
+			}
+		}
+	}
+	for _, e := range rep.Errors {
+		fmt.Fprintf(w, "error: %s\n", e.Error())
+	}
+}
+
+// fixJSON is the --format json output of remedy fix.
+type fixJSON struct {
+	Summary  []controlSummary    `json:"summary"`
+	Outcomes []outcomeJSON       `json:"outcomes"`
+	Files    []fileJSON          `json:"files"`
+	Errors   []scanner.FileError `json:"errors"`
+	Diff     string              `json:"diff,omitempty"`
+}
+
+type outcomeJSON struct {
+	scanner.Finding
+	Status remediate.Status `json:"status"`
+	Why    string           `json:"why,omitempty"`
+}
+
+type fileJSON struct {
+	File  string      `json:"file"`
+	Patch []patchJSON `json:"remediations"`
+}
+
+type patchJSON struct {
+	Kind      string         `json:"kind"`
+	Namespace string         `json:"namespace"`
+	Name      string         `json:"name"`
+	Patch     []remediate.Op `json:"patch"`
+}
+
+func writeFixJSON(w io.Writer, rep *scanner.Report, fixes []remediate.FileFix, sum []controlSummary, diff string) error {
+	out := fixJSON{Summary: sum, Outcomes: []outcomeJSON{}, Files: []fileJSON{}, Errors: rep.Errors, Diff: diff}
+	if out.Errors == nil {
+		out.Errors = []scanner.FileError{}
+	}
+	for _, fx := range fixes {
+		for _, oc := range fx.Outcomes {
+			out.Outcomes = append(out.Outcomes, outcomeJSON{Finding: oc.Finding, Status: oc.Status, Why: oc.Reason})
+		}
+		if !fx.Changed() {
+			continue
+		}
+		fj := fileJSON{File: fx.File.Path}
+		for _, r := range fx.Remediations {
+			fj.Patch = append(fj.Patch, patchJSON{Kind: r.Resource.Kind, Namespace: r.Resource.Namespace, Name: r.Resource.Name, Patch: r.Patch})
+		}
+		out.Files = append(out.Files, fj)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
