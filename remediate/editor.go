@@ -159,7 +159,9 @@ func splitPointer(p string) ([]string, error) {
 	}
 	parts := strings.Split(p[1:], "/")
 	for i, s := range parts {
-		parts[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(s)
+		if strings.Contains(s, "~") {
+			parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
+		}
 	}
 	return parts, nil
 }

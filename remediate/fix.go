@@ -110,6 +110,9 @@ func FixFile(file *scanner.SourceFile, findings []scanner.Finding, opts Options,
 			rem.Patch = append(rem.Patch, op)
 		}
 	}
+	for i := range ff.Remediations {
+		ff.Remediations[i].Patch = coalesce(ff.Remediations[i].Patch)
+	}
 	sortOutcomes(ff.Outcomes)
 	return ff
 }
@@ -232,7 +235,7 @@ func editDocument(src []byte, cands []candidate) ([]byte, []candidate, []Outcome
 	for _, c := range cands {
 		all = append(all, c.ops...)
 	}
-	if out, err := EditDocument(src, all); err == nil {
+	if out, err := EditDocument(src, coalesce(all)); err == nil {
 		return out, cands, nil
 	}
 	var ok []candidate

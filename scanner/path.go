@@ -51,7 +51,10 @@ func (p Path) Pointer() string {
 			b.WriteString(strconv.Itoa(n))
 			continue
 		}
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(s))
+		if strings.ContainsAny(s, "~/") {
+			s = strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+		}
+		b.WriteString(s)
 	}
 	return b.String()
 }
