@@ -1,0 +1,64 @@
+package gitops
+
+import (
+	"github.com/remedy-bot/remedy/remediate"
+	"github.com/remedy-bot/remedy/scanner"
+)
+
+// Fixes are the fixes remedy can propose for a repository at the base head.
+type Fixes struct {
+	// Fixed are the findings that a fix run over every finding fixes.
+	Fixed []scanner.Finding
+	// Present holds the fingerprint of every unsuppressed finding at the
+	// base head, fixable or not: a pull request none of whose findings is
+	// present any more has nothing left to fix.
+	Present map[string]bool
+	// Apply fixes only the findings with the given fingerprints and returns
+	// the files changed and the findings fixed. Fixing a subset (one control,
+	// or all but the declined) may differ from the full run byte-wise, so it
+	// is recomputed rather than cut out of the full run.
+	Apply func(only map[string]bool) ([]FileChange, []scanner.Finding)
+}
+
+// FileChange is a file's content before and after its fixes.
+type FileChange struct {
+	// Path is relative to the repository root, with '/' separators.
+	Path          string
+	Before, After []byte
+}
+
+// NewFixes computes the fixes of a scan of a repository checkout: in must
+// have been loaded with the checkout as its root, so that file paths are
+// repository paths.
+func NewFixes(in *scanner.Inputs, rep *scanner.Report, opts remediate.Options, scan scanner.Options) Fixes {
+	present := map[string]bool{}
+	for _, f := range rep.Findings {
+		if !f.Suppressed {
+			present[f.Fingerprint()] = true
+		}
+	}
+	apply := func(only map[string]bool) ([]FileChange, []scanner.Finding) {
+		sub := &scanner.Report{}
+		for _, f := range rep.Findings {
+			if only == nil || only[f.Fingerprint()] {
+				sub.Findings = append(sub.Findings, f)
+			}
+		}
+		var changes []FileChange
+		var fixed []scanner.Finding
+		for _, ff := range remediate.FixReport(in, sub, opts, scan) {
+			for _, o := range ff.Outcomes {
+				if o.Status == remediate.StatusFixed {
+					fixed = append(fixed, o.Finding)
+				}
+			}
+			if ff.Changed() && ff.File.Path != scanner.StdinName {
+				changes = append(changes, FileChange{Path: ff.File.Path, Before: ff.Before, After: ff.After})
+			}
+		}
+		scanner.SortFindings(fixed)
+		return changes, fixed
+	}
+	_, fixed := apply(nil)
+	return Fixes{Fixed: fixed, Present: present, Apply: apply}
+}

@@ -1,0 +1,126 @@
+package gitops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/go-github/v89/github"
+
+	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/remediate"
+	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/templates"
+)
+
+// RunOptions configure RemedyRepository.
+type RunOptions struct {
+	// Token authenticates git traffic; the API client carries its own.
+	Token string
+	// Base is the branch to fix; empty means the default branch.
+	Base string
+	// Bot is the commit identity; zero means DefaultBot.
+	Bot    Identity
+	DryRun bool
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// RunResult is what RemedyRepository found and did.
+type RunResult struct {
+	Repo RepoInfo
+	Base string
+	// Findings counts unsuppressed findings at the base head, Fixable those
+	// remedy fixes, InputErrors the files that could not be read or parsed.
+	Findings, Fixable, InputErrors int
+	Result
+}
+
+// ErrArchived is returned for an archived (read-only) repository.
+var ErrArchived = errors.New("repository is archived")
+
+// RemedyRepository runs remedy on one repository: read it, clone its base
+// branch, read .remedy.yaml from it, scan, fix, and converge the fix pull
+// requests. Settings come from the base branch, never from a pull request.
+func RemedyRepository(ctx context.Context, gh *github.Client, owner, name string, o RunOptions) (RunResult, error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	info, err := GetRepository(ctx, gh, owner, name)
+	if err != nil {
+		return RunResult{}, err
+	}
+	out := RunResult{Repo: info, Base: o.Base}
+	if out.Base == "" {
+		out.Base = info.DefaultBranch
+	}
+	if info.Archived && !o.DryRun {
+		return out, fmt.Errorf("%s: %w", info.FullName, ErrArchived)
+	}
+	ws, err := Clone(ctx, CloneOptions{URL: info.CloneURL, Branch: out.Base, Token: o.Token})
+	if err != nil {
+		return out, err
+	}
+	defer ws.Close()
+
+	cfg, err := config.Load(ws.Dir)
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", info.FullName, err)
+	}
+	in := scanner.Load(ws.Dir, []string{ws.Dir}, scanner.LoadOptions{Exclude: cfg.Excluded})
+	scan := scanner.Options{Config: cfg, Catalog: scanner.DefaultCatalog()}
+	rep := scanner.ScanInputs(in, scan)
+	for _, e := range rep.Errors {
+		log.Warn("input not scanned", "repo", info.FullName, "file", e.File, "line", e.Line, "error", e.Message)
+	}
+	fixes := NewFixes(in, rep, remediate.Options{ResourceDefaults: map[string]map[string]string{
+		"limits":   cfg.Defaults.Resources.Limits,
+		"requests": cfg.Defaults.Resources.Requests,
+	}}, scan)
+	out.Findings, out.Fixable, out.InputErrors = len(fixes.Present), len(fixes.Fixed), len(rep.Errors)
+
+	s, err := SettingsFromConfig(cfg, ws.ReadFile)
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", info.FullName, err)
+	}
+	s.Repo, s.RepoURL, s.Base = info.FullName, info.HTMLURL, out.Base
+	s.Bot, s.DryRun, s.Now, s.Log = o.Bot, o.DryRun, o.Now, log
+	out.Result, err = Converge(ctx, &GitHubForge{Client: gh, Owner: info.Owner, Name: info.Name}, ws, fixes, s)
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", info.FullName, err)
+	}
+	return out, nil
+}
+
+// SettingsFromConfig takes the life cycle settings that .remedy.yaml holds.
+// Template overrides are repository paths, read with read.
+func SettingsFromConfig(cfg *config.Config, read func(string) ([]byte, error)) (Settings, error) {
+	s := Settings{
+		Group: cfg.Group, Labels: cfg.Labels, Reviewers: cfg.Reviewers, Assignees: cfg.Assignees,
+		PRConcurrentLimit: cfg.PRConcurrentLimit, PRHourlyLimit: cfg.PRHourlyLimit,
+	}
+	overrides := map[string]string{}
+	for _, t := range []struct{ name, path string }{
+		{templates.Title, cfg.Templates.Title},
+		{templates.Body, cfg.Templates.Body},
+		{templates.Commit, cfg.Templates.Commit},
+	} {
+		if t.path == "" {
+			continue
+		}
+		b, err := read(t.path)
+		if err != nil {
+			return Settings{}, fmt.Errorf("%s: templates.%s: %w", config.FileName, t.name, err)
+		}
+		overrides[t.name] = string(b)
+	}
+	set, err := templates.Parse(overrides)
+	if err != nil {
+		return Settings{}, fmt.Errorf("%s: %w", config.FileName, err)
+	}
+	s.Templates = set
+	return s, nil
+}

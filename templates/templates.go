@@ -1,0 +1,206 @@
+// Package templates holds the texts of fix pull requests: title, body and
+// commit message, as Go text/template files embedded in the binary. A
+// repository may replace any of them with a file of its own (.remedy.yaml
+// templates.title, templates.body, templates.commit); the fields a template
+// can use are those of Data.
+package templates
+
+import (
+	"embed"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/template"
+)
+
+//go:embed title.tmpl body.tmpl commit.tmpl
+var files embed.FS
+
+// Template names, as in .remedy.yaml's templates section.
+const (
+	Title  = "title"
+	Body   = "body"
+	Commit = "commit"
+)
+
+// Data is what the templates render.
+type Data struct {
+	// Repo is owner/name; RepoURL its web address ("" when unknown), for links.
+	Repo, RepoURL string
+	// Base is the branch the fixes are for; Branch holds them.
+	Base, Branch string
+	// Group is the control ID of a per-control pull request, else "".
+	Group string
+	// Title is the rendered title (set for the body and commit templates).
+	Title string
+	// Controls are the controls fixed, by ID.
+	Controls []Control
+	// Findings are every finding fixed, in file order; Table the first of
+	// them (a body has a size limit) and Truncated how many were left out.
+	Findings  []Finding
+	Table     []Finding
+	Truncated int
+	// Resources name the objects edited ("Deployment shop/web"), Files the
+	// files, both sorted.
+	Resources []string
+	Files     []string
+	// Declined counts the findings left out because a pull request with
+	// their fixes was closed without merging.
+	Declined int
+}
+
+// Control is a control with fixed findings.
+type Control struct {
+	ID, Title, Severity string
+	Why, HowToFix       string
+	Refs                []string
+	Count               int
+}
+
+// Finding is one fixed finding.
+type Finding struct {
+	Control, Severity string
+	// Resource names the object and container: "Deployment shop/web, container app".
+	Resource string
+	File     string
+	Line     int
+	Path     string
+	Refs     []string
+}
+
+// Set is a parsed title, body and commit template.
+type Set struct {
+	t map[string]*template.Template
+}
+
+// Parse parses the embedded templates, each replaced by the text of the
+// same name in overrides when there is one.
+func Parse(overrides map[string]string) (*Set, error) {
+	s := &Set{t: map[string]*template.Template{}}
+	for _, name := range []string{Title, Body, Commit} {
+		text, ok := overrides[name]
+		if !ok {
+			b, err := files.ReadFile(name + ".tmpl")
+			if err != nil {
+				return nil, fmt.Errorf("embedded template %s: %w", name, err)
+			}
+			text = string(b)
+		}
+		t, err := template.New(name).Funcs(Funcs()).Option("missingkey=error").Parse(text)
+		if err != nil {
+			return nil, fmt.Errorf("%s template: %w", name, err)
+		}
+		s.t[name] = t
+	}
+	for name := range overrides {
+		if s.t[name] == nil {
+			return nil, fmt.Errorf("template %q: want title, body or commit", name)
+		}
+	}
+	return s, nil
+}
+
+// Default is the embedded text of a template.
+func Default(name string) (string, error) {
+	b, err := files.ReadFile(name + ".tmpl")
+	if err != nil {
+		return "", fmt.Errorf("template %q: want title, body or commit", name)
+	}
+	return string(b), nil
+}
+
+// Render renders the title (one line, trimmed), then the body and commit
+// message with d.Title set.
+func (s *Set) Render(d Data) (title, body, commit string, err error) {
+	if title, err = s.exec(Title, d); err != nil {
+		return "", "", "", err
+	}
+	title = strings.Join(strings.Fields(title), " ")
+	if title == "" {
+		return "", "", "", fmt.Errorf("title template: renders empty")
+	}
+	d.Title = title
+	if body, err = s.exec(Body, d); err != nil {
+		return "", "", "", err
+	}
+	if commit, err = s.exec(Commit, d); err != nil {
+		return "", "", "", err
+	}
+	return title, strings.TrimSpace(body) + "\n", strings.TrimSpace(commit) + "\n", nil
+}
+
+func (s *Set) exec(name string, d Data) (string, error) {
+	var b strings.Builder
+	if err := s.t[name].Execute(&b, d); err != nil {
+		return "", fmt.Errorf("%s template: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+// Funcs are the functions the templates may call besides text/template's.
+func Funcs() template.FuncMap {
+	return template.FuncMap{
+		"join":            strings.Join,
+		"lower":           strings.ToLower,
+		"plural":          plural,
+		"code":            code,
+		"cell":            cell,
+		"controlList":     controlList,
+		"resourceSummary": resourceSummary,
+	}
+}
+
+// plural writes "1 finding" or "3 findings".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// code writes s as a Markdown code span, whatever backticks it holds.
+func code(s string) string {
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
+
+// cell makes s safe in a Markdown table cell.
+func cell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// controlList names up to n controls: "a, b and 3 more".
+func controlList(cs []Control, n int) string {
+	ids := make([]string, 0, len(cs))
+	for _, c := range cs {
+		ids = append(ids, c.ID)
+	}
+	return list(ids, n)
+}
+
+func list(items []string, n int) string {
+	switch {
+	case len(items) == 0:
+		return ""
+	case len(items) > n && n > 0:
+		return strings.Join(items[:n], ", ") + " and " + strconv.Itoa(len(items)-n) + " more"
+	case len(items) == 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+// resourceSummary names one resource, or counts several.
+func resourceSummary(rs []string) string {
+	if len(rs) == 1 {
+		return rs[0]
+	}
+	return plural(len(rs), "resource")
+}
