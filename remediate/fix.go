@@ -166,13 +166,14 @@ func planFinding(builders map[*scanner.Resource]*patchBuilder, fixes map[string]
 // and rescanned: targeted findings must be gone and no new ones appear.
 func applyCandidates(file *scanner.SourceFile, cands []candidate, scan scanner.Options) ([]candidate, []byte, []Outcome) {
 	var refused []Outcome
+	known := fingerprints(file, scan)
 	for attempt := 0; attempt < 3; attempt++ {
 		accepted, after, docRefusals := editDocuments(file, cands)
 		refused = append(refused, docRefusals...)
 		if len(accepted) == 0 {
 			return nil, file.Bytes, refused
 		}
-		stale, err := verifyRescan(file, after, accepted, scan)
+		stale, err := verifyRescan(file, after, accepted, known, scan)
 		if err != nil {
 			for _, c := range accepted {
 				refused = append(refused, Outcome{Finding: c.finding, Status: StatusNotFixable, Reason: err.Error()})
@@ -255,22 +256,30 @@ func editDocument(src []byte, cands []candidate) ([]byte, []candidate, []Outcome
 	return cur, ok, refused
 }
 
+// fingerprints returns the fingerprints of every finding of file under
+// every control, the baseline a rescan is compared with.
+func fingerprints(file *scanner.SourceFile, opts scanner.Options) map[string]bool {
+	opts.Only = nil
+	rep := scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{file}}, opts)
+	known := make(map[string]bool, len(rep.Findings))
+	for _, f := range rep.Findings {
+		known[f.Fingerprint()] = true
+	}
+	return known
+}
+
 // verifyRescan parses and rescans the edited file. It returns the
 // fingerprints of targeted findings that are still reported; an error when
-// the file no longer parses or the edit introduced a new finding.
-func verifyRescan(file *scanner.SourceFile, after []byte, accepted []candidate, opts scanner.Options) (map[string]bool, error) {
+// the file no longer parses or the edit introduced a finding that known
+// (the original file's) does not have.
+func verifyRescan(file *scanner.SourceFile, after []byte, accepted []candidate, known map[string]bool, opts scanner.Options) (map[string]bool, error) {
 	edited, errs := scanner.ParseFile(file.Path, after)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("the edited file does not parse: %s", errs[0].Error())
 	}
 	edited.Abs, edited.Mode = file.Abs, file.Mode
 	opts.Only = nil
-	before := scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{file}}, opts)
 	now := scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{edited}}, opts)
-	known := map[string]bool{}
-	for _, f := range before.Findings {
-		known[f.Fingerprint()] = true
-	}
 	current := map[string]bool{}
 	for _, f := range now.Findings {
 		fp := f.Fingerprint()
