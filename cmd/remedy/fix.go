@@ -18,16 +18,13 @@ import (
 
 // fixOptions are the flags of remedy fix.
 type fixOptions struct {
-	dryRun      bool
-	format      string
-	failOn      scanner.Severity
-	maxFileSize int64
-	configPath  string
-	controls    []string
+	inputFlags
+	dryRun bool
+	format string
 }
 
 func newFixCommand(inv *invocation) *cobra.Command {
-	opts := &fixOptions{failOn: scanner.SeverityLow}
+	opts := &fixOptions{inputFlags: newInputFlags()}
 	cmd := &cobra.Command{
 		Use:   "fix [PATH...]",
 		Short: "Fix failing controls in place, keeping every other byte",
@@ -66,10 +63,8 @@ remain; 2 an input could not be read or parsed, or bad flags or config.`,
 	f := cmd.Flags()
 	f.BoolVar(&opts.dryRun, "dry-run", false, "write nothing; print a unified diff of the fixes")
 	f.StringVarP(&opts.format, "format", "o", "text", "output format: text or json")
-	f.Var(severityFlag{&opts.failOn}, "fail-on", "exit 1 when an unfixed, unsuppressed finding is at least this severe")
-	f.Int64Var(&opts.maxFileSize, "max-file-size", scanner.DefaultMaxFileSize, "skip files larger than this many bytes")
-	f.StringVar(&opts.configPath, "config", "", "path of the config file (default: .remedy.yaml at the scan root)")
-	f.StringSliceVar(&opts.controls, "control", nil, "fix only this control ID (repeatable; see remedy controls)")
+	opts.register(f, "exit 1 when an unfixed, unsuppressed finding is at least this severe",
+		"fix only this control ID (repeatable; see remedy controls)")
 	return cmd
 }
 
@@ -85,24 +80,15 @@ func (o *fixOptions) run(inv *invocation, paths []string) error {
 	if o.format != "text" && o.format != formatJSON {
 		return fmt.Errorf("--format %q: want text or json", o.format)
 	}
-	catalog := scanner.DefaultCatalog()
-	for _, id := range o.controls {
-		if catalog.Get(id) == nil {
-			return fmt.Errorf("--control %q: no such control (remedy controls lists them)", id)
-		}
-	}
-	root := scanRoot(paths)
-	cfg, err := loadConfig(o.configPath, root)
+	sc, err := o.scan(paths, nil)
 	if err != nil {
 		return err
 	}
-	in := scanner.Load(root, paths, scanner.LoadOptions{MaxFileSize: o.maxFileSize, Exclude: cfg.Excluded})
-	scanOpts := scanner.Options{Config: cfg, Catalog: catalog, Only: o.controls}
-	rep := scanner.ScanInputs(in, scanOpts)
-	fixes := remediate.FixReport(in, rep, remediate.Options{ResourceDefaults: map[string]map[string]string{
-		"limits":   cfg.Defaults.Resources.Limits,
-		"requests": cfg.Defaults.Resources.Requests,
-	}}, scanner.Options{Config: cfg, Catalog: catalog})
+	rep := sc.rep
+	fixes := remediate.FixReport(sc.in, rep, remediate.Options{ResourceDefaults: map[string]map[string]string{
+		"limits":   sc.cfg.Defaults.Resources.Limits,
+		"requests": sc.cfg.Defaults.Resources.Requests,
+	}}, scanner.Options{Config: sc.cfg, Catalog: sc.catalog})
 
 	var diff bytes.Buffer
 	for _, fx := range fixes {

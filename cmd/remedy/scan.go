@@ -27,16 +27,13 @@ const (
 
 // scanOptions are the flags of remedy scan.
 type scanOptions struct {
-	format      string
-	outputFile  string
-	failOn      scanner.Severity
-	maxFileSize int64
-	configPath  string
-	controls    []string
+	inputFlags
+	format     string
+	outputFile string
 }
 
 func newScanCommand(inv *invocation) *cobra.Command {
-	opts := &scanOptions{failOn: scanner.SeverityLow}
+	opts := &scanOptions{inputFlags: newInputFlags()}
 	cmd := &cobra.Command{
 		Use:   "scan [PATH...]",
 		Short: "Scan manifests for failing security controls",
@@ -75,10 +72,8 @@ Exit status:
 	f := cmd.Flags()
 	f.StringVarP(&opts.format, "format", "o", formatTable, "output format: table, json or sarif")
 	f.StringVar(&opts.outputFile, "output-file", "", "write the report to this file instead of stdout")
-	f.Var(severityFlag{&opts.failOn}, "fail-on", "exit 1 when an unsuppressed finding is at least this severe: low, medium, high or critical")
-	f.Int64Var(&opts.maxFileSize, "max-file-size", scanner.DefaultMaxFileSize, "skip files larger than this many bytes")
-	f.StringVar(&opts.configPath, "config", "", "path of the config file (default: .remedy.yaml at the scan root)")
-	f.StringSliceVar(&opts.controls, "control", nil, "run only this control ID (repeatable; see remedy controls)")
+	opts.register(f, "exit 1 when an unsuppressed finding is at least this severe: low, medium, high or critical",
+		"run only this control ID (repeatable; see remedy controls)")
 	return cmd
 }
 
@@ -91,27 +86,11 @@ func (o *scanOptions) run(inv *invocation, paths []string) error {
 	default:
 		return fmt.Errorf("--format %q: want table, json or sarif", o.format)
 	}
-	if o.maxFileSize <= 0 {
-		return fmt.Errorf("--max-file-size %d: want a positive number of bytes", o.maxFileSize)
-	}
-	catalog := scanner.DefaultCatalog()
-	for _, id := range o.controls {
-		if catalog.Get(id) == nil {
-			return fmt.Errorf("--control %q: no such control (remedy controls lists them)", id)
-		}
-	}
-	root := scanRoot(paths)
-	cfg, err := loadConfig(o.configPath, root)
+	sc, err := o.scan(paths, inv.stdin)
 	if err != nil {
 		return err
 	}
-
-	in := scanner.Load(root, paths, scanner.LoadOptions{
-		MaxFileSize: o.maxFileSize,
-		Exclude:     cfg.Excluded,
-		Stdin:       inv.stdin,
-	})
-	rep := scanner.ScanInputs(in, scanner.Options{Config: cfg, Catalog: catalog, Only: o.controls})
+	root, in, rep, catalog := sc.root, sc.in, sc.rep, sc.catalog
 	inv.log.Debug("scanned", "root", root, "files", len(in.Files), "findings", len(rep.Findings),
 		"errors", len(rep.Errors), "skipped", len(rep.Skipped))
 	if o.format != formatTable || o.outputFile != "" {

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+
+	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/scanner"
+)
+
+// inputFlags are the flags that say what to read and which controls to
+// run; scan and fix share them.
+type inputFlags struct {
+	failOn      scanner.Severity
+	maxFileSize int64
+	configPath  string
+	controls    []string
+}
+
+func newInputFlags() inputFlags { return inputFlags{failOn: scanner.SeverityLow} }
+
+// register adds the flags; failOnHelp and controlHelp word them for the command.
+func (f *inputFlags) register(fs *pflag.FlagSet, failOnHelp, controlHelp string) {
+	fs.Var(severityFlag{&f.failOn}, "fail-on", failOnHelp)
+	fs.Int64Var(&f.maxFileSize, "max-file-size", scanner.DefaultMaxFileSize, "skip files larger than this many bytes")
+	fs.StringVar(&f.configPath, "config", "", "path of the config file (default: .remedy.yaml at the scan root)")
+	fs.StringSliceVar(&f.controls, "control", nil, controlHelp)
+}
+
+// scanned is one load and scan of the command's paths.
+type scanned struct {
+	root    string
+	cfg     *config.Config
+	catalog *scanner.Catalog
+	in      *scanner.Inputs
+	rep     *scanner.Report
+	opts    scanner.Options
+}
+
+// scan checks the flags, reads the config, loads paths and scans them.
+func (f *inputFlags) scan(paths []string, stdin io.Reader) (*scanned, error) {
+	if f.maxFileSize <= 0 {
+		return nil, fmt.Errorf("--max-file-size %d: want a positive number of bytes", f.maxFileSize)
+	}
+	catalog := scanner.DefaultCatalog()
+	for _, id := range f.controls {
+		if catalog.Get(id) == nil {
+			return nil, fmt.Errorf("--control %q: no such control (remedy controls lists them)", id)
+		}
+	}
+	root := scanRoot(paths)
+	cfg, err := loadConfig(f.configPath, root)
+	if err != nil {
+		return nil, err
+	}
+	in := scanner.Load(root, paths, scanner.LoadOptions{MaxFileSize: f.maxFileSize, Exclude: cfg.Excluded, Stdin: stdin})
+	opts := scanner.Options{Config: cfg, Catalog: catalog, Only: f.controls}
+	return &scanned{root: root, cfg: cfg, catalog: catalog, in: in, rep: scanner.ScanInputs(in, opts), opts: opts}, nil
+}
