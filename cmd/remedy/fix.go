@@ -141,6 +141,11 @@ func writeAtomic(path string, b []byte, mode os.FileMode) error {
 	if mode == 0 {
 		mode = 0o644
 	}
+	// Write through a symlink (the loader only follows ones inside the
+	// root) rather than replace the link with a regular file.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".remedy-*")
 	if err != nil {
 		return err

@@ -159,3 +159,27 @@ func TestFixKeepsModeAndRefusesStdin(t *testing.T) {
 		t.Errorf("fix - exit %d, want %d", r.code, exitError)
 	}
 }
+
+// TestFixWritesThroughSymlinks: a manifest reached through a symlink inside
+// the root is edited at its target; the link stays a link.
+func TestFixWritesThroughSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real.yml")
+	src := []byte("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  hostPID: true\n  containers:\n  - name: a\n    image: a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n")
+	if err := os.WriteFile(target, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.yaml")
+	if err := os.Symlink("real.yml", link); err != nil {
+		t.Skip("symlinks not supported:", err)
+	}
+	runCLI(t, "", "fix", link, "--control", "host-pid")
+	info, err := os.Lstat(link)
+	if err != nil || info.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("link replaced by a regular file (%v)", err)
+	}
+	b, _ := os.ReadFile(target)
+	if !strings.Contains(string(b), "hostPID: false") {
+		t.Errorf("target not fixed:\n%s", b)
+	}
+}
