@@ -107,6 +107,8 @@ start.`,
 		newFixCommand(inv),
 		newControlsCommand(inv),
 		newVersionCommand(),
+		newPRCommand(inv),
+		newSweepCommand(inv),
 		// pr, sweep and serve are added here, one file each
 		// (pr.go: newPRCommand(inv), …), taking the same *invocation.
 	)

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/google/go-github/v89/github"
+	"github.com/spf13/cobra"
+
+	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/remediate"
+)
+
+// botFlags are the commit identity flags of pr and sweep.
+type botFlags struct{ name, email string }
+
+func (b *botFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&b.name, "bot-name", gitops.DefaultBot.Name, "author and committer name of fix commits")
+	cmd.Flags().StringVar(&b.email, "bot-email", gitops.DefaultBot.Email, "author and committer email of fix commits; a branch head by anyone else is left alone")
+}
+
+func (b botFlags) identity() gitops.Identity { return gitops.Identity{Name: b.name, Email: b.email} }
+
+// prOptions are the flags of remedy pr.
+type prOptions struct {
+	base   string
+	dryRun bool
+	bot    botFlags
+}
+
+func newPRCommand(inv *invocation) *cobra.Command {
+	opts := &prOptions{}
+	cmd := &cobra.Command{
+		Use:   "pr OWNER/REPO",
+		Short: "Open or update the fix pull request of a GitHub repository",
+		Long: `Clone the base branch of OWNER/REPO (its default branch unless --base),
+scan it with the repository's own .remedy.yaml, fix what can be fixed, and
+bring the fix pull request in line: open it, rebuild its branch when the
+fixes or the base changed, close it when nothing is left to fix. A run that
+finds nothing new writes nothing.
+
+Fixes go to the branch remedy/security-fixes, or one branch per control
+(remedy/<control-id>) with "group: per-control". Closing a fix pull request
+without merging tells remedy not to propose those fixes again. Once someone
+else pushes to a fix branch, remedy leaves that pull request alone.
+
+Environment:
+  GITHUB_TOKEN      token with contents and pull-requests write access (required)
+  GITHUB_API_URL    REST API root for GitHub Enterprise Server,
+                    e.g. https://ghe.example.com/api/v3 (default github.com)
+  REMEDY_CACHE_DIR  where GET answers are kept for conditional requests
+                    (default: the user cache folder; "off" disables)`,
+		Example: `  # What would the pull request be?
+  GITHUB_TOKEN=... remedy pr acme/shop --dry-run
+
+  # Open or update it, against a release branch
+  remedy pr acme/shop --base release-1.4`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return opts.run(cmd.Context(), inv, args[0])
+		},
+	}
+	cmd.Flags().StringVar(&opts.base, "base", "", "branch to fix (default: the repository's default branch)")
+	cmd.Flags().BoolVar(&opts.dryRun, "dry-run", false, "push and write nothing; print the diff and the pull request remedy would open")
+	opts.bot.register(cmd)
+	return cmd
+}
+
+func (o *prOptions) run(ctx context.Context, inv *invocation, arg string) error {
+	owner, name, err := splitRepo(arg)
+	if err != nil {
+		return err
+	}
+	gh, token, err := newGitHubClient(inv)
+	if err != nil {
+		return err
+	}
+	res, err := gitops.RemedyRepository(ctx, gh, owner, name, gitops.RunOptions{
+		Token: token, Base: o.base, Bot: o.bot.identity(), DryRun: o.dryRun, Log: inv.log,
+	})
+	if o.dryRun {
+		if werr := writeDryRun(inv.stdout, res); werr != nil {
+			return werr
+		}
+	} else if res.Repo.FullName != "" {
+		writePRSummary(inv.stdout, res)
+	}
+	return err
+}
+
+// splitRepo reads OWNER/REPO.
+func splitRepo(s string) (owner, name string, err error) {
+	owner, name, ok := strings.Cut(strings.TrimSuffix(s, ".git"), "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return "", "", fmt.Errorf("repository %q: want OWNER/REPO", s)
+	}
+	return owner, name, nil
+}
+
+// newGitHubClient builds the API client from the environment. The token is
+// returned for git, which authenticates separately.
+func newGitHubClient(inv *invocation) (*github.Client, string, error) {
+	o := gitops.GitHubOptionsFromEnv(inv.getenv)
+	o.Log = inv.log
+	o.UserAgent = "remedy/" + versionString()
+	switch dir := inv.getenv("REMEDY_CACHE_DIR"); dir {
+	case "off":
+	case "":
+		if base, err := os.UserCacheDir(); err == nil {
+			o.Cache = gitops.DirCache{Dir: filepath.Join(base, "remedy", "github")}
+		}
+	default:
+		o.Cache = gitops.DirCache{Dir: dir}
+	}
+	gh, err := gitops.NewGitHubClient(o)
+	if err != nil {
+		return nil, "", err
+	}
+	return gh, o.Token, nil
+}
+
+// writePRSummary prints one line per fix branch.
+func writePRSummary(w io.Writer, res gitops.RunResult) {
+	fmt.Fprintf(w, "%s (%s): %s, %d fixable\n", res.Repo.FullName, res.Base, countOf(res.Findings, "finding"), res.Fixable)
+	if len(res.Branches) == 0 {
+		fmt.Fprintln(w, "nothing to fix, no fix pull request")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, b := range res.Branches {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", b.Action, b.Branch, prRef(b), b.Reason)
+		for _, warn := range b.Warnings {
+			fmt.Fprintf(tw, "\t\twarning: %s\t\n", warn)
+		}
+	}
+	tw.Flush()
+}
+
+func prRef(b gitops.BranchResult) string {
+	if b.PR == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("#%d %s", b.PR, b.URL)
+}
+
+// writeDryRun prints, per branch, what remedy would push and open: the
+// diff, then the pull request's title and body.
+func writeDryRun(w io.Writer, res gitops.RunResult) error {
+	if res.Repo.FullName == "" {
+		return nil
+	}
+	if len(res.Branches) == 0 {
+		fmt.Fprintf(w, "%s (%s): %s, nothing to fix\n", res.Repo.FullName, res.Base, countOf(res.Findings, "finding"))
+		return nil
+	}
+	for _, b := range res.Branches {
+		fmt.Fprintf(w, "# %s: would be %s", b.Branch, b.Action)
+		if b.PR != 0 {
+			fmt.Fprintf(w, " (#%d)", b.PR)
+		}
+		if b.Reason != "" {
+			fmt.Fprintf(w, ": %s", b.Reason)
+		}
+		fmt.Fprintln(w)
+		if len(b.Changes) == 0 {
+			continue
+		}
+		for _, c := range b.Changes {
+			if err := remediate.UnifiedDiff(w, c.Path, c.Before, c.After); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(w, "\n# pull request %s → %s\nTitle: %s\n\n%s\n", b.Branch, res.Base, b.Title, b.Body)
+	}
+	return nil
+}
+
+// countOf writes "1 finding" or "3 findings".
+func countOf(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/google/go-github/v89/github"
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/remedy-bot/remedy/gitops"
+)
+
+// sweepOptions are the flags of remedy sweep.
+type sweepOptions struct {
+	configPath  string
+	concurrency int
+	format      string
+	shardIndex  int
+	shardCount  int
+	dryRun      bool
+	bot         botFlags
+}
+
+// sweepConfig is the --config file: repositories named one by one, and
+// owners (organizations or users) all of whose repositories are swept.
+type sweepConfig struct {
+	Repositories []string     `yaml:"repositories"`
+	Owners       []sweepOwner `yaml:"owners"`
+}
+
+// sweepOwner selects repositories of an organization or user. Globs match
+// the repository name (path.Match syntax); with no include, all match.
+type sweepOwner struct {
+	Name            string   `yaml:"name"`
+	Include         []string `yaml:"include"`
+	Exclude         []string `yaml:"exclude"`
+	IncludeArchived bool     `yaml:"includeArchived"`
+	IncludeForks    bool     `yaml:"includeForks"`
+}
+
+func newSweepCommand(inv *invocation) *cobra.Command {
+	opts := &sweepOptions{}
+	cmd := &cobra.Command{
+		Use:   "sweep --config FILE",
+		Short: "Run remedy pr over many GitHub repositories",
+		Long: `Run "remedy pr" on every repository the --config file selects, several at a
+time. One repository failing never stops the others; the summary lists each
+repository's outcome, and the exit status is 2 if any failed.
+
+The config file names repositories, owners (organizations or users) whose
+repositories are all swept, or both:
+
+  repositories:
+    - acme/shop
+  owners:
+    - name: acme
+      include: ["svc-*"]        # globs on the repository name; default all
+      exclude: ["*-legacy"]
+      includeArchived: false    # archived repositories are read-only: skipped
+      includeForks: false
+
+--shard-index and --shard-count split the repositories between parallel
+jobs by a stable hash of OWNER/REPO, so each job gets the same share run
+after run. Environment as for remedy pr.`,
+		Example: `  remedy sweep --config sweep.yaml --concurrency 8
+
+  # Four CI jobs, this one taking the third quarter, JSON for the dashboard
+  remedy sweep --config sweep.yaml --shard-index 2 --shard-count 4 -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return opts.run(cmd.Context(), inv)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.configPath, "config", "", "sweep config file (required)")
+	f.IntVar(&opts.concurrency, "concurrency", 4, "repositories processed at once")
+	f.StringVarP(&opts.format, "format", "o", formatTable, "summary format: table or json")
+	f.IntVar(&opts.shardIndex, "shard-index", 0, "this job's shard, from 0")
+	f.IntVar(&opts.shardCount, "shard-count", 1, "number of shards")
+	f.BoolVar(&opts.dryRun, "dry-run", false, "push and write nothing; report what each repository would get")
+	opts.bot.register(cmd)
+	_ = cmd.MarkFlagRequired("config")
+	return cmd
+}
+
+// sweepRow is the outcome of one repository.
+type sweepRow struct {
+	Repo     string        `json:"repo"`
+	Status   string        `json:"status"` // ok, failed, skipped
+	Findings int           `json:"findings"`
+	Fixable  int           `json:"fixable"`
+	Branches []sweepBranch `json:"branches"`
+	Error    string        `json:"error,omitempty"`
+}
+
+type sweepBranch struct {
+	Branch string `json:"branch"`
+	Action string `json:"action"`
+	PR     int    `json:"pr,omitempty"`
+	URL    string `json:"url,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
+	if o.concurrency < 1 {
+		return fmt.Errorf("--concurrency %d: want at least 1", o.concurrency)
+	}
+	if o.shardCount < 1 || o.shardIndex < 0 || o.shardIndex >= o.shardCount {
+		return fmt.Errorf("--shard-index %d --shard-count %d: want 0 ≤ index < count", o.shardIndex, o.shardCount)
+	}
+	if o.format != formatTable && o.format != formatJSON {
+		return fmt.Errorf("--format %q: want table or json", o.format)
+	}
+	cfg, err := readSweepConfig(o.configPath)
+	if err != nil {
+		return err
+	}
+	gh, token, err := newGitHubClient(inv)
+	if err != nil {
+		return err
+	}
+	repos, err := selectRepositories(ctx, gh, cfg)
+	if err != nil {
+		return err
+	}
+	var mine []string
+	for _, r := range repos {
+		if shardOf(r, o.shardCount) == o.shardIndex {
+			mine = append(mine, r)
+		}
+	}
+	inv.log.Info("sweeping", "repositories", len(mine), "selected", len(repos), "shard", o.shardIndex, "shards", o.shardCount)
+
+	rows := make([]sweepRow, len(mine))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(o.concurrency, max(1, len(mine))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				rows[i] = o.sweepOne(ctx, inv, gh, token, mine[i])
+			}
+		}()
+	}
+	for i := range mine {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+
+	if err := writeSweep(inv.stdout, rows, o.format); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if r.Status == "failed" {
+			return exitStatus(exitError)
+		}
+	}
+	return nil
+}
+
+// sweepOne runs remedy pr on one repository, turning any failure (even a
+// panic) into its row.
+func (o *sweepOptions) sweepOne(ctx context.Context, inv *invocation, gh *github.Client, token, full string) (row sweepRow) {
+	row = sweepRow{Repo: full, Branches: []sweepBranch{}}
+	defer func() {
+		if p := recover(); p != nil {
+			row.Status, row.Error = "failed", fmt.Sprintf("internal error: %v", p)
+			inv.log.Error("repository failed", "repo", full, "error", row.Error)
+		}
+	}()
+	owner, name, _ := strings.Cut(full, "/")
+	res, err := gitops.RemedyRepository(ctx, gh, owner, name, gitops.RunOptions{
+		Token: token, Bot: o.bot.identity(), DryRun: o.dryRun, Log: inv.log.With("repo", full),
+	})
+	row.Findings, row.Fixable = res.Findings, res.Fixable
+	for _, b := range res.Branches {
+		row.Branches = append(row.Branches, sweepBranch{Branch: b.Branch, Action: string(b.Action), PR: b.PR, URL: b.URL, Reason: b.Reason})
+	}
+	switch {
+	case errors.Is(err, gitops.ErrArchived):
+		row.Status, row.Error = "skipped", "archived"
+	case err != nil:
+		row.Status, row.Error = "failed", err.Error()
+		inv.log.Error("repository failed", "repo", full, "error", err)
+	default:
+		row.Status = "ok"
+	}
+	return row
+}
+
+func readSweepConfig(p string) (*sweepConfig, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("read sweep config: %w", err)
+	}
+	cfg := &sweepConfig{}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("sweep config %s: %w", p, err)
+	}
+	for _, r := range cfg.Repositories {
+		if _, _, err := splitRepo(r); err != nil {
+			return nil, fmt.Errorf("sweep config %s: %w", p, err)
+		}
+	}
+	for _, ow := range cfg.Owners {
+		if ow.Name == "" {
+			return nil, fmt.Errorf("sweep config %s: an owner has no name", p)
+		}
+		for _, g := range append(append([]string{}, ow.Include...), ow.Exclude...) {
+			if _, err := path.Match(g, ""); err != nil {
+				return nil, fmt.Errorf("sweep config %s: owner %s: bad glob %q", p, ow.Name, g)
+			}
+		}
+	}
+	if len(cfg.Repositories) == 0 && len(cfg.Owners) == 0 {
+		return nil, fmt.Errorf("sweep config %s: no repositories and no owners", p)
+	}
+	return cfg, nil
+}
+
+// selectRepositories resolves the config into full names, deduplicated
+// (case-insensitively, as GitHub names are) and sorted.
+func selectRepositories(ctx context.Context, gh *github.Client, cfg *sweepConfig) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	add := func(full string) {
+		if k := strings.ToLower(full); !seen[k] {
+			seen[k] = true
+			out = append(out, full)
+		}
+	}
+	for _, r := range cfg.Repositories {
+		add(strings.TrimSuffix(r, ".git"))
+	}
+	for _, ow := range cfg.Owners {
+		repos, err := gitops.ListRepositories(ctx, gh, ow.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range repos {
+			if ow.selects(r) {
+				add(r.FullName)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i]) < strings.ToLower(out[j]) })
+	return out, nil
+}
+
+func (ow sweepOwner) selects(r gitops.RepoInfo) bool {
+	if (r.Archived && !ow.IncludeArchived) || (r.Fork && !ow.IncludeForks) {
+		return false
+	}
+	match := func(globs []string) bool {
+		for _, g := range globs {
+			if ok, _ := path.Match(g, r.Name); ok {
+				return true
+			}
+		}
+		return false
+	}
+	return (len(ow.Include) == 0 || match(ow.Include)) && !match(ow.Exclude)
+}
+
+// shardOf assigns a repository to a shard by FNV-1a of its lower-cased
+// full name: stable across runs, machines and Go versions.
+func shardOf(full string, count int) int {
+	h := fnv.New32a()
+	h.Write([]byte(strings.ToLower(full)))
+	return int(h.Sum32() % uint32(count))
+}
+
+func writeSweep(w io.Writer, rows []sweepRow, format string) error {
+	if format == formatJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if rows == nil {
+			rows = []sweepRow{}
+		}
+		return enc.Encode(rows)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "REPOSITORY\tSTATUS\tFINDINGS\tFIXABLE\tPULL REQUESTS")
+	counts := map[string]int{}
+	for _, r := range rows {
+		counts[r.Status]++
+		var prs []string
+		for _, b := range r.Branches {
+			s := b.Action
+			if b.PR != 0 {
+				s += fmt.Sprintf(" #%d", b.PR)
+			}
+			prs = append(prs, s)
+		}
+		detail := strings.Join(prs, ", ")
+		if r.Error != "" {
+			detail = strings.TrimPrefix(strings.Join([]string{detail, r.Error}, "; "), "; ")
+		}
+		if detail == "" {
+			detail = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", r.Repo, r.Status, r.Findings, r.Fixable, detail)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\n%d repositories: %d ok, %d failed, %d skipped\n", len(rows), counts["ok"], counts["failed"], counts["skipped"])
+	return err
+}
