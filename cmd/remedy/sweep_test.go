@@ -177,4 +177,3 @@ func TestSweepUsageErrors(t *testing.T) {
 		})
 	}
 }
-
