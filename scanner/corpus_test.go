@@ -18,23 +18,9 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // folder holding go.mod), skipping the test when it is missing.
 func sharedDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("no go.mod above the test's folder; cannot find ../shared")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		tb.Skipf("shared fixtures not found at %s (clone them beside the repository): %v", shared, err)
+	shared := filepath.Join(repoRoot(), "..", "shared")
+	if !dirExists(shared) {
+		tb.Skipf("shared fixtures not found at %s: clone them beside the repository", shared)
 	}
 	return shared
 }
@@ -43,8 +29,8 @@ func sharedDir(tb testing.TB) string {
 func corpusDir(tb testing.TB) string {
 	tb.Helper()
 	dir := filepath.Join(sharedDir(tb), "fixtures", "manifests")
-	if _, err := os.Stat(dir); err != nil {
-		tb.Skipf("manifest corpus not found at %s: %v", dir, err)
+	if !dirExists(dir) {
+		tb.Skipf("manifest corpus not found at %s", dir)
 	}
 	return dir
 }

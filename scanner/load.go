@@ -56,7 +56,8 @@ type SourceFile struct {
 }
 
 // Document is one YAML document of a file: the byte range from its `---`
-// separator line (or the file start) to the next separator.
+// separator line (or the file start) to the next separator, or through its
+// `...` end marker.
 type Document struct {
 	File  *SourceFile
 	Index int
@@ -222,7 +223,7 @@ func parseDocument(chunk []byte, firstLine int) (*yaml.RNode, *parseError) {
 	if n.Kind == 0 || n.Kind == yaml.DocumentNode && len(n.Content) == 0 {
 		return nil, nil
 	}
-	w := docWalk{delta: firstLine - 1}
+	w := docWalk{lines: newLineMap(chunk, firstLine)}
 	if _, err := w.walk(&n, 0); err != nil {
 		return nil, err
 	}
@@ -259,6 +260,7 @@ func yamlError(chunk []byte, firstLine int, err error) *parseError {
 	if l, m, ok := yamlv2Error(chunk); ok && l > 0 {
 		line, msg = l, m
 	}
+	line = newLineMap(chunk, 1).file(line)
 	if line == 0 {
 		if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
 			name, _, _ = strings.Cut(name, "'")
@@ -270,6 +272,80 @@ func yamlError(chunk []byte, firstLine int, err error) *parseError {
 	// last; it belongs to the last.
 	line = min(line, lineCount(chunk))
 	return &parseError{line: firstLine + line - 1, msg: "invalid YAML: " + msg}
+}
+
+// lineMap turns a line yaml reports within a chunk into a file line.
+//
+// YAML also breaks lines at a lone '\r', NEL, LS and PS (YAML 1.1, 5.4);
+// editors, git and GitHub count '\n' only, and so does remedy.
+type lineMap struct {
+	// first is the file line of the chunk's first line.
+	first int
+	// table, when the chunk holds breaks that only YAML counts, maps yaml's
+	// 1-based line to the chunk's '\n'-counted one.
+	table []int
+}
+
+func newLineMap(chunk []byte, firstLine int) lineMap {
+	m := lineMap{first: firstLine}
+	if hasYAMLOnlyBreaks(chunk) {
+		m.table = yamlLineTable(chunk)
+	}
+	return m
+}
+
+// file returns the file line of yaml line l; 0 stays 0 (no line known).
+func (m lineMap) file(l int) int {
+	if l <= 0 {
+		return 0
+	}
+	if m.table != nil {
+		l = m.table[min(l, len(m.table)-1)]
+	}
+	return m.first + l - 1
+}
+
+// yamlOnlyBreak returns the length of the line break at chunk[i] that
+// YAML counts but '\n' counting does not, or 0.
+func yamlOnlyBreak(chunk []byte, i int) int {
+	rest := chunk[i:]
+	switch {
+	case rest[0] == '\r' && (len(rest) == 1 || rest[1] != '\n'):
+		return 1
+	case rest[0] == 0xc2 && len(rest) > 1 && rest[1] == 0x85: // NEL
+		return 2
+	case rest[0] == 0xe2 && len(rest) > 2 && rest[1] == 0x80 && (rest[2] == 0xa8 || rest[2] == 0xa9): // LS, PS
+		return 3
+	}
+	return 0
+}
+
+func hasYAMLOnlyBreaks(chunk []byte) bool {
+	for i, c := range chunk {
+		if (c == '\r' || c == 0xc2 || c == 0xe2) && yamlOnlyBreak(chunk, i) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// yamlLineTable maps each yaml line (index, 1-based) of chunk to its
+// '\n'-counted line.
+func yamlLineTable(chunk []byte) []int {
+	table := []int{0, 1}
+	line := 1
+	for i := 0; i < len(chunk); i++ {
+		if chunk[i] == '\n' {
+			line++
+			table = append(table, line)
+			continue
+		}
+		if n := yamlOnlyBreak(chunk, i); n > 0 {
+			table = append(table, line)
+			i += n - 1
+		}
+	}
+	return table
 }
 
 // splitYAMLError splits "yaml: line 3: did not find expected key" into 3
@@ -348,7 +424,7 @@ func lineOf(chunk []byte, s string) int {
 // alias bombs) or what remedy will not walk (extreme nesting, aliases that
 // contain themselves).
 type docWalk struct {
-	delta int
+	lines lineMap
 	// ancestors are the nodes from the root to the one being visited.
 	ancestors []*yaml.Node
 	// expanded is the size of each anchored node with its aliases expanded.
@@ -361,14 +437,14 @@ type docWalk struct {
 // capped just above maxAliasNodes.
 func (w *docWalk) walk(n *yaml.Node, depth int) (int, *parseError) {
 	if depth > maxDepth {
-		return 0, &parseError{line: n.Line + w.delta, msg: fmt.Sprintf("nesting deeper than %d levels", maxDepth)}
+		return 0, &parseError{line: w.lines.file(n.Line), msg: fmt.Sprintf("nesting deeper than %d levels", maxDepth)}
 	}
-	n.Line += w.delta
+	n.Line = w.lines.file(n.Line)
 	if n.Kind == yaml.AliasNode {
 		return w.alias(n)
 	}
 	if n.Kind == yaml.MappingNode {
-		if err := duplicateKey(n, w.delta); err != nil {
+		if err := duplicateKey(n, w.lines); err != nil {
 			return 0, err
 		}
 	}
@@ -407,10 +483,10 @@ func (w *docWalk) alias(n *yaml.Node) (int, *parseError) {
 
 // duplicateKey reports a key written twice in mapping m. Small mappings,
 // nearly all of them, are compared pairwise to avoid allocating a set.
-func duplicateKey(m *yaml.Node, delta int) *parseError {
+func duplicateKey(m *yaml.Node, lines lineMap) *parseError {
 	keys := len(m.Content) / 2
 	dup := func(k *yaml.Node, first int) *parseError {
-		return &parseError{line: k.Line + delta, msg: fmt.Sprintf("duplicate key %q (first at line %d)", k.Value, first+delta)}
+		return &parseError{line: lines.file(k.Line), msg: fmt.Sprintf("duplicate key %q (first at line %d)", k.Value, lines.file(first))}
 	}
 	isKey := func(k *yaml.Node) bool { return k.Kind == yaml.ScalarNode && k.Value != "<<" }
 	if keys <= 16 {

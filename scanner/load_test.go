@@ -150,6 +150,29 @@ func TestParseFile(t *testing.T) {
 			errors:  []string{"8: invalid YAML: mapping values are not allowed in this context"},
 		},
 		{
+			name: "line separator inside a value does not shift lines",
+			in: configMapA + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n" +
+				"  annotations: {note: \"a\u2028b\u2029c\"}\n  name: b\n  name: c\n",
+			docs:    []int{1, 5},
+			objects: []string{"ConfigMap/a:1"},
+			errors:  []string{`11: duplicate key "name" (first at line 10)`},
+		},
+		{
+			name: "line separators only YAML counts, then an error",
+			in:   configMapA + "---\nnote: \"a\u2028b\u2028c\"\nkind: [\n",
+			docs: []int{1, 5},
+			objects: []string{
+				"ConfigMap/a:1",
+			},
+			errors: []string{"7: invalid YAML: did not find expected node content"},
+		},
+		{
+			name:   "old Mac line breaks count as one line",
+			in:     "a: 1\rb: 1\rb: 2\r",
+			docs:   []int{1},
+			errors: []string{`1: duplicate key "b" (first at line 1)`},
+		},
+		{
 			name:    "UTF-8 byte order mark",
 			in:      "\xef\xbb\xbf" + configMapA + "---\n" + configMapB,
 			docs:    []int{1, 5},

@@ -50,22 +50,27 @@ func ScanInputs(in *Inputs, opts Options) *Report {
 		"limits":   cfg.Defaults.Resources.Limits,
 		"requests": cfg.Defaults.Resources.Requests,
 	}}
-	rep := &Report{Errors: in.Errors, Skipped: in.Skipped}
-	for _, f := range in.Files {
+	// Controls are pure functions of read-only nodes, so files are scanned
+	// in parallel; the sort below makes the order independent of timing.
+	perFile := make([][]Finding, len(in.Files))
+	forEachParallel(len(in.Files), func(i int) {
+		f := in.Files[i]
+		var out []Finding
 		for _, d := range f.Docs {
 			for _, r := range d.Resources() {
 				for _, c := range controls {
 					for _, h := range c.Check(r, cc) {
-						rep.Findings = append(rep.Findings, newFinding(c, r, h))
+						out = append(out, newFinding(c, r, h))
 					}
 				}
 			}
 		}
-		rep.Findings = append(rep.Findings, ignoresWithoutReason(f, cat, cfg, floor, opts.Only)...)
-	}
-	for i := range rep.Findings {
-		suppress(&rep.Findings[i])
-	}
+		for i := range out {
+			suppress(&out[i])
+		}
+		perFile[i] = append(out, ignoresWithoutReason(f, cat, cfg, floor, opts.Only)...)
+	})
+	rep := &Report{Errors: in.Errors, Skipped: in.Skipped, Findings: slices.Concat(perFile...)}
 	SortFindings(rep.Findings)
 	return rep
 }
