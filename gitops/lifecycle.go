@@ -19,9 +19,12 @@ import (
 // Branch names. Every bot branch starts with BranchPrefix.
 const (
 	BranchPrefix = "remedy/"
-	// RepoBranch holds every fix when fixes are grouped per repository;
-	// per control, each control has BranchPrefix + its ID.
-	RepoBranch = BranchPrefix + "security-fixes"
+	// repoGroupName names the branch of all fixes when they are grouped
+	// per repository; per control, each control's ID names its branch.
+	repoGroupName = "security-fixes"
+	// RepoBranch holds every fix for the default branch, grouped per
+	// repository.
+	RepoBranch = BranchPrefix + repoGroupName
 )
 
 // Groupings of fixes into pull requests (.remedy.yaml group).
@@ -29,6 +32,10 @@ const (
 	GroupRepo       = "repo"
 	GroupPerControl = "per-control"
 )
+
+// BaseBranchPrefix is the branch prefix for fixes of a base other than the
+// default branch: remedy/<base>/.
+func BaseBranchPrefix(base string) string { return BranchPrefix + base + "/" }
 
 // DefaultLabels are the labels of fix pull requests when the config sets none.
 func DefaultLabels() []string { return []string{"security", "remedy"} }
@@ -94,6 +101,10 @@ type Settings struct {
 	Base string
 	// Group is GroupRepo (default) or GroupPerControl.
 	Group string
+	// BranchPrefix starts every bot branch name; empty means BranchPrefix.
+	// Fixes for another base than the default branch need their own, or
+	// the two would fight over one branch (see BaseBranchPrefix).
+	BranchPrefix string
 	// Labels of new pull requests; nil means DefaultLabels.
 	Labels               []string
 	Reviewers, Assignees []string
@@ -242,7 +253,7 @@ func Converge(ctx context.Context, forge Forge, repo Repository, fixes Fixes, s 
 		s.Templates = set
 	}
 	c := &converger{forge: forge, repo: repo, fixes: fixes, s: s, prs: map[string][]botPR{}}
-	groups := groupFindings(fixes.Fixed, s.Group)
+	groups := groupFindings(fixes.Fixed, s)
 	var branches []string
 	for _, b := range c.branches(groups) {
 		// GitHub closes a pull request whose head branch is deleted: without
@@ -284,6 +295,9 @@ func (s Settings) withDefaults() Settings {
 	if s.Group == "" || s.Group == "per-repo" {
 		s.Group = GroupRepo
 	}
+	if s.BranchPrefix == "" {
+		s.BranchPrefix = BranchPrefix
+	}
 	if s.Labels == nil {
 		s.Labels = DefaultLabels()
 	}
@@ -303,12 +317,12 @@ func (s Settings) withDefaults() Settings {
 }
 
 // groupFindings assigns fixed findings to branches.
-func groupFindings(fixed []scanner.Finding, group string) map[string][]scanner.Finding {
+func groupFindings(fixed []scanner.Finding, s Settings) map[string][]scanner.Finding {
 	out := map[string][]scanner.Finding{}
 	for _, f := range fixed {
-		b := RepoBranch
-		if group == GroupPerControl {
-			b = BranchPrefix + f.Control
+		b := s.BranchPrefix + repoGroupName
+		if s.Group == GroupPerControl {
+			b = s.BranchPrefix + f.Control
 		}
 		out[b] = append(out[b], f)
 	}
@@ -334,13 +348,14 @@ func (c *converger) branches(groups map[string][]scanner.Finding) []string {
 		set[b] = true
 	}
 	if c.s.Group == GroupPerControl {
-		for _, b := range c.repo.RemoteBranches(BranchPrefix) {
-			if b != RepoBranch {
+		for _, b := range c.repo.RemoteBranches(c.s.BranchPrefix) {
+			// Deeper names belong to other bases' namespaces.
+			if name := strings.TrimPrefix(b, c.s.BranchPrefix); name != repoGroupName && !strings.Contains(name, "/") {
 				set[b] = true
 			}
 		}
 	} else {
-		set[RepoBranch] = true
+		set[c.s.BranchPrefix+repoGroupName] = true
 	}
 	out := make([]string, 0, len(set))
 	for b := range set {
@@ -651,7 +666,7 @@ func (c *converger) handsOff(ctx context.Context, res BranchResult, open *botPR,
 func (c *converger) data(branch string, found []scanner.Finding, changes []FileChange, declined int) templates.Data {
 	d := templates.Data{Repo: c.s.Repo, RepoURL: c.s.RepoURL, Base: c.s.Base, Branch: branch, Declined: declined}
 	if c.s.Group == GroupPerControl {
-		d.Group = strings.TrimPrefix(branch, BranchPrefix)
+		d.Group = strings.TrimPrefix(branch, c.s.BranchPrefix)
 	}
 	byControl := map[string]*templates.Control{}
 	resources := map[string]bool{}

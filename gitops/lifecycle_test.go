@@ -607,3 +607,31 @@ func TestTemplateOverrides(t *testing.T) {
 		t.Errorf("missing template file: %v", err)
 	}
 }
+
+func TestOtherBaseHasItsOwnBranch(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fixture())
+	h.s.CommitFiles("acme", "shop", "release-1", map[string]string{"deploy/db.yaml": dbFixed}, "release branch")
+
+	res, _ := h.mustRun(RunOptions{Base: "release-1"})
+	if got := actions(res); !slices.Equal(got, []string{"remedy/release-1/security-fixes:created"}) {
+		t.Fatalf("actions %v", got)
+	}
+	res, _ = h.mustRun(RunOptions{})
+	if got := actions(res); !slices.Equal(got, []string{RepoBranch + ":created"}) {
+		t.Fatalf("actions on main %v", got)
+	}
+	prs := h.prs()
+	if len(prs) != 2 || prs[0].GetBase().GetRef() != "release-1" || prs[1].GetBase().GetRef() != "main" {
+		t.Fatalf("%d PRs", len(prs))
+	}
+	if strings.Contains(prs[0].GetBody(), "host-pid") || !strings.Contains(prs[1].GetBody(), "host-pid") {
+		t.Error("each PR should fix its own base's findings")
+	}
+	for _, base := range []string{"release-1", ""} {
+		res, reqs := h.mustRun(RunOptions{Base: base})
+		if len(res.Branches) != 1 || res.Branches[0].Action != ActionUnchanged || len(writes(reqs)) != 0 {
+			t.Errorf("rerun on %q: %v, writes %v", base, actions(res), writes(reqs))
+		}
+	}
+}

@@ -87,6 +87,9 @@ func RemedyRepository(ctx context.Context, gh *github.Client, owner, name string
 		return out, fmt.Errorf("%s: %w", info.FullName, err)
 	}
 	s.Repo, s.RepoURL, s.Base = info.FullName, info.HTMLURL, out.Base
+	if out.Base != info.DefaultBranch {
+		s.BranchPrefix = BaseBranchPrefix(out.Base)
+	}
 	s.Bot, s.DryRun, s.Now, s.Log = o.Bot, o.DryRun, o.Now, log
 	out.Result, err = Converge(ctx, &GitHubForge{Client: gh, Owner: info.Owner, Name: info.Name}, ws, fixes, s)
 	if err != nil {
