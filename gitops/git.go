@@ -26,9 +26,15 @@ type Identity struct {
 	Email string
 }
 
-// DefaultBot is the identity of remedy's commits. The noreply address keeps
-// a real mailbox out of public history.
-var DefaultBot = Identity{Name: "remedy[bot]", Email: "remedy-bot@users.noreply.github.com"}
+// The default identity of remedy's commits. The noreply address keeps a
+// real mailbox out of public history.
+const (
+	DefaultBotName  = "remedy[bot]"
+	DefaultBotEmail = "remedy-bot@users.noreply.github.com"
+)
+
+// DefaultBot is the default identity of remedy's commits.
+func DefaultBot() Identity { return Identity{Name: DefaultBotName, Email: DefaultBotEmail} }
 
 // Commit describes a commit of the workspace or of a fetched branch.
 type Commit struct {

@@ -60,18 +60,18 @@ func TestCloneCommitPush(t *testing.T) {
 		"deploy/web.yaml":   []byte("kind: Deployment\nfixed: true\n"),
 		"deploy/db/db.yaml": []byte("kind: StatefulSet\nfixed: true\n"),
 	}
-	c1, err := w.Commit(files, "fix(security): harden\n", DefaultBot)
+	c1, err := w.Commit(files, "fix(security): harden\n", DefaultBot())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2, err := w.Commit(files, "fix(security): harden\n", DefaultBot)
+	c2, err := w.Commit(files, "fix(security): harden\n", DefaultBot())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c1.SHA != c2.SHA {
 		t.Errorf("the same commit twice gave %s and %s; commits must be deterministic", c1.SHA, c2.SHA)
 	}
-	if len(c1.Parents) != 1 || c1.Parents[0] != w.BaseHead() || c1.Author != DefaultBot || c1.Committer != DefaultBot {
+	if len(c1.Parents) != 1 || c1.Parents[0] != w.BaseHead() || c1.Author != DefaultBot() || c1.Committer != DefaultBot() {
 		t.Errorf("commit %+v: want one parent (the base) and the bot as author and committer", c1)
 	}
 
@@ -102,17 +102,17 @@ func TestCloneCommitPush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.SHA != c1.SHA || info.Tree != c1.Tree || info.Author != DefaultBot || info.Message != "fix(security): harden\n" {
+	if info.SHA != c1.SHA || info.Tree != c1.Tree || info.Author != DefaultBot() || info.Message != "fix(security): harden\n" {
 		t.Errorf("inspected %+v, want %+v", info, c1)
 	}
-	if c3, err := w2.Commit(files, "fix(security): harden\n", DefaultBot); err != nil || c3.SHA != c1.SHA {
+	if c3, err := w2.Commit(files, "fix(security): harden\n", DefaultBot()); err != nil || c3.SHA != c1.SHA {
 		t.Errorf("recomputed commit %s, %v; want %s", c3.SHA, err, c1.SHA)
 	}
 
 	// The base moves: the branch is rebuilt on it and force-pushed.
 	s.CommitFiles("acme", "widget", "main", map[string]string{"README.md": "# widget 2\n"}, "docs")
 	w3 := cloneWidget(t, s)
-	c4, err := w3.Commit(files, "fix(security): harden\n", DefaultBot)
+	c4, err := w3.Commit(files, "fix(security): harden\n", DefaultBot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestCloneCommitPush(t *testing.T) {
 
 	// Somebody pushes meanwhile: the lease refuses to overwrite them.
 	human := s.CommitFiles("acme", "widget", "remedy/security-fixes", map[string]string{"deploy/web.yaml": "human\n"}, "tweak")
-	c5, err := w.Commit(map[string][]byte{"deploy/web.yaml": []byte("other\n")}, "x\n", DefaultBot)
+	c5, err := w.Commit(map[string][]byte{"deploy/web.yaml": []byte("other\n")}, "x\n", DefaultBot())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -305,7 +305,7 @@ func (s Settings) withDefaults() Settings {
 		s.Catalog = scanner.DefaultCatalog()
 	}
 	if s.Bot == (Identity{}) {
-		s.Bot = DefaultBot
+		s.Bot = DefaultBot()
 	}
 	if s.Now == nil {
 		s.Now = time.Now

@@ -20,8 +20,8 @@ import (
 type botFlags struct{ name, email string }
 
 func (b *botFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&b.name, "bot-name", gitops.DefaultBot.Name, "author and committer name of fix commits")
-	cmd.Flags().StringVar(&b.email, "bot-email", gitops.DefaultBot.Email, "author and committer email of fix commits; a branch head by anyone else is left alone")
+	cmd.Flags().StringVar(&b.name, "bot-name", gitops.DefaultBotName, "author and committer name of fix commits")
+	cmd.Flags().StringVar(&b.email, "bot-email", gitops.DefaultBotEmail, "author and committer email of fix commits; a branch head by anyone else is left alone")
 }
 
 func (b botFlags) identity() gitops.Identity { return gitops.Identity{Name: b.name, Email: b.email} }
@@ -45,7 +45,8 @@ fixes or the base changed, close it when nothing is left to fix. A run that
 finds nothing new writes nothing.
 
 Fixes go to the branch remedy/security-fixes, or one branch per control
-(remedy/<control-id>) with "group: per-control". Closing a fix pull request
+(remedy/<control-id>) with "group: per-control"; for a --base other than
+the default branch, under remedy/<base>/. Closing a fix pull request
 without merging tells remedy not to propose those fixes again. Once someone
 else pushes to a fix branch, remedy leaves that pull request alone.
 
