@@ -69,6 +69,13 @@ type Finding struct {
 	Fixable    bool     `json:"fixable"`
 	Suppressed bool     `json:"suppressed"`
 	Reason     string   `json:"reason"`
+	// Source says what kind of text File is for a finding of rendered
+	// output (Kustomize, Helm): one of the Source* kinds; omitted for
+	// manifests scanned as written.
+	Source string `json:"source,omitempty"`
+	// Rendered lists the builds that deploy the object, with its namespace
+	// and name as deployed; omitted for manifests scanned as written.
+	Rendered []RenderedBy `json:"rendered,omitempty"`
 
 	// Resource is the object the finding is about; FieldPath is Path in
 	// structured form. Neither is serialised.

@@ -53,6 +53,9 @@ type SourceFile struct {
 	Docs []*Document
 	// IgnoreLines maps a 1-based line to the `# remedy:ignore` directive on it.
 	IgnoreLines map[int]Ignore
+	// Rendered is set when the file is the output of a Kustomize or Helm
+	// build rather than a file as written; see rendered.go.
+	Rendered *Rendered
 }
 
 // Document is one YAML document of a file: the byte range from its `---`

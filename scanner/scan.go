@@ -68,9 +68,12 @@ func ScanInputs(in *Inputs, opts Options) *Report {
 		for i := range out {
 			suppress(&out[i])
 		}
+		if f.Rendered != nil {
+			out = append(out, f.Rendered.ignoresWithoutReason(cat, cfg, floor, opts.Only)...)
+		}
 		perFile[i] = append(out, ignoresWithoutReason(f, cat, cfg, floor, opts.Only)...)
 	})
-	rep := &Report{Errors: in.Errors, Skipped: in.Skipped, Findings: slices.Concat(perFile...)}
+	rep := &Report{Errors: in.Errors, Skipped: in.Skipped, Findings: mergeRendered(slices.Concat(perFile...))}
 	SortFindings(rep.Findings)
 	return rep
 }
@@ -89,6 +92,9 @@ func newFinding(c *Control, r *Resource, h Hit) Finding {
 	if f.Message == "" {
 		f.Message = c.Title
 	}
+	if rd := r.Doc.File.Rendered; rd != nil {
+		rd.place(&f, r, h)
+	}
 	return f
 }
 
@@ -96,6 +102,10 @@ func newFinding(c *Control, r *Resource, h Hit) Finding {
 // line above it, or on the resource's `metadata:` line or the line above.
 func suppress(f *Finding) {
 	if f.Resource == nil {
+		return
+	}
+	if rd := f.Resource.Doc.File.Rendered; rd != nil {
+		rd.suppress(f)
 		return
 	}
 	ignores := f.Resource.Doc.File.IgnoreLines

@@ -1,0 +1,231 @@
+package scanner
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/remedy-bot/remedy/config"
+)
+
+// Rendered marks a SourceFile that holds the output of a build — a
+// kustomization root built with Kustomize, or a Helm chart rendered for a
+// release — rather than a file as a human wrote it. Controls run on the
+// rendered objects, which are what gets deployed; each finding is then
+// placed, through Map, at the line that was written: a base resource, an
+// overlay patch, a line of values.yaml or of a template.
+//
+// Producers live in scanner/kustomize and scanner/helm; scanner only knows
+// this data, so the same controls, suppressions and report formats apply.
+type Rendered struct {
+	// Tool is ToolKustomize or ToolHelm.
+	Tool string
+	// Root is the kustomization folder or chart folder, relative to the
+	// scan root with '/' separators.
+	Root string
+	// Release is the Helm release name; empty for Kustomize.
+	Release string
+	// Sources are the files the build read, parsed, by scan-root-relative
+	// path (the keys are the File of findings placed in them).
+	Sources map[string]*SourceFile
+	// Map places rendered fields in Sources.
+	Map SourceMap
+}
+
+// Tools that produce rendered output.
+const (
+	ToolKustomize = "kustomize"
+	ToolHelm      = "helm"
+)
+
+// Source kinds: what kind of text a finding of rendered output points at.
+const (
+	// SourceResource is a resource file listed by a kustomization.
+	SourceResource = "resource"
+	// SourcePatch is a strategic-merge or JSON 6902 patch, in its own
+	// file or inline in a kustomization.
+	SourcePatch = "patch"
+	// SourceKustomization is a field of a kustomization itself (images:,
+	// namespace:) or a resource it generated.
+	SourceKustomization = "kustomization"
+	// SourceValues is a Helm values file.
+	SourceValues = "values"
+	// SourceTemplate is a Helm template: a value hard-coded there.
+	SourceTemplate = "template"
+)
+
+// SourceMap knows where the fields of a build's output were written. It is
+// implemented by the producer of the output; remediate asks the same value
+// for more (where to edit, how to build again) through its own interface.
+type SourceMap interface {
+	// Object returns where the rendered object r was written.
+	Object(r *Resource) ObjectSource
+	// Field returns where the field at path of r was written. node is the
+	// node a control reported: the field's key, or, when the field is
+	// missing, the object that should hold it (a container, the pod spec's
+	// key); the location is then that object's.
+	Field(r *Resource, path Path, node *yaml.Node) Location
+}
+
+// ObjectSource is the written form of a rendered object.
+type ObjectSource struct {
+	// File is the source file, a key of Rendered.Sources.
+	File string
+	// Kind, Namespace and Name identify the object as written there: the
+	// base's name before a prefix, its namespace before an overlay's.
+	Kind, Namespace, Name string
+	// MetadataLine is the line of the object's `metadata:` key in File, or
+	// 0: an ignore directive there covers the whole object.
+	MetadataLine int
+}
+
+// Location is a place in a source file.
+type Location struct {
+	File         string
+	Line, Column int
+	// Source is one of the Source* kinds.
+	Source string
+}
+
+// RenderedBy names one build that deploys a finding's object, and the
+// object as that build deploys it.
+type RenderedBy struct {
+	Tool string `json:"tool"`
+	// Root is the kustomization or chart folder.
+	Root string `json:"root"`
+	// Release is the Helm release; omitted for Kustomize.
+	Release   string `json:"release,omitempty"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+}
+
+func compareRenderedBy(a, b RenderedBy) int {
+	return cmp.Or(cmp.Compare(a.Tool, b.Tool), cmp.Compare(a.Root, b.Root), cmp.Compare(a.Release, b.Release),
+		cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+}
+
+// by names the build for a finding of rendered object r.
+func (rd *Rendered) by(r *Resource) RenderedBy {
+	b := RenderedBy{Tool: rd.Tool, Root: rd.Root, Release: rd.Release}
+	if r != nil {
+		b.Namespace, b.Name = r.Namespace, r.Name
+	}
+	return b
+}
+
+// place moves a finding of a rendered object to where it was written: file,
+// line and column of the source, and the object's identity as written there.
+func (rd *Rendered) place(f *Finding, r *Resource, h Hit) {
+	f.Rendered = []RenderedBy{rd.by(r)}
+	if rd.Map == nil {
+		return
+	}
+	obj := rd.Map.Object(r)
+	if obj.File != "" {
+		f.File, f.Kind, f.Namespace, f.Name = obj.File, obj.Kind, obj.Namespace, obj.Name
+		f.Line, f.Column = max(obj.MetadataLine, 1), 1
+		f.Source = SourceResource
+	}
+	if loc := rd.Map.Field(r, h.Path, h.Node); loc.File != "" {
+		f.File, f.Line, f.Column, f.Source = loc.File, loc.Line, loc.Column, loc.Source
+	}
+}
+
+// suppress applies the ignore directives of the sources: on the line the
+// finding points at or the line above it, or on (or above) the `metadata:`
+// line of the object as written.
+func (rd *Rendered) suppress(f *Finding) {
+	type at struct {
+		file string
+		line int
+	}
+	spots := []at{{f.File, f.Line}, {f.File, f.Line - 1}}
+	if rd.Map != nil {
+		if obj := rd.Map.Object(f.Resource); obj.MetadataLine > 0 {
+			spots = append(spots, at{obj.File, obj.MetadataLine}, at{obj.File, obj.MetadataLine - 1})
+		}
+	}
+	for _, s := range spots {
+		src := rd.Sources[s.file]
+		if src == nil {
+			continue
+		}
+		ig, ok := src.IgnoreLines[s.line]
+		if !ok || ig.Reason == "" || !slices.Contains(ig.Controls, f.Control) {
+			continue
+		}
+		f.Suppressed, f.Reason = true, ig.Reason
+		return
+	}
+}
+
+// ignoresWithoutReason reports the reasonless ignore directives of the
+// sources: they are not scanned as files of their own.
+func (rd *Rendered) ignoresWithoutReason(cat *Catalog, cfg *config.Config, floor Severity, only []string) []Finding {
+	paths := make([]string, 0, len(rd.Sources))
+	for p := range rd.Sources {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	var out []Finding
+	for _, p := range paths {
+		for _, f := range ignoresWithoutReason(rd.Sources[p], cat, cfg, floor, only) {
+			f.Rendered = []RenderedBy{rd.by(nil)}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// IsRendered reports whether a finding is about rendered output.
+func (f Finding) IsRendered() bool { return len(f.Rendered) > 0 }
+
+// RenderedOf returns the build output a finding's object belongs to, or nil.
+func RenderedOf(f Finding) *Rendered {
+	if f.Resource == nil || f.Resource.Doc == nil || f.Resource.Doc.File == nil {
+		return nil
+	}
+	return f.Resource.Doc.File.Rendered
+}
+
+// mergeRendered folds the findings of rendered output that point at the
+// same written place into one, which lists every build that deploys it: a
+// base used by three overlays is reported once, with its three overlays.
+// Other findings are returned as they are, in order.
+func mergeRendered(fs []Finding) []Finding {
+	index := map[string]int{}
+	out := fs[:0:0]
+	for _, f := range fs {
+		if !f.IsRendered() {
+			out = append(out, f)
+			continue
+		}
+		key := strings.Join([]string{f.Control, f.File, strconv.Itoa(f.Line), strconv.Itoa(f.Column), f.Kind, f.Namespace, f.Name, f.Container, f.Path}, "\x00")
+		i, seen := index[key]
+		if !seen {
+			index[key] = len(out)
+			out = append(out, f)
+			continue
+		}
+		m := &out[i]
+		for _, b := range f.Rendered {
+			if !slices.ContainsFunc(m.Rendered, func(x RenderedBy) bool { return compareRenderedBy(x, b) == 0 }) {
+				m.Rendered = append(m.Rendered, b)
+			}
+		}
+		// A suppression is a property of the written line; it is the same
+		// for every copy, but keep it if any copy has it.
+		if f.Suppressed && !m.Suppressed {
+			m.Suppressed, m.Reason = true, f.Reason
+		}
+	}
+	for i := range out {
+		if len(out[i].Rendered) > 1 {
+			slices.SortFunc(out[i].Rendered, compareRenderedBy)
+		}
+	}
+	return out
+}
