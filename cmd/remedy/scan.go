@@ -30,6 +30,8 @@ type scanOptions struct {
 	inputFlags
 	format     string
 	outputFile string
+	// cluster holds --cluster and the flags that go with it (scan_cluster.go).
+	cluster clusterFlags
 }
 
 func newScanCommand(inv *invocation) *cobra.Command {
@@ -66,6 +68,12 @@ Exit status:
   # Only two controls, over rendered Helm output
   helm template web ./chart | remedy scan - --control privileged --control host-path-volume`,
 		RunE: func(cmd *cobra.Command, paths []string) error {
+			if err := opts.cluster.check(cmd.Flags()); err != nil {
+				return err
+			}
+			if opts.cluster.enabled {
+				return opts.runCluster(cmd.Context(), inv, paths)
+			}
 			return opts.run(inv, paths)
 		},
 	}
@@ -74,6 +82,7 @@ Exit status:
 	f.StringVar(&opts.outputFile, "output-file", "", "write the report to this file instead of stdout")
 	opts.register(f, "exit 1 when an unsuppressed finding is at least this severe: low, medium, high or critical",
 		"run only this control ID (repeatable; see remedy controls)")
+	opts.cluster.register(f)
 	return cmd
 }
 
