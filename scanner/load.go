@@ -582,7 +582,9 @@ func Load(root string, paths []string, opts LoadOptions) *Inputs {
 		}
 		found = append(found, in.walk(root, p)...)
 	}
-	sort.Slice(found, func(i, j int) bool { return found[i].path < found[j].path })
+	// By display name, so that one file named twice ("./a.yaml" and the
+	// folder holding it) is read once.
+	sort.SliceStable(found, func(i, j int) bool { return found[i].rel < found[j].rel })
 	found = slices.CompactFunc(found, func(a, b candidate) bool { return a.rel == b.rel })
 	results := make([]loaded, len(found))
 	forEachParallel(len(found), func(i int) {

@@ -586,7 +586,7 @@ func TestLoad(t *testing.T) {
 		{
 			name:   "files named on the command line",
 			files:  map[string]string{"a/x.yaml": configMapA, "a/y.txt": configMapB, "b.yaml": configMapB},
-			paths:  []string{"a/x.yaml", "a/y.txt", "a/x.yaml"},
+			paths:  []string{"a/x.yaml", "a/y.txt", "./a/x.yaml", "a"},
 			files2: []string{"a/x.yaml", "a/y.txt"},
 		},
 		{
