@@ -42,16 +42,26 @@ func (f FileFix) Changed() bool { return !bytes.Equal(f.Before, f.After) }
 // findings are returned with After == Before.
 func FixReport(in *scanner.Inputs, rep *scanner.Report, opts Options, scan scanner.Options) []FileFix {
 	byFile := map[string][]scanner.Finding{}
+	var rendered []scanner.Finding
 	for _, f := range rep.Findings {
+		// Findings of Kustomize and Helm output are fixed where they are
+		// written, which the rendered file is not (source.go).
+		if f.IsRendered() {
+			rendered = append(rendered, f)
+			continue
+		}
 		byFile[f.File] = append(byFile[f.File], f)
 	}
 	var out []FileFix
 	for _, file := range in.Files {
 		fs := byFile[file.Path]
-		if len(fs) == 0 {
+		if len(fs) == 0 || file.Rendered != nil {
 			continue
 		}
 		out = append(out, FixFile(file, fs, opts, scan))
+	}
+	if len(rendered) > 0 {
+		out = append(out, fixRendered(in, rendered, opts, scan)...)
 	}
 	return out
 }

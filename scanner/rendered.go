@@ -229,3 +229,28 @@ func mergeRendered(fs []Finding) []Finding {
 	}
 	return out
 }
+
+// WrittenAt is where a field of a rendered object is written, or would be
+// written: a node of a YAML document of a source file. Producers of
+// rendered output return it so that a fix can be made at the source.
+type WrittenAt struct {
+	// File is the source file, one of Rendered.Sources.
+	File *SourceFile
+	// Start and End are the byte range, in File.Bytes, of the lines that
+	// hold the document; every one of them carries Indent columns of
+	// indentation that are not the document's own (a patch inline in a
+	// kustomization as a block scalar). 0 for a document of its own.
+	Start, End, Indent int
+	// Pointer is the JSON pointer, within the document, of the field, or,
+	// when Missing is not empty, of the deepest mapping on its way that
+	// exists.
+	Pointer string
+	// Missing are the keys below Pointer that do not exist yet: an edit
+	// that adds the field creates them as nested mappings.
+	Missing []string
+	// Source is one of the Source* kinds.
+	Source string
+	// Line is the line of the field (or of the mapping at Pointer), for
+	// messages.
+	Line int
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/scanner/render"
 )
 
 // inputFlags are the flags that say what to read and which controls to
@@ -55,7 +56,12 @@ func (f *inputFlags) scan(paths []string, stdin io.Reader) (*scanned, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := scanner.Load(root, paths, scanner.LoadOptions{MaxFileSize: f.maxFileSize, Exclude: cfg.Excluded, Stdin: stdin})
+	// Kustomization roots and Helm charts are scanned as rendered, with
+	// findings at the lines that wrote them (scanner/render).
+	in := render.Load(root, paths, render.Options{
+		LoadOptions: scanner.LoadOptions{MaxFileSize: f.maxFileSize, Exclude: cfg.Excluded, Stdin: stdin},
+		Helm:        cfg.Helm,
+	})
 	opts := scanner.Options{Config: cfg, Catalog: catalog, Only: f.controls}
 	return &scanned{root: root, cfg: cfg, catalog: catalog, in: in, rep: scanner.ScanInputs(in, opts), opts: opts}, nil
 }

@@ -1,0 +1,713 @@
+package remediate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/remedy-bot/remedy/scanner"
+)
+
+// sourceTracer is what a fix at the source needs of a build's source map
+// (scanner/kustomize and scanner/helm implement it): where a rendered
+// field is written, and the build run again over edited sources.
+type sourceTracer interface {
+	// Trace returns where the field at pointer (RFC 6901, relative to the
+	// object) of the rendered object r is written, or, when it is missing,
+	// where it could be written, best first.
+	Trace(r *scanner.Resource, pointer string) ([]scanner.WrittenAt, error)
+	// Rerender builds again with the sources at the given scan-root-relative
+	// paths replaced.
+	Rerender(replace map[string][]byte) (*scanner.SourceFile, error)
+}
+
+// sourceEdit is one operation on a document of a source file.
+type sourceEdit struct {
+	at scanner.WrittenAt
+	op Op // relative to the document at `at`
+}
+
+// renderedCandidate is a fixable finding of rendered output with the
+// operations that fix it in the rendered object, and the ways to write them
+// at the source, best first.
+type renderedCandidate struct {
+	finding scanner.Finding
+	ops     []Op
+	plans   [][]sourceEdit
+}
+
+// fixRendered fixes findings of rendered output (Kustomize, Helm) where
+// they are written. Each fix is planned against the rendered object, as
+// for any file, then each operation is moved to the source that writes
+// (or would hold) the field: the base resource when no overlay overrides
+// it, the patch that set the value, the line of values.yaml. The edited
+// sources are verified by building again every output that reads them: the
+// fixed findings must be gone, no new finding may appear, and every
+// rendered object must equal the object before with the planned patch
+// applied — nothing else in the output may change. A fix that fails is
+// tried at its next place, then reported "not fixable here".
+func fixRendered(in *scanner.Inputs, findings []scanner.Finding, opts Options, scan scanner.Options) []FileFix {
+	fx := &renderedFix{
+		opts: opts, scan: scan, builders: map[*scanner.Resource]*patchBuilder{},
+		oldScans: map[*scanner.SourceFile]*scanner.Report{}, files: map[string]*scanner.SourceFile{},
+	}
+	for _, f := range in.Files {
+		if f.Rendered != nil {
+			fx.outputs = append(fx.outputs, f)
+		}
+	}
+	var outcomes []Outcome
+	var cands []*renderedCandidate
+	fixes := fixers()
+	for _, f := range findings {
+		switch {
+		case f.Suppressed:
+			outcomes = append(outcomes, Outcome{Finding: f, Status: StatusIgnored, Reason: f.Reason})
+			continue
+		case !f.Fixable:
+			reason := f.NotFixable
+			if reason == "" {
+				reason = "report-only control: fix by hand"
+			}
+			outcomes = append(outcomes, Outcome{Finding: f, Status: StatusNotFixable, Reason: reason})
+			continue
+		}
+		c, err := fx.plan(fixes, f)
+		if err != nil {
+			outcomes = append(outcomes, Outcome{Finding: f, Status: StatusNotFixable, Reason: reasonOf(err)})
+			continue
+		}
+		cands = append(cands, c)
+	}
+	accepted, after, refused := fx.apply(cands)
+	outcomes = append(outcomes, refused...)
+	for _, c := range accepted {
+		outcomes = append(outcomes, Outcome{Finding: c.finding, Status: StatusFixed})
+	}
+	return fx.fileFixes(outcomes, accepted, after)
+}
+
+// renderedFix is the state of one fixRendered run.
+type renderedFix struct {
+	opts     Options
+	scan     scanner.Options
+	builders map[*scanner.Resource]*patchBuilder
+	// outputs are the rendered files of the inputs.
+	outputs []*scanner.SourceFile
+	// oldScans are the scans, under every control, of rendered outputs.
+	oldScans map[*scanner.SourceFile]*scanner.Report
+	// files are the source files by path.
+	files map[string]*scanner.SourceFile
+	// chosen says which plan of each candidate the last apply used.
+	chosen map[*renderedCandidate]int
+}
+
+// plan computes a finding's operations on its rendered object and the
+// places to write them.
+func (fx *renderedFix) plan(fixes map[string]fixer, f scanner.Finding) (*renderedCandidate, error) {
+	rd := scanner.RenderedOf(f)
+	tr, ok := rd.Map.(sourceTracer)
+	if !ok {
+		return nil, refuse("the %s output of %s cannot be traced to its sources", rd.Tool, rd.Root)
+	}
+	ops, err := planFinding(fx.builders, fixes, f, fx.opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &renderedCandidate{finding: f, ops: ops}
+	var alternatives [][]sourceEdit
+	for _, op := range ops {
+		edits, err := translateOp(tr, f.Resource, op)
+		if err != nil {
+			return nil, refuse("%s", err.Error())
+		}
+		for _, e := range edits {
+			fx.files[e.at.File.Path] = e.at.File
+		}
+		alternatives = append(alternatives, edits)
+	}
+	most := 0
+	for _, a := range alternatives {
+		most = max(most, len(a))
+	}
+	for i := 0; i < most; i++ {
+		var p []sourceEdit
+		for _, a := range alternatives {
+			p = append(p, a[min(i, len(a)-1)])
+		}
+		c.plans = append(c.plans, p)
+	}
+	if len(c.plans) == 0 {
+		// An earlier finding's fix of the same object fixes this one too
+		// (one pod-level seccompProfile for two containers): the rebuild
+		// must show it gone like any other.
+		c.plans = [][]sourceEdit{nil}
+	}
+	return c, nil
+}
+
+// translateOp moves one operation on a rendered object to the places that
+// write the field, best first.
+func translateOp(tr sourceTracer, r *scanner.Resource, op Op) ([]sourceEdit, error) {
+	tokens, err := splitPointer(op.Path)
+	if err != nil {
+		return nil, err
+	}
+	target := op.Path
+	appendItem := tokens[len(tokens)-1] == "-"
+	if appendItem {
+		target = op.Path[:strings.LastIndex(op.Path, "/")]
+	}
+	ws, err := tr.Trace(r, target)
+	if err != nil {
+		return nil, err
+	}
+	var out []sourceEdit
+	for _, w := range ws {
+		e := sourceEdit{at: w}
+		switch {
+		case appendItem:
+			if len(w.Missing) > 0 {
+				continue
+			}
+			e.op = Op{Op: "add", Path: w.Pointer + "/-", Value: op.Value}
+		case op.Op == "remove":
+			if len(w.Missing) > 0 {
+				continue
+			}
+			e.op = Op{Op: "remove", Path: w.Pointer}
+		case len(w.Missing) == 0:
+			e.op = Op{Op: "replace", Path: w.Pointer, Value: op.Value}
+		default:
+			v := op.Value
+			for i := len(w.Missing) - 1; i >= 1; i-- {
+				v = map[string]any{w.Missing[i]: v}
+			}
+			e.op = Op{Op: "add", Path: w.Pointer + "/" + escapeToken(w.Missing[0]), Value: v}
+		}
+		if e.op.Path == "" {
+			return nil, fmt.Errorf("%s would replace a whole document", op.Path)
+		}
+		out = append(out, e)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no source writes %s", op.Path)
+	}
+	return out, nil
+}
+
+func escapeToken(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// apply writes the candidates to their sources and verifies the result;
+// it returns the candidates kept, the edited sources by path, and the
+// outcomes of the refused. All candidates are tried at once first; when
+// the result fails verification in a way that names no finding, they are
+// tried one by one, each at its places in turn.
+func (fx *renderedFix) apply(cands []*renderedCandidate) ([]*renderedCandidate, map[string][]byte, []Outcome) {
+	var refused []Outcome
+	fx.chosen = map[*renderedCandidate]int{}
+	cur := cands
+	for attempt := 0; attempt < 3 && len(cur) > 0; attempt++ {
+		edited, rej, err := fx.write(cur)
+		refused = append(refused, rej...)
+		cur = dropRefused(cur, rej)
+		if err != nil || len(cur) == 0 {
+			break
+		}
+		stale, err := fx.verify(cur, edited)
+		if err != nil {
+			break
+		}
+		if len(stale) == 0 {
+			return cur, edited, refused
+		}
+		var keep []*renderedCandidate
+		for _, c := range cur {
+			if stale[c.finding.Fingerprint()] {
+				refused = append(refused, Outcome{Finding: c.finding, Status: StatusNotFixable, Reason: "the rebuilt output still reports it after the edit"})
+				continue
+			}
+			keep = append(keep, c)
+		}
+		cur = keep
+	}
+	// One by one, each at its places in turn.
+	var accepted []*renderedCandidate
+	var edited map[string][]byte
+	for _, c := range cur {
+		var lastErr error
+		ok := false
+		for i := range c.plans {
+			fx.chosen[c] = i
+			try := append(append([]*renderedCandidate{}, accepted...), c)
+			e, rej, err := fx.write(try)
+			if err == nil && len(rej) > 0 {
+				err = errors.New(rej[0].Reason)
+			}
+			if err == nil && len(e) == 0 {
+				err = refuse("nothing to change")
+			}
+			if err == nil {
+				var stale map[string]bool
+				if stale, err = fx.verify(try, e); err == nil && len(stale) > 0 {
+					err = errors.New("the rebuilt output still reports it after the edit")
+				}
+			}
+			if err != nil {
+				lastErr = err
+				continue
+			}
+			accepted, edited, ok = try, e, true
+			break
+		}
+		if !ok {
+			refused = append(refused, Outcome{Finding: c.finding, Status: StatusNotFixable, Reason: reasonOf(lastErr)})
+			delete(fx.chosen, c)
+		}
+	}
+	return accepted, edited, refused
+}
+
+func dropRefused(cands []*renderedCandidate, refused []Outcome) []*renderedCandidate {
+	if len(refused) == 0 {
+		return cands
+	}
+	gone := map[string]bool{}
+	for _, o := range refused {
+		gone[o.Finding.Fingerprint()] = true
+	}
+	var out []*renderedCandidate
+	for _, c := range cands {
+		if !gone[c.finding.Fingerprint()] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// region is a document of a source file, as WrittenAt names it.
+type region struct {
+	file       string
+	start, end int
+	indent     int
+}
+
+// write edits the sources with the chosen plan of every candidate and
+// returns the new bytes of each edited file. A region that refuses the
+// whole set is retried candidate by candidate, and the candidates it still
+// refuses are returned as outcomes.
+func (fx *renderedFix) write(cands []*renderedCandidate) (map[string][]byte, []Outcome, error) {
+	byRegion := map[region][]*renderedCandidate{}
+	var regions []region
+	for _, c := range cands {
+		seen := map[region]bool{}
+		for _, e := range c.plans[fx.chosen[c]] {
+			rg := region{file: e.at.File.Path, start: e.at.Start, end: e.at.End, indent: e.at.Indent}
+			if seen[rg] {
+				continue
+			}
+			seen[rg] = true
+			if byRegion[rg] == nil {
+				regions = append(regions, rg)
+			}
+			byRegion[rg] = append(byRegion[rg], c)
+		}
+	}
+	sort.Slice(regions, func(i, j int) bool {
+		if regions[i].file != regions[j].file {
+			return regions[i].file < regions[j].file
+		}
+		return regions[i].start < regions[j].start
+	})
+	var refused []Outcome
+	refusedSet := map[*renderedCandidate]bool{}
+	type splice struct {
+		start, end int
+		text       []byte
+	}
+	splices := map[string][]splice{}
+	for _, rg := range regions {
+		ops := func(cs []*renderedCandidate) []Op {
+			var out []Op
+			for _, c := range cs {
+				for _, e := range c.plans[fx.chosen[c]] {
+					if e.at.File.Path == rg.file && e.at.Start == rg.start && e.at.End == rg.end {
+						out = append(out, e.op)
+					}
+				}
+			}
+			return coalesce(mergeAdds(out))
+		}
+		src := fx.files[rg.file].Bytes[rg.start:rg.end]
+		text, err := editRegion(src, rg.indent, ops(byRegion[rg]))
+		if err != nil {
+			// One by one, so that one refusal does not block the rest.
+			var ok []*renderedCandidate
+			for _, c := range byRegion[rg] {
+				if _, err := editRegion(src, rg.indent, ops(append(append([]*renderedCandidate{}, ok...), c))); err != nil {
+					if !refusedSet[c] {
+						refusedSet[c] = true
+						refused = append(refused, Outcome{Finding: c.finding, Status: StatusNotFixable, Reason: reasonOf(err)})
+					}
+					continue
+				}
+				ok = append(ok, c)
+			}
+			if text, err = editRegion(src, rg.indent, ops(ok)); err != nil {
+				return nil, refused, err
+			}
+		}
+		splices[rg.file] = append(splices[rg.file], splice{rg.start, rg.end, text})
+	}
+	if len(refusedSet) > 0 {
+		// Candidates refused in one region must not stay half-applied in
+		// another: write again without them.
+		var keep []*renderedCandidate
+		for _, c := range cands {
+			if !refusedSet[c] {
+				keep = append(keep, c)
+			}
+		}
+		if len(keep) == 0 {
+			return map[string][]byte{}, refused, nil
+		}
+		edited, more, err := fx.write(keep)
+		return edited, append(refused, more...), err
+	}
+	out := map[string][]byte{}
+	for file, sps := range splices {
+		sort.Slice(sps, func(i, j int) bool { return sps[i].start > sps[j].start })
+		b := fx.files[file].Bytes
+		for _, sp := range sps {
+			b = append(append(append([]byte{}, b[:sp.start]...), sp.text...), b[sp.end:]...)
+		}
+		out[file] = b
+	}
+	return out, refused, nil
+}
+
+// mergeAdds folds an add of a mapping into an earlier add of a mapping at
+// the same path: two fixes that each create a container's securityContext
+// create one.
+func mergeAdds(ops []Op) []Op {
+	var out []Op
+	for _, op := range ops {
+		merged := false
+		if m, ok := op.Value.(map[string]any); ok && op.Op == "add" {
+			for i := range out {
+				if prev, ok := out[i].Value.(map[string]any); ok && out[i].Op == "add" && out[i].Path == op.Path {
+					out[i].Value = mergeMaps(prev, m)
+					merged = true
+					break
+				}
+			}
+		}
+		if !merged {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
+func mergeMaps(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		if am, ok := out[k].(map[string]any); ok {
+			if bm, ok := v.(map[string]any); ok {
+				out[k] = mergeMaps(am, bm)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// editRegion applies ops to the document held by src, whose lines all
+// carry indent columns that are not the document's own (an inline patch
+// in a kustomization): they are cut off for the edit and put back on the
+// lines the edit wrote; lines it kept are kept byte for byte.
+func editRegion(src []byte, indent int, ops []Op) ([]byte, error) {
+	if indent == 0 {
+		return EditDocument(src, ops)
+	}
+	lines := bytes.SplitAfter(src, []byte("\n"))
+	if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	var doc bytes.Buffer
+	dedented := make([][]byte, len(lines))
+	for i, l := range lines {
+		n := 0
+		for n < indent && n < len(l) && l[n] == ' ' {
+			n++
+		}
+		if n < indent && len(bytes.TrimSpace(l)) > 0 {
+			return nil, refuse("the inline patch's lines are not evenly indented")
+		}
+		dedented[i] = l[n:]
+		doc.Write(l[n:])
+	}
+	edited, err := EditDocument(doc.Bytes(), ops)
+	if err != nil {
+		return nil, err
+	}
+	out := bytes.SplitAfter(edited, []byte("\n"))
+	if len(out) > 0 && len(out[len(out)-1]) == 0 {
+		out = out[:len(out)-1]
+	}
+	// Lines before the first change and after the last are the original's.
+	pre := 0
+	for pre < len(out) && pre < len(dedented) && bytes.Equal(out[pre], dedented[pre]) {
+		pre++
+	}
+	suf := 0
+	for suf < len(out)-pre && suf < len(dedented)-pre && bytes.Equal(out[len(out)-1-suf], dedented[len(dedented)-1-suf]) {
+		suf++
+	}
+	var b bytes.Buffer
+	for _, l := range lines[:pre] {
+		b.Write(l)
+	}
+	pad := bytes.Repeat([]byte{' '}, indent)
+	for _, l := range out[pre : len(out)-suf] {
+		if len(bytes.TrimSpace(l)) > 0 {
+			b.Write(pad)
+		}
+		b.Write(l)
+	}
+	for _, l := range lines[len(lines)-suf:] {
+		b.Write(l)
+	}
+	return b.Bytes(), nil
+}
+
+// verify builds again every output that reads an edited file and checks
+// it. It returns the fingerprints of targeted findings that are still
+// reported, or an error when the output no longer builds, a new finding
+// appears, or an object changed other than by the planned patch.
+func (fx *renderedFix) verify(cands []*renderedCandidate, edited map[string][]byte) (map[string]bool, error) {
+	targeted := map[string]bool{}
+	for _, c := range cands {
+		targeted[c.finding.Fingerprint()] = true
+	}
+	stale := map[string]bool{}
+	for _, out := range fx.outputs {
+		rd := out.Rendered
+		replace := map[string][]byte{}
+		for path, b := range edited {
+			if rd.Sources[path] != nil {
+				replace[path] = b
+			}
+		}
+		if len(replace) == 0 {
+			continue
+		}
+		tr, ok := rd.Map.(sourceTracer)
+		if !ok {
+			return nil, fmt.Errorf("%s cannot be built again", rd.Root)
+		}
+		now, err := tr.Rerender(replace)
+		if err != nil {
+			return nil, fmt.Errorf("the edited sources no longer build: %w", err)
+		}
+		old := fx.oldScan(out)
+		known := map[string]bool{}
+		for _, f := range old.Findings {
+			known[f.Fingerprint()] = true
+		}
+		opts := fx.scan
+		opts.Only = nil
+		for _, f := range scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{now}}, opts).Findings {
+			fp := f.Fingerprint()
+			if !known[fp] {
+				return nil, fmt.Errorf("the edit would introduce a new finding in %s: %s at %s:%d", rd.Root, f.Control, f.File, f.Line)
+			}
+			if targeted[fp] {
+				stale[fp] = true
+			}
+		}
+		if err := fx.sameObjects(out, now, old, targeted); err != nil {
+			return nil, err
+		}
+	}
+	return stale, nil
+}
+
+// oldScan scans a rendered output as it was, under every control.
+func (fx *renderedFix) oldScan(out *scanner.SourceFile) *scanner.Report {
+	if rep := fx.oldScans[out]; rep != nil {
+		return rep
+	}
+	opts := fx.scan
+	opts.Only = nil
+	rep := scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{out}}, opts)
+	fx.oldScans[out] = rep
+	return rep
+}
+
+// sameObjects checks that every object of the rebuilt output equals the
+// object before with the fixes of its targeted findings applied.
+func (fx *renderedFix) sameObjects(before, after *scanner.SourceFile, old *scanner.Report, targeted map[string]bool) error {
+	// The fixes as they apply to this output's objects.
+	builders := map[*scanner.Resource]*patchBuilder{}
+	fixes := fixers()
+	for _, f := range old.Findings {
+		if !targeted[f.Fingerprint()] || f.Resource == nil {
+			continue
+		}
+		_, _ = planFinding(builders, fixes, f, fx.opts)
+	}
+	fixed := map[string]*patchBuilder{}
+	for r, b := range builders {
+		fixed[objectID(r)] = b
+	}
+	want := map[string][]byte{}
+	var order []string
+	for _, d := range before.Docs {
+		for _, r := range d.Resources() {
+			id := objectID(r)
+			obj, err := nodeJSON(r.Node.YNode())
+			if err != nil {
+				return err
+			}
+			if b := fixed[id]; b != nil {
+				if obj, err = json.Marshal(b.doc); err != nil {
+					return err
+				}
+			}
+			want[id] = obj
+			order = append(order, id)
+		}
+	}
+	got := map[string][]byte{}
+	for _, d := range after.Docs {
+		for _, r := range d.Resources() {
+			obj, err := nodeJSON(r.Node.YNode())
+			if err != nil {
+				return err
+			}
+			got[objectID(r)] = obj
+		}
+	}
+	if len(got) != len(want) {
+		return fmt.Errorf("the edit changes which objects %s renders", before.Rendered.Root)
+	}
+	for _, id := range order {
+		g, ok := got[id]
+		if !ok {
+			return fmt.Errorf("the edit removes %s from the output of %s", id, before.Rendered.Root)
+		}
+		if !jsonEqual(g, want[id]) {
+			return fmt.Errorf("the edit changes %s in the output of %s beyond the fix", id, before.Rendered.Root)
+		}
+	}
+	return nil
+}
+
+func objectID(r *scanner.Resource) string {
+	return r.APIVersion + " " + r.ID()
+}
+
+// fileFixes turns the run into one FileFix per source file that a finding
+// points at or an edit changed.
+func (fx *renderedFix) fileFixes(outcomes []Outcome, accepted []*renderedCandidate, after map[string][]byte) []FileFix {
+	byPath := map[string]*FileFix{}
+	get := func(path string, src *scanner.SourceFile) *FileFix {
+		ff := byPath[path]
+		if ff == nil {
+			if src == nil {
+				src = fx.files[path]
+			}
+			if src == nil {
+				src = &scanner.SourceFile{Path: path}
+			}
+			ff = &FileFix{File: src, Before: src.Bytes, After: src.Bytes}
+			if b, ok := after[path]; ok {
+				ff.After = b
+			}
+			byPath[path] = ff
+		}
+		return ff
+	}
+	for _, o := range outcomes {
+		var src *scanner.SourceFile
+		if rd := scanner.RenderedOf(o.Finding); rd != nil {
+			src = rd.Sources[o.Finding.File]
+		}
+		ff := get(o.Finding.File, src)
+		ff.Outcomes = append(ff.Outcomes, o)
+	}
+	for path := range after {
+		get(path, nil)
+	}
+	// Remediations: the source operations, by document.
+	type key struct {
+		path  string
+		start int
+	}
+	rems := map[key]*Remediation{}
+	var keys []key
+	for _, c := range accepted {
+		for _, e := range c.plans[fx.chosen[c]] {
+			k := key{e.at.File.Path, e.at.Start}
+			r := rems[k]
+			if r == nil {
+				r = &Remediation{Resource: sourceResource(e.at)}
+				rems[k] = r
+				keys = append(keys, k)
+			}
+			r.Patch = append(r.Patch, e.op)
+			if len(r.Findings) == 0 || r.Findings[len(r.Findings)-1].Fingerprint() != c.finding.Fingerprint() {
+				r.Findings = append(r.Findings, c.finding)
+			}
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].path != keys[j].path {
+			return keys[i].path < keys[j].path
+		}
+		return keys[i].start < keys[j].start
+	})
+	for _, k := range keys {
+		r := rems[k]
+		r.Patch = coalesce(mergeAdds(r.Patch))
+		ff := get(k.path, nil)
+		ff.Remediations = append(ff.Remediations, *r)
+	}
+	paths := make([]string, 0, len(byPath))
+	for p := range byPath {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	out := make([]FileFix, 0, len(paths))
+	for _, p := range paths {
+		ff := byPath[p]
+		sortOutcomes(ff.Outcomes)
+		out = append(out, *ff)
+	}
+	return out
+}
+
+// sourceResource names the document a source edit changes: the object
+// it holds when it is one (a base resource, a patch), else an object with
+// no kind (values.yaml, a JSON 6902 op list).
+func sourceResource(at scanner.WrittenAt) *scanner.Resource {
+	for _, d := range at.File.Docs {
+		if d.Start == at.Start && d.End == at.End {
+			if rs := d.Resources(); len(rs) > 0 {
+				return rs[0]
+			}
+			return &scanner.Resource{Doc: d, Node: d.Node}
+		}
+	}
+	return &scanner.Resource{Doc: &scanner.Document{File: at.File, Start: at.Start, End: at.End}}
+}

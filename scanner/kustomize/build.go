@@ -1,0 +1,528 @@
+// Package kustomize builds kustomization roots the way Argo CD and Flux
+// deploy them — with sigs.k8s.io/kustomize/api (krusty), in memory, offline
+// — and traces every field of the output back to the line that wrote it: a
+// base resource, a strategic-merge or JSON 6902 patch (in its own file or
+// inline), or a kustomization's `images:` and `namespace:`.
+//
+// How a rendered field is traced:
+//
+//   - The root's kustomization is built with origin annotations
+//     (`buildMetadata: [originAnnotations]`), so each object names the
+//     resource file it came from; the object as written is the document of
+//     that file with the same kind whose name the rendered name contains
+//     (prefixes and suffixes are added, never removed).
+//   - Every patch document gets a unique marker annotation, in memory: a
+//     strategic-merge document carries it in its own metadata, a JSON 6902
+//     op list gets one more `add` op. The markers an object carries after
+//     the build are exactly the patches kustomize applied to it — whatever
+//     selected them (name, target selector, label selector) — and their
+//     numbers give the order they were applied in.
+//   - The object as written and then each patch applied to it are laid
+//     over the rendered object, field by field (list items matched by their
+//     merge key, as a strategic merge does); the last one to write a value
+//     wrote it, and the first to write a mapping created it.
+//
+// Builds are confined to the repository: no remote bases (reported as
+// skipped), no exec or container plugins, no Helm inflation, no reads
+// outside the repository. The markers and the annotations remedy adds are
+// removed from the output before it is scanned.
+package kustomize
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/remedy-bot/remedy/scanner"
+)
+
+// markerPrefix starts the annotation keys that mark which patch touched an
+// object. The .invalid top-level domain is reserved (RFC 2606), so no real
+// annotation can collide with it.
+const markerPrefix = "trace.remedy.invalid/patch-"
+
+// originAnnotation is where kustomize writes an object's origin
+// (sigs.k8s.io/kustomize/api/internal/utils.OriginAnnotationKey).
+const originAnnotation = "config.kubernetes.io/origin"
+
+// maxDepth bounds how deep kustomizations may nest.
+const maxDepth = 64
+
+// Options configure a build.
+type Options struct {
+	// Root is the scan root: source file names are relative to it.
+	Root string
+	// Top is the folder reads are confined to: the repository. Empty
+	// means Root.
+	Top string
+	// MaxFileSize bounds each file read; 0 means scanner.DefaultMaxFileSize.
+	MaxFileSize int64
+	// Exclude reports whether a Root-relative path is excluded by config:
+	// objects written in excluded files are dropped from the output.
+	Exclude func(rel string) bool
+	// Replace stands in for files on disk, by Root-relative path: the
+	// build of an edit being verified.
+	Replace map[string][]byte
+}
+
+// Result is one kustomization root, built.
+type Result struct {
+	// File is the build's output, with Rendered set: scan it like any file.
+	File *scanner.SourceFile
+	// Consumed are the absolute paths of every file the build read; they
+	// are not scanned on their own.
+	Consumed []string
+	// Skipped are the remote bases that were not fetched.
+	Skipped []scanner.Skipped
+}
+
+// builder holds the state of one build.
+type builder struct {
+	opts    Options
+	rootAbs string
+	// dir is the kustomization root being built, absolute.
+	dir string
+	sb  *sandbox
+	// files are the sources parsed so far, by absolute path.
+	files map[string]*scanner.SourceFile
+	kusts map[string]*kustomization
+	// order lists the kustomizations as first visited: the root first.
+	order []*kustomization
+	// patches are every patch document, in the order kustomize applies
+	// them; a document's marker is its index here.
+	patches  []*patchDoc
+	visiting map[string]bool
+	remote   map[*kustomization][]entry
+	skipped  []scanner.Skipped
+	// addedOrigin is true when remedy turned on origin annotations, which
+	// it then removes from the output.
+	addedOrigin bool
+}
+
+// Build renders the kustomization in dir and traces its output.
+func Build(dir string, opts Options) (*Result, error) {
+	b, err := newBuilder(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	return b.build()
+}
+
+func newBuilder(dir string, opts Options) (*builder, error) {
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = scanner.DefaultMaxFileSize
+	}
+	rootAbs, err := realAbs(opts.Root)
+	if err != nil {
+		return nil, fmt.Errorf("scan root %s: %w", opts.Root, err)
+	}
+	top := rootAbs
+	if opts.Top != "" {
+		if top, err = realAbs(opts.Top); err != nil {
+			return nil, fmt.Errorf("repository %s: %w", opts.Top, err)
+		}
+	}
+	dirAbs, err := realAbs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("kustomization %s: %w", dir, err)
+	}
+	replace := map[string][]byte{}
+	for rel, content := range opts.Replace {
+		replace[filepath.Join(rootAbs, filepath.FromSlash(rel))] = content
+	}
+	return &builder{
+		opts: opts, rootAbs: rootAbs, dir: dirAbs,
+		sb:    newSandbox(top, opts.MaxFileSize, replace),
+		files: map[string]*scanner.SourceFile{}, kusts: map[string]*kustomization{},
+		visiting: map[string]bool{}, remote: map[*kustomization][]entry{},
+	}, nil
+}
+
+func realAbs(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(abs)
+}
+
+// display names an absolute path for reports: relative to the scan root,
+// with '/' separators.
+func (b *builder) display(abs string) string {
+	rel, err := filepath.Rel(b.rootAbs, abs)
+	if err != nil {
+		return filepath.ToSlash(abs)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// source returns the parsed file at an absolute path, read through the
+// sandbox (so it counts as consumed) and cached.
+func (b *builder) source(abs string) (*scanner.SourceFile, error) {
+	if f := b.files[abs]; f != nil {
+		return f, nil
+	}
+	content, err := b.sb.ReadFile(abs)
+	if err != nil {
+		return nil, err
+	}
+	f, errs := scanner.ParseFile(b.display(abs), content)
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	f.Abs = abs
+	if info, err := os.Stat(abs); err == nil {
+		f.Mode = info.Mode().Perm()
+	}
+	b.files[abs] = f
+	return f, nil
+}
+
+// visit reads the kustomization in dir and, depth first, every local base
+// and component it names, numbering patches in the order kustomize applies
+// them: a base's before the overlay's, components' after the resources'
+// and before the kustomization's own.
+func (b *builder) visit(dir string, depth int) error {
+	if b.kusts[dir] != nil {
+		return nil
+	}
+	if b.visiting[dir] {
+		return fmt.Errorf("%s: kustomizations refer to each other in a cycle", b.display(dir))
+	}
+	if depth > maxDepth {
+		return fmt.Errorf("%s: kustomizations nest deeper than %d", b.display(dir), maxDepth)
+	}
+	b.visiting[dir] = true
+	defer delete(b.visiting, dir)
+	k, err := b.readKustomization(dir)
+	if err != nil {
+		return err
+	}
+	b.kusts[dir] = k
+	b.order = append(b.order, k)
+	for _, e := range k.resources {
+		if isRemote(e.value) {
+			b.remote[k] = append(b.remote[k], e)
+			b.skipped = append(b.skipped, scanner.Skipped{File: k.file.Path,
+				Reason: fmt.Sprintf("remote base %s is not fetched (line %d); the build is scanned without it", e.value, e.node.Line)})
+			continue
+		}
+		if p := filepath.Join(dir, e.value); b.sb.IsDir(p) {
+			if err := b.visit(p, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	for _, e := range k.components {
+		if p := filepath.Join(dir, e.value); b.sb.IsDir(p) {
+			if err := b.visit(p, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	for _, p := range k.patches {
+		for _, d := range p.docs {
+			d.marker = markerPrefix + strconv.Itoa(len(b.patches))
+			b.patches = append(b.patches, d)
+		}
+	}
+	return nil
+}
+
+// build runs kustomize over the marked tree and traces the output.
+func (b *builder) build() (*Result, error) {
+	if err := b.visit(b.dir, 0); err != nil {
+		return nil, err
+	}
+	for i, k := range b.order {
+		content, err := b.rewrite(k, i == 0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k.file.Path, err)
+		}
+		b.sb.replace[k.file.Abs] = content
+	}
+	opts := krusty.MakeDefaultOptions()
+	// The order `kustomize build` prints (legacy: namespaces first) unless
+	// the kustomization sets sortOptions.
+	opts.Reorder = krusty.ReorderOptionUnspecified
+	// Flux builds with no load restrictions; the sandbox still keeps every
+	// read inside the repository. Plugins stay builtin-only: no exec or
+	// container functions, no Helm inflation.
+	opts.LoadRestrictions = types.LoadRestrictionsNone
+	opts.PluginConfig = types.DisabledPluginConfig()
+	m, err := krusty.MakeKustomizer(opts).Run(b.sb, b.dir)
+	if err != nil {
+		return nil, fmt.Errorf("kustomize build %s: %s", b.display(b.dir), b.trimPaths(err.Error()))
+	}
+	var objs []renderedObject
+	for _, res := range m.Resources() {
+		o, keep := b.strip(res)
+		if !keep {
+			if err := m.Remove(res.CurId()); err != nil {
+				return nil, fmt.Errorf("kustomize build %s: %w", b.display(b.dir), err)
+			}
+			continue
+		}
+		objs = append(objs, o)
+	}
+	out, err := m.AsYaml()
+	if err != nil {
+		return nil, fmt.Errorf("kustomize build %s: %w", b.display(b.dir), err)
+	}
+	rendered, errs := scanner.ParseFile(b.display(b.dir)+" (kustomize build)", out)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("kustomize build %s: the output does not parse: %s", b.display(b.dir), errs[0].Message)
+	}
+	consumed := b.sb.Read()
+	sort.Strings(consumed)
+	for _, abs := range consumed {
+		if isYAMLName(abs) {
+			_, _ = b.source(abs)
+		}
+	}
+	sources := map[string]*scanner.SourceFile{}
+	for _, f := range b.files {
+		sources[f.Path] = f
+	}
+	rendered.Rendered = &scanner.Rendered{
+		Tool: scanner.ToolKustomize, Root: b.display(b.dir), Sources: sources,
+		Map: b.trace(rendered, objs),
+	}
+	return &Result{File: rendered, Consumed: consumed, Skipped: b.skipped}, nil
+}
+
+func isYAMLName(p string) bool {
+	switch strings.ToLower(filepath.Ext(p)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return IsFileName(filepath.Base(p))
+}
+
+// trimPaths shortens kustomize's absolute paths in an error to scan-root
+// relative ones.
+func (b *builder) trimPaths(msg string) string {
+	return strings.ReplaceAll(msg, b.rootAbs+string(filepath.Separator), "")
+}
+
+// renderedObject is what the build says about one object of its output.
+type renderedObject struct {
+	// origin is the resource file it came from, absolute; empty for a
+	// generated object.
+	origin string
+	// configuredIn is the kustomization that generated it, absolute.
+	configuredIn string
+	// patches are the indexes of the patch documents applied to it, in order.
+	patches []int
+}
+
+// strip removes remedy's markers (and the origin annotation, when remedy
+// asked for it) from res and returns what they said. keep is false when
+// the object was written in a file excluded by config.
+func (b *builder) strip(res *resource.Resource) (renderedObject, bool) {
+	var o renderedObject
+	if origin, err := res.GetOrigin(); err == nil && origin != nil && origin.Repo == "" {
+		if origin.Path != "" {
+			o.origin = filepath.Join(b.dir, filepath.FromSlash(origin.Path))
+		}
+		if origin.ConfiguredIn != "" {
+			o.configuredIn = filepath.Join(b.dir, filepath.FromSlash(origin.ConfiguredIn))
+		}
+	}
+	annos := res.GetAnnotations()
+	changed := false
+	for k := range annos {
+		if n, ok := strings.CutPrefix(k, markerPrefix); ok {
+			if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < len(b.patches) {
+				o.patches = append(o.patches, i)
+			}
+			delete(annos, k)
+			changed = true
+		}
+	}
+	if b.addedOrigin {
+		if _, ok := annos[originAnnotation]; ok {
+			delete(annos, originAnnotation)
+			changed = true
+		}
+	}
+	if changed {
+		_ = res.SetAnnotations(annos)
+	}
+	sort.Ints(o.patches)
+	if o.origin != "" && b.opts.Exclude != nil && b.opts.Exclude(b.display(o.origin)) {
+		return o, false
+	}
+	return o, true
+}
+
+// rewrite returns the kustomization's bytes as the build sees them: with
+// origin annotations on (for the root), each patch document marked, and
+// remote bases left out.
+func (b *builder) rewrite(k *kustomization, root bool) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(k.file.Bytes, &doc); err != nil {
+		return nil, err
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return k.file.Bytes, nil
+	}
+	m := doc.Content[0]
+	if root {
+		bm := scanner.Field(m, "buildMetadata")
+		if bm == nil || bm.Kind != yaml.SequenceNode {
+			bm = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+			setField(m, "buildMetadata", bm)
+		}
+		has := false
+		for _, it := range bm.Content {
+			has = has || it.Value == "originAnnotations"
+		}
+		if !has {
+			bm.Content = append(bm.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "originAnnotations"})
+			b.addedOrigin = true
+		}
+	}
+	for _, p := range k.patches {
+		if len(p.docs) == 0 {
+			continue
+		}
+		list := scanner.Field(m, p.field)
+		if list == nil || list.Kind != yaml.SequenceNode || p.index >= len(list.Content) {
+			continue
+		}
+		text, err := markedText(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s[%d]: %w", p.field, p.index, err)
+		}
+		lit := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: text, Style: yaml.LiteralStyle}
+		if p.field == "patchesStrategicMerge" {
+			list.Content[p.index] = lit
+			continue
+		}
+		item := list.Content[p.index]
+		if item.Kind != yaml.MappingNode {
+			continue
+		}
+		deleteField(item, "path")
+		setField(item, "patch", lit)
+	}
+	for _, field := range []string{"resources", "bases"} {
+		list := scanner.Field(m, field)
+		if list == nil || list.Kind != yaml.SequenceNode {
+			continue
+		}
+		var kept []*yaml.Node
+		for i, it := range list.Content {
+			drop := false
+			for _, e := range b.remote[k] {
+				drop = drop || (e.field == field && e.index == i)
+			}
+			if !drop {
+				kept = append(kept, it)
+			}
+		}
+		list.Content = kept
+	}
+	return yaml.Marshal(&doc)
+}
+
+func setField(m *yaml.Node, key string, v *yaml.Node) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = v
+			return
+		}
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
+}
+
+func deleteField(m *yaml.Node, key string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = append(m.Content[:i], m.Content[i+2:]...)
+			return
+		}
+	}
+}
+
+// markedText returns a patch's text with its marker(s) added: a marker
+// annotation in each strategic-merge document, one more op in a JSON 6902
+// list. JSON 6902 text is appended to rather than re-encoded, because
+// kustomize reads it with YAML 1.1 rules that re-encoding could change.
+func markedText(p *patchEntry) (string, error) {
+	if p.json {
+		op := `{"op": "add", "path": "/metadata/annotations/` + escapePointer(p.docs[0].marker) + `", "value": ""}`
+		t := strings.TrimRight(p.text, " \t\r\n")
+		if strings.HasPrefix(strings.TrimSpace(t), "[") {
+			i := strings.LastIndex(t, "]")
+			if i < 0 {
+				return "", fmt.Errorf("JSON patch without a closing ]")
+			}
+			sep := ", "
+			if strings.TrimSpace(t[:i]) == strings.TrimSpace(t[:strings.Index(t, "[")+1]) {
+				sep = ""
+			}
+			return t[:i] + sep + op + t[i:], nil
+		}
+		indent := ""
+		for _, line := range strings.Split(t, "\n") {
+			if s := strings.TrimLeft(line, " "); strings.HasPrefix(s, "-") {
+				indent = line[:len(line)-len(s)]
+				break
+			}
+		}
+		return t + "\n" + indent + "- " + op + "\n", nil
+	}
+	dec := yaml.NewDecoder(strings.NewReader(p.text))
+	var out strings.Builder
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	next := 0
+	for {
+		var d yaml.Node
+		if err := dec.Decode(&d); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return "", err
+		}
+		if d.Kind == yaml.DocumentNode && len(d.Content) == 1 && d.Content[0].Kind == yaml.MappingNode && next < len(p.docs) {
+			addAnnotation(d.Content[0], p.docs[next].marker)
+			next++
+		}
+		if err := enc.Encode(&d); err != nil {
+			return "", err
+		}
+	}
+	if err := enc.Close(); err != nil {
+		return "", err
+	}
+	return out.String(), nil
+}
+
+// addAnnotation sets metadata.annotations[key] to "" in object m.
+func addAnnotation(m *yaml.Node, key string) {
+	meta := scanner.Field(m, "metadata")
+	if meta == nil || meta.Kind != yaml.MappingNode {
+		meta = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		setField(m, "metadata", meta)
+	}
+	annos := scanner.Field(meta, "annotations")
+	if annos == nil || annos.Kind != yaml.MappingNode {
+		annos = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		setField(meta, "annotations", annos)
+	}
+	annos.Style = 0
+	setField(annos, key, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "", Style: yaml.DoubleQuotedStyle})
+}

@@ -1,0 +1,99 @@
+package kustomize
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/remedy-bot/remedy/scanner"
+)
+
+// skipDirs are never walked, as in scanner.Load.
+var skipDirs = map[string]bool{".git": true, "vendor": true, "node_modules": true}
+
+// Roots returns the kustomization roots below the folders dirs: the
+// folders holding a kustomization file that no other kustomization found
+// there uses as a resource, base or component. Those are what Argo CD and
+// Flux deploy; a base only used by overlays is scanned through them, so
+// it is not reported twice. Components are never roots. Paths are
+// absolute, sorted.
+func Roots(dirs []string) []string {
+	found := map[string]bool{}
+	for _, d := range dirs {
+		_ = filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if e.IsDir() {
+				if p != d && skipDirs[e.Name()] {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if IsFileName(e.Name()) {
+				if abs, err := realAbs(filepath.Dir(p)); err == nil {
+					found[abs] = true
+				}
+			}
+			return nil
+		})
+	}
+	used := map[string]bool{}
+	for dir := range found {
+		component, refs := references(dir)
+		if component {
+			used[dir] = true
+		}
+		for _, r := range refs {
+			if r != dir {
+				used[r] = true
+			}
+		}
+	}
+	var out []string
+	for dir := range found {
+		if !used[dir] {
+			out = append(out, dir)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// references reads the kustomization in dir and returns whether it is a
+// Component and the local folders it uses as resources, bases and
+// components. A file that cannot be read yields nothing: its build reports
+// the error.
+func references(dir string) (component bool, refs []string) {
+	var content []byte
+	for _, n := range fileNames {
+		if b, err := os.ReadFile(filepath.Join(dir, n)); err == nil {
+			content = b
+			break
+		}
+	}
+	var doc yaml.Node
+	if content == nil || yaml.Unmarshal(content, &doc) != nil || len(doc.Content) == 0 {
+		return false, nil
+	}
+	m := doc.Content[0]
+	component = scanner.ScalarValue(scanner.Field(m, "kind")) == "Component"
+	for _, field := range []string{"resources", "bases", "components"} {
+		for _, it := range scanner.Items(scanner.Field(m, field)) {
+			v := scanner.ScalarValue(it)
+			if v == "" || isRemote(v) {
+				continue
+			}
+			p := filepath.Join(dir, v)
+			if info, err := os.Stat(p); err == nil && info.IsDir() {
+				if abs, err := realAbs(p); err == nil {
+					refs = append(refs, abs)
+				}
+			}
+		}
+	}
+	return component, refs
+}

@@ -1,0 +1,183 @@
+package kustomize
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+// errReadOnly is returned by every write: a build never changes the repository.
+var errReadOnly = errors.New("remedy builds read-only")
+
+// sandbox is the file system a build sees: the disk below top, read-only,
+// with some files replaced in memory (kustomization files carrying trace
+// markers; edited sources while a fix is verified). Every file read is
+// recorded, with the bytes it had before any replacement by a marker: those
+// are the files the build consumed.
+type sandbox struct {
+	disk filesys.FileSystem
+	// top is the folder reads are confined to, absolute, symlinks resolved.
+	top     string
+	maxSize int64
+	// replace holds content that stands in for the disk, by absolute path.
+	replace map[string][]byte
+
+	mu sync.Mutex
+	// read records the files read, by absolute path.
+	read map[string]bool
+}
+
+var _ filesys.FileSystem = (*sandbox)(nil)
+
+func newSandbox(top string, maxSize int64, replace map[string][]byte) *sandbox {
+	r := make(map[string][]byte, len(replace))
+	for k, v := range replace {
+		r[k] = v
+	}
+	return &sandbox{disk: filesys.MakeFsOnDisk(), top: top, maxSize: maxSize, replace: r, read: map[string]bool{}}
+}
+
+// inside reports whether p, made absolute and with symlinks resolved as far
+// as it exists, is below top.
+func (s *sandbox) inside(p string) (string, bool) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", false
+	}
+	real := abs
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		real = r
+	} else if _, ok := s.replace[abs]; !ok {
+		// A missing path: check its folder, which may exist.
+		if r, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+			real = filepath.Join(r, filepath.Base(abs))
+		}
+	}
+	rel, err := filepath.Rel(s.top, real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return abs, false
+	}
+	return abs, true
+}
+
+func outside(p string) error {
+	return &fs.PathError{Op: "open", Path: p, Err: fmt.Errorf("outside the repository: %w", fs.ErrNotExist)}
+}
+
+// ReadFile reads a file below top, or its replacement.
+func (s *sandbox) ReadFile(p string) ([]byte, error) {
+	abs, ok := s.inside(p)
+	if !ok {
+		return nil, outside(p)
+	}
+	if b, ok := s.replace[abs]; ok {
+		s.record(abs)
+		return b, nil
+	}
+	info, err := os.Stat(abs)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: errors.New("not a regular file")}
+	}
+	if info.Size() > s.maxSize {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("file is %d bytes, over the %d-byte limit (--max-file-size)", info.Size(), s.maxSize)}
+	}
+	b, err := os.ReadFile(abs)
+	if err != nil {
+		return nil, err
+	}
+	s.record(abs)
+	return b, nil
+}
+
+func (s *sandbox) record(abs string) {
+	s.mu.Lock()
+	s.read[abs] = true
+	s.mu.Unlock()
+}
+
+// Read returns the files read so far, by absolute path.
+func (s *sandbox) Read() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.read))
+	for p := range s.read {
+		out = append(out, p)
+	}
+	return out
+}
+
+// Open is refused: kustomize reads whole files through ReadFile.
+func (s *sandbox) Open(p string) (filesys.File, error) {
+	if _, ok := s.inside(p); !ok {
+		return nil, outside(p)
+	}
+	return nil, &fs.PathError{Op: "open", Path: p, Err: errors.New("remedy reads whole files only")}
+}
+
+func (s *sandbox) Exists(p string) bool {
+	abs, ok := s.inside(p)
+	if !ok {
+		return false
+	}
+	if _, ok := s.replace[abs]; ok {
+		return true
+	}
+	return s.disk.Exists(abs)
+}
+
+func (s *sandbox) IsDir(p string) bool {
+	abs, ok := s.inside(p)
+	return ok && s.disk.IsDir(abs)
+}
+
+func (s *sandbox) ReadDir(p string) ([]string, error) {
+	abs, ok := s.inside(p)
+	if !ok {
+		return nil, outside(p)
+	}
+	return s.disk.ReadDir(abs)
+}
+
+func (s *sandbox) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
+	if _, ok := s.inside(p); !ok {
+		return "", "", outside(p)
+	}
+	return s.disk.CleanedAbs(p)
+}
+
+func (s *sandbox) Glob(pattern string) ([]string, error) {
+	matches, err := s.disk.Glob(pattern)
+	if err != nil {
+		return nil, err
+	}
+	out := matches[:0]
+	for _, m := range matches {
+		if _, ok := s.inside(m); ok {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (s *sandbox) Walk(p string, fn filepath.WalkFunc) error {
+	abs, ok := s.inside(p)
+	if !ok {
+		return outside(p)
+	}
+	return s.disk.Walk(abs, fn)
+}
+
+func (s *sandbox) Create(string) (filesys.File, error) { return nil, errReadOnly }
+func (s *sandbox) Mkdir(string) error                  { return errReadOnly }
+func (s *sandbox) MkdirAll(string) error               { return errReadOnly }
+func (s *sandbox) RemoveAll(string) error              { return errReadOnly }
+func (s *sandbox) WriteFile(string, []byte) error      { return errReadOnly }
