@@ -18,8 +18,12 @@ type GitHubOptions struct {
 	// github.com, https://HOST/api/v3 for GitHub Enterprise Server (the
 	// value of GITHUB_API_URL in GitHub Actions).
 	APIURL string
-	// Token authenticates every request (GITHUB_TOKEN).
+	// Token authenticates every request (GITHUB_TOKEN) when Tokens is nil.
 	Token string
+	// Tokens authenticates each request with the token of the repository
+	// owner its path names, such as an AppTokenSource; nil means
+	// StaticToken(Token).
+	Tokens TokenSource
 	// Transport sends the requests; nil means a clone of
 	// http.DefaultTransport with a response header timeout.
 	Transport http.RoundTripper
@@ -42,16 +46,18 @@ var ErrNoToken = errors.New("no GitHub token: set GITHUB_TOKEN")
 
 // NewGitHubClient returns a go-github client for o.APIURL that retries
 // transient failures and revalidates GET answers with ETags. The token is
-// set by go-github on each request and appears in no URL, log or error.
+// set on each request and appears in no URL, log or error.
 func NewGitHubClient(o GitHubOptions) (*github.Client, error) {
-	if o.Token == "" {
-		return nil, ErrNoToken
+	tokens := o.Tokens
+	if tokens == nil {
+		if o.Token == "" {
+			return nil, ErrNoToken
+		}
+		tokens = StaticToken(o.Token)
 	}
 	base := o.Transport
 	if base == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.ResponseHeaderTimeout = time.Minute
-		base = t
+		base = defaultTransport()
 	}
 	retry := o.Retry
 	retry.Base = base
@@ -66,10 +72,15 @@ func NewGitHubClient(o GitHubOptions) (*github.Client, error) {
 	if ua == "" {
 		ua = "remedy"
 	}
+	auth := &tokenTransport{base: &ETagTransport{Base: &retry, Cache: cache}, tokens: tokens}
 	opts := []github.ClientOptionsFunc{
-		github.WithTransport(&ETagTransport{Base: &retry, Cache: cache}),
-		github.WithAuthToken(o.Token),
+		github.WithTransport(auth),
 		github.WithUserAgent(ua),
+	}
+	if _, static := tokens.(StaticToken); !static {
+		// go-github remembers one rate limit per client, but each owner's
+		// token has its own: one exhausted must not stop the others.
+		opts = append(opts, github.WithDisableRateLimitCheck())
 	}
 	if api, upload, ok, err := enterpriseURLs(o.APIURL); err != nil {
 		return nil, err
@@ -80,7 +91,20 @@ func NewGitHubClient(o GitHubOptions) (*github.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("github client: %w", err)
 	}
+	for _, root := range []string{c.BaseURL(), c.UploadURL()} {
+		if u, err := url.Parse(root); err == nil {
+			auth.roots = append(auth.roots, u.Path)
+		}
+	}
 	return c, nil
+}
+
+// defaultTransport is a clone of http.DefaultTransport that gives up on a
+// server that does not answer within a minute.
+func defaultTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = time.Minute
+	return t
 }
 
 // enterpriseURLs derives the API and upload roots of a GitHub Enterprise

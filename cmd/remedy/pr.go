@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -26,11 +28,65 @@ func (b *botFlags) register(cmd *cobra.Command) {
 
 func (b botFlags) identity() gitops.Identity { return gitops.Identity{Name: b.name, Email: b.email} }
 
+// authFlags are the GitHub App flags of pr and sweep; without them,
+// GITHUB_TOKEN authenticates.
+type authFlags struct {
+	appID   int64
+	keyFile string
+}
+
+func (a *authFlags) register(cmd *cobra.Command) {
+	cmd.Flags().Int64Var(&a.appID, "app-id", 0, "authenticate as this GitHub App's installation on each repository owner, instead of with GITHUB_TOKEN (env REMEDY_APP_ID)")
+	cmd.Flags().StringVar(&a.keyFile, "app-key-file", "", "the GitHub App's private key, PEM, PKCS#1 or PKCS#8 (env REMEDY_APP_KEY_FILE)")
+}
+
+// tokenSource chooses the credentials: GITHUB_TOKEN, or a GitHub App from
+// the flags or else the environment; never both, never neither.
+func (a authFlags) tokenSource(inv *invocation, o gitops.GitHubOptions) (gitops.TokenSource, error) {
+	appID, keyFile := a.appID, a.keyFile
+	if appID == 0 {
+		if v := inv.getenv("REMEDY_APP_ID"); v != "" {
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("REMEDY_APP_ID %q: want the GitHub App's numeric ID", v)
+			}
+			appID = id
+		}
+	}
+	if keyFile == "" {
+		keyFile = inv.getenv("REMEDY_APP_KEY_FILE")
+	}
+	app := appID != 0 || keyFile != ""
+	switch {
+	case app && o.Token != "":
+		return nil, errors.New("both GITHUB_TOKEN and a GitHub App (--app-id, --app-key-file or REMEDY_APP_ID, REMEDY_APP_KEY_FILE) are set: use one")
+	case !app:
+		if o.Token == "" {
+			return nil, fmt.Errorf("%w, or --app-id and --app-key-file for a GitHub App", gitops.ErrNoToken)
+		}
+		return gitops.StaticToken(o.Token), nil
+	case appID == 0:
+		return nil, errors.New("--app-key-file needs --app-id (or REMEDY_APP_ID), the GitHub App's ID")
+	case appID < 0:
+		return nil, fmt.Errorf("--app-id %d: want the GitHub App's ID, a positive number", appID)
+	case keyFile == "":
+		return nil, errors.New("--app-id needs --app-key-file (or REMEDY_APP_KEY_FILE), the App's private key")
+	}
+	key, err := gitops.ReadAppKey(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return gitops.NewAppTokenSource(gitops.AppOptions{
+		APIURL: o.APIURL, AppID: appID, Key: key, Transport: o.Transport, UserAgent: o.UserAgent, Log: o.Log,
+	})
+}
+
 // prOptions are the flags of remedy pr.
 type prOptions struct {
 	base   string
 	dryRun bool
 	bot    botFlags
+	auth   authFlags
 }
 
 func newPRCommand(inv *invocation) *cobra.Command {
@@ -50,17 +106,31 @@ the default branch, under remedy/<base>/. Closing a fix pull request
 without merging tells remedy not to propose those fixes again. Once someone
 else pushes to a fix branch, remedy leaves that pull request alone.
 
+A GitHub App authenticates instead of a token with --app-id and
+--app-key-file: remedy acts as the App's installation on the repository's
+owner, with a token it creates and renews before it expires. The App needs
+read and write access to contents and pull requests, and to issues for
+labels and assignees.
+
 Environment:
-  GITHUB_TOKEN      token with contents and pull-requests write access (required)
-  GITHUB_API_URL    REST API root for GitHub Enterprise Server,
-                    e.g. https://ghe.example.com/api/v3 (default github.com)
-  REMEDY_CACHE_DIR  where GET answers are kept for conditional requests
-                    (default: the user cache folder; "off" disables)`,
+  GITHUB_TOKEN         token with contents and pull-requests write access
+                       (required unless a GitHub App is given)
+  REMEDY_APP_ID        GitHub App ID, when --app-id is not given
+  REMEDY_APP_KEY_FILE  GitHub App private key file, when --app-key-file is not
+  GITHUB_API_URL       REST API root for GitHub Enterprise Server,
+                       e.g. https://ghe.example.com/api/v3 (default github.com)
+  REMEDY_CACHE_DIR     where GET answers are kept for conditional requests
+                       (default: the user cache folder; "off" disables; a
+                       GitHub App's tokens last one run, so it keeps them in
+                       memory only)`,
 		Example: `  # What would the pull request be?
   GITHUB_TOKEN=... remedy pr acme/shop --dry-run
 
   # Open or update it, against a release branch
-  remedy pr acme/shop --base release-1.4`,
+  remedy pr acme/shop --base release-1.4
+
+  # As a GitHub App
+  remedy pr acme/shop --app-id 123456 --app-key-file remedy.private-key.pem`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return opts.run(cmd.Context(), inv, args[0])
@@ -69,6 +139,7 @@ Environment:
 	cmd.Flags().StringVar(&opts.base, "base", "", "branch to fix (default: the repository's default branch)")
 	cmd.Flags().BoolVar(&opts.dryRun, "dry-run", false, "push and write nothing; print the diff and the pull request remedy would open")
 	opts.bot.register(cmd)
+	opts.auth.register(cmd)
 	return cmd
 }
 
@@ -77,7 +148,13 @@ func (o *prOptions) run(ctx context.Context, inv *invocation, arg string) error 
 	if err != nil {
 		return err
 	}
-	gh, token, err := newGitHubClient(inv)
+	gh, tokens, err := newGitHubClient(inv, o.auth)
+	if err != nil {
+		return err
+	}
+	// git authenticates with the owner's token too; it stays valid for the
+	// run (an App's is renewed minutes before it expires).
+	token, err := tokens.Token(ctx, owner)
 	if err != nil {
 		return err
 	}
@@ -103,26 +180,35 @@ func splitRepo(s string) (owner, name string, err error) {
 	return owner, name, nil
 }
 
-// newGitHubClient builds the API client from the environment. The token is
-// returned for git, which authenticates separately.
-func newGitHubClient(inv *invocation) (*github.Client, string, error) {
+// newGitHubClient builds the API client from the environment and auth. The
+// token source is returned for git, which authenticates separately.
+func newGitHubClient(inv *invocation, auth authFlags) (*github.Client, gitops.TokenSource, error) {
 	o := gitops.GitHubOptionsFromEnv(inv.getenv)
 	o.Log = inv.log
 	o.UserAgent = "remedy/" + versionString()
-	switch dir := inv.getenv("REMEDY_CACHE_DIR"); dir {
-	case "off":
-	case "":
-		if base, err := os.UserCacheDir(); err == nil {
-			o.Cache = gitops.DirCache{Dir: filepath.Join(base, "remedy", "github")}
+	tokens, err := auth.tokenSource(inv, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	o.Tokens = tokens
+	// Answers are cached per token; an App's tokens never outlive the
+	// process, so its answers are not worth keeping on disk.
+	if _, static := tokens.(gitops.StaticToken); static {
+		switch dir := inv.getenv("REMEDY_CACHE_DIR"); dir {
+		case "off":
+		case "":
+			if base, err := os.UserCacheDir(); err == nil {
+				o.Cache = gitops.DirCache{Dir: filepath.Join(base, "remedy", "github")}
+			}
+		default:
+			o.Cache = gitops.DirCache{Dir: dir}
 		}
-	default:
-		o.Cache = gitops.DirCache{Dir: dir}
 	}
 	gh, err := gitops.NewGitHubClient(o)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
-	return gh, o.Token, nil
+	return gh, tokens, nil
 }
 
 // writePRSummary prints one line per fix branch.

@@ -31,6 +31,7 @@ type sweepOptions struct {
 	shardCount  int
 	dryRun      bool
 	bot         botFlags
+	auth        authFlags
 }
 
 // sweepConfig is the --config file: repositories named one by one, and
@@ -73,7 +74,8 @@ repositories are all swept, or both:
 
 --shard-index and --shard-count split the repositories between parallel
 jobs by a stable hash of OWNER/REPO, so each job gets the same share run
-after run. Environment as for remedy pr.`,
+after run. Credentials and environment as for remedy pr; a GitHub App acts
+as its installation on each owner, one token per owner.`,
 		Example: `  remedy sweep --config sweep.yaml --concurrency 8
 
   # Four CI jobs, this one taking the third quarter, JSON for the dashboard
@@ -91,6 +93,7 @@ after run. Environment as for remedy pr.`,
 	f.IntVar(&opts.shardCount, "shard-count", 1, "number of shards")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "push and write nothing; report what each repository would get")
 	opts.bot.register(cmd)
+	opts.auth.register(cmd)
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }
@@ -127,7 +130,7 @@ func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	gh, token, err := newGitHubClient(inv)
+	gh, tokens, err := newGitHubClient(inv, o.auth)
 	if err != nil {
 		return err
 	}
@@ -151,7 +154,7 @@ func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				rows[i] = o.sweepOne(ctx, inv, gh, token, mine[i])
+				rows[i] = o.sweepOne(ctx, inv, gh, tokens, mine[i])
 			}
 		}()
 	}
@@ -174,7 +177,7 @@ func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
 
 // sweepOne runs remedy pr on one repository, turning any failure (even a
 // panic) into its row.
-func (o *sweepOptions) sweepOne(ctx context.Context, inv *invocation, gh *github.Client, token, full string) (row sweepRow) {
+func (o *sweepOptions) sweepOne(ctx context.Context, inv *invocation, gh *github.Client, tokens gitops.TokenSource, full string) (row sweepRow) {
 	row = sweepRow{Repo: full, Branches: []sweepBranch{}}
 	defer func() {
 		if p := recover(); p != nil {
@@ -183,9 +186,14 @@ func (o *sweepOptions) sweepOne(ctx context.Context, inv *invocation, gh *github
 		}
 	}()
 	owner, name, _ := strings.Cut(full, "/")
-	res, err := gitops.RemedyRepository(ctx, gh, owner, name, gitops.RunOptions{
-		Token: token, Bot: o.bot.identity(), DryRun: o.dryRun, Log: inv.log.With("repo", full),
-	})
+	// Asked per repository, so that a long sweep gets renewed tokens.
+	token, err := tokens.Token(ctx, owner)
+	var res gitops.RunResult
+	if err == nil {
+		res, err = gitops.RemedyRepository(ctx, gh, owner, name, gitops.RunOptions{
+			Token: token, Bot: o.bot.identity(), DryRun: o.dryRun, Log: inv.log.With("repo", full),
+		})
+	}
 	row.Findings, row.Fixable = res.Findings, res.Fixable
 	for _, b := range res.Branches {
 		row.Branches = append(row.Branches, sweepBranch{Branch: b.Branch, Action: string(b.Action), PR: b.PR, URL: b.URL, Reason: b.Reason})
