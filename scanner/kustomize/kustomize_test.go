@@ -191,7 +191,7 @@ patches:
             securityContext:
               allowPrivilegeEscalation: true
 `,
-				"debug/tools.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: tools\nspec:\n  hostPID: true\n  containers:\n  - name: sh\n    image: busybox@sha256:0000000000000000000000000000000000000000000000000000000000000000\n",
+				"debug/tools.yaml":        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: tools\nspec:\n  hostPID: true\n  containers:\n  - name: sh\n    image: busybox@sha256:0000000000000000000000000000000000000000000000000000000000000000\n",
 				"prod/kustomization.yaml": "resources:\n- ../base\ncomponents:\n- ../debug\n",
 			},
 			only: []string{"no-privilege-escalation", "host-pid"},
