@@ -324,9 +324,15 @@ func yamlOnlyBreak(chunk []byte, i int) int {
 }
 
 func hasYAMLOnlyBreaks(chunk []byte) bool {
-	for i, c := range chunk {
-		if (c == '\r' || c == 0xc2 || c == 0xe2) && yamlOnlyBreak(chunk, i) > 0 {
-			return true
+	for _, first := range []byte{'\r', 0xc2, 0xe2} {
+		for i := 0; ; i++ {
+			j := bytes.IndexByte(chunk[i:], first)
+			if j < 0 {
+				break
+			}
+			if i += j; yamlOnlyBreak(chunk, i) > 0 {
+				return true
+			}
 		}
 	}
 	return false
@@ -772,17 +778,14 @@ func readCandidate(rootAbs string, c candidate, limit int64) loaded {
 	if info.Size() > limit {
 		return skip(fmt.Sprintf("file is %d bytes, over the %d-byte limit (--max-file-size)", info.Size(), limit))
 	}
-	// Sized from Stat, the buffer takes the file in one read; the limit
-	// still holds if the file grows meanwhile.
-	var buf bytes.Buffer
-	buf.Grow(int(info.Size()) + bytes.MinRead)
-	if _, err := buf.ReadFrom(io.LimitReader(fh, limit+1)); err != nil {
+	// The file is read as Stat saw it, in one read: bytes appended
+	// meanwhile are not part of this scan, and the limit holds.
+	content := make([]byte, info.Size())
+	n, err := io.ReadFull(fh, content)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return fail(statMessage(err))
 	}
-	content := buf.Bytes()
-	if int64(len(content)) > limit {
-		return skip(fmt.Sprintf("file is over the %d-byte limit (--max-file-size)", limit))
-	}
+	content = content[:n]
 	if reason := skipReason(abs, content); reason != "" {
 		return skip(reason)
 	}

@@ -23,6 +23,8 @@ type Options struct {
 }
 
 // ScanInputs evaluates every enabled control over every resource in.
+// Files are scanned in parallel: controls, and the SourceMap of rendered
+// files, must only read the nodes and any state shared between files.
 func ScanInputs(in *Inputs, opts Options) *Report {
 	cfg := opts.Config
 	if cfg == nil {
