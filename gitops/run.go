@@ -12,6 +12,7 @@ import (
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/scanner/render"
 	"github.com/remedy-bot/remedy/templates"
 )
 
@@ -70,7 +71,11 @@ func RemedyRepository(ctx context.Context, gh *github.Client, owner, name string
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", info.FullName, err)
 	}
-	in := scanner.Load(ws.Dir, []string{ws.Dir}, scanner.LoadOptions{Exclude: cfg.Excluded})
+	// As deployed: kustomization roots built and Helm charts rendered, with
+	// findings and fixes at the lines that wrote them.
+	in := render.Load(ws.Dir, []string{ws.Dir}, render.Options{
+		LoadOptions: scanner.LoadOptions{Exclude: cfg.Excluded}, Helm: cfg.Helm,
+	})
 	scan := scanner.Options{Config: cfg, Catalog: scanner.DefaultCatalog()}
 	rep := scanner.ScanInputs(in, scan)
 	for _, e := range rep.Errors {
