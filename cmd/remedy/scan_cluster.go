@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"text/tabwriter"
 
 	"github.com/spf13/pflag"
 
 	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/gitops/sourcemap"
 	"github.com/remedy-bot/remedy/report"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/cluster"
@@ -22,6 +26,9 @@ type clusterFlags struct {
 	namespace     string
 	allNamespaces bool
 	pageSize      int64
+	// sources maps each object to its file in git (gitops/sourcemap).
+	sources       bool
+	argoNamespace string
 }
 
 func (c *clusterFlags) register(f *pflag.FlagSet) {
@@ -32,15 +39,17 @@ func (c *clusterFlags) register(f *pflag.FlagSet) {
 	f.BoolVarP(&c.allNamespaces, "all-namespaces", "A", false, "with --cluster: scan every namespace, and cluster-scoped RBAC")
 	f.Int64Var(&c.pageSize, "page-size", cluster.DefaultPageSize, "with --cluster: objects per list call")
 	_ = f.MarkHidden("page-size")
+	f.BoolVar(&c.sources, "sources", true, "with --cluster: find each object's file and line in the git repository Argo CD or Flux deploys it from, and drift from it (clones those repositories; GITHUB_TOKEN is sent only to the GITHUB_API_URL host)")
+	f.StringVar(&c.argoNamespace, "argocd-namespace", sourcemap.DefaultArgoNamespace, "with --cluster: the namespace of Argo CD's Applications")
 }
 
 // errClusterFlagsAlone is returned when a cluster flag comes without --cluster.
-var errClusterFlagsAlone = errors.New("--kubeconfig, --context, --namespace and --all-namespaces need --cluster")
+var errClusterFlagsAlone = errors.New("--kubeconfig, --context, --namespace, --all-namespaces, --sources and --argocd-namespace need --cluster")
 
 // check validates the flags, whether or not --cluster is set.
 func (c *clusterFlags) check(f *pflag.FlagSet) error {
 	if !c.enabled {
-		for _, n := range []string{"kubeconfig", "context", "namespace", "all-namespaces"} {
+		for _, n := range []string{"kubeconfig", "context", "namespace", "all-namespaces", "sources", "argocd-namespace"} {
 			if f.Changed(n) {
 				return errClusterFlagsAlone
 			}
@@ -56,8 +65,56 @@ func (c *clusterFlags) check(f *pflag.FlagSet) error {
 	return nil
 }
 
+// liveScan is one read, scan and source mapping of the cluster.
+type liveScan struct {
+	snap    *cluster.Snapshot
+	rep     *scanner.Report
+	mapping *sourcemap.Mapping // nil without --sources
+	cloner  *sourcemap.GitCloner
+}
+
+// scanCluster reads the cluster, scans it, and maps the objects to their
+// sources unless --sources=false. Close the cloner when done.
+func (c *clusterFlags) scanCluster(ctx context.Context, inv *invocation, opts scanner.Options) (*liveScan, error) {
+	snap, getter, err := c.loadCluster(ctx, inv)
+	if err != nil {
+		return nil, err
+	}
+	ls := &liveScan{snap: snap, rep: scanner.ScanInputs(snap.Inputs, opts)}
+	if !c.sources {
+		return ls, nil
+	}
+	ls.cloner = &sourcemap.GitCloner{ForgeHost: forgeHost(inv), Token: inv.getenv("GITHUB_TOKEN")}
+	m := &sourcemap.Mapper{
+		Resolver: &sourcemap.Resolver{Getter: getter, ArgoNamespace: c.argoNamespace},
+		Cloner:   ls.cloner, Scan: opts, Log: inv.log,
+	}
+	if ls.mapping, err = m.Map(ctx, snap, ls.rep); err != nil {
+		ls.cloner.Close()
+		return nil, err
+	}
+	// A source that cannot be cloned or loaded leaves its objects
+	// unplaced: an input error (exit 2), never the end of the scan.
+	for _, obj := range snap.Objects {
+		if p := ls.mapping.Objects[obj.File]; p != nil && p.LoadErr != nil {
+			ls.rep.Errors = append(ls.rep.Errors, scanner.FileError{File: obj.File, Message: "source: " + p.LoadErr.Error()})
+		}
+	}
+	return ls, nil
+}
+
+// forgeHost is the host of the configured forge (GITHUB_API_URL, default
+// github.com): only repositories there are cloned with GITHUB_TOKEN.
+func forgeHost(inv *invocation) string {
+	api := inv.getenv("GITHUB_API_URL")
+	if api == "" || sourcemap.RepoHost(api) == "api.github.com" {
+		return "github.com"
+	}
+	return sourcemap.RepoHost(api)
+}
+
 // loadCluster reads the cluster the flags select.
-func (c *clusterFlags) loadCluster(ctx context.Context, inv *invocation) (*cluster.Snapshot, *cluster.Kubeconfig, error) {
+func (c *clusterFlags) loadCluster(ctx context.Context, inv *invocation) (*cluster.Snapshot, cluster.Getter, error) {
 	kc, err := cluster.LoadKubeconfig(cluster.KubeconfigOptions{Path: c.kubeconfig, Context: c.context})
 	if err != nil {
 		return nil, nil, err
@@ -78,7 +135,7 @@ func (c *clusterFlags) loadCluster(ctx context.Context, inv *invocation) (*clust
 		return nil, nil, err
 	}
 	inv.log.Debug("cluster read", "host", kc.REST.Host, "namespace", ns, "objects", len(snap.Objects), "collapsed", snap.Collapsed)
-	return snap, kc, nil
+	return snap, g, nil
 }
 
 // runCluster is remedy scan --cluster: the same controls and report formats
@@ -105,11 +162,14 @@ func (o *scanOptions) runCluster(ctx context.Context, inv *invocation, paths []s
 			return err
 		}
 	}
-	snap, _, err := o.cluster.loadCluster(ctx, inv)
+	ls, err := o.cluster.scanCluster(ctx, inv, scanner.Options{Config: cfg, Catalog: catalog, Only: o.controls})
 	if err != nil {
 		return err
 	}
-	rep := scanner.ScanInputs(snap.Inputs, scanner.Options{Config: cfg, Catalog: catalog, Only: o.controls})
+	if ls.cloner != nil {
+		defer ls.cloner.Close()
+	}
+	snap, rep := ls.snap, ls.rep
 	for _, e := range rep.Errors {
 		inv.log.Warn("not scanned", "what", e.File, "error", e.Message)
 	}
@@ -117,12 +177,17 @@ func (o *scanOptions) runCluster(ctx context.Context, inv *invocation, paths []s
 	var out bytes.Buffer
 	switch o.format {
 	case formatJSON:
-		err = report.WriteJSON(&out, rep)
+		enc := json.NewEncoder(&out)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(sourcemap.Report{Scan: rep, Mapping: ls.mapping})
 	case formatSARIF:
 		err = report.WriteSARIF(&out, rep, catalog, report.SARIFOptions{ToolVersion: versionString()})
 	default:
 		color := o.outputFile == "" && isTerminal(inv.stdout) && inv.getenv("NO_COLOR") == ""
 		err = report.WriteTable(&out, rep, report.TableOptions{Color: color, Files: len(snap.Inputs.Files)})
+		if err == nil && ls.mapping != nil {
+			writeSources(&out, snap, ls.mapping)
+		}
 	}
 	if err != nil {
 		return err
@@ -134,4 +199,44 @@ func (o *scanOptions) runCluster(ctx context.Context, inv *invocation, paths []s
 		return exitStatus(code)
 	}
 	return nil
+}
+
+// writeSources prints, after the findings table, where each object is
+// written in git and the drift between the two.
+func writeSources(w io.Writer, snap *cluster.Snapshot, m *sourcemap.Mapping) {
+	fmt.Fprintln(w, "\nSources:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, obj := range snap.Objects {
+		p := m.Objects[obj.File]
+		if p == nil {
+			continue
+		}
+		s := p.Source
+		where := s.Error
+		if s.File != "" {
+			where = fmt.Sprintf("%s@%s %s:%d", s.Repo, orHEAD(s.Revision), s.File, s.Line)
+		}
+		if s.Deployer != "" {
+			where += " (" + s.Deployer + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", obj.File, where)
+	}
+	tw.Flush()
+	if len(m.Drift) == 0 {
+		fmt.Fprintln(w, "\nNo drift: every checked field is as git has it.")
+		return
+	}
+	fmt.Fprintf(w, "\nDrift (%d fields changed in the cluster, not in git):\n", len(m.Drift))
+	for _, d := range m.Drift {
+		live, _ := json.Marshal(d.Live)
+		src, _ := json.Marshal(d.Source)
+		fmt.Fprintf(w, "  %s %s/%s %s: live %s, git %s (%s:%d)\n", d.Kind, d.Namespace, d.Name, d.Path, live, src, d.File, d.Line)
+	}
+}
+
+func orHEAD(rev string) string {
+	if rev == "" {
+		return "HEAD"
+	}
+	return rev
 }

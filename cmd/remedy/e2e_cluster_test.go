@@ -1,0 +1,252 @@
+//go:build e2e
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/scanner/cluster/clustertest"
+)
+
+// webSource is the Argo CD-deployed Deployment as git has it.
+const webSource = `# web, deployed by Argo CD from plain manifests
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        securityContext:
+          privileged: false
+`
+
+// apiSource is the Flux-deployed Deployment, written without a namespace
+// (the Kustomization's namespace sets it).
+const apiSource = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  selector:
+    matchLabels: {app: api}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      automountServiceAccountToken: false
+      containers:
+      - name: api
+        image: ghcr.io/acme/api:2.1
+`
+
+// gitopsCluster is a cluster whose objects are deployed from the forge's
+// acme/shop: web by an Argo CD Application, api by a Flux Kustomization,
+// other by an Application whose repository cannot be cloned, and debug by
+// nobody. web was changed by hand after the sync: it runs privileged.
+type gitopsCluster struct {
+	env  *clustertest.Env
+	srv  *forgetest.Server
+	repo *forgetest.Repo
+}
+
+func newGitOpsCluster(t *testing.T) *gitopsCluster {
+	t.Helper()
+	env := clustertest.Start(t)
+	srv := forgetest.New(t)
+	srv.AddToken("tok", "remedy-bot")
+	repo := srv.CreateRepo("acme", "shop", map[string]string{
+		"plain/deployment.yaml":   webSource,
+		"kust/kustomization.yaml": "namespace: shop\nresources:\n- deployment.yaml\n",
+		"kust/deployment.yaml":    apiSource,
+	})
+	srv.SetPermission("acme", "shop", "remedy-bot", "write")
+	elsewhere := forgetest.New(t) // another host: cloned anonymously, which it refuses
+	other := elsewhere.CreateRepo("acme", "other", map[string]string{"x.yaml": "a: 1\n"})
+
+	env.Apply(t, fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: shop, namespace: argocd}
+spec:
+  source: {repoURL: %q, path: plain, targetRevision: main}
+  destination: {server: "https://kubernetes.default.svc", namespace: shop}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: other, namespace: argocd}
+spec:
+  sources:
+  - {repoURL: %q, path: ., targetRevision: HEAD}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: shop, namespace: flux-system}
+spec: {url: %q, ref: {branch: main}, interval: 1m}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: api, namespace: flux-system}
+spec: {path: ./kust, sourceRef: {kind: GitRepository, name: shop}, interval: 1m, prune: true}
+`, repo.CloneURL, other.CloneURL, repo.CloneURL))
+
+	web := env.Apply(t, strings.Replace(webSource, "  namespace: shop\n",
+		"  namespace: shop\n  annotations:\n    argocd.argoproj.io/tracking-id: shop:apps/Deployment:shop/web\n", 1))[0]
+	env.Apply(t, strings.Replace(apiSource, "  name: api\n", `  name: api
+  namespace: shop
+  labels:
+    kustomize.toolkit.fluxcd.io/name: api
+    kustomize.toolkit.fluxcd.io/namespace: flux-system
+`, 1))
+	env.Apply(t, `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: other
+  namespace: shop
+  annotations: {argocd.argoproj.io/tracking-id: "other:apps/Deployment:shop/other"}
+spec:
+  selector: {matchLabels: {app: other}}
+  template:
+    metadata: {labels: {app: other}}
+    spec:
+      containers: [{name: other, image: "busybox:1.36"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: debug, namespace: shop}
+spec:
+  containers: [{name: sh, image: "busybox:1.36"}]
+`)
+	// kubectl edit: web now runs privileged, which git does not say.
+	containers, _, _ := unstructuredSlice(web.Object, "spec", "template", "spec", "containers")
+	containers[0].(map[string]any)["securityContext"] = map[string]any{"privileged": true}
+	env.Update(t, web)
+
+	t.Setenv("GITHUB_API_URL", srv.APIURL())
+	t.Setenv("GITHUB_TOKEN", "tok")
+	t.Setenv("REMEDY_CACHE_DIR", "off")
+	return &gitopsCluster{env: env, srv: srv, repo: repo}
+}
+
+func unstructuredSlice(obj map[string]any, path ...string) ([]any, bool, error) {
+	var cur any = obj
+	for _, p := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false, fmt.Errorf("%s: not an object", p)
+		}
+		cur = m[p]
+	}
+	s, ok := cur.([]any)
+	return s, ok, nil
+}
+
+// clusterReport is the JSON of remedy scan --cluster.
+type clusterReport struct {
+	Findings []struct {
+		Control, File, Path string
+		Source          struct {
+			Repo, Revision, Path, File, Deployer, Error string
+			Line                                        int
+		}
+	}
+	Errors []struct{ File, Message string }
+	Drift  []struct {
+		Control, Kind, Namespace, Name, Path, Repo, File string
+		Live, Source                                     any
+		Line                                             int
+	}
+}
+
+func lineText(content string, line int) string {
+	lines := strings.Split(content, "\n")
+	if line < 1 || line > len(lines) {
+		return fmt.Sprintf("<no line %d>", line)
+	}
+	return strings.TrimSpace(lines[line-1])
+}
+
+func TestE2EScanClusterMapsSourcesAndDrift(t *testing.T) {
+	c := newGitOpsCluster(t)
+	r := runCLI(t, "", "scan", "--cluster", "--kubeconfig", c.env.Kubeconfig, "-n", "shop", "-o", "json")
+	if r.code != exitError {
+		t.Errorf("exit %d, want %d (the unclonable repository is an input error)\nstderr:\n%s", r.code, exitError, r.stderr)
+	}
+	var rep clusterReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("not the cluster JSON report: %v\n%s", err, r.stdout)
+	}
+	files := map[string]string{"plain/deployment.yaml": webSource, "kust/deployment.yaml": apiSource}
+
+	tests := []struct {
+		object, control string
+		wantFile        string
+		wantDeployer    string
+		wantLine        string // text of the source line the finding points at
+		wantError       string
+	}{
+		{"cluster/shop/Deployment/web", "privileged", "plain/deployment.yaml", "Application argocd/shop", "privileged: false", ""},
+		{"cluster/shop/Deployment/web", "read-only-root-filesystem", "plain/deployment.yaml", "Application argocd/shop", "securityContext:", ""},
+		{"cluster/shop/Deployment/api", "run-as-non-root", "kust/deployment.yaml", "Kustomization flux-system/api", "- name: api", ""},
+		{"cluster/shop/Pod/debug", "run-as-non-root", "", "", "", "no source: fix in the cluster by hand"},
+		{"cluster/shop/Deployment/other", "run-as-non-root", "", "Application argocd/other", "", "clone " + c.srv.URL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.object+" "+tt.control, func(t *testing.T) {
+			for _, f := range rep.Findings {
+				if f.File != tt.object || f.Control != tt.control {
+					continue
+				}
+				s := f.Source
+				if tt.wantError != "" {
+					if !strings.Contains(s.Error, tt.wantError) && !strings.Contains(s.Error, "clone") {
+						t.Errorf("source error %q, want %q", s.Error, tt.wantError)
+					}
+					if s.File != "" || s.Deployer != tt.wantDeployer {
+						t.Errorf("source %+v, want no file and deployer %q", s, tt.wantDeployer)
+					}
+					return
+				}
+				if s.Repo != c.repo.CloneURL || s.Revision != "main" || s.File != tt.wantFile || s.Deployer != tt.wantDeployer || s.Error != "" {
+					t.Errorf("source %+v, want %s@main %s by %s", s, c.repo.CloneURL, tt.wantFile, tt.wantDeployer)
+				}
+				if got := lineText(files[s.File], s.Line); got != tt.wantLine {
+					t.Errorf("source line %d is %q, want %q", s.Line, got, tt.wantLine)
+				}
+				return
+			}
+			t.Errorf("no %s finding on %s", tt.control, tt.object)
+		})
+	}
+
+	var otherErr bool
+	for _, e := range rep.Errors {
+		if e.File == "cluster/shop/Deployment/other" && strings.Contains(e.Message, "clone") {
+			otherErr = true
+		}
+	}
+	if !otherErr {
+		t.Errorf("errors %+v, want one for the Deployment whose source cannot be cloned", rep.Errors)
+	}
+
+	if len(rep.Drift) != 1 {
+		t.Fatalf("drift %+v, want exactly web's privileged", rep.Drift)
+	}
+	d := rep.Drift[0]
+	if d.Kind != "Deployment" || d.Namespace != "shop" || d.Name != "web" || d.Control != "privileged" ||
+		d.Path != "spec.template.spec.containers[0].securityContext.privileged" || d.Live != true || d.Source != false ||
+		d.File != "plain/deployment.yaml" || lineText(webSource, d.Line) != "privileged: false" {
+		t.Errorf("drift %+v, want web's privileged: live true, git false at plain/deployment.yaml's privileged line", d)
+	}
+}
