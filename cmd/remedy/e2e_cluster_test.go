@@ -156,7 +156,7 @@ func unstructuredSlice(obj map[string]any, path ...string) ([]any, bool, error) 
 type clusterReport struct {
 	Findings []struct {
 		Control, File, Path string
-		Source          struct {
+		Source              struct {
 			Repo, Revision, Path, File, Deployer, Error string
 			Line                                        int
 		}
