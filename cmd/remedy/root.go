@@ -109,6 +109,7 @@ start.`,
 		newVersionCommand(),
 		newPRCommand(inv),
 		newSweepCommand(inv),
+		newImportCommand(inv),
 		// pr, sweep and serve are added here, one file each
 		// (pr.go: newPRCommand(inv), …), taking the same *invocation.
 	)
