@@ -169,4 +169,3 @@ func scalar(s string) any {
 	}
 	return s
 }
-
