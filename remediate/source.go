@@ -24,10 +24,11 @@ type sourceTracer interface {
 	Rerender(replace map[string][]byte) (*scanner.SourceFile, error)
 }
 
-// sourceEdit is one operation on a document of a source file.
+// sourceEdit is the operations on a document of a source file that
+// write one rendered operation there.
 type sourceEdit struct {
-	at scanner.WrittenAt
-	op Op // relative to the document at `at`
+	at  scanner.WrittenAt
+	ops []Op // relative to the document at `at`
 }
 
 // renderedCandidate is a fixable finding of rendered output with the
@@ -168,28 +169,45 @@ func translateOp(tr sourceTracer, r *scanner.Resource, op Op) ([]sourceEdit, err
 	var out []sourceEdit
 	for _, w := range ws {
 		e := sourceEdit{at: w}
+		m, isMap := op.Value.(map[string]any)
 		switch {
+		case w.SetValue:
+			if len(w.Missing) > 0 {
+				continue
+			}
+			e.ops = []Op{{Op: "replace", Path: w.Pointer, Value: w.Set}}
 		case appendItem:
 			if len(w.Missing) > 0 {
 				continue
 			}
-			e.op = Op{Op: "add", Path: w.Pointer + "/-", Value: op.Value}
+			e.ops = []Op{{Op: "add", Path: w.Pointer + "/-", Value: op.Value}}
 		case op.Op == "remove":
 			if len(w.Missing) > 0 {
 				continue
 			}
-			e.op = Op{Op: "remove", Path: w.Pointer}
+			e.ops = []Op{{Op: "remove", Path: w.Pointer}}
+		case w.Merge && isMap && len(w.Missing) == 0:
+			keys := make([]string, 0, len(m))
+			for k := range m {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				e.ops = append(e.ops, Op{Op: "add", Path: w.Pointer + "/" + escapeToken(k), Value: m[k]})
+			}
 		case len(w.Missing) == 0:
-			e.op = Op{Op: "replace", Path: w.Pointer, Value: op.Value}
+			e.ops = []Op{{Op: "replace", Path: w.Pointer, Value: op.Value}}
 		default:
 			v := op.Value
 			for i := len(w.Missing) - 1; i >= 1; i-- {
 				v = map[string]any{w.Missing[i]: v}
 			}
-			e.op = Op{Op: "add", Path: w.Pointer + "/" + escapeToken(w.Missing[0]), Value: v}
+			e.ops = []Op{{Op: "add", Path: w.Pointer + "/" + escapeToken(w.Missing[0]), Value: v}}
 		}
-		if e.op.Path == "" {
-			return nil, fmt.Errorf("%s would replace a whole document", op.Path)
+		for _, o := range e.ops {
+			if o.Path == "" {
+				return nil, fmt.Errorf("%s would replace a whole document", op.Path)
+			}
 		}
 		out = append(out, e)
 	}
@@ -337,7 +355,7 @@ func (fx *renderedFix) write(cands []*renderedCandidate) (map[string][]byte, []O
 			for _, c := range cs {
 				for _, e := range c.plans[fx.chosen[c]] {
 					if e.at.File.Path == rg.file && e.at.Start == rg.start && e.at.End == rg.end {
-						out = append(out, e.op)
+						out = append(out, e.ops...)
 					}
 				}
 			}
@@ -665,7 +683,7 @@ func (fx *renderedFix) fileFixes(outcomes []Outcome, accepted []*renderedCandida
 				rems[k] = r
 				keys = append(keys, k)
 			}
-			r.Patch = append(r.Patch, e.op)
+			r.Patch = append(r.Patch, e.ops...)
 			if len(r.Findings) == 0 || r.Findings[len(r.Findings)-1].Fingerprint() != c.finding.Fingerprint() {
 				r.Findings = append(r.Findings, c.finding)
 			}

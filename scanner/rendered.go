@@ -253,4 +253,14 @@ type WrittenAt struct {
 	// Line is the line of the field (or of the mapping at Pointer), for
 	// messages.
 	Line int
+	// SetValue, when true, says that the edit writes Set at Pointer rather
+	// than the rendered value: a chart's switch that adds the field
+	// (`seccompProfile.enable: true`).
+	SetValue bool
+	Set      any
+	// Merge is true when Pointer is a mapping that the rendered object
+	// shows as the field itself (a values mapping passed through with
+	// `toYaml`): an edit that writes a mapping there adds its keys to it
+	// rather than replacing it.
+	Merge bool
 }

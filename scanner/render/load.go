@@ -9,13 +9,16 @@
 package render
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/scanner/helm"
 	"github.com/remedy-bot/remedy/scanner/kustomize"
 )
 
@@ -72,6 +75,32 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 		in.Skipped = append(in.Skipped, res.Skipped...)
 		rendered = append(rendered, res.File)
 	}
+	for _, dir := range helm.Charts(dirs) {
+		chartFile := displayPath(root, filepath.Join(dir, "Chart.yaml"))
+		if opts.Exclude != nil && opts.Exclude(chartFile) {
+			continue
+		}
+		releases, err := releasesOf(root, dir, opts.Helm)
+		if err != nil {
+			in.Errors = append(in.Errors, scanner.FileError{File: chartFile, Message: err.Error()})
+			continue
+		}
+		for _, rel := range releases {
+			res, err := helm.Render(dir, rel, helm.Options{Root: root, Top: top, MaxFileSize: opts.MaxFileSize})
+			if err != nil {
+				in.Errors = append(in.Errors, scanner.FileError{File: chartFile, Message: err.Error()})
+				continue
+			}
+			for _, p := range res.Consumed {
+				consumed[p] = true
+			}
+			rendered = append(rendered, res.File)
+		}
+	}
+	in.Skipped = slices.DeleteFunc(in.Skipped, func(s scanner.Skipped) bool {
+		abs, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(s.File)))
+		return err == nil && consumed[abs] && strings.Contains(s.Reason, "template")
+	})
 	in.Files = slices.DeleteFunc(in.Files, func(f *scanner.SourceFile) bool {
 		abs, err := filepath.EvalSymlinks(f.Abs)
 		return f.Abs != "" && err == nil && consumed[abs]
@@ -125,4 +154,84 @@ func repositoryTop(root string) string {
 		}
 		dir = parent
 	}
+}
+
+// releasesOf returns the releases a chart is rendered for. Releases of
+// .remedy.yaml's helm.releases whose chart is this folder are rendered as
+// configured: their valuesFiles are scan-root-relative (a name that is not
+// there is looked up in the chart folder). With none configured, the chart
+// is rendered once, as release <chart name> with no namespace (the one it
+// is deployed to is decided outside the chart), with those of
+// helm.valuesFiles that exist in the chart folder (a name relative to it,
+// or a root-relative path inside it): `helm: {valuesFiles: [values-prod.yaml]}`
+// renders every chart with its values-prod.yaml when it has one.
+func releasesOf(root, dir string, cfg config.Helm) ([]helm.Release, error) {
+	chartRel := displayPath(root, dir)
+	var out []helm.Release
+	for _, r := range cfg.Releases {
+		if filepath.Clean(filepath.FromSlash(r.Chart)) != filepath.Clean(filepath.FromSlash(chartRel)) {
+			continue
+		}
+		rel := helm.Release{Name: r.Name, Namespace: r.Namespace}
+		if rel.Name == "" {
+			rel.Name = filepath.Base(dir)
+		}
+		for _, v := range r.ValuesFiles {
+			p, ok := valuesPath(root, dir, v, false)
+			if !ok {
+				return nil, fmt.Errorf("release %s: values file %s not found (scan-root-relative, or in the chart folder)", rel.Name, v)
+			}
+			rel.ValuesFiles = append(rel.ValuesFiles, p)
+		}
+		out = append(out, rel)
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	rel := helm.Release{Name: chartName(dir)}
+	for _, v := range cfg.ValuesFiles {
+		if p, ok := valuesPath(root, dir, v, true); ok {
+			rel.ValuesFiles = append(rel.ValuesFiles, p)
+		}
+	}
+	return []helm.Release{rel}, nil
+}
+
+// valuesPath finds a values file: scan-root-relative, else relative to
+// the chart folder. inside requires it to be in the chart folder.
+func valuesPath(root, dir, v string, inside bool) (string, bool) {
+	for _, p := range []string{filepath.Join(root, filepath.FromSlash(v)), filepath.Join(dir, filepath.FromSlash(v))} {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = real
+		} else {
+			continue
+		}
+		if info, err := os.Stat(abs); err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		if rel, err := filepath.Rel(dir, abs); inside && (err != nil || strings.HasPrefix(rel, "..")) {
+			continue
+		}
+		return abs, true
+	}
+	return "", false
+}
+
+// chartName reads the name of Chart.yaml, or the folder's name.
+func chartName(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "Chart.yaml"))
+	if err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "name:"); ok {
+				if v = strings.Trim(strings.TrimSpace(v), `"'`); v != "" {
+					return v
+				}
+			}
+		}
+	}
+	return filepath.Base(dir)
 }
