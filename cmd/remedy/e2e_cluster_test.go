@@ -197,7 +197,7 @@ func TestE2EScanClusterMapsSourcesAndDrift(t *testing.T) {
 		wantError       string
 	}{
 		{"cluster/shop/Deployment/web", "privileged", "plain/deployment.yaml", "Application argocd/shop", "privileged: false", ""},
-		{"cluster/shop/Deployment/web", "read-only-root-filesystem", "plain/deployment.yaml", "Application argocd/shop", "securityContext:", ""},
+		{"cluster/shop/Deployment/web", "read-only-root-filesystem", "plain/deployment.yaml", "Application argocd/shop", "- name: web", ""},
 		{"cluster/shop/Deployment/api", "run-as-non-root", "kust/deployment.yaml", "Kustomization flux-system/api", "- name: api", ""},
 		{"cluster/shop/Pod/debug", "run-as-non-root", "", "", "", "no source: fix in the cluster by hand"},
 		{"cluster/shop/Deployment/other", "run-as-non-root", "", "Application argocd/other", "", "clone " + c.srv.URL},

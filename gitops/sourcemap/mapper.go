@@ -188,11 +188,17 @@ func findingKey(f scanner.Finding) string { return f.Control + "\x00" + f.Contai
 func (p *Placed) sourceFindings() []scanner.Finding {
 	var out []scanner.Finding
 	for _, sf := range p.Tree.Report.Findings {
-		if sf.Resource == p.Resource {
+		if sameObject(sf.Resource, p.Resource) {
 			out = append(out, sf)
 		}
 	}
 	return out
+}
+
+// sameObject reports whether a and b are the same object of the same
+// document: Document.Resources makes new values at every call.
+func sameObject(a, b *scanner.Resource) bool {
+	return a != nil && b != nil && a.Doc == b.Doc && slices.Equal(a.Base, b.Base)
 }
 
 // place is the source of live finding f of p: where the source has the same
