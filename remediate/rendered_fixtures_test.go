@@ -102,6 +102,15 @@ func TestFixturesRenderedFixAndRescan(t *testing.T) {
 			"bases/frontend/scripts/warm-cache-init.sh": "#!/bin/sh\n",
 		}},
 		{name: "flux-apps", dir: "flux2-kustomize-helm-example/apps"},
+		{name: "podinfo-chart", dir: "podinfo/charts",
+			stubs: map[string]string{"podinfo/templates/_helpers.tpl": podinfoHelpers(t)},
+			// The chart rendered as two releases: defaults, and production
+			// values on top.
+			cfg: &config.Config{Defaults: fixtureDefaults.Defaults, Helm: config.Helm{Releases: []config.Release{
+				{Name: "podinfo", Namespace: "podinfo", Chart: "podinfo"},
+				{Name: "prod", Namespace: "prod", Chart: "podinfo", ValuesFiles: []string{"podinfo/values-prod.yaml"}},
+			}}}},
+		{name: "microservices-demo-helm", dir: "microservices-demo/helm-chart"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := copyTree(t, filepath.Join(corpus, filepath.FromSlash(tc.dir)))
@@ -129,4 +138,14 @@ func TestFixturesRenderedFixAndRescan(t *testing.T) {
 			run.applyAndRescan(t, dir, cfg)
 		})
 	}
+}
+
+// podinfoHelpers is podinfo's _helpers.tpl, which the corpus (YAML only)
+// does not hold.
+func podinfoHelpers(t testing.TB) string {
+	b, err := os.ReadFile(filepath.Join("testdata", "rendered", "podinfo-helpers.tpl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/remedy-bot/remedy/config"
@@ -219,6 +220,106 @@ func TestFixKustomizeWhereWritten(t *testing.T) {
 			run := fixDeployed(t, dir, nil, Options{}, tc.only...)
 			checkRenderedGolden(t, "kustomize-"+tc.name, run.golden(t))
 			run.applyAndRescan(t, dir, nil)
+		})
+	}
+}
+
+const hChart = "apiVersion: v2\nname: web\nversion: 1.0.0\n"
+
+const hDeployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  template:
+    spec:
+      hostNetwork: {{ .Values.hostNetwork }}
+      {{- if .Values.seccomp.enabled }}
+      securityContext:
+        seccompProfile:
+          type: RuntimeDefault
+      {{- end }}
+      containers:
+      - name: web
+        image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+        imagePullPolicy: {{ .Values.image.pullPolicy }}
+        {{- with .Values.securityContext }}
+        securityContext:
+          {{- toYaml . | nindent 10 }}
+        {{- end }}
+      - name: sidecar
+        image: busybox:1.36
+        imagePullPolicy: Always
+        securityContext:
+          privileged: true
+          {{- toYaml .Values.sidecar.securityContext | nindent 10 }}
+`
+
+const hValues = `image:
+  repository: nginx
+  tag: "1.27"
+  pullPolicy: IfNotPresent # mirror
+hostNetwork: true
+seccomp:
+  enabled: false  # opt in
+# set container security context
+securityContext: {}
+sidecar:
+  securityContext:
+    runAsUser: 1000
+`
+
+// TestFixHelmWhereWritten covers each rule of where a fix of a Helm
+// render lands: values.yaml, never a template.
+func TestFixHelmWhereWritten(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		cfg   *config.Config
+		only  []string
+	}{
+		{
+			name: "values",
+			// A leaf written as it is, a boolean, a switch, mappings passed
+			// through toYaml (empty and block), and a value hard-coded in
+			// the template, which is left alone.
+			files: map[string]string{"web/Chart.yaml": hChart, "web/values.yaml": hValues, "web/templates/deployment.yaml": hDeployment},
+			only:  []string{"image-pull-policy", "host-network", "seccomp-profile", "read-only-root-filesystem", "no-privilege-escalation", "privileged"},
+		},
+		{
+			name: "shared-value",
+			// image.pullPolicy also names the pods' annotation: changing it
+			// would change more than the fix, so it is refused.
+			files: map[string]string{
+				"web/Chart.yaml":  hChart,
+				"web/values.yaml": hValues,
+				"web/templates/deployment.yaml": strings.Replace(hDeployment, "    spec:\n      hostNetwork",
+					"    metadata:\n      annotations:\n        pull: {{ .Values.image.pullPolicy }}\n    spec:\n      hostNetwork", 1),
+			},
+			only: []string{"image-pull-policy"},
+		},
+		{
+			name: "release-values-file",
+			// The release's own values file sets the value: it is edited
+			// there, where it takes effect.
+			files: map[string]string{
+				"web/Chart.yaml": hChart, "web/values.yaml": hValues, "web/templates/deployment.yaml": hDeployment,
+				"env/prod.yaml": "image:\n  pullPolicy: Never\nsecurityContext:\n  runAsUser: 1000\n",
+			},
+			cfg: &config.Config{Helm: config.Helm{Releases: []config.Release{
+				{Name: "prod", Namespace: "shop", Chart: "web", ValuesFiles: []string{"env/prod.yaml"}},
+			}}},
+			only: []string{"image-pull-policy", "read-only-root-filesystem"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeTree(t, tc.files)
+			run := fixDeployed(t, dir, tc.cfg, Options{}, tc.only...)
+			if len(run.in.Errors) > 0 {
+				t.Fatalf("load errors: %v", run.in.Errors)
+			}
+			checkRenderedGolden(t, "helm-"+tc.name, run.golden(t))
+			run.applyAndRescan(t, dir, tc.cfg)
 		})
 	}
 }

@@ -350,12 +350,21 @@ func (sm *sourceMap) originOf(t *docTrace, root *yaml.Node, tokens []string) ori
 	if len(chain) == len(tokens) && len(chain) > 0 {
 		v := chain[len(chain)-1].value
 		ids, exact := sm.markersIn(t.pair[v])
-		if len(ids) > 0 && v.Kind == yaml.ScalarNode {
+		switch {
+		case len(ids) > 0 && v.Kind == yaml.ScalarNode:
 			return origin{values: &sm.marks.list[ids[0]], exact: exact}
-		}
-		if v.Kind == yaml.ScalarNode && v.Tag == "!!bool" {
+		case len(ids) > 0 && v.Kind == yaml.MappingNode:
+			return origin{values: sm.preferChart(ids), mapping: true}
+		case v.Kind == yaml.ScalarNode && v.Tag == "!!bool":
 			if f := sm.flipFor(t.key, pointerOf(tokens)); f != nil {
 				return origin{flip: f}
+			}
+		case v.Kind == yaml.ScalarNode && (v.Value == "" || v.Tag == "!!null") && len(chain) >= 2:
+			// An empty value (`limits:`) of a values mapping passed
+			// through: its key there.
+			parent := chain[len(chain)-2].value
+			if pids, _ := sm.markersIn(t.pair[parent]); len(pids) > 0 && parent.Kind == yaml.MappingNode {
+				return origin{values: sm.preferChart(pids), missing: tokens[len(tokens)-1:], mapping: true}
 			}
 		}
 		return origin{}
@@ -424,6 +433,9 @@ func (sm *sourceMap) Field(r *scanner.Resource, path scanner.Path, _ *yaml.Node)
 	o := sm.originOf(t, r.Node.YNode(), tokens)
 	switch {
 	case o.values != nil && o.values.file != nil:
+		if n := valuesNode(o.values.file, append(o.values.path[:len(o.values.path):len(o.values.path)], o.missing...)); n != nil {
+			return scanner.Location{File: o.values.file.Path, Line: n.Line, Column: n.Column, Source: scanner.SourceValues}
+		}
 		if n := valuesNode(o.values.file, o.values.path); n != nil {
 			return scanner.Location{File: o.values.file.Path, Line: n.Line, Column: n.Column, Source: scanner.SourceValues}
 		}
