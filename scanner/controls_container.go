@@ -88,8 +88,15 @@ func noPrivilegeEscalation() *Control {
 				if IsFalse(v) {
 					return nil
 				}
-				return []Hit{hitAt(c, key, c.Path.Key("securityContext").Key("allowPrivilegeEscalation"),
-					fmt.Sprintf("container %q does not set securityContext.allowPrivilegeEscalation: false", c.Name))}
+				h := hitAt(c, key, c.Path.Key("securityContext").Key("allowPrivilegeEscalation"),
+					fmt.Sprintf("container %q does not set securityContext.allowPrivilegeEscalation: false", c.Name))
+				if _, p := securityContextField(c.Node, "privileged"); IsTrue(p) && mountsBidirectional(c) {
+					// It stays privileged (see privileged), and the API server
+					// refuses allowPrivilegeEscalation: false with privileged: true.
+					h.NotFixable = "the container stays privileged (Bidirectional mount propagation), and the API server " +
+						"refuses allowPrivilegeEscalation: false on a privileged container"
+				}
+				return []Hit{h}
 			})
 		},
 	}
@@ -109,11 +116,28 @@ func privileged() *Control {
 				if !IsTrue(v) {
 					return nil
 				}
-				return []Hit{hitAt(c, key, fieldPath(c.Path, "securityContext", "privileged"),
-					fmt.Sprintf("container %q sets securityContext.privileged: true; set it to false", c.Name))}
+				h := hitAt(c, key, fieldPath(c.Path, "securityContext", "privileged"),
+					fmt.Sprintf("container %q sets securityContext.privileged: true; set it to false", c.Name))
+				if mountsBidirectional(c) {
+					// The API server refuses Bidirectional mount propagation
+					// in an unprivileged container (found by the e2e trust test).
+					h.NotFixable = "a volume mount has mountPropagation: Bidirectional, which the API server allows only in privileged containers"
+				}
+				return []Hit{h}
 			})
 		},
 	}
+}
+
+// mountsBidirectional reports whether a volume mount of c propagates
+// mounts back to the host.
+func mountsBidirectional(c Container) bool {
+	for _, m := range Items(Field(c.Node, "volumeMounts")) {
+		if ScalarValue(Field(m, "mountPropagation")) == "Bidirectional" {
+			return true
+		}
+	}
+	return false
 }
 
 func dropAllCapabilities() *Control {

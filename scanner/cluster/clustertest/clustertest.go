@@ -113,8 +113,7 @@ func Start(tb testing.TB) *Env {
 		ErrorIfCRDPathMissing: true,
 		UseExistingCluster:    &existing,
 	}
-	cfg, err := te.Start()
-	if err != nil {
+	if _, err := te.Start(); err != nil {
 		tb.Fatalf("start envtest from %s: %v", dir, err)
 	}
 	tb.Cleanup(func() {
@@ -136,6 +135,9 @@ func Start(tb testing.TB) *Env {
 	}
 	env := &Env{Config: user.Config(), Kubeconfig: path}
 	env.Config.QPS, env.Config.Burst = 500, 1000
+	// Deprecation warnings of corpus objects (cephfs volumes, …) are not
+	// the test's business.
+	env.Config.WarningHandler = rest.NoWarnings{}
 	if env.dyn, err = dynamic.NewForConfig(env.Config); err != nil {
 		tb.Fatal(err)
 	}
@@ -144,7 +146,6 @@ func Start(tb testing.TB) *Env {
 		tb.Fatal(err)
 	}
 	env.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	_ = cfg
 	return env
 }
 
