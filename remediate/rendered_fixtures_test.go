@@ -143,6 +143,7 @@ func TestFixturesRenderedFixAndRescan(t *testing.T) {
 // podinfoHelpers is podinfo's _helpers.tpl, which the corpus (YAML only)
 // does not hold.
 func podinfoHelpers(t testing.TB) string {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "rendered", "podinfo-helpers.tpl"))
 	if err != nil {
 		t.Fatal(err)
