@@ -1,0 +1,419 @@
+// Package serverconfig reads the configuration of remedy serve: where to
+// listen and keep the job store, how to reach GitHub, which secrets to
+// verify deliveries with, which repositories the schedules sweep, and who
+// may run which Slack command on which repositories.
+//
+// The file is strict (an unknown key is an error naming its line) and holds
+// no secret: a secret is a reference, {env: NAME} or {file: PATH}, resolved
+// when the server starts. With no file at all, Default and FromEnv give a
+// twelve-factor setup from environment variables.
+package serverconfig
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/schedule"
+)
+
+// Environment variables read when the config does not say otherwise.
+const (
+	EnvGitHubToken   = "GITHUB_TOKEN"
+	EnvGitHubAPIURL  = "GITHUB_API_URL"
+	EnvWebhookSecret = "REMEDY_WEBHOOK_SECRET"
+	EnvSlackSecret   = "SLACK_SIGNING_SECRET"
+)
+
+// DefaultStore is the job store file, relative to the working directory.
+const DefaultStore = "remedy.db"
+
+// Config is the server configuration.
+type Config struct {
+	// Listen is the HTTP address, e.g. ":8080" or "127.0.0.1:8080".
+	Listen string `yaml:"listen"`
+	// Store is the SQLite file of the job queue and history.
+	Store  string `yaml:"store"`
+	GitHub GitHub `yaml:"github"`
+	Slack  Slack  `yaml:"slack"`
+	// Repositories and Owners select what the schedules sweep, in the
+	// shape of the remedy sweep config.
+	Repositories []string `yaml:"repositories"`
+	Owners       []Owner  `yaml:"owners"`
+	// Schedules; nil means one nightly sweep (DefaultSchedule), an empty
+	// list none.
+	Schedules []Schedule `yaml:"schedules"`
+	Review    Review     `yaml:"review"`
+	Limits    Limits     `yaml:"limits"`
+}
+
+// GitHub is how remedy reaches GitHub and verifies its deliveries.
+type GitHub struct {
+	// APIURL is the REST root; empty means GITHUB_API_URL, then github.com.
+	APIURL string `yaml:"apiURL"`
+	// Token authenticates API and git traffic; nil means GITHUB_TOKEN.
+	Token *Secret `yaml:"token"`
+	// WebhookSecret verifies X-Hub-Signature-256; nil means
+	// REMEDY_WEBHOOK_SECRET.
+	WebhookSecret *Secret `yaml:"webhookSecret"`
+	// BotLogin is the account remedy comments as; its own comments are
+	// never read as commands. Empty means the token's user, asked at start.
+	BotLogin string `yaml:"botLogin"`
+}
+
+// Slack is the slash command's verification and authorization.
+type Slack struct {
+	// SigningSecret verifies X-Slack-Signature; nil means
+	// SLACK_SIGNING_SECRET.
+	SigningSecret *Secret `yaml:"signingSecret"`
+	// Allow grants commands that act on repositories (fix, scan). help and
+	// status are open to every signed request; anything not granted here
+	// is denied.
+	Allow []Grant `yaml:"allow"`
+	// ResponseURLPrefixes are where result messages may be posted: a
+	// response_url elsewhere is not followed. Default https://hooks.slack.com/.
+	ResponseURLPrefixes []string `yaml:"responseURLPrefixes"`
+}
+
+// Grant lets Slack users, in channels, run commands on repositories.
+type Grant struct {
+	// Users and Channels are Slack IDs (U…, C…); empty means any.
+	Users    []string `yaml:"users"`
+	Channels []string `yaml:"channels"`
+	// Repos are owner/name globs (path.Match), e.g. "acme/*".
+	Repos []string `yaml:"repos"`
+	// Commands are verbs: fix, scan.
+	Commands []string `yaml:"commands"`
+}
+
+// Owner selects repositories of an organization or user, as in the sweep
+// config: globs on the repository name.
+type Owner struct {
+	Name            string   `yaml:"name"`
+	Include         []string `yaml:"include"`
+	Exclude         []string `yaml:"exclude"`
+	IncludeArchived bool     `yaml:"includeArchived"`
+	IncludeForks    bool     `yaml:"includeForks"`
+}
+
+// Schedule is a cron schedule of sweeps.
+type Schedule struct {
+	Name string `yaml:"name"`
+	// Cron is a robfig/cron expression, optionally "CRON_TZ=Zone …"; UTC
+	// otherwise.
+	Cron string `yaml:"cron"`
+	// Jitter spreads the repositories over this window.
+	Jitter Duration `yaml:"jitter"`
+}
+
+// DefaultSchedule is the nightly sweep used when the config sets none.
+func DefaultSchedule() Schedule {
+	return Schedule{Name: "nightly", Cron: "0 2 * * *", Jitter: Duration(30 * time.Minute)}
+}
+
+// Review configures the review of pull requests.
+type Review struct {
+	// FailOn is the severity from which a finding fails the commit status;
+	// default high.
+	FailOn string `yaml:"failOn"`
+	// Disabled turns pull request reviews off.
+	Disabled bool `yaml:"disabled"`
+}
+
+// Limits bound the work.
+type Limits struct {
+	// Workers is how many jobs run at once; default 4.
+	Workers int `yaml:"workers"`
+	// MaxQueued bounds waiting jobs; default 10000.
+	MaxQueued int `yaml:"maxQueued"`
+	// JobTimeout bounds one job; default 15m.
+	JobTimeout Duration `yaml:"jobTimeout"`
+	// ShutdownGrace is how long running jobs may finish after SIGTERM;
+	// default 90s (keep it under terminationGracePeriodSeconds).
+	ShutdownGrace Duration `yaml:"shutdownGrace"`
+	// History is how long finished jobs are kept; default 30 days.
+	History Duration `yaml:"history"`
+}
+
+// Duration is a time.Duration written like "30m" or "1h30m".
+type Duration time.Duration
+
+// UnmarshalYAML reads a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration such as 30s, 15m or 1h30m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Secret refers to a secret held outside the config.
+type Secret struct {
+	// Env names an environment variable holding the value.
+	Env string `yaml:"env"`
+	// File is a file holding the value (a trailing newline is dropped), as
+	// mounted from a Kubernetes Secret.
+	File string `yaml:"file"`
+}
+
+// UnmarshalYAML refuses a secret written in the config itself.
+func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: a secret is never written in the config: use {env: NAME} or {file: PATH}", n.Line)
+	}
+	type plain Secret
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	if (p.Env == "") == (p.File == "") {
+		return fmt.Errorf("line %d: a secret names exactly one of env or file", n.Line)
+	}
+	*s = Secret(p)
+	return nil
+}
+
+// Resolve reads the secret's value.
+func (s *Secret) Resolve(getenv func(string) string) ([]byte, error) {
+	if s.Env != "" {
+		v := getenv(s.Env)
+		if v == "" {
+			return nil, fmt.Errorf("environment variable %s is empty", s.Env)
+		}
+		return []byte(v), nil
+	}
+	b, err := os.ReadFile(s.File)
+	if err != nil {
+		// The path is not secret; the content never appears in an error.
+		return nil, fmt.Errorf("read secret file: %w", err)
+	}
+	b = bytes.TrimRight(b, "\r\n")
+	if len(b) == 0 {
+		return nil, fmt.Errorf("secret file %s is empty", s.File)
+	}
+	return b, nil
+}
+
+// Load reads and checks the config file at p.
+func Load(p string) (*Config, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("read server config: %w", err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("server config %s: %w", p, err)
+	}
+	return c, nil
+}
+
+// Parse reads and checks a config.
+func Parse(b []byte) (*Config, error) {
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Default is the config of a server started without a file: secrets from
+// the environment, the store in the working directory, no repositories to
+// sweep, Slack fix and scan denied.
+func Default() *Config {
+	c := &Config{}
+	if err := c.check(); err != nil {
+		panic(err) // the zero config is valid
+	}
+	return c
+}
+
+// check validates and fills defaults.
+func (c *Config) check() error {
+	if c.Store == "" {
+		c.Store = DefaultStore
+	}
+	if c.GitHub.Token == nil {
+		c.GitHub.Token = &Secret{Env: EnvGitHubToken}
+	}
+	if c.GitHub.WebhookSecret == nil {
+		c.GitHub.WebhookSecret = &Secret{Env: EnvWebhookSecret}
+	}
+	if c.Slack.SigningSecret == nil {
+		c.Slack.SigningSecret = &Secret{Env: EnvSlackSecret}
+	}
+	if len(c.Slack.ResponseURLPrefixes) == 0 {
+		c.Slack.ResponseURLPrefixes = []string{"https://hooks.slack.com/"}
+	}
+	for _, p := range c.Slack.ResponseURLPrefixes {
+		if !strings.HasPrefix(p, "https://") && !strings.HasPrefix(p, "http://127.0.0.1:") {
+			return fmt.Errorf("slack.responseURLPrefixes: %q: want an https:// prefix", p)
+		}
+		if strings.Count(p, "/") < 3 {
+			return fmt.Errorf("slack.responseURLPrefixes: %q: end the host with a slash, so that %q cannot match", p, p+".evil.example/")
+		}
+	}
+	for i, g := range c.Slack.Allow {
+		if len(g.Repos) == 0 || len(g.Commands) == 0 {
+			return fmt.Errorf("slack.allow[%d]: a grant names repos and commands", i)
+		}
+		for _, r := range g.Repos {
+			if err := checkGlob(r); err != nil {
+				return fmt.Errorf("slack.allow[%d]: %w", i, err)
+			}
+		}
+		for _, cmd := range g.Commands {
+			if cmd != "fix" && cmd != "scan" {
+				return fmt.Errorf("slack.allow[%d]: command %q: only fix and scan are granted (help and status are open)", i, cmd)
+			}
+		}
+	}
+	for _, r := range c.Repositories {
+		if o, n, ok := strings.Cut(r, "/"); !ok || o == "" || n == "" || strings.Contains(n, "/") {
+			return fmt.Errorf("repositories: %q: want owner/name", r)
+		}
+	}
+	for i, o := range c.Owners {
+		if o.Name == "" {
+			return fmt.Errorf("owners[%d]: no name", i)
+		}
+		for _, g := range append(append([]string{}, o.Include...), o.Exclude...) {
+			if _, err := path.Match(g, ""); err != nil {
+				return fmt.Errorf("owners[%d] (%s): bad glob %q", i, o.Name, g)
+			}
+		}
+	}
+	if c.Schedules == nil {
+		c.Schedules = []Schedule{DefaultSchedule()}
+	}
+	var specs []schedule.Spec
+	for _, s := range c.Schedules {
+		specs = append(specs, schedule.Spec{Name: s.Name, Cron: s.Cron, Jitter: time.Duration(s.Jitter)})
+	}
+	if _, err := schedule.New(specs, nil, nil, nil); err != nil {
+		return fmt.Errorf("schedules: %w", err)
+	}
+	if c.Review.FailOn == "" {
+		c.Review.FailOn = "high"
+	}
+	if _, err := scanner.ParseSeverity(c.Review.FailOn); err != nil {
+		return fmt.Errorf("review.failOn: %w", err)
+	}
+	l := &c.Limits
+	if l.Workers < 0 || l.MaxQueued < 0 {
+		return errors.New("limits: workers and maxQueued cannot be negative")
+	}
+	if l.Workers == 0 {
+		l.Workers = 4
+	}
+	if l.MaxQueued == 0 {
+		l.MaxQueued = 10000
+	}
+	if l.JobTimeout == 0 {
+		l.JobTimeout = Duration(15 * time.Minute)
+	}
+	if l.ShutdownGrace == 0 {
+		l.ShutdownGrace = Duration(90 * time.Second)
+	}
+	if l.History == 0 {
+		l.History = Duration(30 * 24 * time.Hour)
+	}
+	return nil
+}
+
+func checkGlob(g string) error {
+	if _, err := path.Match(g, ""); err != nil || strings.Count(g, "/") != 1 {
+		return fmt.Errorf("repository glob %q: want owner/name, * allowed", g)
+	}
+	return nil
+}
+
+// Specs are the schedules for the schedule package.
+func (c *Config) Specs() []schedule.Spec {
+	var out []schedule.Spec
+	for _, s := range c.Schedules {
+		out = append(out, schedule.Spec{Name: s.Name, Cron: s.Cron, Jitter: time.Duration(s.Jitter)})
+	}
+	return out
+}
+
+// SlackAllows reports whether the Slack user in channel may run verb on
+// repo (owner/name, compared case-insensitively).
+func (c *Config) SlackAllows(user, channel, verb, repo string) bool {
+	repo = strings.ToLower(repo)
+	for _, g := range c.Slack.Allow {
+		if !anyOf(g.Users, user) || !anyOf(g.Channels, channel) || !contains(g.Commands, verb) {
+			continue
+		}
+		for _, r := range g.Repos {
+			if ok, _ := path.Match(strings.ToLower(r), repo); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// SlackResponseURLAllowed reports whether u may receive result messages.
+func (c *Config) SlackResponseURLAllowed(u string) bool {
+	for _, p := range c.Slack.ResponseURLPrefixes {
+		if strings.HasPrefix(u, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyOf(list []string, v string) bool { return len(list) == 0 || contains(list, v) }
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Secrets are the resolved secret values. They are kept apart from Config
+// so that printing or logging a Config can never show one.
+type Secrets struct {
+	GitHubToken, WebhookSecret, SlackSigningSecret []byte
+}
+
+// Resolve reads the secrets. The GitHub token is required; a missing
+// webhook or Slack secret disables that endpoint (it answers 503), which
+// is reported in missing.
+func (c *Config) Resolve(getenv func(string) string) (s Secrets, missing []string, err error) {
+	if s.GitHubToken, err = c.GitHub.Token.Resolve(getenv); err != nil {
+		return Secrets{}, nil, fmt.Errorf("github.token: %w", err)
+	}
+	if s.WebhookSecret, err = c.GitHub.WebhookSecret.Resolve(getenv); err != nil {
+		missing = append(missing, fmt.Sprintf("github.webhookSecret: %v", err))
+	}
+	if s.SlackSigningSecret, err = c.Slack.SigningSecret.Resolve(getenv); err != nil {
+		missing = append(missing, fmt.Sprintf("slack.signingSecret: %v", err))
+	}
+	return s, missing, nil
+}
+
+// APIURL is the GitHub REST root: the config's, else GITHUB_API_URL.
+func (c *Config) APIURL(getenv func(string) string) string {
+	if c.GitHub.APIURL != "" {
+		return c.GitHub.APIURL
+	}
+	return getenv(EnvGitHubAPIURL)
+}
