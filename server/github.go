@@ -1,0 +1,199 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-github/v89/github"
+
+	"github.com/remedy-bot/remedy/command"
+	"github.com/remedy-bot/remedy/jobs"
+	"github.com/remedy-bot/remedy/tasks"
+	"github.com/remedy-bot/remedy/webhook"
+)
+
+// maxGitHubPayload is GitHub's cap on webhook payloads (25 MB).
+const maxGitHubPayload = 25 << 20
+
+// webhookAnswer is the body of a webhook answer, for humans reading
+// GitHub's "Recent Deliveries" page.
+type webhookAnswer struct {
+	Job       int64  `json:"job,omitempty"`
+	Coalesced bool   `json:"coalesced,omitempty"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+	Ignored   string `json:"ignored,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// github handles POST /webhooks/github. The signature is checked on the
+// raw body before anything in it is read.
+func (s *Server) github(w http.ResponseWriter, r *http.Request) {
+	const source = "github"
+	secret := s.o.Secrets.WebhookSecret
+	if len(secret) == 0 {
+		writeJSON(w, http.StatusServiceUnavailable, webhookAnswer{Error: "webhook secret not configured"})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxGitHubPayload))
+	if err != nil {
+		writeJSON(w, http.StatusRequestEntityTooLarge, webhookAnswer{Error: "payload too large"})
+		return
+	}
+	if err := webhook.VerifyGitHub(secret, body, r.Header.Get(webhook.GitHubSignatureHeader)); err != nil {
+		s.o.Metrics.SignatureFailure(source, reason(err))
+		s.o.Log.Warn("webhook refused", "reason", reason(err), "remote", r.RemoteAddr)
+		writeJSON(w, http.StatusUnauthorized, webhookAnswer{Error: "bad signature"})
+		return
+	}
+	delivery := r.Header.Get(webhook.GitHubDeliveryHeader)
+	event := r.Header.Get(webhook.GitHubEventHeader)
+	if delivery == "" || len(delivery) > 128 || event == "" {
+		writeJSON(w, http.StatusBadRequest, webhookAnswer{Error: "X-GitHub-Delivery and X-GitHub-Event are required"})
+		return
+	}
+	req, ignored := s.route(event, body)
+	if ignored != "" {
+		s.o.Metrics.Delivery(source, event, "ignored")
+		writeJSON(w, http.StatusOK, webhookAnswer{Ignored: ignored})
+		return
+	}
+	req.Delivery = "github:" + delivery
+	e, status, err := s.enqueue(r.Context(), req)
+	if err != nil {
+		s.o.Metrics.Delivery(source, event, "rejected")
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "60")
+		}
+		writeJSON(w, status, webhookAnswer{Error: "could not queue the delivery"})
+		return
+	}
+	outcome := "queued"
+	switch {
+	case e.Duplicate:
+		outcome = "duplicate"
+	case e.Coalesced:
+		outcome = "coalesced"
+	}
+	s.o.Metrics.Delivery(source, event, outcome)
+	s.o.Log.Debug("delivery queued", "delivery", delivery, "event", event, "repo", req.Repo, "job", e.JobID, "outcome", outcome)
+	writeJSON(w, status, webhookAnswer{Job: e.JobID, Coalesced: e.Coalesced, Duplicate: e.Duplicate})
+}
+
+func reason(err error) string {
+	switch {
+	case errors.Is(err, webhook.ErrUnsigned):
+		return "unsigned"
+	case errors.Is(err, webhook.ErrStale):
+		return "stale"
+	default:
+		return "bad-signature"
+	}
+}
+
+// route turns a verified delivery into a job request, or says why it is
+// ignored.
+func (s *Server) route(event string, body []byte) (jobs.Request, string) {
+	if event == "ping" {
+		return jobs.Request{}, "ping"
+	}
+	payload, err := github.ParseWebHook(event, body)
+	if err != nil {
+		return jobs.Request{}, fmt.Sprintf("event %s is not handled", event)
+	}
+	switch ev := payload.(type) {
+	case *github.IssueCommentEvent:
+		return s.routeComment(ev)
+	case *github.PullRequestEvent:
+		return s.routePullRequest(ev)
+	case *github.PushEvent:
+		return routePush(ev)
+	}
+	return jobs.Request{}, fmt.Sprintf("event %s is not handled", event)
+}
+
+func (s *Server) isBot(login string) bool {
+	return strings.HasSuffix(strings.ToLower(login), "[bot]") || (s.o.BotLogin != "" && strings.EqualFold(login, s.o.BotLogin))
+}
+
+func (s *Server) routeComment(ev *github.IssueCommentEvent) (jobs.Request, string) {
+	// Edits of old comments are not new commands: re-running "/remedy fix"
+	// because someone fixed a typo in it would surprise everyone.
+	if ev.GetAction() != "created" {
+		return jobs.Request{}, "comment " + ev.GetAction()
+	}
+	author := ev.GetComment().GetUser().GetLogin()
+	if s.isBot(author) {
+		return jobs.Request{}, "comment by a bot"
+	}
+	repo := ev.GetRepo().GetFullName()
+	if repo == "" {
+		return jobs.Request{}, "no repository"
+	}
+	cmd, err := command.FromComment(ev.GetComment().GetBody(), s.o.Known)
+	if errors.Is(err, command.ErrNoCommand) {
+		return jobs.Request{}, "no command"
+	}
+	issue := ev.GetIssue()
+	req := tasks.Request{Source: tasks.SourceGitHub, Requester: author, Issue: issue.GetNumber(), IsPR: issue.IsPullRequest()}
+	var ue *command.UsageError
+	if errors.As(err, &ue) {
+		req.Verb, req.Message = command.Help, ue.Msg
+		return jobs.Request{Repo: repo, Kind: tasks.KindReply, Payload: req.Payload()}, ""
+	}
+	req.Verb, req.Controls, req.Reason = cmd.Verb, cmd.Controls, cmd.Reason
+	out := jobs.Request{Repo: repo}
+	switch cmd.Verb {
+	case command.Fix, command.Rebase:
+		out.Kind = tasks.KindConverge
+	case command.Ignore:
+		out.Kind, out.Key = tasks.KindIgnore, cmd.Controls[0]
+	case command.Scan:
+		out.Kind = tasks.KindScan
+		if req.IsPR {
+			out.Kind, out.Key, req.PR = tasks.KindReview, strconv.Itoa(issue.GetNumber()), issue.GetNumber()
+		}
+	default:
+		out.Kind = tasks.KindReply
+	}
+	out.Payload = req.Payload()
+	return out, ""
+}
+
+func (s *Server) routePullRequest(ev *github.PullRequestEvent) (jobs.Request, string) {
+	switch ev.GetAction() {
+	case "opened", "synchronize", "reopened":
+	default:
+		return jobs.Request{}, "pull request " + ev.GetAction()
+	}
+	if s.o.Config != nil && s.o.Config.Review.Disabled {
+		return jobs.Request{}, "reviews are disabled"
+	}
+	pr := ev.GetPullRequest()
+	repo := ev.GetRepo().GetFullName()
+	// remedy's own fix pull requests need no review by remedy.
+	if strings.HasPrefix(pr.GetHead().GetRef(), "remedy/") && strings.EqualFold(pr.GetHead().GetRepo().GetFullName(), repo) {
+		return jobs.Request{}, "a remedy fix pull request"
+	}
+	n := pr.GetNumber()
+	if n == 0 {
+		n = ev.GetNumber()
+	}
+	req := tasks.Request{Source: tasks.SourceGitHub, Verb: "review", PR: n, Requester: ev.GetSender().GetLogin()}
+	return jobs.Request{Repo: repo, Kind: tasks.KindReview, Key: strconv.Itoa(n), Payload: req.Payload()}, ""
+}
+
+func routePush(ev *github.PushEvent) (jobs.Request, string) {
+	repo := ev.GetRepo()
+	// Only the default branch has a fix pull request to re-converge. The
+	// job reads the default branch from the API again; this only drops
+	// the noise of other branches and tags.
+	if ev.GetRef() != "refs/heads/"+repo.GetDefaultBranch() || ev.GetDeleted() {
+		return jobs.Request{}, "not a push to the default branch"
+	}
+	req := tasks.Request{Source: tasks.SourceGitHub, Verb: "push", Requester: ev.GetSender().GetLogin()}
+	return jobs.Request{Repo: repo.GetFullName(), Kind: tasks.KindConverge, Payload: req.Payload()}, ""
+}

@@ -1,0 +1,139 @@
+// Package server is remedy serve's HTTP side: it verifies GitHub webhook
+// deliveries and Slack slash commands, turns them into durable jobs, and
+// answers health, readiness and metrics probes. It does no work itself:
+// every delivery is acknowledged as soon as its job is on disk, within
+// Slack's three seconds and GitHub's ten.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/remedy-bot/remedy/clock"
+	"github.com/remedy-bot/remedy/command"
+	"github.com/remedy-bot/remedy/jobs"
+	"github.com/remedy-bot/remedy/serverconfig"
+)
+
+// Queue stores jobs; *jobs.Store implements it.
+type Queue interface {
+	Enqueue(ctx context.Context, r jobs.Request) (jobs.Enqueued, error)
+	History(ctx context.Context, repo string, limit int) ([]jobs.Job, error)
+}
+
+// Metrics are the counters the handlers feed; *metrics.Metrics implements it.
+type Metrics interface {
+	SignatureFailure(source, reason string)
+	Delivery(source, event, outcome string)
+}
+
+// Options configure New.
+type Options struct {
+	Config  *serverconfig.Config
+	Secrets serverconfig.Secrets
+	// BotLogin is the account remedy comments as: its comments are never
+	// commands.
+	BotLogin string
+	Queue    Queue
+	// Ready reports whether the server can take work (the store answers).
+	Ready func(ctx context.Context) error
+	// MetricsHandler serves GET /metrics.
+	MetricsHandler http.Handler
+	Metrics        Metrics
+	// Known says whether a control ID exists.
+	Known command.Known
+	Clock clock.Clock
+	Log   *slog.Logger
+}
+
+// Server is the HTTP handler of remedy serve.
+type Server struct {
+	o        Options
+	mux      *http.ServeMux
+	draining atomic.Bool
+}
+
+// New returns the server's handler.
+func New(o Options) *Server {
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = nopMetrics{}
+	}
+	s := &Server{o: o, mux: http.NewServeMux()}
+	s.mux.HandleFunc("POST /webhooks/github", s.github)
+	s.mux.HandleFunc("POST /slack/commands", s.slack)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok\n") })
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	if o.MetricsHandler != nil {
+		s.mux.Handle("GET /metrics", o.MetricsHandler)
+	}
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Drain makes /readyz fail, so the load balancer stops sending deliveries
+// while the process shuts down. Deliveries that still arrive are taken.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeText(w, http.StatusServiceUnavailable, "shutting down\n")
+		return
+	}
+	if s.o.Ready != nil {
+		if err := s.o.Ready(r.Context()); err != nil {
+			s.o.Log.Warn("not ready", "error", err)
+			writeText(w, http.StatusServiceUnavailable, "not ready\n")
+			return
+		}
+	}
+	writeText(w, http.StatusOK, "ok\n")
+}
+
+// enqueue stores a job and maps store errors to statuses.
+func (s *Server) enqueue(ctx context.Context, r jobs.Request) (jobs.Enqueued, int, error) {
+	e, err := s.o.Queue.Enqueue(ctx, r)
+	switch {
+	case err == nil:
+		return e, http.StatusAccepted, nil
+	case errors.Is(err, jobs.ErrQueueFull):
+		return e, http.StatusServiceUnavailable, err
+	default:
+		s.o.Log.Error("could not store a job", "kind", r.Kind, "repo", r.Repo, "error", err)
+		return e, http.StatusInternalServerError, err
+	}
+}
+
+func writeText(w http.ResponseWriter, status int, s string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(s))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"encoding"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+type nopMetrics struct{}
+
+func (nopMetrics) SignatureFailure(string, string) {}
+func (nopMetrics) Delivery(string, string, string) {}
