@@ -37,6 +37,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resource"
@@ -109,7 +110,14 @@ type builder struct {
 	addedOrigin bool
 }
 
-// Build renders the kustomization in dir and traces its output.
+// buildMu serialises builds: kustomize keeps process-wide state (the
+// OpenAPI schema, plugin registries) that concurrent builds race on. Flux
+// does the same (fluxcd/pkg/kustomize). It guards the dependency's state,
+// and is the package's only one.
+var buildMu sync.Mutex
+
+// Build renders the kustomization in dir and traces its output. It is safe
+// for concurrent use; builds run one at a time.
 func Build(dir string, opts Options) (*Result, error) {
 	b, err := newBuilder(dir, opts)
 	if err != nil {
@@ -260,7 +268,9 @@ func (b *builder) build() (*Result, error) {
 	// container functions, no Helm inflation.
 	opts.LoadRestrictions = types.LoadRestrictionsNone
 	opts.PluginConfig = types.DisabledPluginConfig()
+	buildMu.Lock()
 	m, err := krusty.MakeKustomizer(opts).Run(b.sb, b.dir)
+	buildMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build %s: %s", b.display(b.dir), b.trimPaths(err.Error()))
 	}
