@@ -76,11 +76,11 @@ type liveScan struct {
 // scanCluster reads the cluster, scans it, and maps the objects to their
 // sources unless --sources=false. Close the cloner when done.
 func (c *clusterFlags) scanCluster(ctx context.Context, inv *invocation, opts scanner.Options) (*liveScan, error) {
-	snap, getter, err := c.loadCluster(ctx, inv)
+	snap, getter, err := c.loadCluster(ctx, inv, opts)
 	if err != nil {
 		return nil, err
 	}
-	ls := &liveScan{snap: snap, rep: scanner.ScanInputs(snap.Inputs, opts)}
+	ls := &liveScan{snap: snap, rep: snap.Report}
 	if !c.sources {
 		return ls, nil
 	}
@@ -114,7 +114,7 @@ func forgeHost(inv *invocation) string {
 }
 
 // loadCluster reads the cluster the flags select.
-func (c *clusterFlags) loadCluster(ctx context.Context, inv *invocation) (*cluster.Snapshot, cluster.Getter, error) {
+func (c *clusterFlags) loadCluster(ctx context.Context, inv *invocation, opts scanner.Options) (*cluster.Snapshot, cluster.Getter, error) {
 	kc, err := cluster.LoadKubeconfig(cluster.KubeconfigOptions{Path: c.kubeconfig, Context: c.context})
 	if err != nil {
 		return nil, nil, err
@@ -130,7 +130,7 @@ func (c *clusterFlags) loadCluster(ctx context.Context, inv *invocation) (*clust
 	if err != nil {
 		return nil, nil, err
 	}
-	snap, err := cluster.Load(ctx, g, cluster.Options{Namespace: ns, PageSize: c.pageSize, Log: inv.log})
+	snap, err := cluster.Scan(ctx, g, cluster.Options{Namespace: ns, PageSize: c.pageSize, Log: inv.log}, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -184,7 +184,7 @@ func (o *scanOptions) runCluster(ctx context.Context, inv *invocation, paths []s
 		err = report.WriteSARIF(&out, rep, catalog, report.SARIFOptions{ToolVersion: versionString()})
 	default:
 		color := o.outputFile == "" && isTerminal(inv.stdout) && inv.getenv("NO_COLOR") == ""
-		err = report.WriteTable(&out, rep, report.TableOptions{Color: color, Files: len(snap.Inputs.Files)})
+		err = report.WriteTable(&out, rep, report.TableOptions{Color: color, Files: len(snap.Objects)})
 		if err == nil && ls.mapping != nil {
 			writeSources(&out, snap, ls.mapping)
 		}

@@ -83,7 +83,8 @@ type Mapper struct {
 type treeKey struct{ repo, revision, path string }
 
 // Map finds the source of every object of snap and of every finding of
-// live (the scan of snap), and the drift between them. Problems with one
+// live (snap.Report, or a report of the same objects), and the drift
+// between them. Problems with one
 // deployer or repository are recorded on its objects; only the end of ctx
 // stops the mapping.
 func (m *Mapper) Map(ctx context.Context, snap *cluster.Snapshot, live *scanner.Report) (*Mapping, error) {
@@ -154,25 +155,24 @@ func (m *Mapper) Map(ctx context.Context, snap *cluster.Snapshot, live *scanner.
 		}
 	}
 
-	liveRes := map[string]*scanner.Resource{}
-	for _, f := range snap.Inputs.Files {
-		for _, d := range f.Docs {
-			if rs := d.Resources(); len(rs) > 0 {
-				liveRes[f.Path] = rs[0]
-			}
-		}
-	}
 	out.Findings = make([]Source, len(live.Findings))
 	byObject := map[string][]scanner.Finding{}
 	for i, f := range live.Findings {
 		out.Findings[i] = m.place(out.Objects[f.File], f)
 		byObject[f.File] = append(byObject[f.File], f)
 	}
-	// Every object with a source can drift, whether or not the live one fails.
+	// Every object with a source can drift, whether or not the live one
+	// fails. The scan kept only its rendering: parse it again, one at a time.
 	for file, p := range out.Objects {
-		if p.Resource != nil && liveRes[file] != nil {
-			out.Drift = append(out.Drift, drift(p, liveRes[file], byObject[file], p.sourceFindings())...)
+		if p.Resource == nil {
+			continue
 		}
+		lr, err := p.Object.Resource()
+		if err != nil {
+			log.Warn("live object not read again", "object", file, "error", err)
+			continue
+		}
+		out.Drift = append(out.Drift, drift(p, lr, byObject[file], p.sourceFindings())...)
 	}
 	slices.SortFunc(out.Drift, func(a, b Drift) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name),

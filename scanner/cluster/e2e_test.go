@@ -95,13 +95,13 @@ rules: [{apiGroups: ["*"], resources: ["*"], verbs: ["*"]}]
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			snap, err := cluster.Load(context.Background(), g, tt.opts)
+			snap, err := cluster.Scan(context.Background(), g, tt.opts, scanner.Options{Only: []string{"privileged", "service-node-port", "rbac-wildcard"}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			var files []string
-			for _, f := range snap.Inputs.Files {
-				files = append(files, f.Path)
+			for _, o := range snap.Objects {
+				files = append(files, o.File)
 			}
 			if strings.Join(files, " ") != strings.Join(tt.wantFiles, " ") {
 				t.Errorf("files = %q, want %q", files, tt.wantFiles)
@@ -109,17 +109,16 @@ rules: [{apiGroups: ["*"], resources: ["*"], verbs: ["*"]}]
 			if snap.Collapsed != tt.wantCollapsed {
 				t.Errorf("collapsed = %d, want %d", snap.Collapsed, tt.wantCollapsed)
 			}
-			if len(snap.Inputs.Errors) > 0 {
-				t.Errorf("errors: %+v", snap.Inputs.Errors)
+			if len(snap.Report.Errors) > 0 {
+				t.Errorf("errors: %+v", snap.Report.Errors)
 			}
-			if tt.opts.Namespace == "" && len(snap.Inputs.Skipped) == 0 {
+			if tt.opts.Namespace == "" && len(snap.Report.Skipped) == 0 {
 				t.Error("no bootstrap RBAC skipped; the API server always creates some")
 			}
-			rep := scanner.ScanInputs(snap.Inputs, scanner.Options{Only: []string{"privileged", "service-node-port", "rbac-wildcard"}})
+			rep := snap.Report
 			for _, f := range rep.Findings {
-				sf := fileOf(snap, f.File)
-				line := strings.TrimSpace(strings.Split(string(sf.Bytes), "\n")[f.Line-1])
-				want := map[string]string{"privileged": "privileged: true", "service-node-port": "type: NodePort", "rbac-wildcard": "- '*'"}[f.Control]
+				line := strings.TrimSpace(strings.Split(string(snap.ObjectByFile(f.File).YAML), "\n")[f.Line-1])
+				want := map[string]string{"privileged": "privileged: true", "service-node-port": "type: NodePort", "rbac-wildcard": `- "*"`}[f.Control]
 				if line != want {
 					t.Errorf("%s %s:%d is %q, want %q", f.Control, f.File, f.Line, line, want)
 				}
@@ -129,13 +128,4 @@ rules: [{apiGroups: ["*"], resources: ["*"], verbs: ["*"]}]
 			}
 		})
 	}
-}
-
-func fileOf(snap *cluster.Snapshot, path string) *scanner.SourceFile {
-	for _, f := range snap.Inputs.Files {
-		if f.Path == path {
-			return f
-		}
-	}
-	return nil
 }

@@ -21,7 +21,7 @@ const DefaultPageSize = 500
 // it and no edit of it survives a restart, so it is skipped, not reported.
 const bootstrapLabel = "kubernetes.io/bootstrapping"
 
-// Options control Load.
+// Options control Scan.
 type Options struct {
 	// Namespace restricts the scan to one namespace, which also leaves out
 	// cluster-scoped kinds; empty reads every namespace.
@@ -42,14 +42,16 @@ type OwnerReference struct {
 	Controller bool   `json:"controller"`
 }
 
-// Object is one live object that Load reports: its identity and the
-// metadata that says who deployed it.
+// Object is one live object that Scan reports: its identity, the metadata
+// that says who deployed it, and its rendering.
 type Object struct {
 	APIVersion, Kind, Namespace, Name string
 	UID                               string
 	Labels, Annotations               map[string]string
-	// File is the pseudo file name of its rendering in the scan inputs.
+	// File is the pseudo file name of its rendering, the File of its findings.
 	File string
+	// YAML is the rendering the findings' lines point into.
+	YAML []byte
 	// Collapsed counts the objects it controls (its ReplicaSets, their
 	// Pods) that are reported here instead.
 	Collapsed int
@@ -58,12 +60,29 @@ type Object struct {
 // Group is the API group of the object's apiVersion.
 func (o *Object) Group() string { return groupOf(o.APIVersion) }
 
-// Snapshot is what Load read.
+// Resource parses the rendering again, for a caller that needs the object's
+// nodes after the scan (Scan keeps only the bytes, so a big cluster is not
+// held in memory as nodes).
+func (o *Object) Resource() (*scanner.Resource, error) {
+	sf, errs := scanner.ParseFile(o.File, o.YAML)
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	for _, d := range sf.Docs {
+		if rs := d.Resources(); len(rs) > 0 {
+			return rs[0], nil
+		}
+	}
+	return nil, fmt.Errorf("%s: no object", o.File)
+}
+
+// Snapshot is what Scan read and found.
 type Snapshot struct {
-	// Inputs hold one pseudo file per reported object, sorted by name, and
-	// an error entry per kind that could not be listed.
-	Inputs *scanner.Inputs
-	// Objects are the reported objects, in the order of Inputs.Files.
+	// Report holds the findings (their Resource is nil: the objects are
+	// not kept parsed), an error entry per kind that could not be listed
+	// or object that could not be rendered, and the objects skipped.
+	Report *scanner.Report
+	// Objects are the reported objects, sorted by File.
 	Objects []*Object
 	// Collapsed counts the objects reported at their controller.
 	Collapsed int
@@ -78,7 +97,7 @@ func (s *Snapshot) ObjectByFile(file string) *Object {
 	return s.Objects[i]
 }
 
-// meta is the part of a list item that Load reads before rendering it.
+// meta is the part of a list item that Scan reads before rendering it.
 type meta struct {
 	Metadata struct {
 		Name            string            `json:"name"`
@@ -90,18 +109,23 @@ type meta struct {
 	} `json:"metadata"`
 }
 
-// listed is one item of a list response, not yet rendered.
-type listed struct {
-	kind Kind
-	meta meta
-	raw  json.RawMessage
+// seen is what Scan remembers of every object listed, reported or not.
+type seen struct {
+	controller string // UID of its controller, if any
+	object     *Object
 }
 
-// Load lists every kind of o.Kinds and returns the objects as scanner inputs.
-// A kind that cannot be listed (forbidden, not served) becomes an error entry
-// and the others are still read; only when no kind at all could be listed,
-// or ctx ends, is an error returned.
-func Load(ctx context.Context, g Getter, o Options) (*Snapshot, error) {
+// Scan lists every kind of o.Kinds, page by page, and runs the controls of
+// scan over each page's objects as soon as it is read, keeping the findings
+// and each object's rendering but not its parsed nodes: memory grows with
+// the findings, not with the size of the cluster's YAML trees.
+//
+// Kinds are listed controllers first (Kinds' order), so an object's
+// controller, if listed at all, was seen before it. A kind that cannot be
+// listed (forbidden, not served) becomes an error entry and the others are
+// still read; only when no kind at all could be listed, or ctx ends, is an
+// error returned.
+func Scan(ctx context.Context, g Getter, o Options, scan scanner.Options) (*Snapshot, error) {
 	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -110,110 +134,99 @@ func Load(ctx context.Context, g Getter, o Options) (*Snapshot, error) {
 	if kinds == nil {
 		kinds = Kinds()
 	}
-	in := &scanner.Inputs{Root: "cluster"}
-	var items []listed
+	rep := &scanner.Report{}
+	snap := &Snapshot{Report: rep}
+	byUID := map[string]*seen{}
 	var failed []error
+	listedAny := false
 	for _, k := range kinds {
 		if o.Namespace != "" && !k.Namespaced {
 			continue
 		}
-		got, err := listAll(ctx, g, k, o.Namespace, cmp.Or(o.PageSize, DefaultPageSize))
+		n := 0
+		err := listPages(ctx, g, k, o.Namespace, cmp.Or(o.PageSize, DefaultPageSize), func(items []json.RawMessage) error {
+			var batch []*scanner.SourceFile
+			for _, raw := range items {
+				var m meta
+				if err := json.Unmarshal(raw, &m); err != nil {
+					return fmt.Errorf("list %s: decode item: %w", k.Resource, err)
+				}
+				n++
+				md := m.Metadata
+				s := &seen{}
+				for _, ref := range md.OwnerReferences {
+					if ref.Controller {
+						s.controller = ref.UID
+					}
+				}
+				byUID[md.UID] = s
+				if top := topController(s, byUID); top != nil {
+					snap.Collapsed++
+					if top.object != nil {
+						top.object.Collapsed++
+					}
+					continue
+				}
+				file := FileName(k.Kind, md.Namespace, md.Name)
+				if md.Labels[bootstrapLabel] == "rbac-defaults" {
+					rep.Skipped = append(rep.Skipped, scanner.Skipped{File: file, Reason: "RBAC policy bootstrapped by the API server"})
+					continue
+				}
+				b, err := Render(k.APIVersion(), k.Kind, raw)
+				if err != nil {
+					rep.Errors = append(rep.Errors, scanner.FileError{File: file, Message: err.Error()})
+					continue
+				}
+				sf, errs := scanner.ParseFile(file, b)
+				if len(errs) > 0 {
+					rep.Errors = append(rep.Errors, errs...)
+					continue
+				}
+				s.object = &Object{
+					APIVersion: k.APIVersion(), Kind: k.Kind, Namespace: md.Namespace, Name: md.Name,
+					UID: md.UID, Labels: md.Labels, Annotations: md.Annotations, File: file, YAML: b,
+				}
+				snap.Objects = append(snap.Objects, s.object)
+				batch = append(batch, sf)
+			}
+			part := scanner.ScanInputs(&scanner.Inputs{Root: "cluster", Files: batch}, scan)
+			for i := range part.Findings {
+				// Let the page's nodes go; FieldPath keeps the path.
+				part.Findings[i].Resource = nil
+			}
+			rep.Findings = append(rep.Findings, part.Findings...)
+			return nil
+		})
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("list %s: %w", k.Resource, ctxErr)
 		}
 		if err != nil {
 			failed = append(failed, err)
-			in.Errors = append(in.Errors, scanner.FileError{File: "cluster/" + k.Resource, Message: err.Error()})
+			rep.Errors = append(rep.Errors, scanner.FileError{File: "cluster/" + k.Resource, Message: err.Error()})
 			log.Warn("kind not listed", "resource", k.Resource, "error", err)
 			continue
 		}
-		log.Debug("listed", "resource", k.Resource, "objects", len(got))
-		items = append(items, got...)
+		listedAny = true
+		log.Debug("listed", "resource", k.Resource, "objects", n)
 	}
-	if len(items) == 0 && len(failed) > 0 && len(failed) == countListed(kinds, o.Namespace) {
+	if !listedAny && len(failed) > 0 {
 		return nil, fmt.Errorf("list cluster: %w", errors.Join(failed...))
 	}
-
-	// A controller that was listed too stands for what it controls; count
-	// each collapsed object at its top-most listed controller.
-	byUID := make(map[string]*listed, len(items))
-	for i := range items {
-		byUID[items[i].meta.Metadata.UID] = &items[i]
-	}
-	snap := &Snapshot{Inputs: in}
-	reported := map[string]*Object{}
-	var collapsedTo []string // UIDs of the top controllers of collapsed objects
-	for i := range items {
-		it := &items[i]
-		if top := topController(it, byUID); top != nil {
-			collapsedTo = append(collapsedTo, top.meta.Metadata.UID)
-			snap.Collapsed++
-			continue
-		}
-		m := it.meta.Metadata
-		file := FileName(it.kind.Kind, m.Namespace, m.Name)
-		if m.Labels[bootstrapLabel] == "rbac-defaults" {
-			in.Skipped = append(in.Skipped, scanner.Skipped{File: file, Reason: "RBAC policy bootstrapped by the API server"})
-			continue
-		}
-		b, err := Render(it.kind.APIVersion(), it.kind.Kind, it.raw)
-		if err != nil {
-			in.Errors = append(in.Errors, scanner.FileError{File: file, Message: err.Error()})
-			continue
-		}
-		sf, errs := scanner.ParseFile(file, b)
-		if len(errs) > 0 {
-			in.Errors = append(in.Errors, errs...)
-			continue
-		}
-		obj := &Object{
-			APIVersion: it.kind.APIVersion(), Kind: it.kind.Kind, Namespace: m.Namespace, Name: m.Name,
-			UID: m.UID, Labels: m.Labels, Annotations: m.Annotations, File: file,
-		}
-		in.Files = append(in.Files, sf)
-		snap.Objects = append(snap.Objects, obj)
-		reported[m.UID] = obj
-		it.raw = nil // rendered; let the JSON go
-	}
-	for _, uid := range collapsedTo {
-		if obj := reported[uid]; obj != nil {
-			obj.Collapsed++
-		}
-	}
-	slices.SortFunc(in.Files, func(a, b *scanner.SourceFile) int { return cmp.Compare(a.Path, b.Path) })
+	scanner.SortFindings(rep.Findings)
 	slices.SortFunc(snap.Objects, func(a, b *Object) int { return cmp.Compare(a.File, b.File) })
 	return snap, nil
 }
 
-// countListed is how many of kinds Load lists for namespace.
-func countListed(kinds []Kind, namespace string) int {
-	n := 0
-	for _, k := range kinds {
-		if namespace == "" || k.Namespaced {
-			n++
-		}
-	}
-	return n
-}
-
-// topController follows its controller references through listed objects
-// and returns the top-most one, or nil when it has no listed controller.
-func topController(it *listed, byUID map[string]*listed) *listed {
-	var top *listed
-	seen := map[string]bool{}
-	for cur := it; cur != nil && !seen[cur.meta.Metadata.UID]; {
-		seen[cur.meta.Metadata.UID] = true
-		var next *listed
-		for _, ref := range cur.meta.Metadata.OwnerReferences {
-			if ref.Controller {
-				next = byUID[ref.UID]
-				break
-			}
-		}
+// topController follows controller references through the objects seen
+// and returns the top-most one, or nil when s has no listed controller.
+func topController(s *seen, byUID map[string]*seen) *seen {
+	var top *seen
+	for i := 0; s != nil && s.controller != "" && i < 16; i++ {
+		next := byUID[s.controller]
 		if next == nil {
 			break
 		}
-		top, cur = next, next
+		top, s = next, next
 	}
 	return top
 }
@@ -229,9 +242,8 @@ func FileName(kind, namespace, name string) string {
 	return "cluster/" + namespace + "/" + kind + "/" + name
 }
 
-// listAll reads every page of kind k.
-func listAll(ctx context.Context, g Getter, k Kind, namespace string, pageSize int64) ([]listed, error) {
-	var out []listed
+// listPages reads every page of kind k, handing each page's items to fn.
+func listPages(ctx context.Context, g Getter, k Kind, namespace string, pageSize int64, fn func([]json.RawMessage) error) error {
 	cont := ""
 	for {
 		params := map[string]string{"limit": itoa(pageSize)}
@@ -240,7 +252,7 @@ func listAll(ctx context.Context, g Getter, k Kind, namespace string, pageSize i
 		}
 		b, err := g.Get(ctx, k.ListPath(namespace), params)
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", k.Resource, err)
+			return fmt.Errorf("list %s: %w", k.Resource, err)
 		}
 		var page struct {
 			Metadata struct {
@@ -249,17 +261,13 @@ func listAll(ctx context.Context, g Getter, k Kind, namespace string, pageSize i
 			Items []json.RawMessage `json:"items"`
 		}
 		if err := json.Unmarshal(b, &page); err != nil {
-			return nil, fmt.Errorf("list %s: decode: %w", k.Resource, err)
+			return fmt.Errorf("list %s: decode: %w", k.Resource, err)
 		}
-		for _, raw := range page.Items {
-			it := listed{kind: k, raw: raw}
-			if err := json.Unmarshal(raw, &it.meta); err != nil {
-				return nil, fmt.Errorf("list %s: decode item: %w", k.Resource, err)
-			}
-			out = append(out, it)
+		if err := fn(page.Items); err != nil {
+			return err
 		}
 		if page.Metadata.Continue == "" {
-			return out, nil
+			return nil
 		}
 		cont = page.Metadata.Continue
 	}

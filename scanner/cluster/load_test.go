@@ -61,13 +61,13 @@ func TestLoad(t *testing.T) {
 		},
 	}}
 	// services are served by no path: an error entry.
-	snap, err := Load(context.Background(), g, Options{PageSize: 1})
+	snap, err := Scan(context.Background(), g, Options{PageSize: 1}, scanner.Options{Only: []string{"privileged"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var files []string
-	for _, f := range snap.Inputs.Files {
-		files = append(files, f.Path)
+	for _, o := range snap.Objects {
+		files = append(files, o.File)
 	}
 	want := []string{
 		"cluster/ClusterRole/mine",
@@ -84,12 +84,12 @@ func TestLoad(t *testing.T) {
 	if o := snap.ObjectByFile("cluster/shop/Deployment/web"); o == nil || o.Collapsed != 4 || o.UID != "d1" || o.Group() != "apps" {
 		t.Errorf("Deployment object = %+v, want 4 collapsed into it", o)
 	}
-	if len(snap.Inputs.Skipped) != 1 || snap.Inputs.Skipped[0].File != "cluster/ClusterRole/cluster-admin" {
-		t.Errorf("Skipped = %+v, want the bootstrap ClusterRole", snap.Inputs.Skipped)
+	if len(snap.Report.Skipped) != 1 || snap.Report.Skipped[0].File != "cluster/ClusterRole/cluster-admin" {
+		t.Errorf("Skipped = %+v, want the bootstrap ClusterRole", snap.Report.Skipped)
 	}
 	// Every kind without a path is an error entry naming it.
-	if len(snap.Inputs.Errors) != len(Kinds())-4 {
-		t.Errorf("Errors = %d, want %d", len(snap.Inputs.Errors), len(Kinds())-4)
+	if len(snap.Report.Errors) != len(Kinds())-4 {
+		t.Errorf("Errors = %d, want %d", len(snap.Report.Errors), len(Kinds())-4)
 	}
 	// Pagination: four pods at page size 1 take four calls.
 	pages := 0
@@ -103,16 +103,9 @@ func TestLoad(t *testing.T) {
 	}
 
 	// Findings point at lines of the rendering that hold the offending field.
-	rep := scanner.ScanInputs(snap.Inputs, scanner.Options{Only: []string{"privileged"}})
 	got := map[string]string{}
-	for _, f := range rep.Findings {
-		var sf *scanner.SourceFile
-		for _, c := range snap.Inputs.Files {
-			if c.Path == f.File {
-				sf = c
-			}
-		}
-		lines := strings.Split(string(sf.Bytes), "\n")
+	for _, f := range snap.Report.Findings {
+		lines := strings.Split(string(snap.ObjectByFile(f.File).YAML), "\n")
 		got[f.File] = fmt.Sprintf("%d:%s", f.Line, strings.TrimSpace(lines[f.Line-1]))
 	}
 	wantFindings := map[string]string{
@@ -127,7 +120,7 @@ func TestLoad(t *testing.T) {
 
 func TestLoadNamespaceLeavesOutClusterScope(t *testing.T) {
 	g := &pagedGetter{items: map[string][]string{}}
-	_, err := Load(context.Background(), g, Options{Namespace: "shop"})
+	_, err := Scan(context.Background(), g, Options{Namespace: "shop"}, scanner.Options{})
 	if err == nil {
 		t.Fatal("Load with every kind failing: want an error")
 	}
