@@ -1,0 +1,415 @@
+// Package review computes remedy's review of a pull request: the new
+// findings in the files it changes, each placed on its line, and for each
+// fix the editor can make a GitHub suggestion block with the exact fixed
+// lines, so the author applies it in one click.
+//
+// It only computes. Fetching the files and posting the review is the
+// caller's business (package tasks).
+package review
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pmezard/go-difflib/difflib"
+
+	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/remediate"
+	"github.com/remedy-bot/remedy/scanner"
+)
+
+// Marker is in the body of every review remedy posts, so that the next
+// review can find and replace it.
+const Marker = "<!-- remedy:review -->"
+
+// File is a file the pull request adds or modifies, as of its head.
+type File struct {
+	// Path is the repository path.
+	Path string
+	// Head is the file's content at the head commit.
+	Head []byte
+	// Patch is GitHub's patch of the file (its diff hunks); comments can
+	// only go on lines it shows.
+	Patch string
+}
+
+// Options configure Build.
+type Options struct {
+	// Config is the base branch's .remedy.yaml: a pull request does not
+	// get to switch controls off for its own review.
+	Config *config.Config
+	// Baseline holds the fingerprints of the base branch's findings; only
+	// findings not in it are new.
+	Baseline map[string]bool
+	// FailOn is the severity from which a new finding fails the review.
+	FailOn scanner.Severity
+	// Catalog defaults to scanner.DefaultCatalog.
+	Catalog *scanner.Catalog
+}
+
+// Comment is one review comment on the head side of a file.
+type Comment struct {
+	Path string
+	// StartLine..Line is the range commented on, 1-based, head side.
+	StartLine, Line int
+	// Findings are what the comment is about.
+	Findings []scanner.Finding
+	// Suggestion replaces lines StartLine..Line when HasSuggestion.
+	Suggestion    string
+	HasSuggestion bool
+	Body          string
+}
+
+// Result is a computed review.
+type Result struct {
+	// New are the new, unsuppressed findings of the changed files.
+	New []scanner.Finding
+	// Comments are placed on lines of the diff.
+	Comments []Comment
+	// Unplaced are new findings (and fixes) no diff line shows; the review
+	// body lists them.
+	Unplaced []Comment
+	// Failing counts new findings at or above FailOn.
+	Failing int
+	// Errors are files that could not be parsed.
+	Errors []scanner.FileError
+}
+
+// Build scans files and reviews them.
+func Build(files []File, o Options) Result {
+	if o.Config == nil {
+		o.Config = &config.Config{}
+	}
+	if o.Catalog == nil {
+		o.Catalog = scanner.DefaultCatalog()
+	}
+	var res Result
+	for _, f := range files {
+		if !isManifest(f.Path) || o.Config.Excluded(f.Path) {
+			continue
+		}
+		reviewFile(&res, f, o)
+	}
+	for _, f := range res.New {
+		if f.Severity >= o.FailOn {
+			res.Failing++
+		}
+	}
+	sort.SliceStable(res.Comments, func(i, j int) bool {
+		a, b := res.Comments[i], res.Comments[j]
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return a.Line < b.Line
+	})
+	return res
+}
+
+func isManifest(p string) bool {
+	for _, ext := range []string{".yaml", ".yml", ".json"} {
+		if strings.HasSuffix(strings.ToLower(p), ext) {
+			return true
+		}
+	}
+	return false
+}
+
+func reviewFile(res *Result, f File, o Options) {
+	sf, errs := scanner.ParseFile(f.Path, f.Head)
+	res.Errors = append(res.Errors, errs...)
+	if sf == nil {
+		return
+	}
+	scan := scanner.Options{Config: o.Config, Catalog: o.Catalog}
+	rep := scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{sf}}, scan)
+	var fresh []scanner.Finding
+	for _, fd := range rep.Findings {
+		if !fd.Suppressed && !o.Baseline[fd.Fingerprint()] {
+			fresh = append(fresh, fd)
+		}
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	res.New = append(res.New, fresh...)
+	fixOpts := remediate.Options{ResourceDefaults: map[string]map[string]string{
+		"limits":   o.Config.Defaults.Resources.Limits,
+		"requests": o.Config.Defaults.Resources.Requests,
+	}}
+	ff := remediate.FixFile(sf, fresh, fixOpts, scan)
+	shown := diffLines(f.Patch)
+	crlf := strings.Contains(string(f.Head), "\r\n")
+
+	// One suggestion per change the editor made, naming the findings it
+	// fixes: two suggestions may not overlap, or applying one would break
+	// the other.
+	changes := changesOf(f.Head, ff.After)
+	byChange := make([][]scanner.Finding, len(changes))
+	reasons := map[string]string{}
+	for _, out := range ff.Outcomes {
+		if out.Status != remediate.StatusFixed {
+			reasons[out.Finding.Fingerprint()] = out.Reason
+			continue
+		}
+		i := attribute(sf, out.Finding, changes, fixOpts, scan)
+		if i < 0 {
+			reasons[out.Finding.Fingerprint()] = "fixed only together with other findings"
+			continue
+		}
+		byChange[i] = append(byChange[i], out.Finding)
+	}
+	fixed := map[string]bool{}
+	for i, ch := range changes {
+		if len(byChange[i]) == 0 {
+			continue
+		}
+		for _, fd := range byChange[i] {
+			fixed[fd.Fingerprint()] = true
+		}
+		c := Comment{Path: f.Path, StartLine: ch.start + 1, Line: ch.end, Findings: byChange[i], Suggestion: ch.text, HasSuggestion: !crlf}
+		c.Body = commentBody(c, o.Catalog, nil)
+		if shown.covers(c.StartLine, c.Line) {
+			res.Comments = append(res.Comments, c)
+		} else {
+			res.Unplaced = append(res.Unplaced, c)
+		}
+	}
+	for _, fd := range fresh {
+		if fixed[fd.Fingerprint()] {
+			continue
+		}
+		c := Comment{Path: f.Path, StartLine: fd.Line, Line: fd.Line, Findings: []scanner.Finding{fd}}
+		c.Body = commentBody(c, o.Catalog, reasons)
+		if shown.covers(fd.Line, fd.Line) {
+			res.Comments = append(res.Comments, c)
+		} else {
+			res.Unplaced = append(res.Unplaced, c)
+		}
+	}
+}
+
+// change replaces head lines [start, end) (0-based) with text. It never
+// is empty on the head side: an insertion takes the line before it (or
+// after it, at the top of the file) along, since a suggestion must
+// replace at least one line.
+type change struct {
+	start, end int
+	text       string
+}
+
+// changesOf diffs a file's head and fixed contents into changes.
+func changesOf(before, after []byte) []change {
+	if string(before) == string(after) {
+		return nil
+	}
+	a, b := splitKeep(string(before)), splitKeep(string(after))
+	type span struct{ i1, i2, j1, j2 int }
+	var spans []span
+	for _, op := range difflib.NewMatcher(a, b).GetOpCodes() {
+		if op.Tag == 'e' {
+			continue
+		}
+		s := span{op.I1, op.I2, op.J1, op.J2}
+		if s.i1 == s.i2 { // pure insertion: widen to a neighbouring line
+			if s.i1 > 0 {
+				s.i1, s.j1 = s.i1-1, s.j1-1
+			} else {
+				s.i2, s.j2 = s.i2+1, s.j2+1
+			}
+		}
+		if n := len(spans); n > 0 && s.i1 < spans[n-1].i2 {
+			spans[n-1].i2, spans[n-1].j2 = s.i2, s.j2
+			continue
+		}
+		spans = append(spans, s)
+	}
+	out := make([]change, 0, len(spans))
+	for _, s := range spans {
+		var lines []string
+		for _, l := range b[s.j1:s.j2] {
+			lines = append(lines, strings.TrimRight(l, "\r\n"))
+		}
+		out = append(out, change{start: s.i1, end: s.i2, text: strings.Join(lines, "\n")})
+	}
+	return out
+}
+
+// attribute finds the change that holds the fix of fd: the one overlapping
+// where fd's fix alone edits the file.
+func attribute(sf *scanner.SourceFile, fd scanner.Finding, changes []change, fo remediate.Options, scan scanner.Options) int {
+	solo := remediate.FixFile(sf, []scanner.Finding{fd}, fo, scan)
+	own := changesOf(sf.Bytes, solo.After)
+	if len(own) == 0 {
+		return -1
+	}
+	for i, c := range changes {
+		if own[0].start < c.end && c.start < own[0].end {
+			return i
+		}
+	}
+	return -1
+}
+
+// shownLines are the head-side line ranges of a patch's hunks.
+type shownLines [][2]int
+
+var hunkRE = regexp.MustCompile(`(?m)^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@`)
+
+func diffLines(patch string) shownLines {
+	var out shownLines
+	for _, m := range hunkRE.FindAllStringSubmatch(patch, -1) {
+		start, _ := strconv.Atoi(m[1])
+		n := 1
+		if m[2] != "" {
+			n, _ = strconv.Atoi(m[2])
+		}
+		if n > 0 {
+			out = append(out, [2]int{start, start + n - 1})
+		}
+	}
+	return out
+}
+
+// covers reports whether one hunk shows lines from..to: GitHub wants a
+// multi-line comment inside one hunk.
+func (s shownLines) covers(from, to int) bool {
+	for _, h := range s {
+		if from >= h[0] && to <= h[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// commentBody renders a comment: the findings, then the suggestion.
+func commentBody(c Comment, cat *scanner.Catalog, reasons map[string]string) string {
+	var b strings.Builder
+	for _, f := range c.Findings {
+		title := f.Control
+		how := ""
+		if ctl := cat.Get(f.Control); ctl != nil {
+			title = ctl.Title
+			how = ctl.HowToFix
+		}
+		bullet := ""
+		if len(c.Findings) > 1 {
+			bullet = "- "
+		}
+		fmt.Fprintf(&b, "%s**%s** (`%s`, %s): %s\n", bullet, title, f.Control, f.Severity, f.Message)
+		if !c.HasSuggestion && how != "" {
+			fmt.Fprintf(&b, "\n%s\n", how)
+		}
+		if r := reasons[f.Fingerprint()]; r != "" && !c.HasSuggestion {
+			fmt.Fprintf(&b, "\nremedy cannot fix this one: %s.\n", strings.TrimSuffix(r, "."))
+		}
+	}
+	if c.HasSuggestion {
+		fence := "```"
+		for strings.Contains(c.Suggestion, fence) {
+			fence += "`"
+		}
+		fmt.Fprintf(&b, "\n%ssuggestion\n%s\n%s\n", fence, c.Suggestion, fence)
+	} else if c.Suggestion != "" {
+		fmt.Fprintf(&b, "\nThe file uses CRLF line endings, which suggestions would not keep; the fix is:\n\n```yaml\n%s\n```\n", c.Suggestion)
+	}
+	return b.String()
+}
+
+// Body is the review's summary. It ends with Marker.
+func (r Result) Body(sha string, failOn scanner.Severity) string {
+	var b strings.Builder
+	short := sha
+	if len(short) > 7 {
+		short = short[:7]
+	}
+	fixable := 0
+	for _, c := range append(append([]Comment(nil), r.Comments...), r.Unplaced...) {
+		if c.Suggestion != "" {
+			fixable += len(c.Findings)
+		}
+	}
+	fmt.Fprintf(&b, "remedy found %s in the manifests this pull request changes (as of %s)", plural(len(r.New), "new finding"), short)
+	if fixable > 0 {
+		fmt.Fprintf(&b, "; %d come with a suggested fix you can apply in one click", fixable)
+	}
+	b.WriteString(".")
+	if r.Failing > 0 {
+		fmt.Fprintf(&b, " %d at or above %s fail the `remedy` check.", r.Failing, failOn)
+	}
+	if len(r.Unplaced) > 0 {
+		b.WriteString("\n\nOutside the lines this pull request shows:\n")
+		for _, c := range r.Unplaced {
+			for _, f := range c.Findings {
+				fmt.Fprintf(&b, "\n- `%s` line %d: `%s` (%s): %s", c.Path, f.Line, f.Control, f.Severity, f.Message)
+			}
+			if c.Suggestion != "" {
+				fmt.Fprintf(&b, "\n\n  Fix for lines %d–%d:\n\n  ```yaml\n%s\n  ```\n", c.StartLine, c.Line, indent(c.Suggestion, "  "))
+			}
+		}
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(&b, "\n\n`%s` could not be read: %s", e.File, e.Message)
+	}
+	b.WriteString("\n\nSuppress a finding with `# remedy:ignore <control> <reason>` on its line, or ask for an exception with `/remedy ignore <control> <reason>`.\n\n")
+	b.WriteString(Marker + "\n")
+	return b.String()
+}
+
+func indent(s, pre string) string {
+	lines := strings.Split(s, "\n")
+	for i := range lines {
+		lines[i] = pre + lines[i]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func splitKeep(s string) []string {
+	var out []string
+	for len(s) > 0 {
+		i := strings.IndexByte(s, '\n')
+		if i < 0 {
+			out = append(out, s)
+			break
+		}
+		out = append(out, s[:i+1])
+		s = s[i+1:]
+	}
+	return out
+}
+
+// Apply applies suggestions to content, as GitHub's "Commit suggestion"
+// does: each replaces its lines. Suggestions must not overlap. It is how
+// tests (and cautious callers) check that the suggestions fix what they
+// claim.
+func Apply(content []byte, comments []Comment) []byte {
+	lines := splitKeep(string(content))
+	cs := append([]Comment(nil), comments...)
+	sort.Slice(cs, func(i, j int) bool { return cs[i].StartLine > cs[j].StartLine })
+	for _, c := range cs {
+		if !c.HasSuggestion || c.StartLine < 1 || c.Line > len(lines) {
+			continue
+		}
+		nl := "\n"
+		last := lines[c.Line-1]
+		var repl []string
+		for i, l := range strings.Split(c.Suggestion, "\n") {
+			_ = i
+			repl = append(repl, l+nl)
+		}
+		if !strings.HasSuffix(last, "\n") && len(repl) > 0 {
+			repl[len(repl)-1] = strings.TrimSuffix(repl[len(repl)-1], nl)
+		}
+		lines = append(lines[:c.StartLine-1], append(repl, lines[c.Line:]...)...)
+	}
+	return []byte(strings.Join(lines, ""))
+}

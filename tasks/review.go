@@ -1,0 +1,223 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-github/v89/github"
+
+	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/review"
+)
+
+// StatusContext names remedy's commit status on pull requests.
+const StatusContext = "remedy"
+
+// maxReviewFiles bounds the files of one review; GitHub lists at most
+// 3000 files of a pull request anyway.
+const maxReviewFiles = 3000
+
+// review scans the manifests a pull request changes and posts one review
+// with a comment, and where the editor can fix it a suggestion, per new
+// finding; the previous review by remedy is dismissed once the new one is
+// up, so they never pile up. A commit status passes or fails the head by
+// the severity threshold.
+func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
+	n := 0
+	for _, r := range reqs {
+		if r.PR > 0 {
+			n = r.PR
+		}
+	}
+	if n == 0 {
+		return "", errors.New("review: no pull request number")
+	}
+	gh := t.h.o.GitHub
+	pr, _, err := gh.PullRequests.Get(ctx, t.owner, t.name, n)
+	if err != nil {
+		return "", fmt.Errorf("pull request #%d: %w", n, err)
+	}
+	if pr.GetState() != "open" {
+		return fmt.Sprintf("#%d is %s; not reviewed", n, pr.GetState()), nil
+	}
+	head := pr.GetHead()
+	sha := head.GetSHA()
+	t.status(ctx, sha, "pending", "remedy is scanning the changed manifests")
+
+	base, err := t.cloneBase(ctx)
+	if err != nil {
+		t.status(ctx, sha, "error", "remedy could not read the base branch")
+		return "", err
+	}
+	defer base.ws.Close()
+	_, baseRep, _ := scanRepository(base.ws.Dir, base.cfg)
+	baseline := map[string]bool{}
+	for _, f := range baseRep.Findings {
+		baseline[f.Fingerprint()] = true
+	}
+
+	cloneURL := head.GetRepo().GetCloneURL()
+	if cloneURL == "" {
+		cloneURL = base.info.CloneURL
+	}
+	ws, err := gitops.Clone(ctx, gitops.CloneOptions{URL: cloneURL, Branch: head.GetRef(), Token: t.h.o.Token})
+	if err != nil {
+		t.status(ctx, sha, "error", "remedy could not read the pull request's branch")
+		return "", fmt.Errorf("pull request #%d: %w", n, err)
+	}
+	defer ws.Close()
+	// Review what was cloned: the branch may have moved since the event.
+	sha = ws.BaseHead()
+
+	changed, err := t.changedFiles(ctx, n)
+	if err != nil {
+		return "", err
+	}
+	var files []review.File
+	for _, cf := range changed {
+		if cf.GetStatus() == "removed" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(ws.Dir, filepath.FromSlash(cf.GetFilename())))
+		if err != nil {
+			continue // a submodule, or a file GitHub lists but git does not
+		}
+		files = append(files, review.File{Path: cf.GetFilename(), Head: b, Patch: cf.GetPatch()})
+	}
+	res := review.Build(files, review.Options{Config: base.cfg, Baseline: baseline, FailOn: t.h.o.FailOn})
+	byControl := map[string]int{}
+	for _, f := range res.New {
+		byControl[f.Control]++
+	}
+	for c, k := range byControl {
+		t.h.o.Metrics.Findings(c, k)
+	}
+
+	if err := t.postReview(ctx, n, sha, res); err != nil {
+		t.status(ctx, sha, "error", "remedy could not post its review")
+		return "", err
+	}
+	state, desc := "success", "no new finding in the changed manifests"
+	if len(res.New) > 0 {
+		desc = fmt.Sprintf("%s, none at or above %s", plural(len(res.New), "new finding"), t.h.o.FailOn)
+	}
+	if res.Failing > 0 {
+		state, desc = "failure", fmt.Sprintf("%s at or above %s", plural(res.Failing, "new finding"), t.h.o.FailOn)
+	}
+	t.status(ctx, sha, state, desc)
+	return fmt.Sprintf("#%d at %s: %s, %d comments, %s", n, short(sha), plural(len(res.New), "new finding"), len(res.Comments), state), nil
+}
+
+func (t *task) changedFiles(ctx context.Context, n int) ([]*github.CommitFile, error) {
+	opt := &github.ListOptions{PerPage: 100}
+	var out []*github.CommitFile
+	for {
+		fs, resp, err := t.h.o.GitHub.PullRequests.ListFiles(ctx, t.owner, t.name, n, opt)
+		if err != nil {
+			return nil, fmt.Errorf("files of #%d: %w", n, err)
+		}
+		out = append(out, fs...)
+		if resp.NextPage == 0 || len(out) >= maxReviewFiles {
+			return out, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+// postReview posts the review and dismisses remedy's earlier ones. A run
+// that finds its own review of this commit with this body already up (a
+// job re-run after a restart) posts nothing.
+func (t *task) postReview(ctx context.Context, n int, sha string, res review.Result) error {
+	gh := t.h.o.GitHub
+	body := res.Body(sha, t.h.o.FailOn)
+	var mine []*github.PullRequestReview
+	opt := &github.ListOptions{PerPage: 100}
+	for {
+		rs, resp, err := gh.PullRequests.ListReviews(ctx, t.owner, t.name, n, opt)
+		if err != nil {
+			return fmt.Errorf("reviews of #%d: %w", n, err)
+		}
+		for _, r := range rs {
+			if strings.Contains(r.GetBody(), review.Marker) && (t.h.o.BotLogin == "" || strings.EqualFold(r.GetUser().GetLogin(), t.h.o.BotLogin)) {
+				mine = append(mine, r)
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	var posted int64
+	if len(res.New) > 0 {
+		for _, r := range mine {
+			if r.GetCommitID() == sha && r.GetState() == "CHANGES_REQUESTED" && normalize(r.GetBody()) == body {
+				return nil
+			}
+		}
+		req := &github.PullRequestReviewRequest{CommitID: github.Ptr(sha), Body: github.Ptr(body), Event: github.Ptr("REQUEST_CHANGES")}
+		for _, c := range res.Comments {
+			d := &github.DraftReviewComment{Path: github.Ptr(c.Path), Body: github.Ptr(c.Body), Line: github.Ptr(c.Line), Side: github.Ptr("RIGHT")}
+			if c.StartLine < c.Line {
+				d.StartLine, d.StartSide = github.Ptr(c.StartLine), github.Ptr("RIGHT")
+			}
+			req.Comments = append(req.Comments, d)
+		}
+		rv, resp, err := gh.PullRequests.CreateReview(ctx, t.owner, t.name, n, req)
+		if err != nil && resp != nil && resp.StatusCode == http.StatusUnprocessableEntity && len(req.Comments) > 0 {
+			// GitHub refuses the whole review when one comment's lines are
+			// not in the diff (the head moved): say it all in the body.
+			t.log.Warn("review comments refused; posting the review without them", "pr", n, "error", err)
+			req.Comments = nil
+			req.Body = github.Ptr(review.Result{New: res.New, Unplaced: append(res.Comments, res.Unplaced...), Failing: res.Failing, Errors: res.Errors}.Body(sha, t.h.o.FailOn))
+			rv, _, err = gh.PullRequests.CreateReview(ctx, t.owner, t.name, n, req)
+		}
+		if err != nil {
+			return fmt.Errorf("review #%d: %w", n, err)
+		}
+		posted = rv.GetID()
+	}
+	for _, r := range mine {
+		if r.GetID() == posted || r.GetState() != "CHANGES_REQUESTED" {
+			continue
+		}
+		msg := "Superseded by remedy's review of " + short(sha) + "."
+		if posted == 0 {
+			msg = "No new finding left as of " + short(sha) + "."
+		}
+		if _, _, err := gh.PullRequests.DismissReview(ctx, t.owner, t.name, n, r.GetID(), &github.PullRequestReviewDismissalRequest{Message: github.Ptr(msg)}); err != nil {
+			t.log.Warn("could not dismiss an earlier review", "pr", n, "review", strconv.FormatInt(r.GetID(), 10), "error", err)
+		}
+	}
+	return nil
+}
+
+// status sets remedy's commit status; a failure is logged, not fatal.
+func (t *task) status(ctx context.Context, sha, state, desc string) {
+	if sha == "" {
+		return
+	}
+	if len(desc) > 140 {
+		desc = desc[:139] + "…"
+	}
+	_, _, err := t.h.o.GitHub.Repositories.CreateStatus(ctx, t.owner, t.name, sha, github.RepoStatus{
+		State: github.Ptr(state), Description: github.Ptr(desc), Context: github.Ptr(StatusContext),
+	})
+	if err != nil {
+		t.log.Warn("could not set the commit status", "sha", sha, "state", state, "error", err)
+	}
+}
+
+func normalize(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}

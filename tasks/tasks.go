@@ -1,0 +1,335 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v89/github"
+	"github.com/slack-go/slack"
+
+	"github.com/remedy-bot/remedy/command"
+	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/jobs"
+	"github.com/remedy-bot/remedy/scanner"
+)
+
+// Recorder counts what the tasks did; *metrics.Metrics implements it.
+type Recorder interface {
+	PullRequest(action string)
+	Findings(control string, n int)
+}
+
+// RemedyFunc runs the fix life cycle of one repository.
+// gitops.RemedyRepository is the one in use; tests may wrap it.
+type RemedyFunc func(ctx context.Context, gh *github.Client, owner, name string, o gitops.RunOptions) (gitops.RunResult, error)
+
+// Options configure a Handler.
+type Options struct {
+	// GitHub is the one API client of the process (gitops.NewGitHubClient).
+	GitHub *github.Client
+	// Token authenticates git traffic.
+	Token string
+	// Bot is the commit identity; zero means gitops.DefaultBot.
+	Bot gitops.Identity
+	// BotLogin is the account remedy reviews and comments as; its earlier
+	// reviews are the ones a new review replaces.
+	BotLogin string
+	// FailOn is the severity from which a new finding fails a pull
+	// request's commit status.
+	FailOn scanner.Severity
+	// AllowResponseURL says where Slack answers may be posted.
+	AllowResponseURL func(string) bool
+	// HTTPClient posts Slack answers; nil means a client with a timeout.
+	HTTPClient *http.Client
+	// Remedy defaults to gitops.RemedyRepository.
+	Remedy  RemedyFunc
+	Metrics Recorder
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// Handler runs jobs; it implements jobs.Handler.
+type Handler struct{ o Options }
+
+// NewHandler returns a Handler.
+func NewHandler(o Options) *Handler {
+	if o.Bot == (gitops.Identity{}) {
+		o.Bot = gitops.DefaultBot()
+	}
+	if o.Remedy == nil {
+		o.Remedy = gitops.RemedyRepository
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if o.AllowResponseURL == nil {
+		o.AllowResponseURL = func(string) bool { return false }
+	}
+	if o.Metrics == nil {
+		o.Metrics = nopRecorder{}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{o: o}
+}
+
+// Handle implements jobs.Handler.
+func (h *Handler) Handle(ctx context.Context, j jobs.Job) (string, error) {
+	reqs, err := DecodeRequests(j.Payloads)
+	if err != nil {
+		return "", fmt.Errorf("job %d: %w", j.ID, err)
+	}
+	owner, name, ok := strings.Cut(j.Repo, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return "", fmt.Errorf("job %d: repository %q: want owner/name", j.ID, j.Repo)
+	}
+	t := &task{h: h, owner: owner, name: name, log: h.o.Log.With("job", j.ID, "kind", j.Kind, "repo", j.Repo), perms: map[string]bool{}}
+	switch j.Kind {
+	case KindConverge:
+		return t.converge(ctx, reqs)
+	case KindIgnore:
+		return t.ignore(ctx, j.Key, reqs)
+	case KindScan:
+		return t.scan(ctx, reqs)
+	case KindReview:
+		return t.review(ctx, reqs)
+	case KindReply:
+		return t.reply(ctx, reqs)
+	}
+	return "", fmt.Errorf("job %d: unknown kind %q", j.ID, j.Kind)
+}
+
+// task is one job being run.
+type task struct {
+	h           *Handler
+	owner, name string
+	log         *slog.Logger
+	mu          sync.Mutex
+	perms       map[string]bool // login → may write
+}
+
+func (t *task) full() string { return t.owner + "/" + t.name }
+
+// mayWrite asks GitHub whether login has write access (write, maintain or
+// admin) to the repository. Only the API answer counts: nothing in a
+// delivery says who may do what.
+func (t *task) mayWrite(ctx context.Context, login string) (bool, error) {
+	t.mu.Lock()
+	ok, seen := t.perms[strings.ToLower(login)]
+	t.mu.Unlock()
+	if seen {
+		return ok, nil
+	}
+	p, resp, err := t.h.o.GitHub.Repositories.GetPermissionLevel(ctx, t.owner, t.name, login)
+	switch {
+	case err != nil && resp != nil && resp.StatusCode == http.StatusNotFound:
+		ok = false
+	case err != nil:
+		return false, fmt.Errorf("permission of %s on %s: %w", login, t.full(), err)
+	default:
+		// "permission" is the legacy level: maintain reads as write,
+		// triage as read.
+		ok = p.GetPermission() == "admin" || p.GetPermission() == "write"
+	}
+	t.mu.Lock()
+	t.perms[strings.ToLower(login)] = ok
+	t.mu.Unlock()
+	return ok, nil
+}
+
+// authorized splits requests into those that may run and those refused;
+// refused ones are answered politely.
+func (t *task) authorized(ctx context.Context, reqs []Request) ([]Request, error) {
+	var out []Request
+	for _, r := range reqs {
+		// Slack requests were granted by the server config when they were
+		// taken; pushes and schedules come from no person.
+		if r.Source != SourceGitHub || r.Verb == "push" || r.Verb == "review" {
+			out = append(out, r)
+			continue
+		}
+		ok, err := t.mayWrite(ctx, r.Requester)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			t.log.Info("command refused: no write access", "user", r.Requester, "verb", r.Verb)
+			t.answer(ctx, r, fmt.Sprintf("Thanks for asking! `/remedy %s` changes %s, so it needs write access to the repository, which your account does not have. A maintainer can run it, or `/remedy scan` works for everyone.", r.Verb, t.full()))
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// answer tells the requester: a comment on the issue or pull request, or a
+// message to Slack. Failing to answer does not fail the job.
+func (t *task) answer(ctx context.Context, r Request, text string) {
+	switch {
+	case r.Source == SourceGitHub && r.Issue > 0:
+		body := text
+		if r.Requester != "" {
+			body = "@" + r.Requester + " " + text
+		}
+		forge := &gitops.GitHubForge{Client: t.h.o.GitHub, Owner: t.owner, Name: t.name}
+		if err := forge.Comment(ctx, r.Issue, body); err != nil {
+			t.log.Warn("could not answer on GitHub", "issue", r.Issue, "error", err)
+		}
+	case r.Source == SourceSlack && r.ResponseURL != "":
+		if !t.h.o.AllowResponseURL(r.ResponseURL) {
+			t.log.Warn("Slack response_url not allowed; answer dropped")
+			return
+		}
+		msg := &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: text}
+		if err := slack.PostWebhookCustomHTTPContext(ctx, r.ResponseURL, t.h.o.HTTPClient, msg); err != nil {
+			// The URL carries a capability; log only that it failed.
+			t.log.Warn("could not answer on Slack", "error", redactURLs(err))
+		}
+	}
+}
+
+// redactURLs keeps a Slack response_url (a bearer capability) out of
+// logs: everything from the first URL on is cut.
+func redactURLs(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "http"); i >= 0 {
+		msg = msg[:i] + "<response_url …>"
+	}
+	return msg
+}
+
+// reply answers help and commands remedy could not read.
+func (t *task) reply(ctx context.Context, reqs []Request) (string, error) {
+	for _, r := range reqs {
+		text := command.CommentHelp
+		if r.Message != "" {
+			text = r.Message + "\n\n" + command.CommentHelp
+		}
+		t.answer(ctx, r, text)
+	}
+	return fmt.Sprintf("answered %d", len(reqs)), nil
+}
+
+// converge runs the fix life cycle once for every request of the job.
+func (t *task) converge(ctx context.Context, reqs []Request) (string, error) {
+	ok, err := t.authorized(ctx, reqs)
+	if err != nil {
+		return "", err
+	}
+	if len(ok) == 0 {
+		return "no request was authorized", nil
+	}
+	res, err := t.h.o.Remedy(ctx, t.h.o.GitHub, t.owner, t.name, gitops.RunOptions{
+		Token: t.h.o.Token, Bot: t.h.o.Bot, Now: t.h.o.Now, Log: t.log,
+	})
+	for _, b := range res.Branches {
+		t.h.o.Metrics.PullRequest(string(b.Action))
+	}
+	summary := convergeSummary(res, err)
+	for _, r := range ok {
+		text := summary
+		if len(r.Controls) > 0 {
+			text += "\n\n" + controlsNote(r.Controls)
+		}
+		t.answer(ctx, r, text)
+	}
+	if errors.Is(err, gitops.ErrArchived) {
+		return "skipped: archived", nil
+	}
+	return oneLine(summary), err
+}
+
+// controlsNote explains "/remedy fix <control>": the fix pull request is
+// one life cycle for every fixable control, never a partial one that the
+// next run would undo.
+func controlsNote(controls []string) string {
+	return fmt.Sprintf("You named %s: remedy keeps one fix pull request for every fixable control of the repository, so the one above covers them along with the others. To leave a control out, close its pull request unmerged (per-control grouping) or `/remedy ignore` it.",
+		"`"+strings.Join(controls, "`, `")+"`")
+}
+
+// convergeSummary says what the life cycle did, for people.
+func convergeSummary(res gitops.RunResult, err error) string {
+	var b strings.Builder
+	repo := res.Repo.FullName
+	switch {
+	case errors.Is(err, gitops.ErrArchived):
+		return fmt.Sprintf("%s is archived (read-only); remedy proposes no fix there.", repo)
+	case err != nil && repo == "":
+		return "remedy could not read the repository: " + oneLine(err.Error())
+	}
+	fmt.Fprintf(&b, "remedy scanned `%s` of %s: %s, %d fixable.", res.Base, repo, plural(res.Findings, "finding"), res.Fixable)
+	if res.InputErrors > 0 {
+		fmt.Fprintf(&b, " %s could not be read.", plural(res.InputErrors, "file"))
+	}
+	if len(res.Branches) == 0 && err == nil {
+		b.WriteString(" Nothing to fix, so no fix pull request.")
+	}
+	for _, br := range res.Branches {
+		b.WriteString("\n- ")
+		b.WriteString(describeBranch(br))
+	}
+	if err != nil {
+		b.WriteString("\n\nSomething went wrong: " + oneLine(err.Error()))
+	}
+	return b.String()
+}
+
+func describeBranch(br gitops.BranchResult) string {
+	ref := "`" + br.Branch + "`"
+	if br.PR != 0 {
+		ref = fmt.Sprintf("#%d (%s)", br.PR, br.URL)
+	}
+	var s string
+	switch br.Action {
+	case gitops.ActionCreated:
+		s = "opened fix pull request " + ref
+	case gitops.ActionAdopted, gitops.ActionUpdated:
+		s = "updated fix pull request " + ref
+	case gitops.ActionUnchanged:
+		s = "fix pull request " + ref + " is up to date"
+	case gitops.ActionClosed:
+		s = "closed " + ref
+	case gitops.ActionHandsOff:
+		s = ref + " is left to its humans"
+	case gitops.ActionDeferred:
+		s = "a new fix pull request waits"
+	case gitops.ActionDeclined:
+		s = "nothing new to propose"
+	default:
+		s = string(br.Action) + " " + ref
+	}
+	if br.Reason != "" {
+		s += ": " + br.Reason
+	}
+	return s
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func oneLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if r := []rune(s); len(r) > 300 {
+		s = string(r[:300]) + "…"
+	}
+	return s
+}
+
+type nopRecorder struct{}
+
+func (nopRecorder) PullRequest(string)   {}
+func (nopRecorder) Findings(string, int) {}
