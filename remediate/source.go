@@ -114,6 +114,21 @@ func (fx *renderedFix) plan(fixes map[string]fixer, f scanner.Finding) (*rendere
 	if !ok {
 		return nil, refuse("the %s output of %s cannot be traced to its sources", rd.Tool, rd.Root)
 	}
+	// A finding whose operations cannot be written at the source leaves
+	// the planned object as it was, for the next finding of the object.
+	b, existed := fx.builders[f.Resource]
+	var snapshot any
+	var n int
+	if existed {
+		snapshot, n = clone(b.doc), len(b.ops)
+	}
+	undo := func() {
+		if existed {
+			b.doc, b.ops = snapshot, b.ops[:n]
+		} else {
+			delete(fx.builders, f.Resource)
+		}
+	}
 	ops, err := planFinding(fx.builders, fixes, f, fx.opts)
 	if err != nil {
 		return nil, err
@@ -123,6 +138,7 @@ func (fx *renderedFix) plan(fixes map[string]fixer, f scanner.Finding) (*rendere
 	for _, op := range ops {
 		edits, err := translateOp(tr, f.Resource, op)
 		if err != nil {
+			undo()
 			return nil, refuse("%s", err.Error())
 		}
 		for _, e := range edits {

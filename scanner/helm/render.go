@@ -163,7 +163,13 @@ type userValues struct {
 }
 
 // Render renders the chart in dir for a release and traces its output.
-func Render(dir string, rel Release, opts Options) (*Result, error) {
+func Render(dir string, rel Release, opts Options) (res *Result, err error) {
+	// One hostile chart must not take the whole scan down.
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, fmt.Errorf("helm template %s: helm failed on this chart: %v", dir, p)
+		}
+	}()
 	r, err := newRenderer(dir, rel, opts)
 	if err != nil {
 		return nil, err
@@ -374,7 +380,14 @@ func checkDependencies(ch *chart.Chart, where string) error {
 
 // renderTemplates renders the chart with user values vals; mutate, when
 // set, changes the fresh chart's own values first (marker renders).
-func (r *renderer) renderTemplates(vals map[string]any, mutate func(ch *chart.Chart)) (map[string]string, error) {
+func (r *renderer) renderTemplates(vals map[string]any, mutate func(ch *chart.Chart)) (out map[string]string, err error) {
+	// The marker and flip renders run while a scan is under way: a chart
+	// that makes helm panic fails that render only.
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("helm template %s: helm failed on this chart: %v", r.display(r.dir), p)
+		}
+	}()
 	ch, err := r.load()
 	if err != nil {
 		return nil, err
@@ -391,8 +404,7 @@ func (r *renderer) renderTemplates(vals map[string]any, mutate func(ch *chart.Ch
 	if err != nil {
 		return nil, fmt.Errorf("chart %s: values: %w", r.display(r.dir), err)
 	}
-	out, err := engine.Engine{}.Render(ch, rv)
-	if err != nil {
+	if out, err = (engine.Engine{}).Render(ch, rv); err != nil {
 		return nil, fmt.Errorf("helm template %s: %w", r.display(r.dir), err)
 	}
 	return out, nil

@@ -100,8 +100,12 @@ type sourceMap struct {
 	chartValues *scanner.SourceFile
 	marks       *markers
 
+	// The booleans, listed once; each is flipped when a field first asks
+	// (flipFor), under flipMu.
+	flipMu    sync.Mutex
 	flipsOnce sync.Once
-	flips     []*flip
+	leaves    []leaf
+	flipped   map[int]*flip
 	// normal are the output documents by key, for the flip renders.
 	normal map[string]*yaml.Node
 }
@@ -463,6 +467,9 @@ func valuesNode(f *scanner.SourceFile, path []string) *yaml.Node {
 			break
 		}
 	}
+	if n == nil {
+		return nil
+	}
 	var key *yaml.Node
 	for _, p := range path {
 		switch n.Kind {
@@ -553,30 +560,93 @@ func (t *docTrace) region(lines [][]byte) (int, int) {
 	return 0, len(lines)
 }
 
+// maxFlips bounds the extra renders one release may cost to trace its
+// booleans: a chart with hundreds of switches is not rendered hundreds of
+// times.
+const maxFlips = 64
+
+// leaf is a boolean of a values file.
+type leaf struct {
+	file  *scanner.SourceFile
+	user  int // index in r.userValues, or -1 for the chart's values.yaml
+	path  []string
+	value bool
+	// name is the path, lower-case, for relevance.
+	name string
+}
+
 // flipFor returns the boolean whose flip changes (or creates) the field at
-// pointer of a document, the most specific one (fewest other changes) first.
+// pointer of a document, the most specific one (fewest other changes)
+// first. Only booleans whose values path shares a word with the field's
+// path are tried (`seccomp.enabled` for .../securityContext/
+// seccompProfile/type, `hostNetwork` for .../hostNetwork), each rendered
+// once, at most maxFlips per release.
 func (sm *sourceMap) flipFor(doc, pointer string) *flip {
-	sm.flipsOnce.Do(sm.computeFlips)
+	sm.flipMu.Lock()
+	defer sm.flipMu.Unlock()
+	sm.flipsOnce.Do(sm.listLeaves)
+	words := relevantWords(pointer)
 	var best *flip
-	for _, f := range sm.flips {
-		if f.changed[doc+"|"+pointer] && (best == nil || len(f.changed) < len(best.changed)) {
+	for i, l := range sm.leaves {
+		f, done := sm.flipped[i]
+		// A boolean flipped for an earlier question is always asked.
+		if !done && !relevant(l.name, words) {
+			continue
+		}
+		if !done {
+			if len(sm.flipped) >= maxFlips {
+				continue
+			}
+			f = sm.flip(l)
+			sm.flipped[i] = f
+		}
+		if f != nil && f.changed[doc+"|"+pointer] && (best == nil || len(f.changed) < len(best.changed)) {
 			best = f
 		}
 	}
 	return best
 }
 
-// computeFlips renders the chart once per boolean leaf of the values
-// files, flipped, and records what changes.
-func (sm *sourceMap) computeFlips() {
-	r := sm.r
-	type leaf struct {
-		file  *scanner.SourceFile
-		user  int // index in r.userValues, or -1 for a chart's values.yaml
-		path  []string
-		value bool
+// genericWords are path words too common to say which boolean matters.
+var genericWords = map[string]bool{"spec": true, "template": true, "metadata": true, "containers": true,
+	"initcontainers": true, "name": true, "type": true, "value": true, "enabled": true, "enable": true}
+
+func relevantWords(pointer string) []string {
+	var out []string
+	for _, t := range splitPointer(pointer) {
+		t = strings.ToLower(t)
+		if len(t) < 4 || genericWords[t] {
+			continue
+		}
+		if _, err := strconv.Atoi(t); err == nil {
+			continue
+		}
+		out = append(out, t)
 	}
-	var leaves []leaf
+	return out
+}
+
+// relevant reports whether a boolean's path (lower-case, dotted) and the
+// field's words share one: a word of either contains a word of the other
+// (`seccomp.enabled` and seccompprofile).
+func relevant(name string, words []string) bool {
+	for _, part := range strings.Split(name, ".") {
+		if len(part) < 4 || genericWords[part] {
+			continue
+		}
+		for _, w := range words {
+			if strings.Contains(w, part) || strings.Contains(part, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// listLeaves lists the booleans of the values files.
+func (sm *sourceMap) listLeaves() {
+	r := sm.r
+	sm.flipped = map[int]*flip{}
 	var walk func(v map[string]any, f *scanner.SourceFile, user int, prefix []string)
 	walk = func(v map[string]any, f *scanner.SourceFile, user int, prefix []string) {
 		keys := make([]string, 0, len(v))
@@ -588,7 +658,7 @@ func (sm *sourceMap) computeFlips() {
 			p := append(prefix[:len(prefix):len(prefix)], k)
 			switch x := v[k].(type) {
 			case bool:
-				leaves = append(leaves, leaf{f, user, p, x})
+				sm.leaves = append(sm.leaves, leaf{file: f, user: user, path: p, value: x, name: strings.ToLower(strings.Join(p, "."))})
 			case map[string]any:
 				walk(x, f, user, p)
 			}
@@ -604,30 +674,34 @@ func (sm *sourceMap) computeFlips() {
 	for i, u := range r.userValues {
 		walk(u.vals, u.file, i, nil)
 	}
-	for _, l := range leaves {
-		l := l
-		vals := mergedUserValues(r.userValues, func(i int, v map[string]any) map[string]any {
-			if i == l.user {
-				return setPath(v, l.path, !l.value)
-			}
-			return v
-		})
-		var mutate func(*chart.Chart)
-		if l.user < 0 {
-			mutate = func(c *chart.Chart) { c.Values = setPath(c.Values, l.path, !l.value) }
+}
+
+// flip renders the chart with one boolean flipped and records what
+// changes; nil when nothing does or the render fails.
+func (sm *sourceMap) flip(l leaf) *flip {
+	r := sm.r
+	vals := mergedUserValues(r.userValues, func(i int, v map[string]any) map[string]any {
+		if i == l.user {
+			return setPath(v, l.path, !l.value)
 		}
-		rendered, err := r.renderTemplates(vals, mutate)
-		if err != nil {
-			continue
-		}
-		f := &flip{file: l.file, path: l.path, value: l.value, changed: map[string]bool{}}
-		for key, n := range docsByKey(rendered) {
-			diffPaths(f.changed, key, sm.normal[key], n, "")
-		}
-		if len(f.changed) > 0 {
-			sm.flips = append(sm.flips, f)
-		}
+		return v
+	})
+	var mutate func(*chart.Chart)
+	if l.user < 0 {
+		mutate = func(c *chart.Chart) { c.Values = setPath(c.Values, l.path, !l.value) }
 	}
+	rendered, err := r.renderTemplates(vals, mutate)
+	if err != nil {
+		return nil
+	}
+	f := &flip{file: l.file, path: l.path, value: l.value, changed: map[string]bool{}}
+	for key, n := range docsByKey(rendered) {
+		diffPaths(f.changed, key, sm.normal[key], n, "")
+	}
+	if len(f.changed) == 0 {
+		return nil
+	}
+	return f
 }
 
 // setPath returns a copy of v with path set to x.

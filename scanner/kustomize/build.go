@@ -40,6 +40,7 @@ import (
 	"sync"
 
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -118,7 +119,13 @@ var buildMu sync.Mutex
 
 // Build renders the kustomization in dir and traces its output. It is safe
 // for concurrent use; builds run one at a time.
-func Build(dir string, opts Options) (*Result, error) {
+func Build(dir string, opts Options) (res *Result, err error) {
+	// One hostile kustomization must not take the whole scan down.
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("kustomize build %s: kustomize failed on this input: %v", dir, r)
+		}
+	}()
 	b, err := newBuilder(dir, opts)
 	if err != nil {
 		return nil, err
@@ -268,9 +275,7 @@ func (b *builder) build() (*Result, error) {
 	// container functions, no Helm inflation.
 	opts.LoadRestrictions = types.LoadRestrictionsNone
 	opts.PluginConfig = types.DisabledPluginConfig()
-	buildMu.Lock()
-	m, err := krusty.MakeKustomizer(opts).Run(b.sb, b.dir)
-	buildMu.Unlock()
+	m, err := b.run(opts)
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build %s: %s", b.display(b.dir), b.trimPaths(err.Error()))
 	}
@@ -309,6 +314,13 @@ func (b *builder) build() (*Result, error) {
 		Map: b.trace(rendered, objs),
 	}
 	return &Result{File: rendered, Consumed: consumed, Skipped: b.skipped}, nil
+}
+
+// run runs kustomize, one build at a time.
+func (b *builder) run(opts *krusty.Options) (resmap.ResMap, error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	return krusty.MakeKustomizer(opts).Run(b.sb, b.dir)
 }
 
 func isYAMLName(p string) bool {

@@ -1,0 +1,35 @@
+package helm
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/remedy-bot/remedy/scanner"
+)
+
+// FuzzRenderAndTrace renders a chart whose values and one template are
+// fuzzed and traces every finding: a hostile chart must give an error or
+// findings, never a panic.
+func FuzzRenderAndTrace(f *testing.F) {
+	f.Add(values, deployment)
+	f.Add("a: [1, {b: c}]\nsecurityContext: {x: 1}\n", "kind: Pod\napiVersion: v1\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: x:1\n    securityContext: {{ toYaml .Values.securityContext | nindent 6 }}\n")
+	f.Add("on: yes\n", "{{ range $k, $v := .Values }}{{ $k }}: {{ $v }}\n{{ end }}")
+	f.Fuzz(func(t *testing.T, vals, tmpl string) {
+		dir := writeTree(t, map[string]string{
+			"web/Chart.yaml":           chartYAML,
+			"web/values.yaml":          vals,
+			"web/templates/fuzz.yaml":  tmpl,
+			"web/templates/fixed.yaml": deployment,
+		})
+		res, err := Render(filepath.Join(dir, "web"), Release{Name: "web"}, Options{Root: dir})
+		if err != nil {
+			return
+		}
+		rep := scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{res.File}}, scanner.Options{})
+		for _, fd := range rep.Findings {
+			if fd.Resource != nil {
+				_, _ = res.File.Rendered.Map.(*sourceMap).Trace(fd.Resource, fd.FieldPath.Pointer())
+			}
+		}
+	})
+}
