@@ -3,12 +3,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/scanner/cluster"
 	"github.com/remedy-bot/remedy/scanner/cluster/clustertest"
 )
 
@@ -249,4 +252,63 @@ func TestE2EScanClusterMapsSourcesAndDrift(t *testing.T) {
 		d.File != "plain/deployment.yaml" || lineText(webSource, d.Line) != "privileged: false" {
 		t.Errorf("drift %+v, want web's privileged: live true, git false at plain/deployment.yaml's privileged line", d)
 	}
+}
+
+// TestE2EScanClusterWithDeployedClusterRole runs the cluster scan as a user
+// that holds only deploy/clusterrole.yaml: it must read everything it needs
+// (no error entry beyond the repository that cannot be cloned) and nothing
+// it does not (Secrets stay forbidden).
+func TestE2EScanClusterWithDeployedClusterRole(t *testing.T) {
+	c := newGitOpsCluster(t)
+	role, err := os.ReadFile(deployDir + "/clusterrole.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(role), "\n---")
+	c.env.Apply(t, first+`
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: remedy-scanner}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: remedy-runtime-scan}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: remedy-scanner}]
+`)
+	kubeconfig := c.env.AddUser(t, "remedy-scanner")
+
+	r := runCLI(t, "", "scan", "--cluster", "--kubeconfig", kubeconfig, "-A", "-o", "json")
+	var rep clusterReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("not the cluster JSON report: %v\n%s\n%s", err, r.stdout, r.stderr)
+	}
+	for _, e := range rep.Errors {
+		if e.File != "cluster/shop/Deployment/other" {
+			t.Errorf("error entry with the deployed ClusterRole: %s: %s", e.File, e.Message)
+		}
+	}
+	mapped := 0
+	for _, f := range rep.Findings {
+		if f.Source.File != "" {
+			mapped++
+		}
+	}
+	if mapped == 0 {
+		t.Error("no finding mapped to its source: the ClusterRole does not let remedy read the GitOps objects")
+	}
+
+	// RBAC is enforced: what the role does not grant is refused.
+	g, err := clusterGetter(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Get(context.Background(), "/api/v1/secrets", nil); err == nil || !strings.Contains(err.Error(), "forbidden") {
+		t.Errorf("listing Secrets with the deployed ClusterRole: %v, want forbidden", err)
+	}
+}
+
+func clusterGetter(kubeconfig string) (*cluster.RESTGetter, error) {
+	kc, err := cluster.LoadKubeconfig(cluster.KubeconfigOptions{Path: kubeconfig})
+	if err != nil {
+		return nil, err
+	}
+	return cluster.NewRESTGetter(kc.REST)
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -51,6 +52,14 @@ func (g *RESTGetter) Get(ctx context.Context, path string, params map[string]str
 	}
 	b, err := req.DoRaw(ctx)
 	if err != nil {
+		// The error of a raw request knows the HTTP status (so
+		// apierrors.IsForbidden works) but not the Status' message.
+		var status struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(b, &status) == nil && status.Message != "" {
+			return nil, fmt.Errorf("GET %s: %s: %w", path, status.Message, err)
+		}
 		return nil, fmt.Errorf("GET %s: %w", path, err)
 	}
 	return b, nil

@@ -83,6 +83,7 @@ type Env struct {
 
 	dyn    dynamic.Interface
 	mapper meta.ResettableRESTMapper
+	te     *envtest.Environment
 }
 
 // Start starts kube-apiserver and etcd, with the CRDs of Argo CD's
@@ -133,7 +134,7 @@ func Start(tb testing.TB) *Env {
 	if err := os.WriteFile(path, kc, 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	env := &Env{Config: user.Config(), Kubeconfig: path}
+	env := &Env{Config: user.Config(), Kubeconfig: path, te: te}
 	env.Config.QPS, env.Config.Burst = 500, 1000
 	// Deprecation warnings of corpus objects (cephfs volumes, …) are not
 	// the test's business.
@@ -147,6 +148,25 @@ func Start(tb testing.TB) *Env {
 	}
 	env.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 	return env
+}
+
+// AddUser adds a user with no permissions beyond what the test grants it
+// (RBAC is enforced) and returns the path of a kubeconfig for it.
+func (e *Env) AddUser(tb testing.TB, name string) string {
+	tb.Helper()
+	user, err := e.te.AddUser(envtest.User{Name: name}, nil)
+	if err != nil {
+		tb.Fatalf("envtest user %s: %v", name, err)
+	}
+	kc, err := user.KubeConfig()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tb.TempDir(), "kubeconfig-"+name)
+	if err := os.WriteFile(path, kc, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
 }
 
 // Objects splits a YAML stream into objects, skipping empty documents and
