@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
@@ -84,7 +85,11 @@ func (s *sandbox) ReadFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !info.Mode().IsRegular() {
+	switch {
+	case info.IsDir():
+		// What os.ReadFile says: kustomize tries a resource as a file first.
+		return nil, &fs.PathError{Op: "read", Path: p, Err: syscall.EISDIR}
+	case !info.Mode().IsRegular():
 		return nil, &fs.PathError{Op: "read", Path: p, Err: errors.New("not a regular file")}
 	}
 	if info.Size() > s.maxSize {
