@@ -38,6 +38,12 @@ applied, and rescan without the fixed findings. Anything that cannot be
 edited safely (anchors shared with other objects, explicit tags, Helm
 templates) is left untouched and reported as not fixable, with the reason.
 
+Findings of Kustomize and Helm output are fixed where they are written: in
+the base when no overlay overrides the field (once for every overlay), in
+the overlay's patch when it set the value, in values.yaml for a chart. The
+edit is verified by building or rendering again: the fixed findings gone,
+nothing new, and nothing else in the output changed.
+
 Findings suppressed by "# remedy:ignore" or disabled in .remedy.yaml are
 never fixed. resource-limits and resource-requests are only fixed with the
 values of defaults.resources in .remedy.yaml.

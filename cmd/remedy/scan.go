@@ -44,6 +44,13 @@ failing control with its file, line and column. Folders are walked for
 .yaml, .yml and .json files (skipping .git, vendor and node_modules); "-"
 reads one stream of manifests from stdin, such as rendered Helm output.
 
+Kustomization roots and Helm charts are scanned as they are deployed: built
+with Kustomize (in memory, no remote bases, no plugins) and rendered with
+Helm (offline, for each release of .remedy.yaml's helm: section), and each
+finding points at the line that wrote the field: a base resource, an overlay
+patch, a line of values.yaml or of a template. A base used by overlays is
+reported once, listing them; the files a build read are not scanned again.
+
 Settings come from .remedy.yaml at the scan root (the first PATH if it is a
 folder, else its folder), or from the file named by --config: controls to
 disable or enable, paths to exclude, a severity floor and default resource
