@@ -150,6 +150,7 @@ func TestFixKustomizeWhereWritten(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		files map[string]string
+		cfg   *config.Config
 		only  []string
 	}{
 		{
@@ -214,12 +215,27 @@ func TestFixKustomizeWhereWritten(t *testing.T) {
 			},
 			only: []string{"host-network", "read-only-root-filesystem"},
 		},
+		{
+			name: "shared-base-excluded-overlay",
+			// legacy is excluded by config, so it must not change: the base
+			// it shares with prod is left alone and the fix is refused, saying
+			// why; prod's own patch is still fixed.
+			files: map[string]string{
+				"base/kustomization.yaml":   "resources:\n- deployment.yaml\n",
+				"base/deployment.yaml":      kBase,
+				"prod/kustomization.yaml":   "resources:\n- ../base\npatches:\n- path: host.yaml\n",
+				"prod/host.yaml":            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      hostPID: true\n",
+				"legacy/kustomization.yaml": "resources:\n- ../base\n",
+			},
+			cfg:  &config.Config{Exclude: []string{"legacy/**"}},
+			only: []string{"image-pull-policy", "host-pid"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeTree(t, tc.files)
-			run := fixDeployed(t, dir, nil, Options{}, tc.only...)
+			run := fixDeployed(t, dir, tc.cfg, Options{}, tc.only...)
 			checkRenderedGolden(t, "kustomize-"+tc.name, run.golden(t))
-			run.applyAndRescan(t, dir, nil)
+			run.applyAndRescan(t, dir, tc.cfg)
 		})
 	}
 }

@@ -573,7 +573,49 @@ func (fx *renderedFix) verify(cands []*renderedCandidate, edited map[string][]by
 			return nil, err
 		}
 	}
+	if err := fx.bystandersUnchanged(edited); err != nil {
+		return nil, err
+	}
 	return stale, nil
+}
+
+// bystandersUnchanged builds again every output that is not scanned (an
+// overlay excluded by config) but reads an edited file, and refuses an
+// edit that changes it: a base shared with overlays that must not change
+// is fixed in each overlay by hand, with a patch.
+func (fx *renderedFix) bystandersUnchanged(edited map[string][]byte) error {
+	seen := map[*scanner.SourceFile]bool{}
+	for _, out := range fx.outputs {
+		for _, by := range out.Rendered.Bystanders {
+			if seen[by] {
+				continue
+			}
+			seen[by] = true
+			rd := by.Rendered
+			replace := map[string][]byte{}
+			for path, b := range edited {
+				if rd.Sources[path] != nil {
+					replace[path] = b
+				}
+			}
+			if len(replace) == 0 {
+				continue
+			}
+			tr, ok := rd.Map.(sourceTracer)
+			if !ok {
+				continue
+			}
+			now, err := tr.Rerender(replace)
+			if err != nil {
+				return fmt.Errorf("the edit breaks the build of %s, which .remedy.yaml excludes: %w", rd.Root, err)
+			}
+			if err := fx.sameObjects(by, now, &scanner.Report{}, nil); err != nil {
+				return fmt.Errorf("the fix would change %s, which .remedy.yaml excludes: the source is shared with an overlay that must not change; "+
+					"fix it with a patch in each overlay that deploys it", rd.Root)
+			}
+		}
+	}
+	return nil
 }
 
 // oldScan scans a rendered output as it was, under every control.

@@ -33,6 +33,10 @@ type Rendered struct {
 	Sources map[string]*SourceFile
 	// Map places rendered fields in Sources.
 	Map SourceMap
+	// Bystanders are the outputs of builds that are not scanned (their
+	// kustomization is excluded by config) but may read the same sources:
+	// a fix must leave them as they are.
+	Bystanders []*SourceFile
 }
 
 // Tools that produce rendered output.

@@ -57,9 +57,16 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 	top := repositoryTop(root)
 	consumed := map[string]bool{}
 	var rendered []*scanner.SourceFile
+	// Roots excluded by config are not scanned, but they are built: a fix
+	// of a base they share must leave their output as it is (they are the
+	// overlays that must not change).
+	var bystanders []*scanner.SourceFile
 	for _, dir := range kustomize.Roots(dirs) {
 		kfile := kustomizationFile(root, dir)
 		if opts.Exclude != nil && opts.Exclude(kfile) {
+			if res, err := kustomize.Build(dir, kustomize.Options{Root: root, Top: top, MaxFileSize: opts.MaxFileSize}); err == nil {
+				bystanders = append(bystanders, res.File)
+			}
 			continue
 		}
 		res, err := kustomize.Build(dir, kustomize.Options{
@@ -106,6 +113,9 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 		return f.Abs != "" && err == nil && consumed[abs]
 	})
 	sort.SliceStable(rendered, func(i, j int) bool { return rendered[i].Path < rendered[j].Path })
+	for _, f := range rendered {
+		f.Rendered.Bystanders = bystanders
+	}
 	in.Files = append(in.Files, rendered...)
 	return in
 }
