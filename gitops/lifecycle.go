@@ -122,7 +122,10 @@ type Settings struct {
 	Now func() time.Time
 	// DryRun computes everything and writes nothing: no push, no API write.
 	DryRun bool
-	Log    *slog.Logger
+	// Live names the live objects the fixes are for ("Deployment shop/web"),
+	// when a cluster sweep found them; the body lists them.
+	Live []string
+	Log  *slog.Logger
 }
 
 // Action is what Converge did, or in a dry run would do, to a branch.
@@ -664,7 +667,7 @@ func (c *converger) handsOff(ctx context.Context, res BranchResult, open *botPR,
 
 // data is what the templates render for a branch.
 func (c *converger) data(branch string, found []scanner.Finding, changes []FileChange, declined int) templates.Data {
-	d := templates.Data{Repo: c.s.Repo, RepoURL: c.s.RepoURL, Base: c.s.Base, Branch: branch, Declined: declined}
+	d := templates.Data{Repo: c.s.Repo, RepoURL: c.s.RepoURL, Base: c.s.Base, Branch: branch, Declined: declined, Live: c.s.Live}
 	if c.s.Group == GroupPerControl {
 		d.Group = strings.TrimPrefix(branch, c.s.BranchPrefix)
 	}

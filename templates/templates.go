@@ -47,6 +47,9 @@ type Data struct {
 	// Declined counts the findings left out because a pull request with
 	// their fixes was closed without merging.
 	Declined int
+	// Live names the objects running in a cluster that these files deploy
+	// ("Deployment shop/web"), sorted, when a cluster sweep found the fixes.
+	Live []string
 }
 
 // Control is a control with fixed findings.

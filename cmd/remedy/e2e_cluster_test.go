@@ -312,3 +312,44 @@ func clusterGetter(kubeconfig string) (*cluster.RESTGetter, error) {
 	}
 	return cluster.NewRESTGetter(kc.REST)
 }
+
+// TestE2ESweepClusterOpensTheFixPullRequest: remedy sweep --cluster opens
+// one fix pull request on the forge repository the cluster is deployed from,
+// fixing both source paths, its body naming the live objects.
+func TestE2ESweepClusterOpensTheFixPullRequest(t *testing.T) {
+	c := newGitOpsCluster(t)
+	r := runCLI(t, "", "sweep", "--cluster", "--kubeconfig", c.env.Kubeconfig, "-n", "shop", "-o", "json")
+	if r.code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	var rows []sweepRow
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if len(rows) != 1 || rows[0].Repo != "acme/shop" || rows[0].Status != "ok" || len(rows[0].Branches) != 1 || rows[0].Branches[0].PR == 0 {
+		t.Fatalf("rows %+v, want one pull request on acme/shop", rows)
+	}
+	pr := c.srv.PullRequest("acme", "shop", rows[0].Branches[0].PR)
+	body := pr.GetBody()
+	for _, want := range []string{"2 live objects", "`Deployment shop/api`", "`Deployment shop/web`"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("pull request body lacks %q:\n%s", want, body)
+		}
+	}
+	// Both source paths are fixed on the bot branch, by the verified editor.
+	for file, want := range map[string]string{
+		"plain/deployment.yaml": "readOnlyRootFilesystem: true",
+		"kust/deployment.yaml":  "readOnlyRootFilesystem: true",
+	} {
+		got, ok := c.srv.ReadFile("acme", "shop", pr.GetHead().GetRef(), file)
+		if !ok || !strings.Contains(got, want) {
+			t.Errorf("%s on %s lacks %q:\n%s", file, pr.GetHead().GetRef(), want, got)
+		}
+	}
+
+	// A second sweep finds its fixes proposed already: no new pull request.
+	again := runCLI(t, "", "sweep", "--cluster", "--kubeconfig", c.env.Kubeconfig, "-n", "shop", "-o", "json")
+	if again.code != exitOK || len(c.srv.PullRequests("acme", "shop")) != 1 {
+		t.Errorf("second sweep: exit %d, %d pull requests, want 0 and 1\n%s", again.code, len(c.srv.PullRequests("acme", "shop")), again.stdout)
+	}
+}

@@ -32,6 +32,8 @@ type sweepOptions struct {
 	dryRun      bool
 	bot         botFlags
 	auth        authFlags
+	// cluster holds --cluster and its flags (sweep_cluster.go).
+	cluster clusterFlags
 }
 
 // sweepConfig is the --config file: repositories named one by one, and
@@ -75,18 +77,37 @@ repositories are all swept, or both:
 --shard-index and --shard-count split the repositories between parallel
 jobs by a stable hash of OWNER/REPO, so each job gets the same share run
 after run. Credentials and environment as for remedy pr; a GitHub App acts
-as its installation on each owner, one token per owner.`,
+as its installation on each owner, one token per owner.
+
+With --cluster (and --kubeconfig, --context, -n or -A, as for remedy scan
+--cluster) the repositories are the ones the cluster is deployed from: each
+live object is mapped to its source through Argo CD or Flux, and each source
+repository on the forge gets its fix pull request, built from the source
+paths deployed, its body naming the live objects. Sources elsewhere are
+listed as skipped; --config, --concurrency and the shard flags do not apply.`,
 		Example: `  remedy sweep --config sweep.yaml --concurrency 8
 
   # Four CI jobs, this one taking the third quarter, JSON for the dashboard
-  remedy sweep --config sweep.yaml --shard-index 2 --shard-count 4 -o json`,
+  remedy sweep --config sweep.yaml --shard-index 2 --shard-count 4 -o json
+
+  # Fix pull requests for what runs in the cluster, at its sources in git
+  remedy sweep --cluster --context prod -A --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.cluster.check(cmd.Flags()); err != nil {
+				return err
+			}
+			if opts.cluster.enabled {
+				return opts.runCluster(cmd.Context(), inv)
+			}
+			if opts.configPath == "" {
+				return errSweepNeedsConfig
+			}
 			return opts.run(cmd.Context(), inv)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.configPath, "config", "", "sweep config file (required)")
+	f.StringVar(&opts.configPath, "config", "", "sweep config file (required without --cluster)")
 	f.IntVar(&opts.concurrency, "concurrency", 4, "repositories processed at once")
 	f.StringVarP(&opts.format, "format", "o", formatTable, "summary format: table or json")
 	f.IntVar(&opts.shardIndex, "shard-index", 0, "this job's shard, from 0")
@@ -94,7 +115,8 @@ as its installation on each owner, one token per owner.`,
 	f.BoolVar(&opts.dryRun, "dry-run", false, "push and write nothing; report what each repository would get")
 	opts.bot.register(cmd)
 	opts.auth.register(cmd)
-	_ = cmd.MarkFlagRequired("config")
+	opts.cluster.register(f)
+	_ = f.MarkHidden("sources") // a cluster sweep always maps sources
 	return cmd
 }
 
