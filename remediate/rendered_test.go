@@ -112,9 +112,23 @@ func (r renderedRun) applyAndRescan(t testing.TB, dir string, cfg *config.Config
 		t.Errorf("after the fix: %v", in.Errors)
 	}
 	rep := scanner.ScanInputs(in, scanner.Options{Config: cfg})
+	// A control all of whose findings were fixed must be clean.
+	clean := map[string]bool{}
+	for _, fx := range r.fixes {
+		for _, o := range fx.Outcomes {
+			if _, ok := clean[o.Finding.Control]; !ok {
+				clean[o.Finding.Control] = true
+			}
+			if o.Status != StatusFixed {
+				clean[o.Finding.Control] = false
+			}
+		}
+	}
 	for _, f := range rep.Findings {
 		if _, ok := fixed[f.Fingerprint()]; ok {
 			t.Errorf("fixed but still reported after a rebuild: %s %s:%d", f.Control, f.File, f.Line)
+		} else if clean[f.Control] && !f.Suppressed {
+			t.Errorf("%s was fixed everywhere, but the rebuild reports %s:%d", f.Control, f.File, f.Line)
 		}
 	}
 	return rep
