@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,6 +62,9 @@ type GitHub struct {
 	APIURL string `yaml:"apiURL"`
 	// Token authenticates API and git traffic; nil means GITHUB_TOKEN.
 	Token *Secret `yaml:"token"`
+	// App authenticates as a GitHub App's installation on each
+	// repository owner instead of a token.
+	App *App `yaml:"app"`
 	// WebhookSecret verifies X-Hub-Signature-256; nil means
 	// REMEDY_WEBHOOK_SECRET.
 	WebhookSecret *Secret `yaml:"webhookSecret"`
@@ -68,6 +72,18 @@ type GitHub struct {
 	// never read as commands. Empty means the token's user, asked at start.
 	BotLogin string `yaml:"botLogin"`
 }
+
+// App is a GitHub App: its ID and private key (PEM).
+type App struct {
+	ID         int64   `yaml:"id"`
+	PrivateKey *Secret `yaml:"privateKey"`
+}
+
+// Environment variables of a GitHub App, as for remedy pr.
+const (
+	EnvAppID      = "REMEDY_APP_ID"
+	EnvAppKeyFile = "REMEDY_APP_KEY_FILE"
+)
 
 // Slack is the slash command's verification and authorization.
 type Slack struct {
@@ -246,7 +262,14 @@ func (c *Config) check() error {
 	if c.Store == "" {
 		c.Store = DefaultStore
 	}
-	if c.GitHub.Token == nil {
+	if c.GitHub.App != nil {
+		if c.GitHub.Token != nil {
+			return errors.New("github: token and app are both set: use one")
+		}
+		if c.GitHub.App.ID <= 0 || c.GitHub.App.PrivateKey == nil {
+			return errors.New("github.app: needs id (the App's numeric ID) and privateKey")
+		}
+	} else if c.GitHub.Token == nil {
 		c.GitHub.Token = &Secret{Env: EnvGitHubToken}
 	}
 	if c.GitHub.WebhookSecret == nil {
@@ -391,14 +414,37 @@ func contains(list []string, v string) bool {
 // Secrets are the resolved secret values. They are kept apart from Config
 // so that printing or logging a Config can never show one.
 type Secrets struct {
-	GitHubToken, WebhookSecret, SlackSigningSecret []byte
+	// GitHubToken, or AppID and AppKey (PEM) for a GitHub App.
+	GitHubToken []byte
+	AppID       int64
+	AppKey      []byte
+
+	WebhookSecret, SlackSigningSecret []byte
 }
 
-// Resolve reads the secrets. The GitHub token is required; a missing
+// Resolve reads the secrets. GitHub credentials are required: the token,
+// or the App's key; without a config, REMEDY_APP_ID and
+// REMEDY_APP_KEY_FILE select an App when GITHUB_TOKEN is unset. A missing
 // webhook or Slack secret disables that endpoint (it answers 503), which
 // is reported in missing.
 func (c *Config) Resolve(getenv func(string) string) (s Secrets, missing []string, err error) {
-	if s.GitHubToken, err = c.GitHub.Token.Resolve(getenv); err != nil {
+	app := c.GitHub.App
+	if app == nil && c.GitHub.Token != nil && c.GitHub.Token.Env == EnvGitHubToken && getenv(EnvGitHubToken) == "" && getenv(EnvAppID) != "" {
+		id, perr := strconv.ParseInt(getenv(EnvAppID), 10, 64)
+		if perr != nil || id <= 0 {
+			return Secrets{}, nil, fmt.Errorf("%s %q: want the GitHub App's numeric ID", EnvAppID, getenv(EnvAppID))
+		}
+		if getenv(EnvAppKeyFile) == "" {
+			return Secrets{}, nil, fmt.Errorf("%s needs %s, the App's private key", EnvAppID, EnvAppKeyFile)
+		}
+		app = &App{ID: id, PrivateKey: &Secret{File: getenv(EnvAppKeyFile)}}
+	}
+	if app != nil {
+		s.AppID = app.ID
+		if s.AppKey, err = app.PrivateKey.Resolve(getenv); err != nil {
+			return Secrets{}, nil, fmt.Errorf("github.app.privateKey: %w", err)
+		}
+	} else if s.GitHubToken, err = c.GitHub.Token.Resolve(getenv); err != nil {
 		return Secrets{}, nil, fmt.Errorf("github.token: %w", err)
 	}
 	if s.WebhookSecret, err = c.GitHub.WebhookSecret.Resolve(getenv); err != nil {

@@ -51,6 +51,8 @@ func TestParseErrors(t *testing.T) {
 		{"response URL host not closed", "slack:\n  responseURLPrefixes: [\"https://hooks.slack.com\"]\n", "end the host with a slash"},
 		{"bad severity", "review:\n  failOn: severe\n", "review.failOn"},
 		{"negative workers", "limits:\n  workers: -1\n", "negative"},
+		{"token and app", "github:\n  token: {env: T}\n  app: {id: 1, privateKey: {file: /k}}\n", "use one"},
+		{"app without key", "github:\n  app: {id: 1}\n", "needs id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -154,5 +156,25 @@ func TestResolveSecrets(t *testing.T) {
 	_, _, err = c.Resolve(func(string) string { return "" })
 	if err == nil || !strings.Contains(err.Error(), "github.token") {
 		t.Errorf("missing token file: %v", err)
+	}
+}
+
+func TestResolveApp(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "app.pem")
+	os.WriteFile(key, []byte("-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----\n"), 0o600)
+	c := mustParse(t, "github:\n  app: {id: 42, privateKey: {file: "+key+"}}\n")
+	s, _, err := c.Resolve(func(string) string { return "" })
+	if err != nil || s.AppID != 42 || !strings.HasPrefix(string(s.AppKey), "-----BEGIN") || s.GitHubToken != nil {
+		t.Errorf("app from the config: %+v %v", s.AppID, err)
+	}
+	env := map[string]string{EnvAppID: "7", EnvAppKeyFile: key}
+	s, _, err = Default().Resolve(func(k string) string { return env[k] })
+	if err != nil || s.AppID != 7 || s.AppKey == nil {
+		t.Errorf("app from the environment: %+v %v", s.AppID, err)
+	}
+	env[EnvGitHubToken] = "ghp_x"
+	s, _, err = Default().Resolve(func(k string) string { return env[k] })
+	if err != nil || s.AppID != 0 || string(s.GitHubToken) != "ghp_x" {
+		t.Errorf("GITHUB_TOKEN set: %+v %v; want the token", s.AppID, err)
 	}
 }

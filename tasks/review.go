@@ -66,7 +66,11 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 	if cloneURL == "" {
 		cloneURL = base.info.CloneURL
 	}
-	ws, err := gitops.Clone(ctx, gitops.CloneOptions{URL: cloneURL, Branch: head.GetRef(), Token: t.h.o.Token})
+	token, err := t.token(ctx)
+	if err != nil {
+		return "", err
+	}
+	ws, err := gitops.Clone(ctx, gitops.CloneOptions{URL: cloneURL, Branch: head.GetRef(), Token: token})
 	if err != nil {
 		t.status(ctx, sha, "error", "remedy could not read the pull request's branch")
 		return "", fmt.Errorf("pull request #%d: %w", n, err)

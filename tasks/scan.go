@@ -25,7 +25,11 @@ func (t *task) cloneBase(ctx context.Context) (*checkout, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws, err := gitops.Clone(ctx, gitops.CloneOptions{URL: info.CloneURL, Branch: info.DefaultBranch, Token: t.h.o.Token})
+	token, err := t.token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := gitops.Clone(ctx, gitops.CloneOptions{URL: info.CloneURL, Branch: info.DefaultBranch, Token: token})
 	if err != nil {
 		return nil, err
 	}

@@ -33,8 +33,9 @@ type RemedyFunc func(ctx context.Context, gh *github.Client, owner, name string,
 type Options struct {
 	// GitHub is the one API client of the process (gitops.NewGitHubClient).
 	GitHub *github.Client
-	// Token authenticates git traffic.
-	Token string
+	// Tokens authenticate git traffic, per repository owner (the API
+	// client carries the same source).
+	Tokens gitops.TokenSource
 	// Bot is the commit identity; zero means gitops.DefaultBot.
 	Bot gitops.Identity
 	// BotLogin is the account remedy reviews and comments as; its earlier
@@ -119,6 +120,18 @@ type task struct {
 }
 
 func (t *task) full() string { return t.owner + "/" + t.name }
+
+// token is the git token for the repository's owner.
+func (t *task) token(ctx context.Context) (string, error) {
+	if t.h.o.Tokens == nil {
+		return "", gitops.ErrNoToken
+	}
+	tok, err := t.h.o.Tokens.Token(ctx, t.owner)
+	if err != nil {
+		return "", fmt.Errorf("token for %s: %w", t.owner, err)
+	}
+	return tok, nil
+}
 
 // mayWrite asks GitHub whether login has write access (write, maintain or
 // admin) to the repository. Only the API answer counts: nothing in a
@@ -229,8 +242,12 @@ func (t *task) converge(ctx context.Context, reqs []Request) (string, error) {
 	if len(ok) == 0 {
 		return "no request was authorized", nil
 	}
+	token, err := t.token(ctx)
+	if err != nil {
+		return "", err
+	}
 	res, err := t.h.o.Remedy(ctx, t.h.o.GitHub, t.owner, t.name, gitops.RunOptions{
-		Token: t.h.o.Token, Bot: t.h.o.Bot, Now: t.h.o.Now, Log: t.log,
+		Token: token, Bot: t.h.o.Bot, Now: t.h.o.Now, Log: t.log,
 	})
 	for _, b := range res.Branches {
 		t.h.o.Metrics.PullRequest(string(b.Action))
@@ -246,7 +263,25 @@ func (t *task) converge(ctx context.Context, reqs []Request) (string, error) {
 	if errors.Is(err, gitops.ErrArchived) {
 		return "skipped: archived", nil
 	}
-	return oneLine(summary), err
+	return runSummary(res), err
+}
+
+// runSummary is a converge job's one-line result in the history:
+// "7 findings, 7 fixable; remedy/security-fixes created #3".
+func runSummary(res gitops.RunResult) string {
+	s := fmt.Sprintf("%s, %d fixable", plural(res.Findings, "finding"), res.Fixable)
+	var parts []string
+	for _, b := range res.Branches {
+		p := b.Branch + " " + string(b.Action)
+		if b.PR != 0 {
+			p += fmt.Sprintf(" #%d", b.PR)
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) > 0 {
+		s += "; " + strings.Join(parts, ", ")
+	}
+	return s
 }
 
 // controlsNote explains "/remedy fix <control>": the fix pull request is

@@ -77,7 +77,7 @@ func setup(t *testing.T) *env {
 	s.SetPermission("acme", "shop", "remedy-bot", "write")
 	s.SetPermission("acme", "shop", "maint", "maintain")
 	s.SetPermission("acme", "shop", "reader", "read")
-	gh, err := gitops.NewGitHubClient(gitops.GitHubOptions{APIURL: s.APIURL(), Token: botToken})
+	gh, err := gitops.NewGitHubClient(gitops.GitHubOptions{APIURL: s.APIURL(), Tokens: gitops.StaticToken(botToken)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := NewHandler(Options{GitHub: gh, Token: botToken, BotLogin: "remedy-bot", FailOn: scanner.SeverityHigh})
+	h := NewHandler(Options{GitHub: gh, Tokens: gitops.StaticToken(botToken), BotLogin: "remedy-bot", FailOn: scanner.SeverityHigh})
 	return &env{forge: s, gh: gh, h: h, pr: pr.GetNumber()}
 }
 

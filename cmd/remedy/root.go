@@ -110,6 +110,7 @@ start.`,
 		newPRCommand(inv),
 		newSweepCommand(inv),
 		newImportCommand(inv),
+		newServeCommand(inv),
 		// pr, sweep and serve are added here, one file each
 		// (pr.go: newPRCommand(inv), …), taking the same *invocation.
 	)

@@ -1,0 +1,387 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v89/github"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+
+	"github.com/remedy-bot/remedy/clock"
+	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/jobs"
+	"github.com/remedy-bot/remedy/metrics"
+	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/schedule"
+	"github.com/remedy-bot/remedy/server"
+	"github.com/remedy-bot/remedy/serverconfig"
+	"github.com/remedy-bot/remedy/tasks"
+)
+
+// serveOptions are the flags of remedy serve.
+type serveOptions struct {
+	configPath  string
+	listen      string
+	checkConfig bool
+	bot         botFlags
+}
+
+func newServeCommand(inv *invocation) *cobra.Command {
+	opts := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve [--config FILE]",
+		Short: "Run remedy as a service: chat commands, pull request reviews, nightly sweeps",
+		Long: `Run an HTTP server that takes GitHub webhooks and Slack slash commands, and
+a schedule that sweeps the configured repositories.
+
+  POST /webhooks/github   issue_comment "/remedy fix|rebase|ignore|scan|help",
+                          pull_request opened/synchronize/reopened (a review
+                          with one-click suggestions and a commit status),
+                          push to the default branch (re-converge the fix PR)
+  POST /slack/commands    /remedy fix|scan|status|help
+  GET  /healthz /readyz /metrics
+
+Every delivery is verified (X-Hub-Signature-256; Slack's v0 signature
+within five minutes) before it is read, and acknowledged once its job is
+written to the store (SQLite). Jobs run on a bounded pool, one at a time
+per repository; requests for a repository that already has a job waiting
+join it. On SIGTERM the server stops taking deliveries, lets running jobs
+finish for limits.shutdownGrace, and queues the rest again for the next
+start.
+
+Commands that change a repository (fix, rebase, ignore) run only for
+GitHub users with write access, asked of the GitHub API; Slack fix and
+scan only as slack.allow in the config grants.
+
+Without --config the server is configured from the environment:
+  GITHUB_TOKEN            token (or REMEDY_APP_ID and REMEDY_APP_KEY_FILE
+                          for a GitHub App)
+  GITHUB_API_URL          REST root for GitHub Enterprise Server
+  REMEDY_WEBHOOK_SECRET   the GitHub webhook's secret
+  SLACK_SIGNING_SECRET    the Slack app's signing secret
+with the store in ./remedy.db, a nightly sweep of no repository, and Slack
+fix and scan denied until a config grants them.`,
+		Example: `  # Twelve-factor: everything from the environment
+  GITHUB_TOKEN=... REMEDY_WEBHOOK_SECRET=... remedy serve --listen 127.0.0.1:8080
+
+  # With a config file (see deploy/serve.yaml), checked first
+  remedy serve --config serve.yaml --check-config
+  remedy serve --config serve.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return opts.run(cmd.Context(), inv)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.configPath, "config", "", "server config file (default: none, configure from the environment)")
+	f.StringVar(&opts.listen, "listen", "", `address to listen on (default: the config's listen, else ":8080")`)
+	f.BoolVar(&opts.checkConfig, "check-config", false, "check the config and its secrets, print a summary and exit")
+	opts.bot.register(cmd)
+	return cmd
+}
+
+func (o *serveOptions) loadConfig() (*serverconfig.Config, error) {
+	cfg := serverconfig.Default()
+	if o.configPath != "" {
+		var err error
+		if cfg, err = serverconfig.Load(o.configPath); err != nil {
+			return nil, err
+		}
+	}
+	if o.listen != "" {
+		cfg.Listen = o.listen
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = ":8080"
+	}
+	return cfg, nil
+}
+
+func (o *serveOptions) run(ctx context.Context, inv *invocation) error {
+	cfg, err := o.loadConfig()
+	if err != nil {
+		return err
+	}
+	if o.checkConfig {
+		return checkServeConfig(inv.stdout, cfg, inv.getenv, time.Now())
+	}
+	svc, err := startServe(ctx, inv, cfg, serveDeps{Bot: o.bot.identity()})
+	if err != nil {
+		return err
+	}
+	return svc.Wait()
+}
+
+// checkServeConfig prints what the server would run with, or why it
+// cannot start. It never prints a secret.
+func checkServeConfig(w io.Writer, cfg *serverconfig.Config, getenv func(string) string, now time.Time) error {
+	s, missing, err := cfg.Resolve(getenv)
+	if err != nil {
+		return err
+	}
+	auth := "token"
+	if s.AppID != 0 {
+		if _, err := gitops.ParseAppKey(s.AppKey); err != nil {
+			return fmt.Errorf("github.app.privateKey: %w", err)
+		}
+		auth = fmt.Sprintf("GitHub App %d", s.AppID)
+	}
+	fmt.Fprintf(w, "listen         %s\nstore          %s\ngithub         %s", cfg.Listen, cfg.Store, auth)
+	if api := cfg.APIURL(getenv); api != "" {
+		fmt.Fprintf(w, " at %s", api)
+	}
+	fmt.Fprintf(w, "\nwebhooks       %s\nslack          %s (%d grants)\n", onOff(s.WebhookSecret), onOff(s.SlackSigningSecret), len(cfg.Slack.Allow))
+	fmt.Fprintf(w, "repositories   %d, owners %d\nworkers        %d, job timeout %s, shutdown grace %s\n",
+		len(cfg.Repositories), len(cfg.Owners), cfg.Limits.Workers, time.Duration(cfg.Limits.JobTimeout), time.Duration(cfg.Limits.ShutdownGrace))
+	sched, err := schedule.New(cfg.Specs(), nil, nil, nil)
+	if err != nil {
+		return err
+	}
+	next := sched.Next(now)
+	for _, sp := range cfg.Specs() {
+		fmt.Fprintf(w, "schedule       %s %q jitter %s, next %s\n", sp.Name, sp.Cron, sp.Jitter, next[sp.Name].UTC().Format(time.RFC3339))
+	}
+	for _, m := range missing {
+		fmt.Fprintf(w, "warning        %s: that endpoint answers 503\n", m)
+	}
+	fmt.Fprintln(w, "config OK")
+	return nil
+}
+
+func onOff(secret []byte) string {
+	if len(secret) == 0 {
+		return "off (no secret)"
+	}
+	return "on"
+}
+
+// serveDeps are what a test replaces.
+type serveDeps struct {
+	Bot gitops.Identity
+	// Clock drives the schedules and delayed jobs; nil means the real one.
+	Clock clock.Clock
+	// Remedy wraps the fix life cycle; nil means gitops.RemedyRepository.
+	Remedy tasks.RemedyFunc
+	// SlackClient posts Slack answers; nil means a client with a timeout.
+	SlackClient *http.Client
+}
+
+// service is a running remedy serve.
+type service struct {
+	// Addr is the address the HTTP server listens on.
+	Addr  string
+	Store *jobs.Store
+	Pool  *jobs.Pool
+	done  chan error
+}
+
+// Wait blocks until the service has shut down.
+func (s *service) Wait() error { return <-s.done }
+
+// startServe starts the server, the job pool and the schedules; they stop
+// when ctx is done.
+func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, d serveDeps) (*service, error) {
+	log := inv.log
+	clk := d.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	secrets, missing, err := cfg.Resolve(inv.getenv)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range missing {
+		log.Warn("endpoint disabled", "reason", m)
+	}
+	m := metrics.New()
+	apiURL := cfg.APIURL(inv.getenv)
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.ResponseHeaderTimeout = time.Minute
+	transport := &metrics.RateLimitTransport{Base: base, Metrics: m}
+	ua := "remedy/" + versionString()
+	var tokens gitops.TokenSource = gitops.StaticToken(secrets.GitHubToken)
+	if secrets.AppID != 0 {
+		key, err := gitops.ParseAppKey(secrets.AppKey)
+		if err != nil {
+			return nil, fmt.Errorf("github.app.privateKey: %w", err)
+		}
+		if tokens, err = gitops.NewAppTokenSource(gitops.AppOptions{APIURL: apiURL, AppID: secrets.AppID, Key: key, Transport: transport, UserAgent: ua, Log: log}); err != nil {
+			return nil, err
+		}
+	}
+	gh, err := gitops.NewGitHubClient(gitops.GitHubOptions{APIURL: apiURL, Tokens: tokens, Transport: transport, UserAgent: ua, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	botLogin, err := resolveBotLogin(ctx, gh, cfg, secrets)
+	if err != nil {
+		return nil, err
+	}
+
+	store, err := jobs.Open(ctx, cfg.Store, jobs.Options{MaxQueued: cfg.Limits.MaxQueued, Now: clk.Now})
+	if err != nil {
+		return nil, err
+	}
+	history := time.Duration(cfg.Limits.History)
+	if n, err := store.Prune(ctx, clk.Now().Add(-history)); err == nil && n > 0 {
+		log.Info("pruned job history", "jobs", n)
+	}
+	failOn, _ := scanner.ParseSeverity(cfg.Review.FailOn)
+	handler := tasks.NewHandler(tasks.Options{
+		GitHub: gh, Tokens: tokens, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn,
+		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
+		Metrics: m, Now: clk.Now, Log: log,
+	})
+	pool := jobs.NewPool(store, handler, jobs.PoolOptions{
+		Workers: cfg.Limits.Workers, Timeout: time.Duration(cfg.Limits.JobTimeout), Grace: time.Duration(cfg.Limits.ShutdownGrace),
+		Clock: clk, Log: log,
+		Observe: func(j jobs.Job, outcome string, took time.Duration) { m.JobFinished(j.Kind, outcome, took) },
+	})
+	for _, st := range []jobs.State{jobs.Queued, jobs.Running} {
+		st := st
+		m.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "remedy_jobs_" + string(st), Help: "Jobs " + string(st) + " now.",
+		}, func() float64 {
+			c, err := store.Counts(context.Background())
+			if err != nil {
+				return -1
+			}
+			return float64(c[st])
+		}))
+	}
+
+	sweep := sweeper{gh: gh, store: store, cfg: cfg, metrics: m, history: history, now: clk.Now, log: log}
+	sched, err := schedule.New(cfg.Specs(), clk, sweep.fire, log)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	cat := scanner.DefaultCatalog()
+	srv := server.New(server.Options{
+		Config: cfg, Secrets: secrets, BotLogin: botLogin, Queue: store, Ready: store.Ping,
+		MetricsHandler: m.Handler(), Metrics: m, Known: func(id string) bool { return cat.Get(id) != nil },
+		Clock: clk, Log: log,
+	})
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	svc := &service{Addr: ln.Addr().String(), Store: store, Pool: pool, done: make(chan error, 1)}
+	log.Info("remedy serve listening", "addr", svc.Addr, "store", cfg.Store, "workers", cfg.Limits.Workers, "bot", botLogin)
+
+	// Pool and schedules outlive ctx: they are stopped in order below.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	schedCtx, stopSched := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	serveErr := make(chan error, 1)
+	wg.Add(2)
+	go func() { defer wg.Done(); pool.Run(workCtx) }()
+	go func() { defer wg.Done(); sched.Run(schedCtx) }()
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- err
+		}
+		close(serveErr)
+	}()
+	go func() {
+		var err error
+		select {
+		case <-ctx.Done():
+		case err = <-serveErr:
+		}
+		log.Info("remedy serve shutting down")
+		// Not ready first, so the load balancer stops sending; deliveries
+		// in flight are still taken and stored.
+		srv.Drain()
+		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		if serr := hs.Shutdown(sctx); serr != nil {
+			log.Warn("HTTP shutdown", "error", serr)
+		}
+		cancel()
+		stopSched()
+		stopWork() // running jobs get shutdownGrace, then are queued again
+		wg.Wait()
+		if cerr := store.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+		log.Info("remedy serve stopped")
+		svc.done <- err
+	}()
+	return svc, nil
+}
+
+// resolveBotLogin is the account remedy comments as: the config's, else
+// the token's user. An App's installations comment as "<slug>[bot]",
+// which every "[bot]" check covers.
+func resolveBotLogin(ctx context.Context, gh *github.Client, cfg *serverconfig.Config, s serverconfig.Secrets) (string, error) {
+	if cfg.GitHub.BotLogin != "" || s.AppID != 0 {
+		return cfg.GitHub.BotLogin, nil
+	}
+	u, _, err := gh.Users.Get(ctx, "")
+	if err != nil {
+		return "", fmt.Errorf("who is the token's user (set github.botLogin to skip asking): %w", err)
+	}
+	return u.GetLogin(), nil
+}
+
+// sweeper is the schedules' work: queue a converge job per repository,
+// each at its own offset in the schedule's jitter window.
+type sweeper struct {
+	gh      *github.Client
+	store   *jobs.Store
+	cfg     *serverconfig.Config
+	metrics *metrics.Metrics
+	history time.Duration
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+func (s sweeper) fire(ctx context.Context, sp schedule.Spec, at time.Time) error {
+	s.metrics.ScheduleRun(sp.Name)
+	if _, err := s.store.Prune(ctx, s.now().Add(-s.history)); err != nil {
+		s.log.Warn("could not prune the job history", "error", err)
+	}
+	sc := &sweepConfig{Repositories: s.cfg.Repositories}
+	for _, o := range s.cfg.Owners {
+		sc.Owners = append(sc.Owners, sweepOwner{Name: o.Name, Include: o.Include, Exclude: o.Exclude, IncludeArchived: o.IncludeArchived, IncludeForks: o.IncludeForks})
+	}
+	if len(sc.Repositories) == 0 && len(sc.Owners) == 0 {
+		s.log.Info("schedule fired with no repositories configured", "schedule", sp.Name)
+		return nil
+	}
+	// The same selection as remedy sweep.
+	repos, err := selectRepositories(ctx, s.gh, sc)
+	if err != nil {
+		return err
+	}
+	req := tasks.Request{Source: tasks.SourceSchedule, Verb: "sweep", Schedule: sp.Name}
+	var errs []error
+	for _, r := range repos {
+		_, err := s.store.Enqueue(ctx, jobs.Request{
+			Repo: r, Kind: tasks.KindConverge, Payload: req.Payload(),
+			RunAfter: at.Add(schedule.Offset(sp.Name, r, sp.Jitter)),
+		})
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.log.Info("sweep queued", "schedule", sp.Name, "repositories", len(repos), "window", sp.Jitter)
+	return errors.Join(errs...)
+}
