@@ -74,6 +74,23 @@ func newGitOpsCluster(t *testing.T) *gitopsCluster {
 		"plain/deployment.yaml":   webSource,
 		"kust/kustomization.yaml": "namespace: shop\nresources:\n- deployment.yaml\n",
 		"kust/deployment.yaml":    apiSource,
+		"chart/Chart.yaml":        "apiVersion: v2\nname: chartweb\nversion: 0.1.0\n",
+		"chart/values.yaml":       "image: nginx:1.27\n",
+		"chart/templates/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels: {app: chartweb}
+  template:
+    metadata:
+      labels: {app: chartweb}
+    spec:
+      containers:
+      - name: web
+        image: {{ .Values.image }}
+`,
 	})
 	srv.SetPermission("acme", "shop", "remedy-bot", "write")
 	elsewhere := forgetest.New(t) // another host: cloned anonymously, which it refuses
@@ -102,7 +119,34 @@ apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata: {name: api, namespace: flux-system}
 spec: {path: ./kust, sourceRef: {kind: GitRepository, name: shop}, interval: 1m, prune: true}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: chartweb, namespace: flux-system}
+spec:
+  interval: 1m
+  chart:
+    spec: {chart: ./chart, sourceRef: {kind: GitRepository, name: shop}}
 `, repo.CloneURL, other.CloneURL, repo.CloneURL))
+	env.Apply(t, `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: chartweb
+  namespace: shop
+  labels:
+    helm.toolkit.fluxcd.io/name: chartweb
+    helm.toolkit.fluxcd.io/namespace: flux-system
+spec:
+  selector:
+    matchLabels: {app: chartweb}
+  template:
+    metadata:
+      labels: {app: chartweb}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+`)
 
 	web := env.Apply(t, strings.Replace(webSource, "  namespace: shop\n",
 		"  namespace: shop\n  annotations:\n    argocd.argoproj.io/tracking-id: shop:apps/Deployment:shop/web\n", 1))[0]
@@ -191,6 +235,7 @@ func TestE2EScanClusterMapsSourcesAndDrift(t *testing.T) {
 		t.Fatalf("not the cluster JSON report: %v\n%s", err, r.stdout)
 	}
 	files := map[string]string{"plain/deployment.yaml": webSource, "kust/deployment.yaml": apiSource}
+	files["chart/templates/deployment.yaml"], _ = c.srv.ReadFile("acme", "shop", "main", "chart/templates/deployment.yaml")
 
 	tests := []struct {
 		object, control string
@@ -202,6 +247,7 @@ func TestE2EScanClusterMapsSourcesAndDrift(t *testing.T) {
 		{"cluster/shop/Deployment/web", "privileged", "plain/deployment.yaml", "Application argocd/shop", "privileged: false", ""},
 		{"cluster/shop/Deployment/web", "read-only-root-filesystem", "plain/deployment.yaml", "Application argocd/shop", "- name: web", ""},
 		{"cluster/shop/Deployment/api", "run-as-non-root", "kust/deployment.yaml", "Kustomization flux-system/api", "- name: api", ""},
+		{"cluster/shop/Deployment/chartweb", "run-as-non-root", "chart/templates/deployment.yaml", "HelmRelease flux-system/chartweb", "spec:", ""}, // Helm places a missing field at the pod spec
 		{"cluster/shop/Pod/debug", "run-as-non-root", "", "", "", "no source: fix in the cluster by hand"},
 		{"cluster/shop/Deployment/other", "run-as-non-root", "", "Application argocd/other", "", "clone " + c.srv.URL},
 	}
@@ -331,7 +377,7 @@ func TestE2ESweepClusterOpensTheFixPullRequest(t *testing.T) {
 	}
 	pr := c.srv.PullRequest("acme", "shop", rows[0].Branches[0].PR)
 	body := pr.GetBody()
-	for _, want := range []string{"2 live objects", "`Deployment shop/api`", "`Deployment shop/web`"} {
+	for _, want := range []string{"3 live objects", "`Deployment shop/api`", "`Deployment shop/chartweb`", "`Deployment shop/web`"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("pull request body lacks %q:\n%s", want, body)
 		}

@@ -21,9 +21,11 @@ import (
 // sourceRepo is the live objects deployed from one repository and branch.
 type sourceRepo struct {
 	url, revision string
-	// paths are the source paths, objects the live objects by path.
+	// paths are the source paths, objects the live objects by path, and
+	// origins how each path is deployed (a chart's release).
 	paths   []string
 	objects map[string][]*sourcemap.Placed
+	origins map[string]sourcemap.Origin
 }
 
 // runCluster is remedy sweep --cluster: scan the cluster, map each object
@@ -56,12 +58,14 @@ func (o *sweepOptions) runCluster(ctx context.Context, inv *invocation) error {
 		key := p.Source.Repo + "\x00" + p.Source.Revision
 		r := repos[key]
 		if r == nil {
-			r = &sourceRepo{url: p.Source.Repo, revision: p.Source.Revision, objects: map[string][]*sourcemap.Placed{}}
+			r = &sourceRepo{url: p.Source.Repo, revision: p.Source.Revision,
+				objects: map[string][]*sourcemap.Placed{}, origins: map[string]sourcemap.Origin{}}
 			repos[key] = r
 			order = append(order, key)
 		}
 		if _, ok := r.objects[p.Source.Path]; !ok {
 			r.paths = append(r.paths, p.Source.Path)
+			r.origins[p.Source.Path] = p.Tree.Origin
 		}
 		r.objects[p.Source.Path] = append(r.objects[p.Source.Path], p)
 	}
@@ -152,7 +156,7 @@ func (o *sweepOptions) sweepSource(ctx context.Context, inv *invocation, gh *git
 	seenFile := map[string]bool{}
 	live := map[string]bool{}
 	for _, path := range r.paths {
-		t, err := sourcemap.LoadTree(ws.Dir, sourcemap.Origin{Path: path}, scan)
+		t, err := sourcemap.LoadTree(ws.Dir, r.origins[path], scan)
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", info.FullName, err)
 		}

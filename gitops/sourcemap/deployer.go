@@ -1,6 +1,7 @@
 package sourcemap
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,6 +43,12 @@ type Origin struct {
 	Repo, Revision, Path string
 	// Render is RenderDirectory or RenderHelm.
 	Render string
+	// Release and ReleaseNamespace name the Helm release a chart is
+	// rendered for, ValuesFiles its values files beyond values.yaml
+	// (repository-relative), lowest precedence first. Inline values of an
+	// Application or HelmRelease are not in the repository and are not used.
+	Release, ReleaseNamespace string
+	ValuesFiles               []string
 	// Sources lists further sources of a multi-source Application, tried
 	// in order when the object is not found in the first.
 	Sources []Origin
@@ -146,19 +153,25 @@ func (r *Resolver) get(ctx context.Context, p string, into any) error {
 
 // argoSource is spec.source of an Application.
 type argoSource struct {
-	RepoURL        string          `json:"repoURL"`
-	Path           string          `json:"path"`
-	TargetRevision string          `json:"targetRevision"`
-	Chart          string          `json:"chart"`
-	Helm           json.RawMessage `json:"helm"`
-	Ref            string          `json:"ref"`
+	RepoURL        string `json:"repoURL"`
+	Path           string `json:"path"`
+	TargetRevision string `json:"targetRevision"`
+	Chart          string `json:"chart"`
+	Helm           *struct {
+		ReleaseName string   `json:"releaseName"`
+		ValueFiles  []string `json:"valueFiles"`
+	} `json:"helm"`
+	Ref string `json:"ref"`
 }
 
 func (r *Resolver) argo(ctx context.Context, ns, name string) (Origin, error) {
 	var app struct {
 		Spec struct {
-			Source  *argoSource  `json:"source"`
-			Sources []argoSource `json:"sources"`
+			Source      *argoSource  `json:"source"`
+			Sources     []argoSource `json:"sources"`
+			Destination struct {
+				Namespace string `json:"namespace"`
+			} `json:"destination"`
 		} `json:"spec"`
 	}
 	if err := r.get(ctx, "/apis/argoproj.io/v1alpha1/namespaces/"+ns+"/applications/"+name, &app); err != nil {
@@ -177,8 +190,15 @@ func (r *Resolver) argo(ctx context.Context, ns, name string) (Origin, error) {
 		if o.Revision == "HEAD" {
 			o.Revision = ""
 		}
-		if len(s.Helm) > 0 {
+		// A chart is rendered for the release Argo CD installs: the
+		// Application's name unless helm.releaseName says otherwise.
+		o.Release, o.ReleaseNamespace = name, app.Spec.Destination.Namespace
+		if s.Helm != nil {
 			o.Render = RenderHelm
+			o.Release = cmp.Or(s.Helm.ReleaseName, name)
+			for _, f := range s.Helm.ValueFiles {
+				o.ValuesFiles = append(o.ValuesFiles, cleanPath(path.Join(o.Path, f)))
+			}
 		}
 		origins = append(origins, o)
 	}
@@ -213,11 +233,14 @@ func (r *Resolver) fluxHelmRelease(ctx context.Context, ns, name string) (Origin
 		Spec struct {
 			Chart struct {
 				Spec struct {
-					Chart     string    `json:"chart"`
-					SourceRef sourceRef `json:"sourceRef"`
+					Chart       string    `json:"chart"`
+					SourceRef   sourceRef `json:"sourceRef"`
+					ValuesFiles []string  `json:"valuesFiles"`
 				} `json:"spec"`
 			} `json:"chart"`
-			ChartRef *sourceRef `json:"chartRef"`
+			ChartRef        *sourceRef `json:"chartRef"`
+			ReleaseName     string     `json:"releaseName"`
+			TargetNamespace string     `json:"targetNamespace"`
 		} `json:"spec"`
 	}
 	if err := r.get(ctx, "/apis/helm.toolkit.fluxcd.io/v2/namespaces/"+ns+"/helmreleases/"+name, &hr); err != nil {
@@ -231,6 +254,16 @@ func (r *Resolver) fluxHelmRelease(ctx context.Context, ns, name string) (Origin
 		return Origin{}, err
 	}
 	o.Path, o.Render = cleanPath(hr.Spec.Chart.Spec.Chart), RenderHelm
+	// Flux's release name: spec.releaseName, else <targetNamespace>-<name>
+	// with a target namespace, else the HelmRelease's name.
+	o.Release, o.ReleaseNamespace = name, cmp.Or(hr.Spec.TargetNamespace, ns)
+	if hr.Spec.TargetNamespace != "" {
+		o.Release = hr.Spec.TargetNamespace + "-" + name
+	}
+	o.Release = cmp.Or(hr.Spec.ReleaseName, o.Release)
+	for _, f := range hr.Spec.Chart.Spec.ValuesFiles {
+		o.ValuesFiles = append(o.ValuesFiles, cleanPath(f)) // relative to the repository root
+	}
 	return o, nil
 }
 

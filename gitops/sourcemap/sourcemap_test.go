@@ -119,7 +119,10 @@ func TestLoadTreeFindsObjects(t *testing.T) {
 	write("base/api.yaml", "# the api\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n      - name: api\n        image: api:1\n")
 	write("base/kustomization.yaml", "resources: [api.yaml]\n")
 	write("overlay/kustomization.yaml", "namespace: prod\nnamePrefix: prod-\nresources: [../base]\n")
-	write("chart/Chart.yaml", "name: x\n")
+	write("chart/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n")
+	write("chart/values.yaml", "image: nginx:1.27\n")
+	write("chart/templates/deployment.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n"+
+		"spec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: {{ .Values.image }}\n")
 
 	tests := []struct {
 		path                       string
@@ -132,12 +135,12 @@ func TestLoadTreeFindsObjects(t *testing.T) {
 		{"plain", "v1", "Service", "shop", "web", "plain/web.yaml", 10, ""}, // no namespace in git: the only one of its name
 		{"plain", "apps/v1", "Deployment", "shop", "api", "", 0, ""},
 		{"overlay", "apps/v1", "Deployment", "prod", "prod-api", "base/api.yaml", 4, ""},
-		{"chart", "", "", "", "", "", 0, "Helm chart"},
+		{"chart", "apps/v1", "Deployment", "shop", "shop-web", "chart/templates/deployment.yaml", 3, ""},
 		{"../outside", "", "", "", "", "", 0, "leaves the repository"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path+" "+tt.name, func(t *testing.T) {
-			tree, err := LoadTree(dir, Origin{Path: tt.path}, scanner.Options{})
+			tree, err := LoadTree(dir, Origin{Path: tt.path, Release: "shop-web", ReleaseNamespace: "shop"}, scanner.Options{})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("LoadTree: %v, want %q", err, tt.wantErr)

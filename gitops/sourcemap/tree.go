@@ -1,12 +1,14 @@
 package sourcemap
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/scanner/helm"
 	"github.com/remedy-bot/remedy/scanner/kustomize"
 )
 
@@ -38,10 +40,10 @@ func groupOf(apiVersion string) string {
 	return ""
 }
 
-// LoadTree loads origin's path in the checkout dir: a kustomization root is
-// built (as Argo CD and Flux build it), any other folder read as plain
-// manifests, recursively. A Helm chart is an error: charts are not rendered
-// here yet.
+// LoadTree loads origin's path in the checkout dir as Argo CD and Flux
+// deploy it: a chart is rendered for origin's release (values.yaml and the
+// values files in the repository), a kustomization root built, any other
+// folder read as plain manifests, recursively.
 func LoadTree(dir string, origin Origin, scan scanner.Options) (*Tree, error) {
 	abs := filepath.Join(dir, filepath.FromSlash(origin.Path))
 	if rel, err := filepath.Rel(dir, abs); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
@@ -55,8 +57,16 @@ func LoadTree(dir string, origin Origin, scan scanner.Options) (*Tree, error) {
 	switch {
 	case !info.IsDir():
 		t.In = scanner.Load(dir, []string{abs}, scanner.LoadOptions{})
-	case origin.Render == RenderHelm || exists(filepath.Join(abs, "Chart.yaml")):
-		return nil, fmt.Errorf("path %q is a Helm chart, which remedy does not render for source mapping yet", origin.Path)
+	case origin.Render == RenderHelm || helm.IsChart(abs):
+		rel := helm.Release{Name: cmp.Or(origin.Release, "release"), Namespace: origin.ReleaseNamespace}
+		for _, f := range origin.ValuesFiles {
+			rel.ValuesFiles = append(rel.ValuesFiles, filepath.Join(dir, filepath.FromSlash(f)))
+		}
+		res, err := helm.Render(abs, rel, helm.Options{Root: dir, Top: dir})
+		if err != nil {
+			return nil, fmt.Errorf("helm template %s: %w", origin.Path, err)
+		}
+		t.In = &scanner.Inputs{Root: dir, Files: []*scanner.SourceFile{res.File}}
 	case hasKustomization(abs):
 		res, err := kustomize.Build(abs, kustomize.Options{Root: dir, Top: dir})
 		if err != nil {
@@ -78,8 +88,6 @@ func LoadTree(dir string, origin Origin, scan scanner.Options) (*Tree, error) {
 	}
 	return t, nil
 }
-
-func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func hasKustomization(dir string) bool {
 	entries, err := os.ReadDir(dir)
