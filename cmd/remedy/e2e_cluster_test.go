@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -397,5 +398,66 @@ func TestE2ESweepClusterOpensTheFixPullRequest(t *testing.T) {
 	again := runCLI(t, "", "sweep", "--cluster", "--kubeconfig", c.env.Kubeconfig, "-n", "shop", "-o", "json")
 	if again.code != exitOK || len(c.srv.PullRequests("acme", "shop")) != 1 {
 		t.Errorf("second sweep: exit %d, %d pull requests, want 0 and 1\n%s", again.code, len(c.srv.PullRequests("acme", "shop")), again.stdout)
+	}
+}
+
+// TestE2EImportTrivyReportsFromTheCluster: Trivy Operator reports on the
+// ReplicaSet; remedy import --cluster reads the report from the API server
+// and moves the finding to the Deployment that owns the ReplicaSet.
+func TestE2EImportTrivyReportsFromTheCluster(t *testing.T) {
+	env := clustertest.Start(t)
+	dep := env.Apply(t, `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "nginx:1.27"}]
+`)[0]
+	env.Apply(t, fmt.Sprintf(`apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: web-6d4f8c9b7
+  namespace: shop
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: %s, controller: true}]
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "nginx:1.27"}]
+`, dep.GetUID()))
+	b, err := os.ReadFile(importTestdata + "trivy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Apply(t, string(b))
+
+	r := runCLI(t, "", "import", "--from", "trivy-operator", "--cluster", "--kubeconfig", env.Kubeconfig, "-n", "shop", "-o", "json")
+	if r.code != exitFindings {
+		t.Fatalf("exit %d, want %d\n%s\n%s", r.code, exitFindings, r.stdout, r.stderr)
+	}
+	var out struct {
+		Findings []struct {
+			Control, Kind, Namespace, Name, Container string
+			Original                                  struct{ Tool, ID string }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	var got []string
+	for _, f := range out.Findings {
+		got = append(got, fmt.Sprintf("%s %s/%s/%s %s %s", f.Control, f.Kind, f.Namespace, f.Name, f.Container, f.Original.ID))
+	}
+	want := []string{
+		"read-only-root-filesystem Deployment/shop/web web KSV014",
+		"trivy-operator:KSV0125 Deployment/shop/web  KSV0125",
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("imported:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -87,8 +87,8 @@ type Env struct {
 }
 
 // Start starts kube-apiserver and etcd, with the CRDs of Argo CD's
-// Application and Flux's Kustomization, GitRepository and HelmRelease
-// installed, and stops them when the test ends. It skips tb when no assets
+// Application, Flux's Kustomization, GitRepository and HelmRelease, and
+// Trivy Operator's (Cluster)ConfigAuditReport installed, and stops them when the test ends. It skips tb when no assets
 // are found.
 func Start(tb testing.TB) *Env {
 	tb.Helper()
