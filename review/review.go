@@ -336,8 +336,11 @@ func (r Result) Body(sha string, failOn scanner.Severity) string {
 		fmt.Fprintf(&b, "; %d come with a suggested fix you can apply in one click", fixable)
 	}
 	b.WriteString(".")
-	if r.Failing > 0 {
-		fmt.Fprintf(&b, " %d at or above %s fail the `remedy` check.", r.Failing, failOn)
+	switch {
+	case r.Failing == 1:
+		fmt.Fprintf(&b, " 1 is at or above %s and fails the `remedy` check.", failOn)
+	case r.Failing > 1:
+		fmt.Fprintf(&b, " %d are at or above %s and fail the `remedy` check.", r.Failing, failOn)
 	}
 	if len(r.Unplaced) > 0 {
 		b.WriteString("\n\nOutside the lines this pull request shows:\n")

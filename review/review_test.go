@@ -235,8 +235,12 @@ func TestOnlyNewFindingsOnShownLines(t *testing.T) {
 					t.Errorf("after the suggestions, still new: %s line %d", f.Control, f.Line)
 				}
 			}
-			if body := res.Body("abc1234def", scanner.SeverityHigh); !strings.HasSuffix(body, Marker+"\n") {
-				t.Errorf("body without marker:\n%s", body)
+			body := res.Body("abc1234def", scanner.SeverityHigh)
+			if !strings.HasSuffix(body, Marker+"\n") || !strings.Contains(body, "(as of abc1234)") {
+				t.Errorf("body without marker or commit:\n%s", body)
+			}
+			if fails := strings.Contains(body, "fails the `remedy` check"); fails != (tt.wantFailing == 1) {
+				t.Errorf("body says it fails: %v, want %v:\n%s", fails, tt.wantFailing == 1, body)
 			}
 		})
 	}
