@@ -293,6 +293,21 @@ func TestE2EScanClusterMapsSourcesAndDrift(t *testing.T) {
 	if len(rep.Drift) != 1 {
 		t.Fatalf("drift %+v, want exactly web's privileged", rep.Drift)
 	}
+
+	// The table says the same for people.
+	table := runCLI(t, "", "scan", "--cluster", "--kubeconfig", c.env.Kubeconfig, "-n", "shop")
+	for _, want := range []string{
+		"cluster/shop/Deployment/web       " + c.repo.CloneURL + "@main plain/deployment.yaml:4 (Application argocd/shop)",
+		"cluster/shop/Pod/debug",
+		"no source: fix in the cluster by hand",
+		"Drift (1 field changed in the cluster, not in git):",
+		"cluster/shop/Deployment/other     clone ", // one line, aligned
+		"Deployment shop/web spec.template.spec.containers[0].securityContext.privileged: live true, git false (plain/deployment.yaml:18)",
+	} {
+		if !strings.Contains(table.stdout, want) {
+			t.Errorf("table output lacks %q:\n%s", want, table.stdout)
+		}
+	}
 	d := rep.Drift[0]
 	if d.Kind != "Deployment" || d.Namespace != "shop" || d.Name != "web" || d.Control != "privileged" ||
 		d.Path != "spec.template.spec.containers[0].securityContext.privileged" || d.Live != true || d.Source != false ||

@@ -226,7 +226,7 @@ func writeSources(w io.Writer, snap *cluster.Snapshot, m *sourcemap.Mapping) {
 		fmt.Fprintln(w, "\nNo drift: every checked field is as git has it.")
 		return
 	}
-	fmt.Fprintf(w, "\nDrift (%d fields changed in the cluster, not in git):\n", len(m.Drift))
+	fmt.Fprintf(w, "\nDrift (%s changed in the cluster, not in git):\n", countOf(len(m.Drift), "field"))
 	for _, d := range m.Drift {
 		live, _ := json.Marshal(d.Live)
 		src, _ := json.Marshal(d.Source)
