@@ -72,7 +72,7 @@ type Finding struct {
 	// Source says what kind of text File is for a finding of rendered
 	// output (Kustomize, Helm): one of the Source* kinds; omitted for
 	// manifests scanned as written.
-	Source string `json:"source,omitempty"`
+	Source string `json:"sourceKind,omitempty"`
 	// Rendered lists the builds that deploy the object, with its namespace
 	// and name as deployed; omitted for manifests scanned as written.
 	Rendered []RenderedBy `json:"rendered,omitempty"`
