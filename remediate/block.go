@@ -71,21 +71,9 @@ func matchClose(src []byte, open int) int {
 			if depth == 0 {
 				return i
 			}
-		case '"':
-			for i++; i < len(src) && src[i] != '"'; i++ {
-				if src[i] == '\\' {
-					i++
-				}
-			}
-		case '\'':
-			for i++; i < len(src); i++ {
-				if src[i] == '\'' {
-					if i+1 < len(src) && src[i+1] == '\'' {
-						i++
-						continue
-					}
-					break
-				}
+		case '"', '\'':
+			if i = quotedEnd(src, i); i < 0 {
+				return -1
 			}
 		case '#':
 			if i > 0 && (src[i-1] == ' ' || src[i-1] == '\t' || src[i-1] == '\n') {
@@ -93,6 +81,24 @@ func matchClose(src []byte, open int) int {
 					i++
 				}
 			}
+		}
+	}
+	return -1
+}
+
+// quotedEnd returns the index of the quote closing the double- or
+// single-quoted scalar that opens at b[open], or -1 when b ends first.
+// Double quotes escape with a backslash, single quotes by doubling.
+func quotedEnd(b []byte, open int) int {
+	q := b[open]
+	for i := open + 1; i < len(b); i++ {
+		switch {
+		case q == '"' && b[i] == '\\':
+			i++
+		case b[i] == q && q == '\'' && i+1 < len(b) && b[i+1] == '\'':
+			i++
+		case b[i] == q:
+			return i
 		}
 	}
 	return -1

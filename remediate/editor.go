@@ -220,25 +220,9 @@ func scalarSpan(t *text, n *yaml.Node, flow bool) (int, int, error) {
 	switch {
 	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
 		return 0, 0, refuse("the value at line %d is a block scalar", n.Line)
-	case n.Style&yaml.DoubleQuotedStyle != 0:
-		for i := 1; i < len(rest); i++ {
-			switch rest[i] {
-			case '\\':
-				i++
-			case '"':
-				return start, start + i + 1, nil
-			}
-		}
-		return 0, 0, refuse("the quoted value at line %d spans lines", n.Line)
-	case n.Style&yaml.SingleQuotedStyle != 0:
-		for i := 1; i < len(rest); i++ {
-			if rest[i] == '\'' {
-				if i+1 < len(rest) && rest[i+1] == '\'' {
-					i++
-					continue
-				}
-				return start, start + i + 1, nil
-			}
+	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
+		if end := quotedEnd(rest, 0); end >= 0 {
+			return start, start + end + 1, nil
 		}
 		return 0, 0, refuse("the quoted value at line %d spans lines", n.Line)
 	}
