@@ -21,7 +21,10 @@ type Cloner interface {
 }
 
 // GitCloner clones over HTTP(S) with go-git, each repository and revision
-// once, into temporary folders that Close removes.
+// once, into temporary folders that Close removes. An SSH URL
+// (git@github.com:acme/shop.git, ssh://git@github.com/acme/shop) is
+// cloned from https://<host>/<path>: remedy holds no SSH key and reads no
+// Secret, so a repository it can read is a public one or the forge's.
 type GitCloner struct {
 	// ForgeHost is the configured forge's host (github.com, a GHES host):
 	// repositories there are cloned with Token as the basic-auth password,
@@ -33,6 +36,9 @@ type GitCloner struct {
 	mu    sync.Mutex
 	dirs  map[string]checkout
 	temps []string
+	// sshBase, in tests, serves an SSH URL's host from a local HTTP
+	// server's base URL instead of https://<host>.
+	sshBase map[string]string
 }
 
 type checkout struct {
@@ -55,8 +61,12 @@ func (c *GitCloner) Checkout(ctx context.Context, repoURL, revision string) (str
 	if co, ok := c.dirs[key]; ok {
 		return co.dir, co.err
 	}
-	dir, err := c.clone(ctx, repoURL, revision)
-	if err != nil {
+	via := c.cloneURL(repoURL)
+	dir, err := c.clone(ctx, via, revision)
+	switch {
+	case err != nil && via != repoURL:
+		err = fmt.Errorf("clone %s (over HTTPS, as %s) at %s: %w", repoURL, via, orDefault(revision), err)
+	case err != nil:
 		err = fmt.Errorf("clone %s at %s: %w", repoURL, orDefault(revision), err)
 	}
 	c.dirs[key] = checkout{dir, err}
@@ -70,16 +80,26 @@ func orDefault(rev string) string {
 	return rev
 }
 
-func (c *GitCloner) auth(repoURL string) transport.AuthMethod {
-	if c.Token != "" && c.ForgeHost != "" && RepoHost(repoURL) == strings.ToLower(c.ForgeHost) {
+// cloneURL is the HTTP(S) URL repoURL is cloned from.
+func (c *GitCloner) cloneURL(repoURL string) string {
+	if u, ok := parseRepoURL(repoURL); ok && u.ssh && c.sshBase[u.host] != "" {
+		return c.sshBase[u.host] + u.path
+	}
+	return cloneURL(repoURL)
+}
+
+// auth is the token for a clone URL on the forge's host, nil elsewhere.
+func (c *GitCloner) auth(url string) transport.AuthMethod {
+	if c.Token != "" && c.ForgeHost != "" && RepoHost(url) == strings.ToLower(c.ForgeHost) {
 		return &githttp.BasicAuth{Username: "x-access-token", Password: c.Token}
 	}
 	return nil
 }
 
+// clone clones url, an http(s) URL.
 func (c *GitCloner) clone(ctx context.Context, repoURL, revision string) (string, error) {
-	if strings.HasPrefix(repoURL, "ssh://") || strings.HasPrefix(repoURL, "git@") {
-		return "", errors.New("SSH URLs are not supported; remedy clones over HTTPS")
+	if u, ok := parseRepoURL(repoURL); !ok || u.ssh {
+		return "", errors.New("not an HTTP(S) or SSH URL of a remote repository")
 	}
 	try := func(ref plumbing.ReferenceName, depth int) (string, error) {
 		dir, err := os.MkdirTemp("", "remedy-source-")

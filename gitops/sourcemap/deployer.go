@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"path"
 	"strings"
 
@@ -324,14 +323,4 @@ func (r *Resolver) gitRepository(ctx context.Context, ref sourceRef, defaultNS s
 func cleanPath(p string) string {
 	p = path.Clean("/" + p)
 	return strings.TrimPrefix(p, "/")
-}
-
-// RepoHost is the host (and port, if any) of a git or API URL, lower-cased;
-// "" when it has none.
-func RepoHost(repoURL string) string {
-	u, err := url.Parse(repoURL)
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(u.Host)
 }
