@@ -125,7 +125,9 @@ type Settings struct {
 	// Live names the live objects the fixes are for ("Deployment shop/web"),
 	// when a cluster sweep found them; the body lists them.
 	Live []string
-	Log  *slog.Logger
+	// Cluster names the cluster those live objects run in.
+	Cluster string
+	Log     *slog.Logger
 }
 
 // Action is what Converge did, or in a dry run would do, to a branch.
@@ -667,7 +669,7 @@ func (c *converger) handsOff(ctx context.Context, res BranchResult, open *botPR,
 
 // data is what the templates render for a branch.
 func (c *converger) data(branch string, found []scanner.Finding, changes []FileChange, declined int) templates.Data {
-	d := templates.Data{Repo: c.s.Repo, RepoURL: c.s.RepoURL, Base: c.s.Base, Branch: branch, Declined: declined, Live: c.s.Live}
+	d := templates.Data{Repo: c.s.Repo, RepoURL: c.s.RepoURL, Base: c.s.Base, Branch: branch, Declined: declined, Live: c.s.Live, Cluster: c.s.Cluster}
 	if c.s.Group == GroupPerControl {
 		d.Group = strings.TrimPrefix(branch, c.s.BranchPrefix)
 	}

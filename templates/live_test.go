@@ -36,3 +36,27 @@ func TestBodyNamesLiveObjects(t *testing.T) {
 		t.Errorf("the live objects' paragraph is not the only difference:\n%s", live)
 	}
 }
+
+// A cluster sweep's title and body name the cluster, so its pull request is
+// told apart from the repository sweep's.
+func TestLiveTitleAndBodyNameTheCluster(t *testing.T) {
+	set, err := Parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Data{Repo: "acme/shop", Base: "main", Branch: "remedy/live/prod/security-fixes",
+		Controls:  []Control{{ID: "privileged", Severity: "high"}},
+		Findings:  []Finding{{Control: "privileged", Severity: "high", Resource: "Deployment shop/web", File: "web.yaml", Line: 3}},
+		Resources: []string{"Deployment shop/web"}, Live: []string{"Deployment shop/web"}, Cluster: "prod"}
+	d.Table = d.Findings
+	title, body, _, err := set.Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "fix(security): privileged in Deployment shop/web (live in prod)"; title != want {
+		t.Errorf("title %q, want %q", title, want)
+	}
+	if want := "fail the same controls in cluster `prod` today"; !strings.Contains(body, want) {
+		t.Errorf("body:\n%s\nwant it to hold %q", body, want)
+	}
+}

@@ -50,6 +50,8 @@ type Data struct {
 	// Live names the objects running in a cluster that these files deploy
 	// ("Deployment shop/web"), sorted, when a cluster sweep found the fixes.
 	Live []string
+	// Cluster names the cluster the live objects run in.
+	Cluster string
 }
 
 // Control is a control with fixed findings.

@@ -380,7 +380,7 @@ func clusterGetter(kubeconfig string) (*cluster.RESTGetter, error) {
 // fixing both source paths, its body naming the live objects.
 func TestE2ESweepClusterOpensTheFixPullRequest(t *testing.T) {
 	c := newGitOpsCluster(t)
-	r := runCLI(t, "", "sweep", "--cluster", "--kubeconfig", c.env.Kubeconfig, "-n", "shop", "-o", "json")
+	r := runCLI(t, "", "sweep", "--cluster", "--cluster-name", "prod", "--kubeconfig", c.env.Kubeconfig, "-n", "shop", "-o", "json")
 	if r.code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -392,6 +392,12 @@ func TestE2ESweepClusterOpensTheFixPullRequest(t *testing.T) {
 		t.Fatalf("rows %+v, want one pull request on acme/shop", rows)
 	}
 	pr := c.srv.PullRequest("acme", "shop", rows[0].Branches[0].PR)
+	if ref := pr.GetHead().GetRef(); ref != "remedy/live/prod/security-fixes" {
+		t.Errorf("branch %q, want the cluster's own remedy/live/prod/security-fixes", ref)
+	}
+	if !strings.HasSuffix(pr.GetTitle(), "(live in prod)") {
+		t.Errorf("title %q does not name the cluster", pr.GetTitle())
+	}
 	body := pr.GetBody()
 	for _, want := range []string{"3 live objects", "`Deployment shop/api`", "`Deployment shop/chartweb`", "`Deployment shop/web`"} {
 		if !strings.Contains(body, want) {
@@ -410,9 +416,32 @@ func TestE2ESweepClusterOpensTheFixPullRequest(t *testing.T) {
 	}
 
 	// A second sweep finds its fixes proposed already: no new pull request.
-	again := runCLI(t, "", "sweep", "--cluster", "--kubeconfig", c.env.Kubeconfig, "-n", "shop", "-o", "json")
+	again := runCLI(t, "", "sweep", "--cluster", "--cluster-name", "prod", "--kubeconfig", c.env.Kubeconfig, "-n", "shop", "-o", "json")
 	if again.code != exitOK || len(c.srv.PullRequests("acme", "shop")) != 1 {
 		t.Errorf("second sweep: exit %d, %d pull requests, want 0 and 1\n%s", again.code, len(c.srv.PullRequests("acme", "shop")), again.stdout)
+	}
+	head := c.srv.PullRequest("acme", "shop", pr.GetNumber()).GetHead().GetSHA()
+
+	// The repository's own life cycle (remedy pr) keeps its branch apart:
+	// one more pull request, and the cluster's is left as it was.
+	if r := runCLI(t, "", "pr", "acme/shop"); r.code != exitOK {
+		t.Fatalf("remedy pr: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	prs := c.srv.PullRequests("acme", "shop")
+	if len(prs) != 2 {
+		t.Fatalf("%d pull requests after remedy pr, want the cluster's and the repository's", len(prs))
+	}
+	for _, p := range prs {
+		if p.GetNumber() == pr.GetNumber() && (p.GetState() != "open" || p.GetHead().GetSHA() != head) {
+			t.Errorf("remedy pr touched the cluster's pull request: %s at %s, was open at %s", p.GetState(), p.GetHead().GetSHA(), head)
+		}
+	}
+	// And the cluster's sweep leaves the repository's alone in turn.
+	if r := runCLI(t, "", "sweep", "--cluster", "--cluster-name", "prod", "--kubeconfig", c.env.Kubeconfig, "-n", "shop", "-o", "json"); r.code != exitOK {
+		t.Fatalf("third sweep: exit %d\n%s", r.code, r.stderr)
+	}
+	if got := c.srv.PullRequest("acme", "shop", pr.GetNumber()).GetHead().GetSHA(); got != head {
+		t.Errorf("the cluster's branch moved to %s with nothing new to fix", got)
 	}
 }
 

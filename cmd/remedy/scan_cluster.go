@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/gitops/clustersweep"
 	"github.com/remedy-bot/remedy/gitops/sourcemap"
 	"github.com/remedy-bot/remedy/report"
 	"github.com/remedy-bot/remedy/scanner"
@@ -27,7 +29,9 @@ type clusterFlags struct {
 	allNamespaces bool
 	pageSize      int64
 	// sources maps each object to its file in git (gitops/sourcemap).
-	sources       bool
+	sources bool
+	// name names the cluster in remedy sweep --cluster's branches.
+	name          string
 	argoNamespace string
 }
 
@@ -44,12 +48,12 @@ func (c *clusterFlags) register(f *pflag.FlagSet) {
 }
 
 // errClusterFlagsAlone is returned when a cluster flag comes without --cluster.
-var errClusterFlagsAlone = errors.New("--kubeconfig, --context, --namespace, --all-namespaces, --sources and --argocd-namespace need --cluster")
+var errClusterFlagsAlone = errors.New("--kubeconfig, --context, --namespace, --all-namespaces, --sources, --argocd-namespace and --cluster-name need --cluster")
 
 // check validates the flags, whether or not --cluster is set.
 func (c *clusterFlags) check(f *pflag.FlagSet) error {
 	if !c.enabled {
-		for _, n := range []string{"kubeconfig", "context", "namespace", "all-namespaces", "sources", "argocd-namespace"} {
+		for _, n := range []string{"kubeconfig", "context", "namespace", "all-namespaces", "sources", "argocd-namespace", "cluster-name"} {
 			if f.Changed(n) {
 				return errClusterFlagsAlone
 			}
@@ -65,77 +69,27 @@ func (c *clusterFlags) check(f *pflag.FlagSet) error {
 	return nil
 }
 
-// liveScan is one read, scan and source mapping of the cluster.
-type liveScan struct {
-	snap    *cluster.Snapshot
-	rep     *scanner.Report
-	mapping *sourcemap.Mapping // nil without --sources
-	cloner  *sourcemap.GitCloner
+// spec is the cluster the flags select.
+func (c *clusterFlags) spec() clustersweep.Cluster {
+	return clustersweep.Cluster{
+		Name: c.name, Kubeconfig: c.kubeconfig, Context: c.context, Namespace: c.namespace,
+		AllNamespaces: c.allNamespaces, ArgoNamespace: c.argoNamespace, PageSize: c.pageSize,
+	}
 }
 
 // scanCluster reads the cluster, scans it, and maps the objects to their
-// sources unless --sources=false. Close the cloner when done.
-func (c *clusterFlags) scanCluster(ctx context.Context, inv *invocation, opts scanner.Options) (*liveScan, error) {
-	snap, getter, err := c.loadCluster(ctx, inv, opts)
-	if err != nil {
-		return nil, err
-	}
-	ls := &liveScan{snap: snap, rep: snap.Report}
-	if !c.sources {
-		return ls, nil
-	}
-	ls.cloner = &sourcemap.GitCloner{ForgeHost: forgeHost(inv), Token: inv.getenv("GITHUB_TOKEN")}
-	m := &sourcemap.Mapper{
-		Resolver: &sourcemap.Resolver{Getter: getter, ArgoNamespace: c.argoNamespace},
-		Cloner:   ls.cloner, Scan: opts, Log: inv.log,
-	}
-	if ls.mapping, err = m.Map(ctx, snap, ls.rep); err != nil {
-		ls.cloner.Close()
-		return nil, err
-	}
-	// A source that cannot be cloned or loaded leaves its objects
-	// unplaced: an input error (exit 2), never the end of the scan.
-	for _, obj := range snap.Objects {
-		if p := ls.mapping.Objects[obj.File]; p != nil && p.LoadErr != nil {
-			ls.rep.Errors = append(ls.rep.Errors, scanner.FileError{File: obj.File, Message: "source: " + p.LoadErr.Error()})
-		}
-	}
-	return ls, nil
+// sources unless --sources=false, cloning forge repositories with tokens.
+// Close the result when done.
+func (c *clusterFlags) scanCluster(ctx context.Context, inv *invocation, opts scanner.Options, tokens gitops.TokenSource) (*clustersweep.Live, error) {
+	return clustersweep.Read(ctx, c.spec(), clustersweep.ReadOptions{
+		Scan: opts, Sources: c.sources, ForgeHost: forgeHost(inv), Tokens: tokens, Log: inv.log,
+	})
 }
 
 // forgeHost is the host of the configured forge (GITHUB_API_URL, default
-// github.com): only repositories there are cloned with GITHUB_TOKEN.
+// github.com): only repositories there are cloned with a token.
 func forgeHost(inv *invocation) string {
-	api := inv.getenv("GITHUB_API_URL")
-	if api == "" || sourcemap.RepoHost(api) == "api.github.com" {
-		return "github.com"
-	}
-	return sourcemap.RepoHost(api)
-}
-
-// loadCluster reads the cluster the flags select.
-func (c *clusterFlags) loadCluster(ctx context.Context, inv *invocation, opts scanner.Options) (*cluster.Snapshot, cluster.Getter, error) {
-	kc, err := cluster.LoadKubeconfig(cluster.KubeconfigOptions{Path: c.kubeconfig, Context: c.context})
-	if err != nil {
-		return nil, nil, err
-	}
-	ns := c.namespace
-	switch {
-	case c.allNamespaces:
-		ns = ""
-	case ns == "":
-		ns = kc.Namespace
-	}
-	g, err := cluster.NewRESTGetter(kc.REST)
-	if err != nil {
-		return nil, nil, err
-	}
-	snap, err := cluster.Scan(ctx, g, cluster.Options{Namespace: ns, PageSize: c.pageSize, Log: inv.log}, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	inv.log.Debug("cluster read", "host", kc.REST.Host, "namespace", ns, "objects", len(snap.Objects), "collapsed", snap.Collapsed)
-	return snap, g, nil
+	return clustersweep.ForgeHost(inv.getenv("GITHUB_API_URL"))
 }
 
 // runCluster is remedy scan --cluster: the same controls and report formats
@@ -162,14 +116,13 @@ func (o *scanOptions) runCluster(ctx context.Context, inv *invocation, paths []s
 			return err
 		}
 	}
-	ls, err := o.cluster.scanCluster(ctx, inv, scanner.Options{Config: cfg, Catalog: catalog, Only: o.controls})
+	ls, err := o.cluster.scanCluster(ctx, inv, scanner.Options{Config: cfg, Catalog: catalog, Only: o.controls},
+		gitops.StaticToken(inv.getenv("GITHUB_TOKEN")))
 	if err != nil {
 		return err
 	}
-	if ls.cloner != nil {
-		defer ls.cloner.Close()
-	}
-	snap, rep := ls.snap, ls.rep
+	defer ls.Close()
+	snap, rep := ls.Snapshot, ls.Report
 	for _, e := range rep.Errors {
 		inv.log.Warn("not scanned", "what", e.File, "error", e.Message)
 	}
@@ -179,14 +132,14 @@ func (o *scanOptions) runCluster(ctx context.Context, inv *invocation, paths []s
 	case formatJSON:
 		enc := json.NewEncoder(&out)
 		enc.SetIndent("", "  ")
-		err = enc.Encode(sourcemap.Report{Scan: rep, Mapping: ls.mapping})
+		err = enc.Encode(sourcemap.Report{Scan: rep, Mapping: ls.Mapping})
 	case formatSARIF:
 		err = report.WriteSARIF(&out, rep, catalog, report.SARIFOptions{ToolVersion: versionString()})
 	default:
 		color := o.outputFile == "" && isTerminal(inv.stdout) && inv.getenv("NO_COLOR") == ""
 		err = report.WriteTable(&out, rep, report.TableOptions{Color: color, Files: len(snap.Objects)})
-		if err == nil && ls.mapping != nil {
-			writeSources(&out, snap, ls.mapping)
+		if err == nil && ls.Mapping != nil {
+			writeSources(&out, snap, ls.Mapping)
 		}
 	}
 	if err != nil {

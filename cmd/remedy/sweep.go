@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"path"
@@ -83,8 +82,11 @@ With --cluster (and --kubeconfig, --context, -n or -A, as for remedy scan
 --cluster) the repositories are the ones the cluster is deployed from: each
 live object is mapped to its source through Argo CD or Flux, and each source
 repository on the forge gets its fix pull request, built from the source
-paths deployed, its body naming the live objects. Sources elsewhere are
-listed as skipped; --config, --concurrency and the shard flags do not apply.`,
+paths deployed, its body naming the live objects. Those pull requests are on
+branches of the cluster's own, remedy/live/<cluster-name>/…, so that they
+and a repository sweep's never rebuild each other; --cluster-name defaults
+to the kubeconfig context's name. Sources elsewhere are listed as skipped;
+--concurrency and the shard flags apply to the source repositories.`,
 		Example: `  remedy sweep --config sweep.yaml --concurrency 8
 
   # Four CI jobs, this one taking the third quarter, JSON for the dashboard
@@ -117,6 +119,7 @@ listed as skipped; --config, --concurrency and the shard flags do not apply.`,
 	opts.auth.register(cmd)
 	opts.cluster.register(f)
 	_ = f.MarkHidden("sources") // a cluster sweep always maps sources
+	f.StringVar(&opts.cluster.name, "cluster-name", "", "with --cluster: the cluster's name in branch names (remedy/live/<name>/…) and pull requests (default the kubeconfig context's name)")
 	return cmd
 }
 
@@ -162,30 +165,13 @@ func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
 	}
 	var mine []string
 	for _, r := range repos {
-		if shardOf(r, o.shardCount) == o.shardIndex {
+		if gitops.Shard(r, o.shardCount) == o.shardIndex {
 			mine = append(mine, r)
 		}
 	}
 	inv.log.Info("sweeping", "repositories", len(mine), "selected", len(repos), "shard", o.shardIndex, "shards", o.shardCount)
 
-	rows := make([]sweepRow, len(mine))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(o.concurrency, max(1, len(mine))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				rows[i] = o.sweepOne(ctx, inv, gh, tokens, mine[i])
-			}
-		}()
-	}
-	for i := range mine {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-
+	rows := o.each(len(mine), func(i int) sweepRow { return o.sweepOne(ctx, inv, gh, tokens, mine[i]) })
 	if err := writeSweep(inv.stdout, rows, o.format); err != nil {
 		return err
 	}
@@ -197,16 +183,40 @@ func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
 	return nil
 }
 
-// sweepOne runs remedy pr on one repository, turning any failure (even a
-// panic) into its row.
-func (o *sweepOptions) sweepOne(ctx context.Context, inv *invocation, gh *github.Client, tokens gitops.TokenSource, full string) (row sweepRow) {
-	row = sweepRow{Repo: full, Branches: []sweepBranch{}}
+// each runs fn on 0…n-1, --concurrency at a time, and returns the rows
+// in order. A panic in one becomes its row's failure, never the sweep's end.
+func (o *sweepOptions) each(n int, fn func(i int) sweepRow) []sweepRow {
+	rows := make([]sweepRow, n)
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(o.concurrency, max(1, n)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				rows[i] = safeRow(fn, i)
+			}
+		}()
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return rows
+}
+
+func safeRow(fn func(i int) sweepRow, i int) (row sweepRow) {
 	defer func() {
 		if p := recover(); p != nil {
-			row.Status, row.Error = "failed", fmt.Sprintf("internal error: %v", p)
-			inv.log.Error("repository failed", "repo", full, "error", row.Error)
+			row = sweepRow{Status: "failed", Error: fmt.Sprintf("internal error: %v", p), Branches: []sweepBranch{}}
 		}
 	}()
+	return fn(i)
+}
+
+// sweepOne runs remedy pr on one repository.
+func (o *sweepOptions) sweepOne(ctx context.Context, inv *invocation, gh *github.Client, tokens gitops.TokenSource, full string) sweepRow {
 	owner, name, _ := strings.Cut(full, "/")
 	// Asked per repository, so that a long sweep gets renewed tokens.
 	token, err := tokens.Token(ctx, owner)
@@ -216,6 +226,12 @@ func (o *sweepOptions) sweepOne(ctx context.Context, inv *invocation, gh *github
 			Token: token, Bot: o.bot.identity(), DryRun: o.dryRun, Log: inv.log.With("repo", full),
 		})
 	}
+	return sweepRowOf(inv, full, res, err)
+}
+
+// sweepRowOf is the row of one repository's run.
+func sweepRowOf(inv *invocation, full string, res gitops.RunResult, err error) sweepRow {
+	row := sweepRow{Repo: full, Branches: []sweepBranch{}}
 	row.Findings, row.Fixable = res.Findings, res.Fixable
 	for _, b := range res.Branches {
 		row.Branches = append(row.Branches, sweepBranch{Branch: b.Branch, Action: string(b.Action), PR: b.PR, URL: b.URL, Reason: b.Reason})
@@ -306,14 +322,6 @@ func (ow sweepOwner) selects(r gitops.RepoInfo) bool {
 		return false
 	}
 	return (len(ow.Include) == 0 || match(ow.Include)) && !match(ow.Exclude)
-}
-
-// shardOf assigns a repository to a shard by FNV-1a of its lower-cased
-// full name: stable across runs, machines and Go versions.
-func shardOf(full string, count int) int {
-	h := fnv.New32a()
-	h.Write([]byte(strings.ToLower(full)))
-	return int(h.Sum32() % uint32(count))
 }
 
 func writeSweep(w io.Writer, rows []sweepRow, format string) error {

@@ -106,8 +106,8 @@ func TestSweepShards(t *testing.T) {
 			t.Fatalf("shard %d: exit %d, %v\n%s%s", i, r.code, err, r.stdout, r.stderr)
 		}
 		for _, row := range rows {
-			if shardOf(row.Repo, 3) != i {
-				t.Errorf("%s in shard %d, hashes to %d", row.Repo, i, shardOf(row.Repo, 3))
+			if gitops.Shard(row.Repo, 3) != i {
+				t.Errorf("%s in shard %d, hashes to %d", row.Repo, i, gitops.Shard(row.Repo, 3))
 			}
 			union = append(union, row.Repo)
 		}
@@ -122,8 +122,8 @@ func TestSweepShards(t *testing.T) {
 func TestShardOfIsStable(t *testing.T) {
 	// Pinned values: changing the hash would reshuffle every CI matrix.
 	for full, want := range map[string]int{"acme/shop": 0, "ACME/Shop": 0, "acme/web": 2} {
-		if got := shardOf(full, 4); got != want {
-			t.Errorf("shardOf(%q, 4) = %d, want %d", full, got, want)
+		if got := gitops.Shard(full, 4); got != want {
+			t.Errorf("gitops.Shard(%q, 4) = %d, want %d", full, got, want)
 		}
 	}
 }

@@ -80,6 +80,9 @@ type Kubeconfig struct {
 	// Namespace is the context's namespace ("default" when it sets none),
 	// which a scan without -n or -A reads, as kubectl does.
 	Namespace string
+	// Context is the kubeconfig context used; empty in a pod's own
+	// (in-cluster) configuration.
+	Context string
 }
 
 // LoadKubeconfig reads the client configuration.
@@ -96,7 +99,11 @@ func LoadKubeconfig(o KubeconfigOptions) (*Kubeconfig, error) {
 		return nil, fmt.Errorf("kubeconfig: namespace: %w", err)
 	}
 	cfg.UserAgent = "remedy"
-	return &Kubeconfig{REST: cfg, Namespace: ns}, nil
+	kc := &Kubeconfig{REST: cfg, Namespace: ns, Context: o.Context}
+	if raw, err := cc.RawConfig(); err == nil && kc.Context == "" {
+		kc.Context = raw.CurrentContext
+	}
+	return kc, nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

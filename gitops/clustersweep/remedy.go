@@ -1,0 +1,136 @@
+package clustersweep
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/google/go-github/v89/github"
+
+	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/gitops/sourcemap"
+	"github.com/remedy-bot/remedy/remediate"
+	"github.com/remedy-bot/remedy/scanner"
+)
+
+// Options configure Remedy.
+type Options struct {
+	// Bot is the commit identity; zero means gitops.DefaultBot.
+	Bot    gitops.Identity
+	DryRun bool
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// ErrNotOnForge is returned for a target whose repository is not on the
+// configured forge: no pull request can be opened there.
+var ErrNotOnForge = errors.New("not on the forge: fix it there by hand")
+
+// Remedy converges the fix pull request of one target: clone its branch,
+// load each source path the way its GitOps tool deploys it, keep the
+// findings of the objects that run in the cluster, and converge on the
+// cluster's branches (BranchPrefix) through the gitops life cycle. The
+// pull request body names the live objects.
+func Remedy(ctx context.Context, gh *github.Client, tokens gitops.TokenSource, t Target, o Options) (gitops.RunResult, error) {
+	log := cmp.Or(o.Log, slog.New(slog.DiscardHandler))
+	if t.Owner == "" || t.Name == "" {
+		return gitops.RunResult{}, fmt.Errorf("%s: %w", t.RepoURL, ErrNotOnForge)
+	}
+	info, err := gitops.GetRepository(ctx, gh, t.Owner, t.Name)
+	if err != nil {
+		return gitops.RunResult{}, err
+	}
+	out := gitops.RunResult{Repo: info, Base: cmp.Or(t.Revision, info.DefaultBranch)}
+	if info.Archived && !o.DryRun {
+		return out, fmt.Errorf("%s: %w", info.FullName, gitops.ErrArchived)
+	}
+	// Asked per repository, so that a long sweep gets renewed tokens.
+	token, err := tokens.Token(ctx, info.Owner)
+	if err != nil {
+		return out, err
+	}
+	ws, err := gitops.Clone(ctx, gitops.CloneOptions{URL: info.CloneURL, Branch: out.Base, Token: token})
+	if err != nil {
+		return out, fmt.Errorf("%w (a fix pull request needs a branch to target; the revision deployed is %q)", err, t.Revision)
+	}
+	defer ws.Close()
+	cfg, err := config.Load(ws.Dir)
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", info.FullName, err)
+	}
+	scan := scanner.Options{Config: cfg, Catalog: scanner.DefaultCatalog()}
+	in, rep, live, err := load(ws.Dir, t, scan)
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", info.FullName, err)
+	}
+	for _, e := range rep.Errors {
+		log.Warn("input not scanned", "repo", info.FullName, "file", e.File, "line", e.Line, "error", e.Message)
+	}
+	fixes := gitops.NewFixes(in, rep, remediate.Options{ResourceDefaults: map[string]map[string]string{
+		"limits":   cfg.Defaults.Resources.Limits,
+		"requests": cfg.Defaults.Resources.Requests,
+	}}, scan)
+	out.Findings, out.Fixable, out.InputErrors = len(fixes.Present), len(fixes.Fixed), len(rep.Errors)
+
+	s, err := gitops.SettingsFromConfig(cfg, ws.ReadFile)
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", info.FullName, err)
+	}
+	s.Repo, s.RepoURL, s.Base = info.FullName, info.HTMLURL, out.Base
+	s.BranchPrefix = BranchPrefix(t.Cluster, out.Base, info.DefaultBranch)
+	s.Bot, s.DryRun, s.Now, s.Log = o.Bot, o.DryRun, o.Now, log
+	s.Live, s.Cluster = live, t.Cluster
+	out.Result, err = gitops.Converge(ctx, &gitops.GitHubForge{Client: gh, Owner: info.Owner, Name: info.Name}, ws, fixes, s)
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", info.FullName, err)
+	}
+	return out, nil
+}
+
+// load reads the target's source paths in the checkout dir and keeps the
+// findings of the source objects that the live objects are: the inputs to
+// fix, their findings, and the names of the live objects found.
+func load(dir string, t Target, scan scanner.Options) (*scanner.Inputs, *scanner.Report, []string, error) {
+	in := &scanner.Inputs{Root: dir}
+	rep := &scanner.Report{}
+	seenFile := map[string]bool{}
+	var live []string
+	for _, src := range t.Paths {
+		tree, err := sourcemap.LoadTree(dir, src.Origin, scan)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		var keep []*scanner.Resource
+		for _, obj := range src.Objects {
+			if r := tree.Find(obj.APIVersion, obj.Kind, obj.Namespace, obj.Name); r != nil {
+				keep = append(keep, r)
+				live = append(live, obj.String())
+			}
+		}
+		for _, f := range tree.In.Files {
+			if !seenFile[f.Path] {
+				seenFile[f.Path] = true
+				in.Files = append(in.Files, f)
+			}
+		}
+		rep.Errors = append(rep.Errors, tree.Report.Errors...)
+		for _, f := range tree.Report.Findings {
+			if slices.ContainsFunc(keep, func(k *scanner.Resource) bool { return sameResource(f.Resource, k) }) {
+				rep.Findings = append(rep.Findings, f)
+			}
+		}
+	}
+	scanner.SortFindings(rep.Findings)
+	slices.Sort(live)
+	return in, rep, slices.Compact(live), nil
+}
+
+// sameResource reports whether a and b are the same object of one document.
+func sameResource(a, b *scanner.Resource) bool {
+	return a != nil && b != nil && a.Doc == b.Doc && slices.Equal(a.Base, b.Base)
+}
