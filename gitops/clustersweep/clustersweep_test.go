@@ -41,6 +41,11 @@ func TestForgeRepo(t *testing.T) {
 		{"https://gitlab.com/acme/shop.git", "github.com", "", "", false},
 		{"https://github.com/acme", "github.com", "", "", false},
 		{"https://github.com/acme/shop.git", "", "", "", false},
+		{"git@github.com:acme/shop.git", "github.com", "acme", "shop", true},
+		{"ssh://git@github.com/acme/shop", "github.com", "acme", "shop", true},
+		{"ssh://git@ghe.example.com:2222/acme/shop.git", "ghe.example.com", "acme", "shop", true},
+		{"git@gitlab.com:acme/shop.git", "github.com", "", "", false},
+		{"/srv/git/shop", "github.com", "", "", false},
 	} {
 		owner, name, ok := ForgeRepo(tc.url, tc.host)
 		if owner != tc.owner || name != tc.name || ok != tc.ok {

@@ -91,18 +91,23 @@ func (l *Live) Targets(forgeHost string) []Target {
 	return out
 }
 
-// ForgeRepo reads owner and name out of a clone URL on the forge's host:
-// the last two steps of its path (https://github.com/acme/shop.git, or a
-// GitHub Enterprise Server host's).
+// ForgeRepo reads owner and name out of a git URL on the forge's host:
+// the last two steps of its path, in any form the GitOps tools accept
+// (https://github.com/acme/shop.git, git@github.com:acme/shop.git,
+// ssh://git@github.com/acme/shop, a GitHub Enterprise Server host's).
 func ForgeRepo(repoURL, host string) (owner, name string, ok bool) {
 	if host == "" || sourcemap.RepoHost(repoURL) != strings.ToLower(host) {
 		return "", "", false
 	}
-	u, err := url.Parse(repoURL)
+	web, ok := sourcemap.HTTPSURL(repoURL)
+	if !ok {
+		return "", "", false
+	}
+	u, err := url.Parse(web)
 	if err != nil {
 		return "", "", false
 	}
-	steps := strings.Split(strings.Trim(strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), ".git"), "/"), "/")
+	steps := strings.Split(strings.Trim(u.Path, "/"), "/")
 	if len(steps) < 2 || steps[len(steps)-2] == "" || steps[len(steps)-1] == "" {
 		return "", "", false
 	}
