@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -217,5 +218,83 @@ func TestSubchartFromChartsFolder(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("findings:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// TestValuesOutsideTheRepository renders a release with inline values (an
+// Argo CD Application's, a HelmRelease's spec.values) between the values
+// files: the fields they set are traced to no values file and refused as
+// fix targets, while a values file after them is traced as any other.
+func TestValuesOutsideTheRepository(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"web/Chart.yaml":                chartYAML,
+		"web/values.yaml":               values,
+		"web/templates/deployment.yaml": deployment,
+		"env/prod.yaml":                 "image:\n  tag: \"1.28\"\n",
+		"env/late.yaml":                 "seccomp:\n  enabled: false\n",
+	})
+	const from = "the inline values of Application argocd/web"
+	inline := map[string]any{"image": map[string]any{"pullPolicy": "IfNotPresent"}, "hostNetwork": true}
+	rel := Release{Name: "web", ValuesFiles: []string{filepath.Join(dir, "env/prod.yaml")}, Values: []Values{
+		{Values: inline, From: from},
+		{File: filepath.Join(dir, "env/late.yaml")},
+	}}
+	res, err := Render(filepath.Join(dir, "web"), rel, Options{Root: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inline["image"].(map[string]any)["pullPolicy"] != "IfNotPresent" || len(inline) != 2 {
+		t.Errorf("the caller's values changed: %v", inline)
+	}
+	rep := scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{res.File}}, scanner.Options{
+		Only: []string{"image-pull-policy", "host-network", "seccomp-profile", "read-only-root-filesystem"},
+	})
+	tests := []struct {
+		control, container string
+		where              string // file:line
+		traceErr           string // "" when Trace finds a values file
+	}{
+		// Set inline: at the object in its template, not at values.yaml's
+		// image.pullPolicy (line 4) or hostNetwork (line 5), which the
+		// inline values override.
+		{"image-pull-policy", "web", "web/templates/deployment.yaml:3", "set by " + from + " (image.pullPolicy), not in this repository: fix it there"},
+		{"host-network", "", "web/templates/deployment.yaml:3", "set by " + from + " (hostNetwork), not in this repository: fix it there"},
+		// A values file after the inline values is the repository's.
+		{"seccomp-profile", "web", "env/late.yaml:2", ""},
+		// A new key of a mapping only the repository sets.
+		{"read-only-root-filesystem", "web", "web/values.yaml:9", ""},
+	}
+	for _, tt := range tests {
+		var f *scanner.Finding
+		for i := range rep.Findings {
+			if rep.Findings[i].Control == tt.control && rep.Findings[i].Container == tt.container {
+				f = &rep.Findings[i]
+			}
+		}
+		if f == nil {
+			t.Errorf("no %s finding [%s]", tt.control, tt.container)
+			continue
+		}
+		if got := fmt.Sprintf("%s:%d", f.File, f.Line); got != tt.where {
+			t.Errorf("%s at %s, want %s", tt.control, got, tt.where)
+		}
+		ws, err := res.File.Rendered.Map.(*sourceMap).Trace(f.Resource, f.FieldPath.Pointer())
+		switch {
+		case tt.traceErr == "" && err != nil:
+			t.Errorf("Trace(%s): %v", tt.control, err)
+		case tt.traceErr == "" && (len(ws) == 0 || ws[0].File.Path+":"+fmt.Sprint(ws[0].Line) != tt.where):
+			t.Errorf("Trace(%s) = %+v, want %s", tt.control, ws, tt.where)
+		case tt.traceErr != "" && (err == nil || err.Error() != tt.traceErr):
+			t.Errorf("Trace(%s) = %v, %v; want the error %q", tt.control, ws, err, tt.traceErr)
+		}
+	}
+	// The render for verification keeps the inline values.
+	again, err := res.File.Rendered.Map.(*sourceMap).Rerender(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(again.Bytes, []byte("imagePullPolicy: IfNotPresent")) || !bytes.Contains(again.Bytes, []byte("hostNetwork: true")) ||
+		!bytes.Contains(again.Bytes, []byte(`image: "nginx:1.28"`)) {
+		t.Errorf("re-render lost values:\n%s", again.Bytes)
 	}
 }

@@ -29,6 +29,7 @@ package helm
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io/fs"
 	"os"
@@ -67,6 +68,27 @@ type Release struct {
 	// ValuesFiles are values files beyond the chart's values.yaml,
 	// absolute, lowest precedence first.
 	ValuesFiles []string
+	// Values are more layers of values, merged over ValuesFiles in order,
+	// as `helm template -f` merges the files it is given: values that are
+	// not in the repository (an Argo CD Application's inline values and
+	// parameters, a Flux HelmRelease's spec.values, a values file of
+	// another repository), and the repository's values files that come
+	// after them.
+	Values []Values
+}
+
+// Values is one layer of a release's values.
+type Values struct {
+	// File is a values file of the repository, absolute, traced and fixed
+	// like those of ValuesFiles.
+	File string
+	// Values, when File is empty, are values that are not in the
+	// repository, and From says where they are set, for people: "the
+	// inline values of Application argocd/shop". A rendered field they
+	// set is traced to no values file, and a fix of it is refused:
+	// editing values.yaml would change nothing, as they override it.
+	Values map[string]any
+	From   string
 }
 
 // Result is one chart rendered for one release.
@@ -157,9 +179,12 @@ type renderer struct {
 	consumed   []string
 }
 
+// userValues is one layer of the release's values: a values file of the
+// repository, or (file nil) values set elsewhere, named by from.
 type userValues struct {
 	file *scanner.SourceFile
 	vals map[string]any
+	from string
 }
 
 // Render renders the chart in dir for a release and traces its output.
@@ -203,10 +228,20 @@ func newRenderer(dir string, rel Release, opts Options) (*renderer, error) {
 	if err := r.readChart(); err != nil {
 		return nil, err
 	}
+	layers := make([]Values, 0, len(rel.ValuesFiles)+len(rel.Values))
 	for _, vf := range rel.ValuesFiles {
-		abs, err := realAbs(vf)
+		layers = append(layers, Values{File: vf})
+	}
+	for _, l := range append(layers, rel.Values...) {
+		if l.File == "" {
+			if l.Values != nil {
+				r.userValues = append(r.userValues, userValues{vals: copyValues(l.Values), from: cmp.Or(l.From, "values outside the repository")})
+			}
+			continue
+		}
+		abs, err := realAbs(l.File)
 		if err != nil {
-			return nil, fmt.Errorf("values file %s: %w", r.display(vf), err)
+			return nil, fmt.Errorf("values file %s: %w", r.display(l.File), err)
 		}
 		f, err := r.source(abs)
 		if err != nil {
@@ -219,6 +254,30 @@ func newRenderer(dir string, rel Release, opts Options) (*renderer, error) {
 		r.userValues = append(r.userValues, userValues{file: f, vals: vals})
 	}
 	return r, nil
+}
+
+// copyValues copies the mappings and lists of values, so that no render
+// changes the caller's.
+func copyValues(v map[string]any) map[string]any {
+	out := make(map[string]any, len(v))
+	for k, x := range v {
+		out[k] = copyValue(x)
+	}
+	return out
+}
+
+func copyValue(x any) any {
+	switch x := x.(type) {
+	case map[string]any:
+		return copyValues(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, it := range x {
+			out[i] = copyValue(it)
+		}
+		return out
+	}
+	return x
 }
 
 func (r *renderer) display(abs string) string {

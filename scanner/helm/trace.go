@@ -23,8 +23,10 @@ var markerRE = regexp.MustCompile(`rmdyq(\d+)z`)
 // marker is one values leaf (or mapping) replaced for a marker render.
 type marker struct {
 	// file is the values file that holds it; nil for the values of a
-	// packaged (.tgz) subchart, which has no file to edit.
+	// packaged (.tgz) subchart, which has no file to edit, and for values
+	// that are not in the repository, which from then names.
 	file  *scanner.SourceFile
+	from  string
 	path  []string
 	isMap bool
 }
@@ -38,45 +40,55 @@ type markers struct {
 	numbers, mapKeys bool
 }
 
-func (m *markers) add(f *scanner.SourceFile, path []string, isMap bool) string {
-	m.list = append(m.list, marker{file: f, path: append([]string(nil), path...), isMap: isMap})
+// origin says where marked values are: a values file (the chart's, one of
+// the release's), or, with no file, values set outside the repository.
+type valuesOrigin struct {
+	file *scanner.SourceFile
+	from string
+}
+
+func (m *markers) add(o valuesOrigin, path []string, isMap bool) string {
+	m.list = append(m.list, marker{file: o.file, from: o.from, path: append([]string(nil), path...), isMap: isMap})
 	return "rmdyq" + strconv.Itoa(len(m.list)-1) + "z"
 }
 
-// mark returns a copy of values v (from file f, below prefix) with
-// markers in place of non-empty strings and (with numbers) non-zero
-// numbers, and (with mapKeys) a marker key in every mapping.
-func (m *markers) mark(v map[string]any, f *scanner.SourceFile, prefix []string) map[string]any {
+// mark returns a copy of values v (from o, below prefix) with markers in
+// place of non-empty strings and (with numbers) non-zero numbers, and
+// (with mapKeys) a marker key in every mapping. Values set outside the
+// repository are marked too, as theirs: a field they set is then known to
+// be theirs, not hard-coded in a template nor written in a values file
+// they override.
+func (m *markers) mark(v map[string]any, o valuesOrigin, prefix []string) map[string]any {
 	out := make(map[string]any, len(v)+1)
 	for k, x := range v {
-		out[k] = m.markValue(x, f, append(prefix[:len(prefix):len(prefix)], k))
+		out[k] = m.markValue(x, o, append(prefix[:len(prefix):len(prefix)], k))
 	}
 	if m.mapKeys && len(prefix) > 0 {
-		out[m.add(f, prefix, true)] = map[string]any{}
+		out[m.add(o, prefix, true)] = map[string]any{}
 	}
 	return out
 }
 
-func (m *markers) markValue(x any, f *scanner.SourceFile, p []string) any {
+func (m *markers) markValue(x any, o valuesOrigin, p []string) any {
 	switch x := x.(type) {
 	case map[string]any:
-		return m.mark(x, f, p)
+		return m.mark(x, o, p)
 	case []any:
 		out := make([]any, len(x))
 		for i, it := range x {
-			out[i] = m.markValue(it, f, append(p[:len(p):len(p)], strconv.Itoa(i)))
+			out[i] = m.markValue(it, o, append(p[:len(p):len(p)], strconv.Itoa(i)))
 		}
 		return out
 	case string:
 		if x == "" {
 			return x
 		}
-		return m.add(f, p, false)
+		return m.add(o, p, false)
 	case float64, float32, int, int64, int32, uint64, uint32:
 		if !m.numbers || fmt.Sprint(x) == "0" {
 			return x
 		}
-		return m.add(f, p, false)
+		return m.add(o, p, false)
 	}
 	return x
 }
@@ -85,6 +97,7 @@ func (m *markers) markValue(x any, f *scanner.SourceFile, p []string) any {
 // in the output.
 type flip struct {
 	file  *scanner.SourceFile
+	from  string // for values outside the repository (file nil)
 	path  []string
 	value bool
 	// changed holds "doc|pointer" for every field whose value differs, or
@@ -138,7 +151,8 @@ func (r *renderer) trace(out *scanner.SourceFile, docs []renderedDoc) *sourceMap
 	for _, tier := range []markers{{numbers: true, mapKeys: true}, {mapKeys: true}, {}} {
 		m := tier
 		rendered, err := r.renderTemplates(mergedUserValues(r.userValues, func(i int, v map[string]any) map[string]any {
-			return m.mark(v, r.userValues[i].file, nil)
+			u := r.userValues[i]
+			return m.mark(v, valuesOrigin{file: u.file, from: u.from}, nil)
 		}), r.markChart(&m))
 		if err != nil {
 			continue
@@ -194,7 +208,7 @@ func (r *renderer) markChart(m *markers) func(ch *chart.Chart) {
 			rel := strings.TrimPrefix(c.ChartFullPath(), ch.Name())
 			rel = strings.TrimPrefix(rel, "/")
 			f := r.sources[filepath.Join(r.dir, filepath.FromSlash(rel), "values.yaml")]
-			c.Values = m.mark(c.Values, f, nil)
+			c.Values = m.mark(c.Values, valuesOrigin{file: f}, nil)
 			for _, sub := range c.Dependencies() {
 				walk(sub)
 			}
@@ -436,6 +450,11 @@ func (sm *sourceMap) Field(r *scanner.Resource, path scanner.Path, _ *yaml.Node)
 	tokens := tokensOf(path)
 	o := sm.originOf(t, r.Node.YNode(), tokens)
 	switch {
+	case o.values != nil && o.values.file == nil && o.values.from != "",
+		o.flip != nil && o.flip.file == nil:
+		// Set outside the repository: no line of it says so; the
+		// object's place in its template stands for it.
+		return scanner.Location{}
 	case o.values != nil && o.values.file != nil:
 		if n := valuesNode(o.values.file, append(o.values.path[:len(o.values.path):len(o.values.path)], o.missing...)); n != nil {
 			return scanner.Location{File: o.values.file.Path, Line: n.Line, Column: n.Column, Source: scanner.SourceValues}
@@ -568,7 +587,8 @@ const maxFlips = 64
 // leaf is a boolean of a values file.
 type leaf struct {
 	file  *scanner.SourceFile
-	user  int // index in r.userValues, or -1 for the chart's values.yaml
+	from  string // for values outside the repository (file nil)
+	user  int    // index in r.userValues, or -1 for the chart's values.yaml
 	path  []string
 	value bool
 	// name is the path, lower-case, for relevance.
@@ -647,8 +667,8 @@ func relevant(name string, words []string) bool {
 func (sm *sourceMap) listLeaves() {
 	r := sm.r
 	sm.flipped = map[int]*flip{}
-	var walk func(v map[string]any, f *scanner.SourceFile, user int, prefix []string)
-	walk = func(v map[string]any, f *scanner.SourceFile, user int, prefix []string) {
+	var walk func(v map[string]any, f *scanner.SourceFile, from string, user int, prefix []string)
+	walk = func(v map[string]any, f *scanner.SourceFile, from string, user int, prefix []string) {
 		keys := make([]string, 0, len(v))
 		for k := range v {
 			keys = append(keys, k)
@@ -658,9 +678,9 @@ func (sm *sourceMap) listLeaves() {
 			p := append(prefix[:len(prefix):len(prefix)], k)
 			switch x := v[k].(type) {
 			case bool:
-				sm.leaves = append(sm.leaves, leaf{file: f, user: user, path: p, value: x, name: strings.ToLower(strings.Join(p, "."))})
+				sm.leaves = append(sm.leaves, leaf{file: f, from: from, user: user, path: p, value: x, name: strings.ToLower(strings.Join(p, "."))})
 			case map[string]any:
-				walk(x, f, user, p)
+				walk(x, f, from, user, p)
 			}
 		}
 	}
@@ -669,10 +689,12 @@ func (sm *sourceMap) listLeaves() {
 		return
 	}
 	if sm.chartValues != nil {
-		walk(ch.Values, sm.chartValues, -1, nil)
+		walk(ch.Values, sm.chartValues, "", -1, nil)
 	}
+	// The booleans of values set outside the repository are flipped too,
+	// to tell a field they switch from one a template hard-codes.
 	for i, u := range r.userValues {
-		walk(u.vals, u.file, i, nil)
+		walk(u.vals, u.file, u.from, i, nil)
 	}
 }
 
@@ -694,7 +716,7 @@ func (sm *sourceMap) flip(l leaf) *flip {
 	if err != nil {
 		return nil
 	}
-	f := &flip{file: l.file, path: l.path, value: l.value, changed: map[string]bool{}}
+	f := &flip{file: l.file, from: l.from, path: l.path, value: l.value, changed: map[string]bool{}}
 	for key, n := range docsByKey(rendered) {
 		diffPaths(f.changed, key, sm.normal[key], n, "")
 	}
@@ -777,6 +799,10 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 	tokens := splitPointer(pointer)
 	o := sm.originOf(t, r.Node.YNode(), tokens)
 	switch {
+	case o.values != nil && o.values.file == nil && o.values.from != "":
+		return nil, outside(o.values.from, o.values.path)
+	case o.flip != nil && o.flip.file == nil:
+		return nil, outside(o.flip.from, o.flip.path)
 	case o.values != nil && o.values.file == nil:
 		return nil, fmt.Errorf("the value comes from a packaged subchart's values; set it in the chart's values.yaml by hand")
 	case o.values != nil && !o.mapping && !o.exact:
@@ -795,6 +821,12 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 	}
 	loc := sm.Field(r, scannerPath(tokens), nil)
 	return nil, fmt.Errorf("hard-coded in the template %s:%d; templates are not edited: fix by hand", loc.File, loc.Line)
+}
+
+// outside refuses a fix of a field that values set outside the repository
+// control: an edit of the repository's values files would not change it.
+func outside(from string, path []string) error {
+	return fmt.Errorf("set by %s (%s), not in this repository: fix it there", from, strings.Join(path, "."))
 }
 
 func scannerPath(tokens []string) scanner.Path {
