@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,10 @@ type Config struct {
 	// shape of the remedy sweep config.
 	Repositories []string `yaml:"repositories"`
 	Owners       []Owner  `yaml:"owners"`
+	// Clusters are swept too: their live objects are mapped to their
+	// sources in git (Argo CD, Flux), and each source repository on the
+	// forge gets a fix pull request on the cluster's own branches.
+	Clusters []Cluster `yaml:"clusters"`
 	// Schedules; nil means one nightly sweep (DefaultSchedule), an empty
 	// list none.
 	Schedules []Schedule `yaml:"schedules"`
@@ -120,6 +125,23 @@ type Owner struct {
 	IncludeForks    bool     `yaml:"includeForks"`
 }
 
+// Cluster is a Kubernetes cluster whose live objects the schedules sweep.
+// Reading it takes the read-only ClusterRole of deploy/clusterrole.yaml.
+type Cluster struct {
+	// Name names the cluster in job history, branch names
+	// (remedy/live/<name>/…) and pull requests.
+	Name string `yaml:"name"`
+	// Kubeconfig is a kubeconfig file; empty means $KUBECONFIG, then
+	// ~/.kube/config, then the pod's own service account (in-cluster).
+	// Context is the kubeconfig context; empty means its current one.
+	Kubeconfig string `yaml:"kubeconfig"`
+	Context    string `yaml:"context"`
+	// Namespace limits the sweep to one namespace; empty means all.
+	Namespace string `yaml:"namespace"`
+	// ArgoCDNamespace is where Argo CD's Applications live; default argocd.
+	ArgoCDNamespace string `yaml:"argocdNamespace"`
+}
+
 // Schedule is a cron schedule of sweeps.
 type Schedule struct {
 	Name string `yaml:"name"`
@@ -128,6 +150,9 @@ type Schedule struct {
 	Cron string `yaml:"cron"`
 	// Jitter spreads the repositories over this window.
 	Jitter Duration `yaml:"jitter"`
+	// Clusters names the clusters this schedule sweeps; omitted means
+	// every configured cluster, an empty list none.
+	Clusters []string `yaml:"clusters"`
 }
 
 // DefaultSchedule is the nightly sweep used when the config sets none.
@@ -319,8 +344,25 @@ func (c *Config) check() error {
 			}
 		}
 	}
+	clusters := map[string]bool{}
+	for i, cl := range c.Clusters {
+		if cl.Name == "" || strings.ContainsAny(cl.Name, " \t/") {
+			return fmt.Errorf("clusters[%d]: name %q: want a name without spaces or slashes", i, cl.Name)
+		}
+		if clusters[cl.Name] {
+			return fmt.Errorf("clusters[%d]: name %q is used twice", i, cl.Name)
+		}
+		clusters[cl.Name] = true
+	}
 	if c.Schedules == nil {
 		c.Schedules = []Schedule{DefaultSchedule()}
+	}
+	for _, s := range c.Schedules {
+		for _, n := range s.Clusters {
+			if !clusters[n] {
+				return fmt.Errorf("schedules: %s: cluster %q is not under clusters", s.Name, n)
+			}
+		}
 	}
 	var specs []schedule.Spec
 	for _, s := range c.Schedules {
@@ -360,6 +402,26 @@ func (c *Config) check() error {
 func checkGlob(g string) error {
 	if _, err := path.Match(g, ""); err != nil || strings.Count(g, "/") != 1 {
 		return fmt.Errorf("repository glob %q: want owner/name, * allowed", g)
+	}
+	return nil
+}
+
+// ScheduledClusters are the clusters the schedule named name sweeps.
+func (c *Config) ScheduledClusters(name string) []Cluster {
+	for _, s := range c.Schedules {
+		if s.Name != name {
+			continue
+		}
+		if s.Clusters == nil {
+			return c.Clusters
+		}
+		var out []Cluster
+		for _, cl := range c.Clusters {
+			if slices.Contains(s.Clusters, cl.Name) {
+				out = append(out, cl)
+			}
+		}
+		return out
 	}
 	return nil
 }

@@ -30,6 +30,36 @@ func TestLoadDeployConfig(t *testing.T) {
 	}
 }
 
+// A schedule sweeps every cluster unless it names some, or none.
+func TestScheduledClusters(t *testing.T) {
+	c, err := Parse([]byte(`clusters:
+  - {name: prod, context: prod-eu, namespace: shop}
+  - {name: staging, kubeconfig: /etc/remedy/staging.kubeconfig}
+schedules:
+  - {name: all, cron: "@daily"}
+  - {name: prod-only, cron: "@hourly", clusters: [prod]}
+  - {name: repositories-only, cron: "@weekly", clusters: []}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(cs []Cluster) string {
+		var n []string
+		for _, c := range cs {
+			n = append(n, c.Name)
+		}
+		return strings.Join(n, ",")
+	}
+	for schedule, want := range map[string]string{"all": "prod,staging", "prod-only": "prod", "repositories-only": "", "unknown": ""} {
+		if got := names(c.ScheduledClusters(schedule)); got != want {
+			t.Errorf("%s sweeps %q, want %q", schedule, got, want)
+		}
+	}
+	if p := c.ScheduledClusters("prod-only")[0]; p.Context != "prod-eu" || p.Namespace != "shop" {
+		t.Errorf("prod %+v", p)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
@@ -53,6 +83,11 @@ func TestParseErrors(t *testing.T) {
 		{"negative workers", "limits:\n  workers: -1\n", "negative"},
 		{"token and app", "github:\n  token: {env: T}\n  app: {id: 1, privateKey: {file: /k}}\n", "use one"},
 		{"app without key", "github:\n  app: {id: 1}\n", "needs id"},
+		{"cluster without name", "clusters:\n  - {context: prod}\n", "clusters[0]: name"},
+		{"cluster name with a slash", "clusters:\n  - {name: eu/prod}\n", "without spaces or slashes"},
+		{"cluster named twice", "clusters:\n  - {name: prod}\n  - {name: prod}\n", "used twice"},
+		{"schedule of an unknown cluster", "clusters:\n  - {name: prod}\nschedules:\n  - {name: n, cron: \"@daily\", clusters: [staging]}\n", "cluster \"staging\" is not under clusters"},
+		{"unknown cluster key", "clusters:\n  - {name: prod, kubecontext: x}\n", "kubecontext"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,6 +58,8 @@ type Request struct {
 	PR int `json:"pr,omitempty"`
 	// Schedule names the schedule of a sweep.
 	Schedule string `json:"schedule,omitempty"`
+	// Cluster names the cluster of a KindClusterSweep.
+	Cluster string `json:"cluster,omitempty"`
 }
 
 // Payload encodes r for a job.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/remedy-bot/remedy/command"
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/gitops/clustersweep"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/scanner"
 )
@@ -49,10 +50,16 @@ type Options struct {
 	// HTTPClient posts Slack answers; nil means a client with a timeout.
 	HTTPClient *http.Client
 	// Remedy defaults to gitops.RemedyRepository.
-	Remedy  RemedyFunc
-	Metrics Recorder
-	Now     func() time.Time
-	Log     *slog.Logger
+	Remedy RemedyFunc
+	// Clusters are the clusters KindClusterSweep jobs may read, by name;
+	// ForgeHost is the forge's host, whose repositories get pull requests.
+	Clusters  map[string]clustersweep.Cluster
+	ForgeHost string
+	// RemedyLive defaults to clustersweep.Remedy with GitHub and Tokens.
+	RemedyLive RemedyLiveFunc
+	Metrics    Recorder
+	Now        func() time.Time
+	Log        *slog.Logger
 }
 
 // Handler runs jobs; it implements jobs.Handler.
@@ -65,6 +72,11 @@ func NewHandler(o Options) *Handler {
 	}
 	if o.Remedy == nil {
 		o.Remedy = gitops.RemedyRepository
+	}
+	if o.RemedyLive == nil {
+		o.RemedyLive = func(ctx context.Context, t clustersweep.Target, opts clustersweep.Options) (gitops.RunResult, error) {
+			return clustersweep.Remedy(ctx, o.GitHub, o.Tokens, t, opts)
+		}
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
@@ -89,6 +101,9 @@ func (h *Handler) Handle(ctx context.Context, j jobs.Job) (string, error) {
 	reqs, err := DecodeRequests(j.Payloads)
 	if err != nil {
 		return "", fmt.Errorf("job %d: %w", j.ID, err)
+	}
+	if j.Kind == KindClusterSweep {
+		return h.clusterSweep(ctx, j, reqs)
 	}
 	owner, name, ok := strings.Cut(j.Repo, "/")
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {

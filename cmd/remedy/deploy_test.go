@@ -104,6 +104,18 @@ func TestDeployShape(t *testing.T) {
 	if got := str(c, "securityContext", "capabilities", "drop"); got != "[ALL]" {
 		t.Errorf("drop %s", got)
 	}
+	// serve.yaml sweeps this cluster: client-go's in-cluster config reads
+	// the service account's token where it is projected, while
+	// automountServiceAccountToken stays false.
+	if got := str(c, "volumeMounts", "[name=kube-api-access]", "mountPath"); got != "/var/run/secrets/kubernetes.io/serviceaccount" {
+		t.Errorf("service account token mounted at %s", got)
+	}
+	if got := str(dep, "spec", "template", "spec", "volumes", "[name=kube-api-access]", "projected", "sources"); !strings.Contains(got, "serviceAccountToken:") || !strings.Contains(got, "expirationSeconds:") {
+		t.Errorf("no short-lived token projected:\n%s", got)
+	}
+	if got := str(dep, "spec", "template", "spec", "automountServiceAccountToken"); got != "false" {
+		t.Errorf("automountServiceAccountToken %s", got)
+	}
 
 	cj := readNode(t, filepath.Join(deployDir, "cronjob-sweep.yaml"))
 	if got := str(cj, "spec", "jobTemplate", "spec", "completionMode"); got != "Indexed" {

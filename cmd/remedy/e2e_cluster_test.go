@@ -10,8 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/remedy-bot/remedy/clock"
 	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/scanner/cluster"
 	"github.com/remedy-bot/remedy/scanner/cluster/clustertest"
 )
@@ -504,4 +507,63 @@ spec:
 	if !slices.Equal(got, want) {
 		t.Errorf("imported:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// TestE2EServeScheduleSweepsTheCluster: remedy serve with a cluster under
+// clusters: its schedule queues one cluster sweep, which reads the real
+// API server, maps the objects to acme/shop and opens the cluster's fix
+// pull request there; the next firing changes nothing.
+func TestE2EServeScheduleSweepsTheCluster(t *testing.T) {
+	c := newGitOpsCluster(t)
+	const token = "ghp_cluster_sweep_secret_value"
+	c.srv.AddToken(token, "remedy-bot")
+	e := newServeEnvOn(t, c.srv, token)
+	start := time.Date(2025, 6, 10, 1, 59, 0, 0, time.UTC)
+	fake := clock.NewFake(start)
+	cfg := e.config(fmt.Sprintf("clusters:\n  - {name: prod, kubeconfig: %q, namespace: shop}\nschedules:\n  - {name: nightly, cron: \"0 2 * * *\"}\n", c.env.Kubeconfig))
+	svc, stop := e.start(cfg, serveDeps{Clock: fake})
+	defer stop()
+	done := make(chan struct{})
+	defer close(done)
+	at := time.Date(2025, 6, 10, 2, 0, 0, 0, time.UTC)
+	if !fake.WaitForWaiter(at, done) {
+		t.Fatal("the schedule is not waiting for 02:00")
+	}
+	fake.Set(at)
+	waitForJob(t, svc, "cluster:prod", 1)
+	e.idle(svc)
+	h, _ := svc.Store.History(context.Background(), "cluster:prod", 10)
+	if len(h) != 1 || h[0].State != jobs.Succeeded || !strings.Contains(h[0].Result, "acme/shop") {
+		t.Fatalf("cluster sweep jobs %+v, want one that succeeded on acme/shop", h)
+	}
+	prs := c.srv.PullRequests("acme", "shop")
+	if len(prs) != 1 || prs[0].GetHead().GetRef() != "remedy/live/prod/security-fixes" {
+		t.Fatalf("pull requests %d, want the cluster's one on remedy/live/prod/security-fixes", len(prs))
+	}
+	if body := prs[0].GetBody(); !strings.Contains(body, "in cluster `prod`") || !strings.Contains(body, "`Deployment shop/web`") {
+		t.Errorf("body does not name the cluster and its objects:\n%s", body)
+	}
+	head := prs[0].GetHead().GetSHA()
+
+	next := at.Add(24 * time.Hour)
+	if !fake.WaitForWaiter(next, done) {
+		t.Fatal("the schedule is not waiting for the next night")
+	}
+	fake.Set(next)
+	waitForJob(t, svc, "cluster:prod", 2)
+	e.idle(svc)
+	if prs := c.srv.PullRequests("acme", "shop"); len(prs) != 1 || prs[0].GetHead().GetSHA() != head {
+		t.Errorf("the second night changed the pull requests: %d, head %s (was %s)", len(prs), prs[0].GetHead().GetSHA(), head)
+	}
+}
+
+// waitForJob waits until repo has n jobs in the store's history.
+func waitForJob(t *testing.T, svc *service, repo string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if h, _ := svc.Store.History(context.Background(), repo, 10); len(h) >= n {
+			return
+		}
+	}
+	t.Fatalf("no %d jobs for %s", n, repo)
 }

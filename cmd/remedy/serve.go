@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 
 	"github.com/remedy-bot/remedy/clock"
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/gitops/clustersweep"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/metrics"
 	"github.com/remedy-bot/remedy/scanner"
@@ -146,8 +149,23 @@ func checkServeConfig(w io.Writer, cfg *serverconfig.Config, getenv func(string)
 		return err
 	}
 	next := sched.Next(now)
+	for _, c := range cfg.Clusters {
+		where := cmp.Or(c.Kubeconfig, "in-cluster (or $KUBECONFIG)")
+		if c.Context != "" {
+			where += ", context " + c.Context
+		}
+		fmt.Fprintf(w, "cluster        %s: %s, namespace %s\n", c.Name, where, cmp.Or(c.Namespace, "all"))
+	}
 	for _, sp := range cfg.Specs() {
-		fmt.Fprintf(w, "schedule       %s %q jitter %s, next %s\n", sp.Name, sp.Cron, sp.Jitter, next[sp.Name].UTC().Format(time.RFC3339))
+		fmt.Fprintf(w, "schedule       %s %q jitter %s, next %s", sp.Name, sp.Cron, sp.Jitter, next[sp.Name].UTC().Format(time.RFC3339))
+		if cs := cfg.ScheduledClusters(sp.Name); len(cs) > 0 {
+			var names []string
+			for _, c := range cs {
+				names = append(names, c.Name)
+			}
+			fmt.Fprintf(w, ", clusters %s", strings.Join(names, ", "))
+		}
+		fmt.Fprintln(w)
 	}
 	for _, m := range missing {
 		fmt.Fprintf(w, "warning        %s: that endpoint answers 503\n", m)
@@ -238,6 +256,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	handler := tasks.NewHandler(tasks.Options{
 		GitHub: gh, Tokens: tokens, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn,
 		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
+		Clusters: clusterSpecs(cfg.Clusters), ForgeHost: clustersweep.ForgeHost(apiURL),
 		Metrics: m, Now: clk.Now, Log: log,
 	})
 	pool := jobs.NewPool(store, handler, jobs.PoolOptions{
@@ -358,21 +377,34 @@ func (s sweeper) fire(ctx context.Context, sp schedule.Spec, at time.Time) error
 	if _, err := s.store.Prune(ctx, s.now().Add(-s.history)); err != nil {
 		s.log.Warn("could not prune the job history", "error", err)
 	}
+	var errs []error
+	req := tasks.Request{Source: tasks.SourceSchedule, Verb: "sweep", Schedule: sp.Name}
+	clusters := s.cfg.ScheduledClusters(sp.Name)
+	for _, c := range clusters {
+		// One job per cluster, at the schedule's time: its repositories
+		// are converged one after another within it.
+		r := req
+		r.Cluster = c.Name
+		_, err := s.store.Enqueue(ctx, jobs.Request{Repo: tasks.ClusterJobRepo(c.Name), Kind: tasks.KindClusterSweep, Payload: r.Payload(), RunAfter: at})
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	sc := &sweepConfig{Repositories: s.cfg.Repositories}
 	for _, o := range s.cfg.Owners {
 		sc.Owners = append(sc.Owners, sweepOwner{Name: o.Name, Include: o.Include, Exclude: o.Exclude, IncludeArchived: o.IncludeArchived, IncludeForks: o.IncludeForks})
 	}
 	if len(sc.Repositories) == 0 && len(sc.Owners) == 0 {
-		s.log.Info("schedule fired with no repositories configured", "schedule", sp.Name)
-		return nil
+		if len(clusters) == 0 {
+			s.log.Info("schedule fired with no repositories or clusters configured", "schedule", sp.Name)
+		}
+		return errors.Join(errs...)
 	}
 	// The same selection as remedy sweep.
 	repos, err := selectRepositories(ctx, s.gh, sc)
 	if err != nil {
-		return err
+		return errors.Join(append(errs, err)...)
 	}
-	req := tasks.Request{Source: tasks.SourceSchedule, Verb: "sweep", Schedule: sp.Name}
-	var errs []error
 	for _, r := range repos {
 		_, err := s.store.Enqueue(ctx, jobs.Request{
 			Repo: r, Kind: tasks.KindConverge, Payload: req.Payload(),
@@ -382,6 +414,18 @@ func (s sweeper) fire(ctx context.Context, sp schedule.Spec, at time.Time) error
 			errs = append(errs, err)
 		}
 	}
-	s.log.Info("sweep queued", "schedule", sp.Name, "repositories", len(repos), "window", sp.Jitter)
+	s.log.Info("sweep queued", "schedule", sp.Name, "repositories", len(repos), "clusters", len(clusters), "window", sp.Jitter)
 	return errors.Join(errs...)
+}
+
+// clusterSpecs are the configured clusters as the tasks read them.
+func clusterSpecs(cs []serverconfig.Cluster) map[string]clustersweep.Cluster {
+	out := make(map[string]clustersweep.Cluster, len(cs))
+	for _, c := range cs {
+		out[c.Name] = clustersweep.Cluster{
+			Name: c.Name, Kubeconfig: c.Kubeconfig, Context: c.Context,
+			Namespace: c.Namespace, AllNamespaces: c.Namespace == "", ArgoNamespace: c.ArgoCDNamespace,
+		}
+	}
+	return out
 }

@@ -151,9 +151,15 @@ func newServeEnv(t *testing.T) *serveEnv {
 	t.Helper()
 	s := forgetest.New(t)
 	s.AddToken(serveBotToken, "remedy-bot")
+	return newServeEnvOn(t, s, serveBotToken)
+}
+
+// newServeEnvOn serves the forge s, whose token for remedy-bot is token.
+func newServeEnvOn(t *testing.T, s *forgetest.Server, token string) *serveEnv {
+	t.Helper()
 	e := &serveEnv{t: t, forge: s, logs: &syncWriter{}, dir: t.TempDir(), posted: make(chan string, 10)}
 	e.env = map[string]string{
-		"GITHUB_TOKEN": serveBotToken, "GITHUB_API_URL": s.APIURL(),
+		"GITHUB_TOKEN": token, "GITHUB_API_URL": s.APIURL(),
 		"REMEDY_WEBHOOK_SECRET": serveHookSecret, "SLACK_SIGNING_SECRET": serveSlack,
 	}
 	e.slack = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -162,7 +168,7 @@ func newServeEnv(t *testing.T) *serveEnv {
 	}))
 	t.Cleanup(e.slack.Close)
 	t.Cleanup(func() {
-		if strings.Contains(e.logs.String(), serveBotToken) {
+		if strings.Contains(e.logs.String(), token) {
 			t.Error("the token leaked into the logs")
 		}
 		if t.Failed() {
@@ -545,7 +551,7 @@ func TestServeRestartMidJob(t *testing.T) {
 func TestServeCheckConfig(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yaml")
-	os.WriteFile(good, []byte("github:\n  token: {env: MY_TOKEN}\nrepositories: [acme/shop]\nschedules:\n  - {name: nightly, cron: \"CRON_TZ=Europe/Paris 0 2 * * *\", jitter: 20m}\n"), 0o600)
+	os.WriteFile(good, []byte("github:\n  token: {env: MY_TOKEN}\nrepositories: [acme/shop]\nclusters:\n  - {name: prod, context: prod-eu}\nschedules:\n  - {name: nightly, cron: \"CRON_TZ=Europe/Paris 0 2 * * *\", jitter: 20m}\n"), 0o600)
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("github:\n  token: ghp_literal\n"), 0o600)
 	t.Setenv("MY_TOKEN", "ghp_from_env")
@@ -559,6 +565,8 @@ func TestServeCheckConfig(t *testing.T) {
 		want string
 	}{
 		{"good", []string{"serve", "--config", good, "--check-config"}, exitOK, "schedule       nightly \"CRON_TZ=Europe/Paris 0 2 * * *\" jitter 20m0s"},
+		{"good, with a cluster", []string{"serve", "--config", good, "--check-config"}, exitOK, "cluster        prod: in-cluster (or $KUBECONFIG), context prod-eu, namespace all\n"},
+		{"good, its schedule sweeps the cluster", []string{"serve", "--config", good, "--check-config"}, exitOK, ", clusters prod\n"},
 		{"secret in the config", []string{"serve", "--config", bad, "--check-config"}, exitError, "never written in the config"},
 		{"deploy example without its secret files", []string{"serve", "--config", "../../deploy/serve.yaml", "--check-config"}, exitError, "github.token"},
 		{"no config, no token", []string{"serve", "--check-config"}, exitError, "GITHUB_TOKEN"},
