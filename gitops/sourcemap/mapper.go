@@ -3,6 +3,7 @@ package sourcemap
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"reflect"
@@ -28,6 +29,9 @@ type Source struct {
 	// Error says why the source is not known; ErrNoDeployer's text for an
 	// object no GitOps tool deploys.
 	Error string `json:"error,omitempty"`
+	// Note says what the source may not tell: values the release takes
+	// from elsewhere, which remedy does not read.
+	Note string `json:"note,omitempty"`
 }
 
 // Drift is a checked field whose live value differs from what git renders:
@@ -80,7 +84,22 @@ type Mapper struct {
 	Log  *slog.Logger
 }
 
-type treeKey struct{ repo, revision, path string }
+// treeKey is one load of a source: two Applications that render one
+// chart with different values are two trees.
+func treeKey(o Origin) string {
+	o.Sources = nil
+	b, _ := json.Marshal(o)
+	return string(b)
+}
+
+// NoteOf says what origin's render may miss; "" when nothing.
+func NoteOf(o Origin) string {
+	if len(o.ValuesFrom) == 0 {
+		return ""
+	}
+	return "the release also takes values from " + strings.Join(o.ValuesFrom, ", ") +
+		", which remedy does not read: the render may differ from the cluster's"
+}
 
 // Map finds the source of every object of snap and of every finding of
 // live (snap.Report, or a report of the same objects), and the drift
@@ -93,10 +112,10 @@ func (m *Mapper) Map(ctx context.Context, snap *cluster.Snapshot, live *scanner.
 		log = slog.New(slog.DiscardHandler)
 	}
 	out := &Mapping{Objects: map[string]*Placed{}}
-	trees := map[treeKey]*Tree{}
-	treeErrs := map[treeKey]error{}
+	trees := map[string]*Tree{}
+	treeErrs := map[string]error{}
 	load := func(o Origin) (*Tree, error) {
-		k := treeKey{o.Repo, o.Revision, o.Path}
+		k := treeKey(o)
 		if t, ok := trees[k]; ok {
 			return t, nil
 		}
@@ -106,7 +125,7 @@ func (m *Mapper) Map(ctx context.Context, snap *cluster.Snapshot, live *scanner.
 		dir, err := m.Cloner.Checkout(ctx, o.Repo, o.Revision)
 		var t *Tree
 		if err == nil {
-			t, err = LoadTree(dir, o, m.Scan)
+			t, err = LoadTreeWith(ctx, m.Cloner, dir, o, m.Scan)
 		}
 		if err != nil {
 			log.Warn("source not loaded", "repo", o.Repo, "revision", o.Revision, "path", o.Path, "error", err)
@@ -132,7 +151,7 @@ func (m *Mapper) Map(ctx context.Context, snap *cluster.Snapshot, live *scanner.
 			p.Source = Source{Error: oneLine(err.Error()), Deployer: origin.Deployer}
 			continue
 		}
-		p.Source = Source{Repo: origin.Repo, Revision: origin.Revision, Path: origin.Path, Deployer: origin.Deployer}
+		p.Source = Source{Repo: origin.Repo, Revision: origin.Revision, Path: origin.Path, Deployer: origin.Deployer, Note: NoteOf(origin)}
 		var errs []string
 		for _, o := range append([]Origin{origin}, origin.Sources...) {
 			t, err := load(o)
@@ -144,7 +163,7 @@ func (m *Mapper) Map(ctx context.Context, snap *cluster.Snapshot, live *scanner.
 			if r := t.Find(obj.APIVersion, obj.Kind, obj.Namespace, obj.Name); r != nil {
 				p.Tree, p.Resource = t, r
 				file, line := ObjectLocation(r)
-				p.Source = Source{Repo: o.Repo, Revision: o.Revision, Path: o.Path, File: file, Line: line, Deployer: origin.Deployer}
+				p.Source = Source{Repo: o.Repo, Revision: o.Revision, Path: o.Path, File: file, Line: line, Deployer: origin.Deployer, Note: NoteOf(o)}
 				p.LoadErr = nil
 				break
 			}

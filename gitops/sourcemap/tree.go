@@ -2,10 +2,15 @@ package sourcemap
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"helm.sh/helm/v3/pkg/chartutil"
 
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/helm"
@@ -41,10 +46,19 @@ func groupOf(apiVersion string) string {
 }
 
 // LoadTree loads origin's path in the checkout dir as Argo CD and Flux
-// deploy it: a chart is rendered for origin's release (values.yaml and the
-// values files in the repository), a kustomization root built, any other
-// folder read as plain manifests, recursively.
+// deploy it: a chart is rendered for origin's release (values.yaml, its
+// values files, its inline values), a kustomization root built, any other
+// folder read as plain manifests, recursively. A chart with a values file
+// of another repository needs LoadTreeWith.
 func LoadTree(dir string, origin Origin, scan scanner.Options) (*Tree, error) {
+	return LoadTreeWith(context.Background(), nil, dir, origin, scan)
+}
+
+// LoadTreeWith is LoadTree with a Cloner for the values files of a chart
+// that are in other repositories (Argo CD's $values of a multi-source
+// Application): they are read from their own checkouts, as values that are
+// not the repository's, never fixed. A nil cloner refuses such a chart.
+func LoadTreeWith(ctx context.Context, cloner Cloner, dir string, origin Origin, scan scanner.Options) (*Tree, error) {
 	abs := filepath.Join(dir, filepath.FromSlash(origin.Path))
 	if rel, err := filepath.Rel(dir, abs); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return nil, fmt.Errorf("path %q leaves the repository", origin.Path)
@@ -58,9 +72,9 @@ func LoadTree(dir string, origin Origin, scan scanner.Options) (*Tree, error) {
 	case !info.IsDir():
 		t.In = scanner.Load(dir, []string{abs}, scanner.LoadOptions{})
 	case origin.Render == RenderHelm || helm.IsChart(abs):
-		rel := helm.Release{Name: cmp.Or(origin.Release, "release"), Namespace: origin.ReleaseNamespace}
-		for _, f := range origin.ValuesFiles {
-			rel.ValuesFiles = append(rel.ValuesFiles, filepath.Join(dir, filepath.FromSlash(f)))
+		rel, err := helmRelease(ctx, cloner, dir, origin)
+		if err != nil {
+			return nil, fmt.Errorf("helm template %s: %w", origin.Path, err)
 		}
 		res, err := helm.Render(abs, rel, helm.Options{Root: dir, Top: dir})
 		if err != nil {
@@ -87,6 +101,92 @@ func LoadTree(dir string, origin Origin, scan scanner.Options) (*Tree, error) {
 		}
 	}
 	return t, nil
+}
+
+// helmRelease is the release origin renders: its values files in order,
+// those of the checkout dir as files (traced, fixable), those of other
+// repositories as values from elsewhere (and every file after the first of
+// them too, to keep the order), then its inline values.
+func helmRelease(ctx context.Context, cloner Cloner, dir string, origin Origin) (helm.Release, error) {
+	rel := helm.Release{Name: cmp.Or(origin.Release, "release"), Namespace: origin.ReleaseNamespace}
+	layered := false
+	for _, f := range origin.ValuesFiles {
+		if ref, rest, ok := origin.splitRef(f); ok {
+			vals, err := refValues(ctx, cloner, ref, rest, origin.IgnoreMissingValuesFiles)
+			if err != nil {
+				return helm.Release{}, fmt.Errorf("values file %s of %s: %w", f, ref.Repo, err)
+			}
+			if vals != nil {
+				rel.Values = append(rel.Values, helm.Values{Values: vals,
+					From: fmt.Sprintf("the values file %s of %s at %s", rest, ref.Repo, orDefault(ref.Revision))})
+				layered = true
+			}
+			continue
+		}
+		abs := filepath.Join(dir, filepath.FromSlash(f))
+		if origin.IgnoreMissingValuesFiles {
+			if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+		}
+		if layered {
+			rel.Values = append(rel.Values, helm.Values{File: abs})
+		} else {
+			rel.ValuesFiles = append(rel.ValuesFiles, abs)
+		}
+	}
+	if origin.Values != nil {
+		rel.Values = append(rel.Values, helm.Values{Values: origin.Values, From: "the inline values of " + cmp.Or(origin.Deployer, "the release")})
+	}
+	return rel, nil
+}
+
+// refValues reads a values file of another repository's checkout; nil
+// when it is missing and missing files are ignored.
+func refValues(ctx context.Context, cloner Cloner, ref RepoRef, file string, ignoreMissing bool) (map[string]any, error) {
+	if cloner == nil {
+		return nil, errors.New("another repository, which was not checked out")
+	}
+	dir, err := cloner.Checkout(ctx, ref.Repo, ref.Revision)
+	if err != nil {
+		return nil, err
+	}
+	abs := filepath.Join(dir, filepath.FromSlash(cleanPath(file)))
+	real, err := filepath.EvalSymlinks(abs)
+	if errors.Is(err, fs.ErrNotExist) && ignoreMissing {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// A symbolic link must not read the bot's own files.
+	if top, err := filepath.EvalSymlinks(dir); err != nil || !within(top, real) {
+		return nil, errors.New("outside the repository")
+	}
+	info, err := os.Stat(real)
+	switch {
+	case err != nil:
+		return nil, err
+	case !info.Mode().IsRegular():
+		return nil, errors.New("not a file")
+	case info.Size() > scanner.DefaultMaxFileSize:
+		return nil, fmt.Errorf("%d bytes, over the %d-byte limit", info.Size(), scanner.DefaultMaxFileSize)
+	}
+	b, err := os.ReadFile(real)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := chartutil.ReadValues(b)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any(vals), nil
+}
+
+// within reports whether path p is dir or below it.
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func hasKustomization(dir string) bool {
