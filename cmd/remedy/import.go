@@ -204,18 +204,8 @@ func (o *importOptions) fromFile(inv *invocation, args []string) ([]importer.Fin
 }
 
 func (o *importOptions) fromCluster(ctx context.Context) ([]importer.Finding, error) {
-	kc, err := cluster.LoadKubeconfig(cluster.KubeconfigOptions{Path: o.cluster.kubeconfig, Context: o.cluster.context})
-	if err != nil {
-		return nil, err
-	}
-	ns := o.cluster.namespace
-	switch {
-	case o.cluster.allNamespaces:
-		ns = ""
-	case ns == "":
-		ns = kc.Namespace
-	}
-	g, err := cluster.NewRESTGetter(kc.REST)
+	g, _, ns, err := cluster.Connect(cluster.KubeconfigOptions{Path: o.cluster.kubeconfig, Context: o.cluster.context},
+		o.cluster.namespace, o.cluster.allNamespaces)
 	if err != nil {
 		return nil, err
 	}

@@ -172,6 +172,11 @@ func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
 	inv.log.Info("sweeping", "repositories", len(mine), "selected", len(repos), "shard", o.shardIndex, "shards", o.shardCount)
 
 	rows := o.each(len(mine), func(i int) sweepRow { return o.sweepOne(ctx, inv, gh, tokens, mine[i]) })
+	return o.finish(inv, rows)
+}
+
+// finish writes the summary; the exit status is 2 when a repository failed.
+func (o *sweepOptions) finish(inv *invocation, rows []sweepRow) error {
 	if err := writeSweep(inv.stdout, rows, o.format); err != nil {
 		return err
 	}

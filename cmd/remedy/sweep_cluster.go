@@ -49,23 +49,14 @@ func (o *sweepOptions) runCluster(ctx context.Context, inv *invocation) error {
 	rows := o.each(len(mine), func(i int) sweepRow {
 		t := mine[i]
 		if t.Owner == "" {
-			row := sweepRow{Repo: t.RepoURL, Status: "skipped", Error: "not on the forge (" + host + "): fix it there by hand", Branches: []sweepBranch{}}
-			return row
+			return sweepRow{Repo: t.RepoURL, Status: "skipped", Error: "not on the forge (" + host + "): fix it there by hand", Branches: []sweepBranch{}}
 		}
 		res, err := clustersweep.Remedy(ctx, gh, tokens, t, clustersweep.Options{
 			Bot: o.bot.identity(), DryRun: o.dryRun, Log: inv.log.With("repo", t.FullName()),
 		})
 		return sweepRowOf(inv, t.FullName(), res, err)
 	})
-	if err := writeSweep(inv.stdout, rows, o.format); err != nil {
-		return err
-	}
-	for _, r := range rows {
-		if r.Status == "failed" {
-			return exitStatus(exitError)
-		}
-	}
-	return nil
+	return o.finish(inv, rows)
 }
 
 var errSweepNeedsConfig = errors.New("--config is required (or --cluster, to sweep the repositories the cluster is deployed from)")

@@ -91,18 +91,7 @@ func Read(ctx context.Context, c Cluster, o ReadOptions) (*Live, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	kc, err := cluster.LoadKubeconfig(cluster.KubeconfigOptions{Path: c.Kubeconfig, Context: c.Context})
-	if err != nil {
-		return nil, err
-	}
-	ns := c.Namespace
-	switch {
-	case c.AllNamespaces:
-		ns = ""
-	case ns == "":
-		ns = kc.Namespace
-	}
-	g, err := cluster.NewRESTGetter(kc.REST)
+	g, kc, ns, err := cluster.Connect(cluster.KubeconfigOptions{Path: c.Kubeconfig, Context: c.Context}, c.Namespace, c.AllNamespaces)
 	if err != nil {
 		return nil, err
 	}

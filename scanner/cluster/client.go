@@ -106,4 +106,25 @@ func LoadKubeconfig(o KubeconfigOptions) (*Kubeconfig, error) {
 	return kc, nil
 }
 
+// Connect loads the kubeconfig and returns a getter for its cluster and
+// the namespace a read selects: namespace if set, every namespace ("")
+// with all, else the context's own, as kubectl does.
+func Connect(o KubeconfigOptions, namespace string, all bool) (*RESTGetter, *Kubeconfig, string, error) {
+	kc, err := LoadKubeconfig(o)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	switch {
+	case all:
+		namespace = ""
+	case namespace == "":
+		namespace = kc.Namespace
+	}
+	g, err := NewRESTGetter(kc.REST)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return g, kc, namespace, nil
+}
+
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
