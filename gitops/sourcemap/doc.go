@@ -16,8 +16,22 @@
 //     HelmRelease whose chart comes from a GitRepository.
 //
 // The repository is cloned at that revision (with the forge's token when its
-// host is the forge's, anonymously otherwise), the source path is loaded as
-// Argo CD and Flux would (a kustomization is built, a plain folder read), and
-// the object is found there by group, kind, namespace and name. An object no
-// tool claims has no source: it was applied by hand and must be fixed there.
+// host is the forge's, anonymously otherwise; an SSH URL over HTTPS, as
+// remedy holds no SSH key), the source path is loaded as Argo CD and Flux
+// would (a kustomization is built, a plain folder read, a chart rendered),
+// and the object is found there by group, kind, namespace and name. An
+// object no tool claims has no source: it was applied by hand and must be
+// fixed there.
+//
+// A chart is rendered with the values its tool gives it, in the tool's
+// order: values.yaml, the values files, then the inline values (Argo CD's
+// helm.valuesObject or helm.values, then helm.parameters as --set; Flux's
+// spec.values). A values file $<ref>/<path> of a multi-source Application
+// is in the repository of the source with that ref: a path of this
+// checkout when that is this repository at this revision, else read from
+// its own checkout. Inline values and another repository's files are read,
+// never fixed: a field they set is refused as a fix, to be made where they
+// are set. What remedy does not read (a HelmRelease's valuesFrom, as remedy
+// reads no Secret and no ConfigMap; helm.fileParameters; a values file URL)
+// is named on the Origin and in the Source's note: the render may differ.
 package sourcemap

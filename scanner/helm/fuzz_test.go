@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"helm.sh/helm/v3/pkg/chartutil"
+
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -21,14 +23,21 @@ func FuzzRenderAndTrace(f *testing.F) {
 			"web/templates/fuzz.yaml":  tmpl,
 			"web/templates/fixed.yaml": deployment,
 		})
-		res, err := Render(filepath.Join(dir, "web"), Release{Name: "web"}, Options{Root: dir})
-		if err != nil {
-			return
+		rels := []Release{{Name: "web"}}
+		// The same values, inline: set outside the repository, over it.
+		if inline, err := chartutil.ReadValues([]byte(vals)); err == nil {
+			rels = append(rels, Release{Name: "web", Values: []Values{{Values: inline, From: "the inline values"}}})
 		}
-		rep := scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{res.File}}, scanner.Options{})
-		for _, fd := range rep.Findings {
-			if fd.Resource != nil {
-				_, _ = res.File.Rendered.Map.(*sourceMap).Trace(fd.Resource, fd.FieldPath.Pointer())
+		for _, rel := range rels {
+			res, err := Render(filepath.Join(dir, "web"), rel, Options{Root: dir})
+			if err != nil {
+				continue
+			}
+			rep := scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{res.File}}, scanner.Options{})
+			for _, fd := range rep.Findings {
+				if fd.Resource != nil {
+					_, _ = res.File.Rendered.Map.(*sourceMap).Trace(fd.Resource, fd.FieldPath.Pointer())
+				}
 			}
 		}
 	})

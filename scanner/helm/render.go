@@ -20,6 +20,12 @@
 //     renders a boolean value (`hostNetwork: {{ .Values.hostNetwork }}`) and
 //     a feature switch that adds a missing field
 //     (`{{ if .Values.seccompProfile.enable }}`).
+//   - Values that are not in the repository (an Argo CD Application's
+//     inline values and parameters, a Flux HelmRelease's spec.values, a
+//     values file of another repository: Release.Values) are marked as
+//     theirs, and their booleans flipped too: a field they set is traced to
+//     no values file, and its fix is refused, to be made where they are
+//     set. Editing a values file they override would change nothing.
 //   - Anything else is hard-coded in a template: the finding points at the
 //     template line of the field (or of the object that should hold it),
 //     and it is reported "fix by hand": templates are never edited.
