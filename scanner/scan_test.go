@@ -53,6 +53,22 @@ func findingLine(f Finding) string {
 	return s
 }
 
+// scanTestCatalog scans manifest, as pod.yaml, with testCatalog and opts,
+// and renders the findings with findingLine.
+func scanTestCatalog(t *testing.T, manifest string, opts Options) []string {
+	t.Helper()
+	f, errs := ParseFile("pod.yaml", []byte(manifest))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	opts.Catalog = testCatalog()
+	var got []string
+	for _, f := range ScanInputs(&Inputs{Files: []*SourceFile{f}}, opts).Findings {
+		got = append(got, findingLine(f))
+	}
+	return got
+}
+
 func TestScanSuppression(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -226,15 +242,7 @@ items:
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, errs := ParseFile("pod.yaml", []byte(tc.manifest))
-			if len(errs) > 0 {
-				t.Fatal(errs)
-			}
-			rep := ScanInputs(&Inputs{Files: []*SourceFile{f}}, Options{Catalog: testCatalog()})
-			var got []string
-			for _, f := range rep.Findings {
-				got = append(got, findingLine(f))
-			}
+			got := scanTestCatalog(t, tc.manifest, Options{})
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("findings = %q\nwant %q", got, tc.want)
 			}
@@ -268,16 +276,7 @@ spec:
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := mustConfig(t, tc.cfg)
-			f, errs := ParseFile("pod.yaml", []byte(manifest))
-			if len(errs) > 0 {
-				t.Fatal(errs)
-			}
-			rep := ScanInputs(&Inputs{Files: []*SourceFile{f}}, Options{Config: cfg, Catalog: testCatalog(), Only: tc.only})
-			var got []string
-			for _, f := range rep.Findings {
-				got = append(got, findingLine(f))
-			}
+			got := scanTestCatalog(t, manifest, Options{Config: mustConfig(t, tc.cfg), Only: tc.only})
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("findings = %q, want %q", got, tc.want)
 			}
