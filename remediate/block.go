@@ -26,25 +26,9 @@ func isDashLine(b []byte) bool {
 // scalars); so does, for a mapping entry, an indentless sequence item at the
 // same column. Trailing blank and comment lines do not.
 func entryEndLine(t *text, start, col int, value *yaml.Node, mappingEntry bool) int {
-	end := start
-	for l := start + 1; l <= t.lineCount(); l++ {
-		c := t.content(l)
-		trimmed := bytes.TrimLeft(c, " \t")
-		if len(trimmed) == 0 {
-			continue
-		}
-		ind := t.indent(l)
-		if ind > col || (mappingEntry && ind == col && isDashLine(trimmed)) {
-			end = l
-			continue
-		}
-		if trimmed[0] == '#' {
-			continue
-		}
-		break
-	}
+	end, _ := entryScan(t, start, col, mappingEntry)
 	// A flow collection may close at a shallower indent than it opened.
-	if value != nil && value.Style&yaml.FlowStyle != 0 && value.Kind != yaml.ScalarNode {
+	if flowCollection(value) {
 		if closeAt := matchClose(t.src, t.offset(value.Line, value.Column)); closeAt >= 0 {
 			if l := lineOf(t, closeAt); l > end {
 				end = l
@@ -52,6 +36,56 @@ func entryEndLine(t *text, start, col int, value *yaml.Node, mappingEntry bool) 
 		}
 	}
 	return end
+}
+
+func flowCollection(n *yaml.Node) bool {
+	return n != nil && n.Style&yaml.FlowStyle != 0 && n.Kind != yaml.ScalarNode
+}
+
+// Line classes of an entry scan (entryScan).
+const (
+	lineSkip   = iota // blank, or a comment not indented deeper: passed over
+	lineInside        // belongs to the entry
+	lineStop          // ends the scan
+)
+
+// classifyLine classifies a line (without its line break) for the scan of
+// a block entry whose key or dash is at 0-based column col.
+func classifyLine(c []byte, col int, mappingEntry bool) int {
+	trimmed := bytes.TrimLeft(c, " \t")
+	if len(trimmed) == 0 {
+		return lineSkip
+	}
+	ind := 0
+	for ind < len(c) && c[ind] == ' ' {
+		ind++
+	}
+	if ind > col || (mappingEntry && ind == col && isDashLine(trimmed)) {
+		return lineInside
+	}
+	if trimmed[0] == '#' {
+		return lineSkip
+	}
+	return lineStop
+}
+
+// entryScan returns the last line of the entry that starts on line start
+// (before any flow extension, see entryEndLine) and the line that ends the
+// scan: the first later line neither inside nor skipped, or lineCount+1.
+func entryScan(t *text, start, col int, mappingEntry bool) (end, stop int) {
+	end = start
+	l := start + 1
+	for ; l <= t.lineCount(); l++ {
+		switch classifyLine(t.content(l), col, mappingEntry) {
+		case lineInside:
+			end = l
+			continue
+		case lineSkip:
+			continue
+		}
+		break
+	}
+	return end, l
 }
 
 func lineOf(t *text, off int) int {
@@ -114,23 +148,30 @@ func (e *docEditor) insertAfterLine(t *text, l int, lines string) splice {
 	return splice{start: at, end: at, text: lines}
 }
 
-// addKey adds key: v to mapping m.
-func (e *docEditor) addKey(t *text, m *yaml.Node, key string, v any) ([]splice, error) {
+// addKey adds key: v to mapping m. The scan is set when the edit is a
+// plain block line insertion (see lineInsert).
+func (e *docEditor) addKey(t *text, m *yaml.Node, key string, v any) ([]splice, *lineInsert, error) {
 	if m.Style&yaml.FlowStyle != 0 || len(m.Content) == 0 {
 		val, err := renderFlow(v)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return e.flowInsert(t, m, renderString(key, true)+": "+val)
+		sp, err := e.flowInsert(t, m, renderString(key, true)+": "+val)
+		return sp, nil, err
 	}
 	first, lastKey, lastVal := m.Content[0], m.Content[len(m.Content)-2], m.Content[len(m.Content)-1]
 	col := first.Column - 1
 	end := entryEndLine(t, lastKey.Line, lastKey.Column-1, lastVal, true)
 	lines, err := e.style.renderEntry(col, key, v)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return []splice{e.insertAfterLine(t, end, lines)}, nil
+	var ins *lineInsert
+	if lastKey.Column == first.Column {
+		// The next insertion's scan would start from this one's key, at col.
+		ins = newLineInsert(t, lastKey.Line, lastKey.Column-1, true, lastVal, end)
+	}
+	return []splice{e.insertAfterLine(t, end, lines)}, ins, nil
 }
 
 // flowInsert adds an element before the closing bracket of flow collection c.
@@ -156,30 +197,32 @@ func (e *docEditor) flowInsert(t *text, c *yaml.Node, elem string) ([]splice, er
 	return []splice{{start: last + 1, end: last + 1, text: ", " + elem}}, nil
 }
 
-// appendItem appends v to sequence s (index must be its length).
-func (e *docEditor) appendItem(t *text, s *yaml.Node, index int, v any) ([]splice, error) {
+// appendItem appends v to sequence s (index must be its length). The scan
+// is set as for addKey.
+func (e *docEditor) appendItem(t *text, s *yaml.Node, index int, v any) ([]splice, *lineInsert, error) {
 	if index != len(s.Content) {
-		return nil, refuse("inserting into the middle of the sequence at line %d is not supported", s.Line)
+		return nil, nil, refuse("inserting into the middle of the sequence at line %d is not supported", s.Line)
 	}
 	if s.Style&yaml.FlowStyle != 0 || len(s.Content) == 0 {
 		val, err := renderFlow(v)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return e.flowInsert(t, s, val)
+		sp, err := e.flowInsert(t, s, val)
+		return sp, nil, err
 	}
 	dashCol := s.Column - 1
 	lastItem := s.Content[len(s.Content)-1]
 	dashLine, err := itemDashLine(t, lastItem, dashCol)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	end := entryEndLine(t, dashLine, dashCol, lastItem, false)
 	var b strings.Builder
 	if err := e.style.writeItem(&b, dashCol, v); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return []splice{e.insertAfterLine(t, end, b.String())}, nil
+	return []splice{e.insertAfterLine(t, end, b.String())}, newLineInsert(t, dashLine, dashCol, false, lastItem, end), nil
 }
 
 // itemDashLine finds the line holding the dash of a block sequence item.

@@ -42,9 +42,11 @@ type splice struct {
 	text       string
 }
 
-// docEditor applies patch operations to one document's bytes, one at a time:
-// each operation is located in a fresh parse of the current bytes, rendered
-// as new lines in the document's own style, and spliced in.
+// docEditor applies patch operations to one document's bytes, in order:
+// each operation is located in a parse of the bytes, rendered as new lines
+// in the document's own style, and spliced in. Apply parses again after
+// every operation; applyAll (batch.go) parses again only when an operation
+// depends on an edit made since the last parse.
 type docEditor struct {
 	src   []byte
 	root  *yaml.Node
@@ -166,43 +168,64 @@ func splitPointer(p string) ([]string, error) {
 	return parts, nil
 }
 
-// Apply applies one operation, splicing the change into the bytes.
+// Apply applies one operation, splicing the change into the bytes and
+// parsing the result again.
 func (e *docEditor) Apply(op Op) error {
-	steps, err := e.walk(op.Path)
+	ed, err := e.locate(newText(e.src), op)
 	if err != nil {
 		return err
 	}
-	s := steps[len(steps)-1]
-	t := newText(e.src)
-	var sp []splice
-	switch op.Op {
-	case "add", "replace":
-		switch {
-		case s.node != nil:
-			sp, err = e.replace(t, steps, op.Value)
-		case op.Op == "replace":
-			return fmt.Errorf("replace %s: no such field", op.Path)
-		case s.parent.Kind == yaml.MappingNode:
-			sp, err = e.addKey(t, s.parent, s.token, op.Value)
-		default:
-			sp, err = e.appendItem(t, s.parent, s.index, op.Value)
-		}
-	case "remove":
-		if s.node == nil {
-			return fmt.Errorf("remove %s: no such field", op.Path)
-		}
-		sp, err = e.remove(t, steps)
-	default:
-		return fmt.Errorf("unsupported op %q", op.Op)
-	}
-	if err != nil {
-		return err
-	}
-	e.src = applySplices(e.src, sp)
+	e.src = applySplices(e.src, ed.splices)
 	if err := e.parse(); err != nil {
 		return fmt.Errorf("%s %s produced invalid YAML: %w", op.Op, op.Path, err)
 	}
 	return nil
+}
+
+// locate finds and renders one operation against the current parse: the
+// splices that make it, and what edits made since that parse it depends on
+// (see edit).
+func (e *docEditor) locate(t *text, op Op) (*edit, error) {
+	steps, err := e.walk(op.Path)
+	if err != nil {
+		return nil, err
+	}
+	s := steps[len(steps)-1]
+	ed := &edit{op: op}
+	switch op.Op {
+	case "add", "replace":
+		switch {
+		case s.node != nil:
+			ed.splices, err = e.replace(t, steps, op.Value)
+			if err == nil && simpleReplace(s, op.Value, ed.splices) {
+				ed.kind, ed.line = editReplace, s.node.Line
+			}
+		case op.Op == "replace":
+			return nil, fmt.Errorf("replace %s: no such field", op.Path)
+		case s.parent.Kind == yaml.MappingNode:
+			ed.splices, ed.ins, err = e.addKey(t, s.parent, s.token, op.Value)
+			if s.token == "<<" {
+				// A merge key changes how later walks read the mapping.
+				ed.ins = nil
+			}
+		default:
+			ed.splices, ed.ins, err = e.appendItem(t, s.parent, s.index, op.Value)
+		}
+	case "remove":
+		if s.node == nil {
+			return nil, fmt.Errorf("remove %s: no such field", op.Path)
+		}
+		ed.splices, err = e.remove(t, steps)
+	default:
+		return nil, fmt.Errorf("unsupported op %q", op.Op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ed.ins != nil {
+		ed.kind = editInsert
+	}
+	return ed, nil
 }
 
 // scalarSpan returns the byte range of a scalar's token on its line.

@@ -17,10 +17,24 @@ import (
 // bytes must parse, and must equal, as an object, the original object with
 // the same patch applied by evanphx/json-patch. Anything else is refused and
 // the original bytes stay as they are.
+//
+// The operations are applied together where they do not depend on each
+// other (docEditor.applyAll); when that fails in any way, they are applied
+// again one by one, each in a fresh parse (docEditor.Apply), and that
+// outcome is the answer. Both give the same bytes where both succeed.
 func EditDocument(src []byte, ops []Op) ([]byte, error) {
 	if len(ops) == 0 {
 		return src, nil
 	}
+	if out, err := editVerified(src, ops, true); err == nil {
+		return out, nil
+	}
+	return editVerified(src, ops, false)
+}
+
+// editVerified is EditDocument, applying the operations together (batched)
+// or one by one.
+func editVerified(src []byte, ops []Op, batched bool) ([]byte, error) {
 	e, err := newDocEditor(src)
 	if err != nil {
 		return nil, err
@@ -29,9 +43,15 @@ func EditDocument(src []byte, ops []Op) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, op := range ops {
-		if err := e.Apply(op); err != nil {
+	if batched {
+		if err := e.applyAll(ops); err != nil {
 			return nil, err
+		}
+	} else {
+		for _, op := range ops {
+			if err := e.Apply(op); err != nil {
+				return nil, err
+			}
 		}
 	}
 	after, err := nodeJSON(e.root)

@@ -1,0 +1,369 @@
+package remediate
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Applying operations one by one (docEditor.Apply) parses the document
+// again after every operation, so that the next one is located in the
+// bytes as they are now. Most operations of a fix do not read what the
+// earlier ones changed: fields added to a container and to its pod, a value
+// replaced elsewhere. applyAll locates such operations in the same parse
+// and splices them in together, and parses again only before an operation
+// that depends on an edit made since the last parse.
+//
+// The result must be byte for byte what Apply gives, so an operation joins
+// the pending ones only when its location and rendering provably do not
+// depend on them:
+//
+//   - its path neither is nor goes through a pending path, nor the reverse;
+//   - it is a simple edit (editReplace, editInsert) and so are the pending;
+//   - a replacement is on a line no pending edit touches;
+//   - a block line insertion finds the end of the entry it follows by a
+//     scan of the lines after it (entryScan). Pending insertions inside that
+//     entry must read as inside it, pending ones between it and the line
+//     that stops the scan as stopping it; pending insertions at the same
+//     offset are scanned line by line in their order, starting after the
+//     latest one into the same collection (which Apply would find as the
+//     collection's last entry), and the new text goes where the scan stops.
+//
+// Anything else is located in a fresh parse of the edits so far. Any error
+// returns to the caller, which then applies the operations one by one, so
+// that refusals read exactly as before.
+
+// editKind says how an edit depends on the bytes around it.
+type editKind int
+
+const (
+	// editComplex edits (flow collections, removals, nulls, values that
+	// gain lines) are located in a fresh parse, and the next operation too.
+	editComplex editKind = iota
+	// editReplace swaps one single-line scalar token of a block collection
+	// for another single-line token.
+	editReplace
+	// editInsert inserts whole block lines after the last entry of a block
+	// collection (lineInsert).
+	editInsert
+)
+
+// edit is one operation located against a parse.
+type edit struct {
+	op      Op
+	splices []splice
+	kind    editKind
+	line    int         // editReplace: the line of the token
+	ins     *lineInsert // editInsert
+	tokens  []string
+	pos     int // editInsert: the order among insertions at the same offset
+}
+
+// lineInsert describes a block line insertion: the scan that placed it
+// (entryScan from line first, for a key or dash at column col) and where
+// that scan stopped.
+type lineInsert struct {
+	first, col   int
+	mappingEntry bool
+	stop         int // the line that stopped the scan; lineCount+1 at the end
+}
+
+// newLineInsert returns the scan of an insertion after line end, or nil when
+// the insertion is not a plain block line insertion: the last value is a
+// flow collection (its end is found by bracket matching), or the last line
+// has no line break (the insertion then starts with one).
+func newLineInsert(t *text, first, col int, mappingEntry bool, last *yaml.Node, end int) *lineInsert {
+	if flowCollection(last) || !t.hasNewline(end) {
+		return nil
+	}
+	scanEnd, stop := entryScan(t, first, col, mappingEntry)
+	if scanEnd != end {
+		return nil
+	}
+	return &lineInsert{first: first, col: col, mappingEntry: mappingEntry, stop: stop}
+}
+
+// simpleReplace reports whether a replacement only swaps one scalar token on
+// its line for another single-line token: no flow collection, no null
+// (whose position yaml.v3 may take from what follows), no new lines.
+func simpleReplace(s step, v any, sps []splice) bool {
+	if len(sps) != 1 || s.node.Kind != yaml.ScalarNode || inFlow(s) || s.node.Tag == "!!null" {
+		return false
+	}
+	switch v.(type) {
+	case map[string]any, []any:
+		return false
+	}
+	sp := sps[0]
+	return sp.end > sp.start && !bytes.ContainsAny([]byte(sp.text), "\r\n")
+}
+
+// applyAll applies ops in order, giving the bytes and parse Apply would.
+func (e *docEditor) applyAll(ops []Op) error {
+	b := batch{e: e, t: newText(e.src)}
+	for _, op := range ops {
+		tokens, err := splitPointer(op.Path)
+		if err != nil {
+			return err
+		}
+		if b.pathConflict(tokens) {
+			if err := b.flush(); err != nil {
+				return err
+			}
+		}
+		ed, err := e.locate(b.t, op)
+		if err == nil {
+			ed.tokens = tokens
+		}
+		if err != nil || ed.kind == editComplex || !b.fits(ed) {
+			if len(b.pending) > 0 {
+				if err := b.flush(); err != nil {
+					return err
+				}
+				ed, err = e.locate(b.t, op)
+				if err == nil {
+					ed.tokens = tokens
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if ed.kind != editComplex && !b.fits(ed) {
+				return fmt.Errorf("%s %s: conflicts with no pending edit", op.Op, op.Path)
+			}
+		}
+		b.add(ed)
+		if ed.kind == editComplex {
+			if err := b.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return b.flush()
+}
+
+// batch holds the edits located against the current parse of e.src and
+// not yet spliced in.
+type batch struct {
+	e       *docEditor
+	t       *text
+	pending []*edit
+	at      map[int][]*edit // insertions by offset, in their byte order
+}
+
+func (b *batch) add(ed *edit) {
+	b.pending = append(b.pending, ed)
+	if ed.kind != editInsert {
+		return
+	}
+	if b.at == nil {
+		b.at = map[int][]*edit{}
+	}
+	at := ed.splices[0].start
+	b.at[at] = slices.Insert(b.at[at], ed.pos, ed)
+}
+
+// flush splices the pending edits in and parses the result.
+func (b *batch) flush() error {
+	if len(b.pending) == 0 {
+		return nil
+	}
+	var sps []splice
+	for _, ed := range b.pending {
+		switch ed.kind {
+		case editInsert:
+			// One splice per offset, its texts in order.
+		default:
+			sps = append(sps, ed.splices...)
+		}
+	}
+	for at, eds := range b.at {
+		var text []byte
+		for _, ed := range eds {
+			text = append(text, ed.splices[0].text...)
+		}
+		sps = append(sps, splice{start: at, end: at, text: string(text)})
+	}
+	src, err := spliceAll(b.e.src, sps)
+	if err != nil {
+		return err
+	}
+	b.e.src = src
+	b.pending, b.at = b.pending[:0], nil
+	if err := b.e.parse(); err != nil {
+		return fmt.Errorf("produced invalid YAML: %w", err)
+	}
+	b.t = newText(b.e.src)
+	return nil
+}
+
+// spliceAll applies splices located in the same bytes in one pass. They
+// must not overlap, and at most one may start at a given offset.
+func spliceAll(src []byte, sps []splice) ([]byte, error) {
+	slices.SortFunc(sps, func(x, y splice) int { return x.start - y.start })
+	n, prev := len(src), 0
+	for _, sp := range sps {
+		if sp.start < prev || sp.end < sp.start || sp.end > len(src) {
+			return nil, fmt.Errorf("overlapping edits at offset %d", sp.start)
+		}
+		prev = sp.end
+		if sp.start == sp.end {
+			prev++ // an insertion: nothing else may start here
+		}
+		n += len(sp.text) - (sp.end - sp.start)
+	}
+	out := make([]byte, 0, n)
+	prev = 0
+	for _, sp := range sps {
+		out = append(out, src[prev:sp.start]...)
+		out = append(out, sp.text...)
+		prev = sp.end
+	}
+	return append(out, src[prev:]...), nil
+}
+
+// pathConflict reports whether a pending edit's path is, or is inside, or
+// holds, the path tokens.
+func (b *batch) pathConflict(tokens []string) bool {
+	for _, ed := range b.pending {
+		n := min(len(ed.tokens), len(tokens))
+		if !slices.Equal(ed.tokens[:n], tokens[:n]) {
+			continue
+		}
+		if len(ed.tokens) == len(tokens) && tokens[n-1] == "-" {
+			continue // two new items at the end of one sequence
+		}
+		return true
+	}
+	return false
+}
+
+// sameParent reports whether two edits are in the same collection.
+func sameParent(x, y *edit) bool {
+	return len(x.tokens) == len(y.tokens) && slices.Equal(x.tokens[:len(x.tokens)-1], y.tokens[:len(y.tokens)-1])
+}
+
+// fits reports whether the simple edit ed, located against the current
+// parse, is what Apply would locate after the pending edits, and sets its
+// order among insertions at its offset.
+func (b *batch) fits(ed *edit) bool {
+	if b.pathConflict(ed.tokens) {
+		return false
+	}
+	last := ed.tokens[len(ed.tokens)-1]
+	if _, err := strconv.Atoi(last); err == nil || last == "-" {
+		// An index (or the end) of a sequence that pending edits may append to.
+		for _, p := range b.pending {
+			if sameParent(p, ed) {
+				if !(last == "-" && p.kind == editInsert && ed.kind == editInsert) {
+					return false
+				}
+			}
+		}
+	}
+	t := b.t
+	switch ed.kind {
+	case editReplace:
+		ls, le := t.lineStart(ed.line), t.lineEnd(ed.line)
+		for _, p := range b.pending {
+			switch p.kind {
+			case editReplace:
+				if p.line == ed.line {
+					return false
+				}
+			case editInsert:
+				if at := p.splices[0].start; at > ls && at < le {
+					return false
+				}
+			default:
+				return false
+			}
+		}
+		return true
+	case editInsert:
+	default:
+		return false
+	}
+	in := ed.ins
+	at := ed.splices[0].start
+	inner := t.lineEnd(in.first)
+	gapEnd := len(t.src)
+	if in.stop <= t.lineCount() {
+		gapEnd = t.lineStart(in.stop)
+	}
+	for _, p := range b.pending {
+		switch p.kind {
+		case editReplace:
+			if sp := p.splices[0]; sp.start < at && at <= sp.end {
+				return false
+			}
+		case editInsert:
+			pat := p.splices[0].start
+			switch {
+			case pat >= inner && pat < at:
+				if scanText(p.splices[0].text, in, false) != lineInside {
+					return false
+				}
+			case pat > at && pat <= gapEnd:
+				if scanText(p.splices[0].text, in, false) != lineStop {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	same := b.at[at]
+	pos := 0
+	for i := len(same) - 1; i >= 0; i-- {
+		if sameParent(same[i], ed) {
+			// Apply would scan from that entry's first line.
+			if scanText(same[i].splices[0].text, in, true) != lineInside {
+				return false
+			}
+			pos = i + 1
+			break
+		}
+	}
+	for ; pos < len(same); pos++ {
+		c := scanText(same[pos].splices[0].text, in, false)
+		if c == lineStop {
+			break
+		}
+		if c != lineInside {
+			return false
+		}
+	}
+	ed.pos = pos
+	return true
+}
+
+// scanText classifies the lines of an inserted text for the scan of an
+// insertion: lineInside when every line is inside the scanned entry,
+// lineStop when the first line stops the scan, lineSkip for anything else
+// (blank or comment lines, a scan stopping midway). With skipFirst, the
+// first line is the scan's own start and is not classified.
+func scanText(text string, in *lineInsert, skipFirst bool) int {
+	lines := bytes.Split([]byte(text), []byte("\n"))
+	if len(lines) < 2 || len(lines[len(lines)-1]) != 0 {
+		return lineSkip // always ends with a line break
+	}
+	lines = lines[:len(lines)-1]
+	if skipFirst {
+		lines = lines[1:]
+	}
+	for i, l := range lines {
+		c := classifyLine(bytes.TrimSuffix(l, []byte("\r")), in.col, in.mappingEntry)
+		switch {
+		case c == lineInside:
+		case c == lineStop && i == 0 && !skipFirst:
+			return lineStop
+		default:
+			return lineSkip
+		}
+	}
+	return lineInside
+}
