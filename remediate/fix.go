@@ -156,11 +156,14 @@ func planFinding(builders map[*scanner.Resource]*patchBuilder, fixes map[string]
 		}
 		builders[f.Resource] = b
 	}
-	snapshot, n := clone(b.doc), len(b.ops)
+	n := len(b.ops)
+	b.track()
 	if err := fix(b, f, ps, opts); err != nil {
-		b.doc, b.ops = snapshot, b.ops[:n]
+		b.rollback()
+		b.ops = b.ops[:n]
 		return nil, err
 	}
+	b.commit()
 	base := f.Resource.Base.Pointer()
 	ops := make([]Op, 0, len(b.ops)-n)
 	for _, op := range b.ops[n:] {

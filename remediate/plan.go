@@ -3,9 +3,11 @@ package remediate
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/remedy-bot/remedy/scanner"
 )
@@ -33,6 +35,57 @@ type Options struct {
 type patchBuilder struct {
 	doc any
 	ops []Op
+	// undo, while tracking, holds what restores doc before each change
+	// (see rollback).
+	undo     []func()
+	tracking bool
+}
+
+// track starts recording the changes to doc, for rollback.
+func (b *patchBuilder) track() {
+	b.undo, b.tracking = b.undo[:0], true
+}
+
+// rollback undoes the changes to doc since track, latest first, and stops
+// tracking; commit only stops tracking.
+func (b *patchBuilder) rollback() {
+	for i := len(b.undo) - 1; i >= 0; i-- {
+		b.undo[i]()
+	}
+	b.commit()
+}
+
+func (b *patchBuilder) commit() {
+	clear(b.undo)
+	b.undo, b.tracking = b.undo[:0], false
+}
+
+// setKey sets (or, with del, deletes) a key of a mapping of doc.
+func (b *patchBuilder) setKey(m map[string]any, k string, v any, del bool) {
+	if b.tracking {
+		old, had := m[k]
+		b.undo = append(b.undo, func() {
+			if had {
+				m[k] = old
+			} else {
+				delete(m, k)
+			}
+		})
+	}
+	if del {
+		delete(m, k)
+	} else {
+		m[k] = v
+	}
+}
+
+// setItem sets an item of a sequence of doc.
+func (b *patchBuilder) setItem(s []any, i int, v any) {
+	if b.tracking {
+		old := s[i]
+		b.undo = append(b.undo, func() { s[i] = old })
+	}
+	s[i] = v
 }
 
 func newPatchBuilder(obj []byte) (*patchBuilder, error) {
@@ -160,9 +213,9 @@ func (b *patchBuilder) emit(op Op) {
 	switch p := parent.(type) {
 	case map[string]any:
 		if op.Op == "remove" {
-			delete(p, last)
+			b.setKey(p, last, nil, true)
 		} else {
-			p[last] = clone(op.Value)
+			b.setKey(p, last, clone(op.Value), false)
 		}
 	case []any:
 		var seq []any
@@ -193,24 +246,75 @@ func segFor(b *patchBuilder, parent scanner.Path, tok string) string {
 
 func (b *patchBuilder) setRaw(path scanner.Path, v any) {
 	if len(path) == 0 {
+		if b.tracking {
+			old := b.doc
+			b.undo = append(b.undo, func() { b.doc = old })
+		}
 		b.doc = v
 		return
 	}
 	parent, _ := b.get(path[:len(path)-1])
 	switch p := parent.(type) {
 	case map[string]any:
-		p[path[len(path)-1]] = v
+		b.setKey(p, path[len(path)-1], v, false)
 	case []any:
 		i, _ := scanner.IsIndex(path[len(path)-1])
-		p[i] = v
+		b.setItem(p, i, v)
 	}
 }
 
+// clone returns a deep copy of v in its JSON form, as a JSON round trip
+// gives it. Values already in that form (what encoding/json decodes into
+// an any) are copied directly; anything else takes the round trip.
 func clone(v any) any {
+	if out, ok := copyJSON(v); ok {
+		return out
+	}
 	b, _ := json.Marshal(v)
 	var out any
 	_ = json.Unmarshal(b, &out)
 	return out
+}
+
+// copyJSON deep-copies v when a JSON round trip would give back an equal
+// value: nil, bools, finite numbers as float64, valid UTF-8 strings, and
+// maps and slices of those (a nil map or slice reads back as null).
+func copyJSON(v any) (any, bool) {
+	switch x := v.(type) {
+	case nil, bool:
+		return x, true
+	case float64:
+		return x, !math.IsNaN(x) && !math.IsInf(x, 0)
+	case string:
+		return x, utf8.ValidString(x)
+	case map[string]any:
+		if x == nil {
+			return nil, true
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			c, ok := copyJSON(e)
+			if !ok || !utf8.ValidString(k) {
+				return nil, false
+			}
+			out[k] = c
+		}
+		return out, true
+	case []any:
+		if x == nil {
+			return nil, true
+		}
+		out := make([]any, len(x))
+		for i, e := range x {
+			c, ok := copyJSON(e)
+			if !ok {
+				return nil, false
+			}
+			out[i] = c
+		}
+		return out, true
+	}
+	return nil, false
 }
 
 // fixer adds the operations that resolve one finding.
