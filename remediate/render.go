@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -51,8 +53,25 @@ func renderString(s string, flow bool) string {
 }
 
 // plainReadsAsOther reports whether YAML resolves the plain scalar s to a
-// non-string (bool, int, float, null).
+// non-string (bool, int, float, null). The answers for the strings a fix
+// writes again and again (field names, enum values) are kept.
 func plainReadsAsOther(s string) bool {
+	if v, ok := plainCache.Load(s); ok {
+		return v.(bool)
+	}
+	other := parsesAsOther(s)
+	if len(s) <= 64 && plainCacheSize.Add(1) <= 4096 {
+		plainCache.Store(s, other)
+	}
+	return other
+}
+
+var (
+	plainCache     sync.Map // string -> bool
+	plainCacheSize atomic.Int64
+)
+
+func parsesAsOther(s string) bool {
 	var n yaml.Node
 	if err := yaml.Unmarshal([]byte(s), &n); err != nil || len(n.Content) != 1 {
 		return true
