@@ -65,9 +65,7 @@ func (s *Server) checkRunJSONFor(rp *repoState, c *call, id int64) *github.Check
 
 func (c *call) requireInstallation() bool {
 	if c.id.kind != identInstallation {
-		c.s.t.Logf("forgetest: %s %s needs a GitHub App installation token → 403", c.r.Method, c.r.URL.Path)
-		c.fail(http.StatusForbidden, "You must authenticate via a GitHub App.")
-		return false
+		return c.refuse("needs a GitHub App installation token → 403", http.StatusForbidden, "You must authenticate via a GitHub App.")
 	}
 	return true
 }
@@ -176,24 +174,16 @@ func (s *Server) updateCheckRun(c *call) {
 func (s *Server) Statuses(owner, repo, sha string) []*github.RepoStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.mustRepo(owner, repo)
-	out := []*github.RepoStatus{}
-	for _, st := range rp.statuses {
-		if st.sha == sha {
-			out = append(out, copyJSON(st.st))
-		}
-	}
-	return out
+	return copiesOf(s.mustRepo(owner, repo).statuses, func(st *commitStatus) (*github.RepoStatus, bool) {
+		return st.st, st.sha == sha
+	})
 }
 
 // CheckRuns returns the check runs created in owner/repo, oldest first.
 func (s *Server) CheckRuns(owner, repo string) []*github.CheckRun {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.mustRepo(owner, repo)
-	out := []*github.CheckRun{}
-	for _, cr := range rp.checkRuns {
-		out = append(out, copyJSON(cr))
-	}
-	return out
+	return copiesOf(s.mustRepo(owner, repo).checkRuns, func(cr *github.CheckRun) (*github.CheckRun, bool) {
+		return cr, true
+	})
 }

@@ -74,28 +74,19 @@ func (s *Server) issueJSON(rp *repoState, p *pull) *github.Issue {
 }
 
 func (s *Server) getIssue(c *call) {
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	s.syncPulls(rp)
-	if p := c.pull(rp); p != nil {
+	if rp, p, _ := c.syncedPull(); p != nil {
 		c.json(http.StatusOK, s.issueJSON(rp, p))
 	}
 }
 
 func (s *Server) listComments(c *call) {
-	rp := c.repo()
-	if rp == nil {
+	rp, p := c.repoPull()
+	if p == nil {
 		return
 	}
-	if c.pull(rp) == nil {
-		return
-	}
-	n, _ := strconv.Atoi(c.r.PathValue("number"))
 	out := []*github.IssueComment{}
 	for _, cm := range rp.comments {
-		if cm.issue == n {
+		if cm.issue == p.number {
 			out = append(out, cm.c)
 		}
 	}
@@ -106,25 +97,31 @@ func (s *Server) createComment(c *call) {
 	if !c.requireNotApp() {
 		return
 	}
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	p := c.pull(rp)
+	rp, p := c.repoPull()
 	if p == nil {
 		return
 	}
+	body, ok := c.commentBody()
+	if !ok {
+		return
+	}
+	cm := s.newComment(rp, p, c.id.login, body)
+	c.header.Set("Location", cm.GetURL())
+	c.json(http.StatusCreated, cm)
+}
+
+// commentBody decodes an issue comment's body, answering 400 or 422 itself
+// when ok is false.
+func (c *call) commentBody() (body string, ok bool) {
 	var req github.IssueComment
 	if !c.decode(&req) {
-		return
+		return "", false
 	}
 	if req.GetBody() == "" {
 		c.invalid("IssueComment", "body", "missing_field", "")
-		return
+		return "", false
 	}
-	cm := s.newComment(rp, p, c.id.login, req.GetBody())
-	c.header.Set("Location", cm.GetURL())
-	c.json(http.StatusCreated, cm)
+	return req.GetBody(), true
 }
 
 func (c *call) comment(rp *repoState) (int, *issueComment) {
@@ -152,15 +149,11 @@ func (s *Server) editComment(c *call) {
 	if cm == nil {
 		return
 	}
-	var req github.IssueComment
-	if !c.decode(&req) {
+	body, ok := c.commentBody()
+	if !ok {
 		return
 	}
-	if req.GetBody() == "" {
-		c.invalid("IssueComment", "body", "missing_field", "")
-		return
-	}
-	cm.c.Body = github.Ptr(req.GetBody())
+	cm.c.Body = github.Ptr(body)
 	cm.c.UpdatedAt = ts(now())
 	c.json(http.StatusOK, cm.c)
 }
@@ -235,11 +228,7 @@ func hasFold(list []string, v string) bool {
 }
 
 func (s *Server) listIssueLabels(c *call) {
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	if p := c.pull(rp); p != nil {
+	if rp, p := c.repoPull(); p != nil {
 		c.json(http.StatusOK, paginate(c, s.labelsJSON(rp, p.labels)))
 	}
 }
@@ -248,11 +237,7 @@ func (s *Server) setLabels(c *call, replace bool) {
 	if !c.requireNotApp() {
 		return
 	}
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	p := c.pull(rp)
+	rp, p := c.repoPull()
 	if p == nil {
 		return
 	}
@@ -287,11 +272,7 @@ func (s *Server) removeLabel(c *call) {
 	if !c.requireNotApp() {
 		return
 	}
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	p := c.pull(rp)
+	rp, p := c.repoPull()
 	if p == nil {
 		return
 	}
@@ -310,11 +291,7 @@ func (s *Server) addAssignees(c *call) {
 	if !c.requireNotApp() {
 		return
 	}
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	p := c.pull(rp)
+	rp, p := c.repoPull()
 	if p == nil {
 		return
 	}
@@ -335,11 +312,7 @@ func (s *Server) addAssignees(c *call) {
 }
 
 func (s *Server) getRequestedReviewers(c *call) {
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	p := c.pull(rp)
+	_, p := c.repoPull()
 	if p == nil {
 		return
 	}
@@ -354,12 +327,7 @@ func (s *Server) requestReviewers(c *call) {
 	if !c.requireNotApp() {
 		return
 	}
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	s.syncPulls(rp)
-	p := c.pull(rp)
+	rp, p, _ := c.syncedPull()
 	if p == nil {
 		return
 	}
@@ -395,12 +363,7 @@ func (s *Server) removeReviewers(c *call) {
 	if !c.requireNotApp() {
 		return
 	}
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	s.syncPulls(rp)
-	p := c.pull(rp)
+	rp, p, _ := c.syncedPull()
 	if p == nil {
 		return
 	}
@@ -421,14 +384,9 @@ func (s *Server) removeReviewers(c *call) {
 func (s *Server) Comments(owner, repo string, number int) []*github.IssueComment {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.mustRepo(owner, repo)
-	out := []*github.IssueComment{}
-	for _, cm := range rp.comments {
-		if cm.issue == number {
-			out = append(out, copyJSON(cm.c))
-		}
-	}
-	return out
+	return copiesOf(s.mustRepo(owner, repo).comments, func(cm *issueComment) (*github.IssueComment, bool) {
+		return cm.c, cm.issue == number
+	})
 }
 
 // AddComment posts an issue comment on pull request number as login (a

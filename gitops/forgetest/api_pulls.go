@@ -56,6 +56,28 @@ func (c *call) pull(rp *repoState) *pull {
 	return p
 }
 
+// repoPull resolves {owner}/{repo} and {number}, answering 404 (or 403, see
+// repo) itself when the pull request it returns is nil.
+func (c *call) repoPull() (*repoState, *pull) {
+	rp := c.repo()
+	if rp == nil {
+		return nil, nil
+	}
+	return rp, c.pull(rp)
+}
+
+// syncedPull is repoPull with the repository's pull requests synced to their
+// branches first (syncPulls, even when {number} is not found); tips are the
+// branch tips.
+func (c *call) syncedPull() (rp *repoState, p *pull, tips map[string]string) {
+	rp = c.repo()
+	if rp == nil {
+		return nil, nil, nil
+	}
+	tips = c.s.syncPulls(rp)
+	return rp, c.pull(rp), tips
+}
+
 // syncPulls refreshes head/base SHAs of open pull requests from the bare
 // repository, and closes those whose head branch is gone (as GitHub does).
 func (s *Server) syncPulls(rp *repoState) map[string]string {
@@ -360,12 +382,7 @@ func (s *Server) createPull(c *call) {
 }
 
 func (s *Server) getPull(c *call) {
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	s.syncPulls(rp)
-	if p := c.pull(rp); p != nil {
+	if rp, p, _ := c.syncedPull(); p != nil {
 		c.json(http.StatusOK, s.prJSON(rp, p, true))
 	}
 }
@@ -374,12 +391,7 @@ func (s *Server) editPull(c *call) {
 	if !c.requireNotApp() {
 		return
 	}
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	tips := s.syncPulls(rp)
-	p := c.pull(rp)
+	rp, p, tips := c.syncedPull()
 	if p == nil {
 		return
 	}
@@ -449,12 +461,7 @@ func (s *Server) editPull(c *call) {
 }
 
 func (s *Server) listPullFiles(c *call) {
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	s.syncPulls(rp)
-	p := c.pull(rp)
+	rp, p, _ := c.syncedPull()
 	if p == nil {
 		return
 	}
@@ -563,12 +570,7 @@ func (s *Server) pullFiles(rp *repoState, p *pull) ([]*github.CommitFile, error)
 }
 
 func (s *Server) listPullCommits(c *call) {
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	s.syncPulls(rp)
-	p := c.pull(rp)
+	rp, p, _ := c.syncedPull()
 	if p == nil {
 		return
 	}
@@ -610,11 +612,7 @@ func (s *Server) listPullCommits(c *call) {
 }
 
 func (s *Server) isMerged(c *call) {
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	if p := c.pull(rp); p != nil {
+	if _, p := c.repoPull(); p != nil {
 		if p.merged {
 			c.WriteHeader(http.StatusNoContent)
 		} else {
@@ -627,12 +625,7 @@ func (s *Server) mergePull(c *call) {
 	if !c.requireNotApp() {
 		return
 	}
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	tips := s.syncPulls(rp)
-	p := c.pull(rp)
+	rp, p, tips := c.syncedPull()
 	if p == nil {
 		return
 	}

@@ -133,11 +133,17 @@ func (c *call) repo() *repoState {
 
 func (c *call) requireNotApp() bool {
 	if c.id.kind == identApp {
-		c.s.t.Logf("forgetest: %s %s with an app JWT; use an installation token", c.r.Method, c.r.URL.Path)
-		c.fail(http.StatusForbidden, "Resource not accessible by integration")
-		return false
+		return c.refuse("with an app JWT; use an installation token", http.StatusForbidden, "Resource not accessible by integration")
 	}
 	return true
+}
+
+// refuse logs why the caller's identity may not make this request, answers
+// status with msg, and returns false for the require* checks to return.
+func (c *call) refuse(why string, status int, msg string) bool {
+	c.s.t.Logf("forgetest: %s %s %s", c.r.Method, c.r.URL.Path, why)
+	c.fail(status, msg)
+	return false
 }
 
 // ---------------------------------------------------------------------------
@@ -243,32 +249,26 @@ func (s *Server) ownerKnown(login string) bool {
 }
 
 func (s *Server) listOrgRepos(c *call) {
-	if !c.requireNotApp() {
-		return
-	}
-	org := c.r.PathValue("org")
-	if !s.ownerKnown(org) || s.isUserLogin(org) {
-		c.notFound()
-		return
-	}
-	typ := repoTypeFilter(c.r.URL.Query().Get("type"))
-	c.json(http.StatusOK, paginate(c, s.visibleRepos(c, func(rp *repoState) bool {
-		return strings.EqualFold(rp.owner, org) && typ(rp)
-	})))
+	s.listOwnerRepos(c, c.r.PathValue("org"), true)
 }
 
 func (s *Server) listUserRepos(c *call) {
+	s.listOwnerRepos(c, c.r.PathValue("user"), false)
+}
+
+// listOwnerRepos lists owner's repositories the caller can read. An org
+// must not be a user's login: /orgs/{user}/repos is a 404 on GitHub.
+func (s *Server) listOwnerRepos(c *call, owner string, org bool) {
 	if !c.requireNotApp() {
 		return
 	}
-	user := c.r.PathValue("user")
-	if !s.ownerKnown(user) {
+	if !s.ownerKnown(owner) || (org && s.isUserLogin(owner)) {
 		c.notFound()
 		return
 	}
 	typ := repoTypeFilter(c.r.URL.Query().Get("type"))
 	c.json(http.StatusOK, paginate(c, s.visibleRepos(c, func(rp *repoState) bool {
-		return strings.EqualFold(rp.owner, user) && typ(rp)
+		return strings.EqualFold(rp.owner, owner) && typ(rp)
 	})))
 }
 

@@ -110,11 +110,17 @@ func (s *Server) addReview(rp *repoState, p *pull, login, state, body, commitID 
 	return rv
 }
 
+// sees reports whether the caller may see rv: pending reviews are only
+// visible to their author.
+func (c *call) sees(rv *review) bool {
+	return rv.r.GetState() != "PENDING" || strings.EqualFold(rv.r.GetUser().GetLogin(), c.id.login)
+}
+
 func (c *call) review(rp *repoState, p *pull) (int, *review) {
 	id, err := strconv.ParseInt(c.r.PathValue("id"), 10, 64)
 	if err == nil {
 		for i, rv := range rp.reviews {
-			if rv.pr == p.number && rv.r.GetID() == id && (rv.r.GetState() != "PENDING" || strings.EqualFold(rv.r.GetUser().GetLogin(), c.id.login)) {
+			if rv.pr == p.number && rv.r.GetID() == id && c.sees(rv) {
 				return i, rv
 			}
 		}
@@ -124,18 +130,13 @@ func (c *call) review(rp *repoState, p *pull) (int, *review) {
 }
 
 func (s *Server) listReviews(c *call) {
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	p := c.pull(rp)
+	rp, p := c.repoPull()
 	if p == nil {
 		return
 	}
 	out := []*github.PullRequestReview{}
 	for _, rv := range rp.reviews {
-		// Pending reviews are only visible to their author.
-		if rv.pr == p.number && (rv.r.GetState() != "PENDING" || strings.EqualFold(rv.r.GetUser().GetLogin(), c.id.login)) {
+		if rv.pr == p.number && c.sees(rv) {
 			out = append(out, rv.r)
 		}
 	}
@@ -143,11 +144,7 @@ func (s *Server) listReviews(c *call) {
 }
 
 func (s *Server) getReview(c *call) {
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	p := c.pull(rp)
+	rp, p := c.repoPull()
 	if p == nil {
 		return
 	}
@@ -160,12 +157,7 @@ func (s *Server) createReview(c *call) {
 	if !c.requireNotApp() {
 		return
 	}
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	tips := s.syncPulls(rp)
-	p := c.pull(rp)
+	rp, p, tips := c.syncedPull()
 	if p == nil {
 		return
 	}
@@ -218,11 +210,7 @@ func (s *Server) submitReview(c *call) {
 	if !c.requireNotApp() {
 		return
 	}
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	p := c.pull(rp)
+	rp, p := c.repoPull()
 	if p == nil {
 		return
 	}
@@ -264,11 +252,7 @@ func (s *Server) dismissReview(c *call) {
 	if !c.requireNotApp() {
 		return
 	}
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	p := c.pull(rp)
+	rp, p := c.repoPull()
 	if p == nil {
 		return
 	}
@@ -302,11 +286,7 @@ func (s *Server) deleteReview(c *call) {
 	if !c.requireNotApp() {
 		return
 	}
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	p := c.pull(rp)
+	rp, p := c.repoPull()
 	if p == nil {
 		return
 	}
@@ -324,11 +304,7 @@ func (s *Server) deleteReview(c *call) {
 }
 
 func (s *Server) listReviewComments(c *call) {
-	rp := c.repo()
-	if rp == nil {
-		return
-	}
-	p := c.pull(rp)
+	rp, p := c.repoPull()
 	if p == nil {
 		return
 	}
@@ -349,14 +325,9 @@ func (s *Server) listReviewComments(c *call) {
 func (s *Server) Reviews(owner, repo string, number int) []*github.PullRequestReview {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.mustRepo(owner, repo)
-	out := []*github.PullRequestReview{}
-	for _, rv := range rp.reviews {
-		if rv.pr == number {
-			out = append(out, copyJSON(rv.r))
-		}
-	}
-	return out
+	return copiesOf(s.mustRepo(owner, repo).reviews, func(rv *review) (*github.PullRequestReview, bool) {
+		return rv.r, rv.pr == number
+	})
 }
 
 // ReviewComments returns all review (diff) comments on pull request number of
@@ -364,14 +335,9 @@ func (s *Server) Reviews(owner, repo string, number int) []*github.PullRequestRe
 func (s *Server) ReviewComments(owner, repo string, number int) []*github.PullRequestComment {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.mustRepo(owner, repo)
-	out := []*github.PullRequestComment{}
-	for _, rc := range rp.reviewComments {
-		if rc.pr == number {
-			out = append(out, copyJSON(rc.c))
-		}
-	}
-	return out
+	return copiesOf(s.mustRepo(owner, repo).reviewComments, func(rc *reviewComment) (*github.PullRequestComment, bool) {
+		return rc.c, rc.pr == number
+	})
 }
 
 // AddReview submits a review on pull request number as login (a human), with

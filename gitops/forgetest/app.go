@@ -116,9 +116,7 @@ func (s *Server) installationJSON(in *installation) *github.Installation {
 
 func (c *call) requireApp() bool {
 	if c.id.kind != identApp {
-		c.s.t.Logf("forgetest: %s %s needs an app JWT → 401", c.r.Method, c.r.URL.Path)
-		c.fail(http.StatusUnauthorized, "A JSON web token could not be decoded")
-		return false
+		return c.refuse("needs an app JWT → 401", http.StatusUnauthorized, "A JSON web token could not be decoded")
 	}
 	return true
 }

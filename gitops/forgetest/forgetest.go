@@ -724,6 +724,19 @@ func copyJSON[T any](v T) T {
 	return out
 }
 
+// copiesOf deep-copies, in order, the values of the items that val keeps:
+// the test-side accessors hand out copies a test cannot change the server by.
+// It returns an empty slice, not nil, when none is kept.
+func copiesOf[E, T any](items []E, val func(E) (T, bool)) []T {
+	out := []T{}
+	for _, e := range items {
+		if v, ok := val(e); ok {
+			out = append(out, copyJSON(v))
+		}
+	}
+	return out
+}
+
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
