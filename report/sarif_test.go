@@ -9,39 +9,15 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/remedy-bot/remedy/internal/testfiles"
 	"github.com/remedy-bot/remedy/scanner"
 )
-
-// sharedDir finds ../shared beside the repository root (the folder with
-// go.mod), where CI checks it out.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test's folder; cannot find ../shared")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("shared fixtures not found at %s (check out shared/ beside the repository): %v", shared, err)
-	}
-	return shared
-}
 
 // compileSARIFSchema compiles the OASIS SARIF 2.1.0 schema, asserting formats
 // (uri, uri-reference) too, as GitHub's upload does.
 func compileSARIFSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	path := filepath.Join(sharedDir(t), "fixtures", "sarif-schema-2.1.0.json")
+	path := filepath.Join(testfiles.Shared(t, "fixtures"), "sarif-schema-2.1.0.json")
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)

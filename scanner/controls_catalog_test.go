@@ -5,13 +5,13 @@ import (
 	"cmp"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/internal/testfiles"
 )
 
 // hit is what a control test asserts about one finding.
@@ -82,31 +82,6 @@ func sortHits(hs []hit) {
 	})
 }
 
-// controlsSharedPath is a path below ../shared beside the repository root
-// (the folder holding go.mod), skipping the test when it is not checked out.
-func controlsSharedPath(t *testing.T, elem ...string) string {
-	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the package folder; cannot find ../shared")
-		}
-		dir = parent
-	}
-	p := filepath.Join(append([]string{dir, "..", "shared"}, elem...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s is missing (CI checks shared/ out beside the repository): %v", p, err)
-	}
-	return p
-}
-
 // catalogRow is one control as the catalog document states it.
 type catalogRow struct {
 	Fixable  bool
@@ -149,7 +124,7 @@ func readCatalogDoc(t *testing.T, path string) map[string]catalogRow {
 }
 
 func TestDefaultCatalogMatchesControlsDoc(t *testing.T) {
-	doc := readCatalogDoc(t, controlsSharedPath(t, "controls.md"))
+	doc := readCatalogDoc(t, testfiles.Shared(t, "controls.md"))
 	if len(doc) < 30 {
 		t.Fatalf("read only %d controls from controls.md; did its table format change?", len(doc))
 	}
@@ -197,7 +172,7 @@ func TestDefaultCatalogDescribesEveryControl(t *testing.T) {
 // TestControlsOverFixtures runs every control over the real-world manifests:
 // nothing may panic, and every finding must be locatable and explained.
 func TestControlsOverFixtures(t *testing.T) {
-	root := controlsSharedPath(t, "fixtures", "manifests")
+	root := testfiles.Shared(t, "fixtures", "manifests")
 	in := Load(root, []string{root}, LoadOptions{})
 	if len(in.Files) == 0 {
 		t.Fatalf("loaded no files from %s", root)

@@ -10,29 +10,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/remedy-bot/remedy/internal/testfiles"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// sharedDir returns the shared/ folder beside the repository root (the
-// folder holding go.mod), skipping the test when it is missing.
-func sharedDir(tb testing.TB) string {
-	tb.Helper()
-	shared := filepath.Join(repoRoot(), "..", "shared")
-	if !dirExists(shared) {
-		tb.Skipf("shared fixtures not found at %s: clone them beside the repository", shared)
-	}
-	return shared
-}
-
 // corpusDir returns the real-world manifest corpus.
 func corpusDir(tb testing.TB) string {
 	tb.Helper()
-	dir := filepath.Join(sharedDir(tb), "fixtures", "manifests")
-	if !dirExists(dir) {
-		tb.Skipf("manifest corpus not found at %s", dir)
-	}
-	return dir
+	return testfiles.Shared(tb, "fixtures", "manifests")
 }
 
 // TestCorpus loads and scans every real-world manifest of the shared corpus

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/remedy-bot/remedy/internal/testfiles"
 )
 
 // fuzzSeeds are the shapes of the corpus in miniature: multi-document files,
@@ -61,7 +63,7 @@ func FuzzParseFile(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	// A few real files, when the shared corpus is there.
-	if dir := filepath.Join(repoRoot(), "..", "shared", "fixtures", "manifests"); dirExists(dir) {
+	if dir := filepath.Join(testfiles.ModuleRoot(f), "..", "shared", "fixtures", "manifests"); dirExists(dir) {
 		for _, name := range []string{
 			"microservices-demo/release/kubernetes-manifests.yaml",
 			"podinfo/deploy/bases/backend/deployment.yaml",
@@ -99,22 +101,6 @@ func FuzzParseFile(f *testing.F) {
 			}
 		}
 	})
-}
-
-// repoRoot returns the folder holding go.mod, or "." when there is none.
-func repoRoot() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "."
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return "."
-		}
-	}
 }
 
 func dirExists(dir string) bool {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/internal/testfiles"
 )
 
 // objectsOf renders the resources of f as "Kind/name:line", line being the
@@ -457,22 +458,6 @@ func TestParseFileKeepsValuesExact(t *testing.T) {
 	}
 }
 
-// tree writes files (slash paths → content) under a new temporary root.
-func tree(t *testing.T, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
-
 func symlink(t *testing.T, target, link string) {
 	t.Helper()
 	if err := os.Symlink(target, link); err != nil {
@@ -533,7 +518,7 @@ func TestLoad(t *testing.T) {
 			name:  "symlinks: inside the root followed, outside skipped, broken reported",
 			files: map[string]string{"real/cm.yaml": configMapA},
 			setup: func(t *testing.T, root string) {
-				outside := tree(t, map[string]string{"secret.yaml": configMapB})
+				outside := testfiles.WriteTree(t, map[string]string{"secret.yaml": configMapB})
 				symlink(t, filepath.Join(outside, "secret.yaml"), filepath.Join(root, "escape.yaml"))
 				symlink(t, filepath.Join("real", "cm.yaml"), filepath.Join(root, "inside.yaml"))
 				symlink(t, "missing.yaml", filepath.Join(root, "broken.yaml"))
@@ -605,7 +590,7 @@ func TestLoad(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			root := tree(t, tc.files)
+			root := testfiles.WriteTree(t, tc.files)
 			if tc.setup != nil {
 				tc.setup(t, root)
 			}
@@ -644,7 +629,7 @@ func TestLoad(t *testing.T) {
 }
 
 func TestLoadSymlinkedFileKeepsItsContent(t *testing.T) {
-	root := tree(t, map[string]string{"real/cm.yaml": configMapA})
+	root := testfiles.WriteTree(t, map[string]string{"real/cm.yaml": configMapA})
 	symlink(t, filepath.Join("real", "cm.yaml"), filepath.Join(root, "link.yaml"))
 	in := Load(root, []string{root}, LoadOptions{})
 	for _, f := range in.Files {
@@ -658,7 +643,7 @@ func TestLoadSymlinkedFileKeepsItsContent(t *testing.T) {
 }
 
 func TestLoadKeepsFileMode(t *testing.T) {
-	root := tree(t, map[string]string{"cm.yaml": configMapA})
+	root := testfiles.WriteTree(t, map[string]string{"cm.yaml": configMapA})
 	p := filepath.Join(root, "cm.yaml")
 	if err := os.Chmod(p, 0o600); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/remedy-bot/remedy/clock"
+	"github.com/remedy-bot/remedy/internal/testfiles"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/metrics"
 	"github.com/remedy-bot/remedy/scanner"
@@ -29,35 +30,11 @@ const (
 	slackSecret = "8f742231b10e8888abcd99yyyzzz85a5"
 )
 
-// sharedDir is <repository root>/../shared, or the test is skipped.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's folder")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(filepath.Join(shared, "fixtures", "github-webhooks")); err != nil {
-		t.Skipf("shared fixtures not found at %s (clone them beside the repository): %v", shared, err)
-	}
-	return shared
-}
-
 // delivery reads a fixture, applies edits (dotted path → value) and
 // returns the bytes to send.
 func delivery(t testing.TB, name string, edits map[string]any) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(sharedDir(t), "fixtures", "github-webhooks", name))
+	b, err := os.ReadFile(filepath.Join(testfiles.Shared(t, "fixtures", "github-webhooks"), name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +407,7 @@ func TestSlackSignatures(t *testing.T) {
 			Signature string `json:"signature"`
 		} `json:"slack_request_signing_v0"`
 	}
-	b, err := os.ReadFile(filepath.Join(sharedDir(t), "fixtures", "signature-vectors.json"))
+	b, err := os.ReadFile(filepath.Join(testfiles.Shared(t, "fixtures"), "signature-vectors.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

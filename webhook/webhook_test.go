@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/remedy-bot/remedy/internal/testfiles"
 )
 
 // vectors are the published test values in ../shared/fixtures.
@@ -26,33 +28,9 @@ type vectors struct {
 	} `json:"slack_request_signing_v0"`
 }
 
-// sharedDir is <repository root>/../shared, or the test is skipped.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's folder")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(filepath.Join(shared, "fixtures")); err != nil {
-		t.Skipf("shared fixtures not found at %s (clone them beside the repository): %v", shared, err)
-	}
-	return shared
-}
-
 func loadVectors(t *testing.T) vectors {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(sharedDir(t), "fixtures", "signature-vectors.json"))
+	b, err := os.ReadFile(filepath.Join(testfiles.Shared(t, "fixtures"), "signature-vectors.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +113,7 @@ func TestVerifyGitHubRefusals(t *testing.T) {
 // first and last KiB (where the JSON framing is) and every 31st byte between.
 // The published vector above is flipped exhaustively.
 func TestVerifyGitHubDeliveries(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "fixtures", "github-webhooks")
+	dir := testfiles.Shared(t, "fixtures", "github-webhooks")
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no deliveries in %s: %v", dir, err)

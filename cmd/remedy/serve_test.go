@@ -24,6 +24,7 @@ import (
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/internal/testfiles"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/review"
 	"github.com/remedy-bot/remedy/scanner"
@@ -55,30 +56,11 @@ spec:
 `
 )
 
-// repoRoot is the module root, found from the test's folder.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's folder")
-		}
-		dir = parent
-	}
-}
-
 // fixtureDelivery reads a GitHub delivery of ../shared/fixtures (or skips)
 // and applies edits (dotted path → value).
 func fixtureDelivery(t testing.TB, name string, edits map[string]any) []byte {
 	t.Helper()
-	p := filepath.Join(filepath.Dir(repoRoot(t)), "shared", "fixtures", "github-webhooks", name)
+	p := filepath.Join(testfiles.Shared(t, "fixtures", "github-webhooks"), name)
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Skipf("shared fixtures not found (clone them beside the repository): %v", err)

@@ -2,30 +2,14 @@ package kustomize
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/remedy-bot/remedy/internal/testfiles"
 	"github.com/remedy-bot/remedy/scanner"
 )
-
-// writeTree writes files (path → content) below a new temporary folder.
-func writeTree(t testing.TB, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for p, c := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
 
 // scanRoots builds every root below dir and scans the outputs together.
 func scanRoots(t testing.TB, dir string, only ...string) (*scanner.Report, []*Result) {
@@ -224,7 +208,7 @@ patches:
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := writeTree(t, tc.files)
+			dir := testfiles.WriteTree(t, tc.files)
 			rep, _ := scanRoots(t, dir, tc.only...)
 			var got []string
 			for _, f := range rep.Findings {
@@ -238,7 +222,7 @@ patches:
 }
 
 func TestFindingsNameTheObjectAsWrittenAndAsDeployed(t *testing.T) {
-	dir := writeTree(t, map[string]string{
+	dir := testfiles.WriteTree(t, map[string]string{
 		"base/kustomization.yaml": baseKustomization,
 		"base/deployment.yaml":    baseDeployment,
 		"prod/kustomization.yaml": "resources:\n- ../base\nnamespace: shop\nnamePrefix: prod-\nnameSuffix: -v2\n",
@@ -258,7 +242,7 @@ func TestFindingsNameTheObjectAsWrittenAndAsDeployed(t *testing.T) {
 }
 
 func TestIgnoreDirectivesInSourcesApply(t *testing.T) {
-	dir := writeTree(t, map[string]string{
+	dir := testfiles.WriteTree(t, map[string]string{
 		"base/kustomization.yaml": baseKustomization,
 		"base/deployment.yaml":    strings.Replace(baseDeployment, "      - name: web\n", "      # remedy:ignore image-pull-policy the registry is a local mirror\n      - name: web\n", 1),
 		"prod/kustomization.yaml": "resources:\n- ../base\n",
@@ -309,7 +293,7 @@ func TestBuildReportsWhatItCannotDo(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := writeTree(t, tc.files)
+			dir := testfiles.WriteTree(t, tc.files)
 			res, err := Build(filepath.Join(dir, "prod"), Options{Root: dir})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -328,7 +312,7 @@ func TestBuildReportsWhatItCannotDo(t *testing.T) {
 }
 
 func TestRootsLeaveOutBasesAndComponents(t *testing.T) {
-	dir := writeTree(t, map[string]string{
+	dir := testfiles.WriteTree(t, map[string]string{
 		"base/kustomization.yaml":      baseKustomization,
 		"base/deployment.yaml":         baseDeployment,
 		"comp/kustomization.yaml":      "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
@@ -349,7 +333,7 @@ func TestRootsLeaveOutBasesAndComponents(t *testing.T) {
 }
 
 func TestConsumedFilesAndOutputHaveNoMarkers(t *testing.T) {
-	dir := writeTree(t, map[string]string{
+	dir := testfiles.WriteTree(t, map[string]string{
 		"base/kustomization.yaml": baseKustomization,
 		"base/deployment.yaml":    baseDeployment,
 		"base/unused.yaml":        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",

@@ -1,30 +1,15 @@
 package render
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/internal/testfiles"
 	"github.com/remedy-bot/remedy/scanner"
 )
-
-func writeTree(t testing.TB, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for p, c := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
 
 const deployment = `apiVersion: apps/v1
 kind: Deployment
@@ -48,7 +33,7 @@ func files(in *scanner.Inputs) []string {
 }
 
 func TestLoadScansWhatIsDeployedOnce(t *testing.T) {
-	dir := writeTree(t, map[string]string{
+	dir := testfiles.WriteTree(t, map[string]string{
 		"base/kustomization.yaml": "resources:\n- deployment.yaml\n",
 		"base/deployment.yaml":    deployment,
 		"dev/kustomization.yaml":  "resources:\n- ../base\npatches:\n- path: patch.yaml\n",
@@ -87,7 +72,7 @@ func TestLoadScansWhatIsDeployedOnce(t *testing.T) {
 }
 
 func TestLoadReportsABrokenBuildAndScansTheRest(t *testing.T) {
-	dir := writeTree(t, map[string]string{
+	dir := testfiles.WriteTree(t, map[string]string{
 		"bad/kustomization.yaml":  "resources:\n- missing.yaml\n",
 		"good/kustomization.yaml": "resources:\n- deployment.yaml\n",
 		"good/deployment.yaml":    deployment,
@@ -109,7 +94,7 @@ func TestLoadReportsABrokenBuildAndScansTheRest(t *testing.T) {
 }
 
 func TestReleasesFromConfig(t *testing.T) {
-	dir := writeTree(t, map[string]string{
+	dir := testfiles.WriteTree(t, map[string]string{
 		"charts/web/Chart.yaml":        "apiVersion: v2\nname: web\nversion: 1.0.0\n",
 		"charts/web/values.yaml":       "a: 1\n",
 		"charts/web/values-prod.yaml":  "a: 2\n",
@@ -158,7 +143,7 @@ func TestReleasesFromConfig(t *testing.T) {
 }
 
 func TestPlainLoadsAsWritten(t *testing.T) {
-	dir := writeTree(t, map[string]string{
+	dir := testfiles.WriteTree(t, map[string]string{
 		"kustomization.yaml": "resources:\n- deployment.yaml\n",
 		"deployment.yaml":    deployment,
 	})

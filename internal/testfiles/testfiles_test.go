@@ -1,0 +1,40 @@
+package testfiles
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestModuleRoot(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(ModuleRoot(t), "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), "module github.com/remedy-bot/remedy\n") {
+		t.Errorf("go.mod above the package folder is not remedy's: %.60q", b)
+	}
+}
+
+func TestSharedSkipsWhenMissing(t *testing.T) {
+	var skipped bool
+	t.Run("missing", func(t *testing.T) {
+		defer func() { skipped = t.Skipped() }()
+		Shared(t, "no such fixture")
+		t.Error("Shared returned a path that does not exist")
+	})
+	if !skipped {
+		t.Error("Shared did not skip the test")
+	}
+}
+
+func TestWriteTree(t *testing.T) {
+	dir := WriteTree(t, map[string]string{"a/b/c.yaml": "kind: Pod\n", "d.yaml": ""})
+	for name, want := range map[string]string{"a/b/c.yaml": "kind: Pod\n", "d.yaml": ""} {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v; want %q", name, b, err, want)
+		}
+	}
+}
