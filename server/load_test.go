@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/remedy-bot/remedy/internal/testfiles"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/serverconfig"
 	"github.com/remedy-bot/remedy/tasks"
@@ -78,7 +79,7 @@ func TestWebhookBurst(t *testing.T) {
 	}
 	all := make([]signed, 0, deliveries+redelivers)
 	for i := range deliveries {
-		body := delivery(t, "issue_comment.created.json", map[string]any{
+		body := testfiles.GitHubDelivery(t, "issue_comment.created.json", map[string]any{
 			"comment.body": "/remedy fix", "issue.number": i + 1,
 			"repository.full_name": fmt.Sprintf("acme/repo-%d", i%repos),
 		})
@@ -181,7 +182,7 @@ func BenchmarkWebhookDelivery(b *testing.B) {
 	defer store.Close()
 	srv := New(Options{Config: cfg, Secrets: serverconfig.Secrets{WebhookSecret: []byte(hookSecret)}, Queue: store})
 	url := newLoopbackServer(b, srv)
-	body := delivery(b, "issue_comment.created.json", map[string]any{"comment.body": "/remedy fix"})
+	body := testfiles.GitHubDelivery(b, "issue_comment.created.json", map[string]any{"comment.body": "/remedy fix"})
 	sig := webhook.SignGitHub([]byte(hookSecret), body)
 	var mu sync.Mutex
 	n := 0

@@ -30,36 +30,6 @@ const (
 	slackSecret = "8f742231b10e8888abcd99yyyzzz85a5"
 )
 
-// delivery reads a fixture, applies edits (dotted path → value) and
-// returns the bytes to send.
-func delivery(t testing.TB, name string, edits map[string]any) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testfiles.Shared(t, "fixtures", "github-webhooks"), name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(edits) == 0 {
-		return b
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	for path, v := range edits {
-		keys := strings.Split(path, ".")
-		m := doc
-		for _, k := range keys[:len(keys)-1] {
-			m = m[k].(map[string]any)
-		}
-		m[keys[len(keys)-1]] = v
-	}
-	out, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 type fixture struct {
 	srv     *Server
 	store   *jobs.Store
@@ -217,7 +187,7 @@ func TestGitHubDeliveries(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, "")
-			a := f.hook(t, tt.event, "delivery-"+strconv.Itoa(i), delivery(t, tt.fixture, tt.edits))
+			a := f.hook(t, tt.event, "delivery-"+strconv.Itoa(i), testfiles.GitHubDelivery(t, tt.fixture, tt.edits))
 			if a.status != tt.want.status {
 				t.Fatalf("status %d, want %d: %s", a.status, tt.want.status, a.body)
 			}
@@ -251,7 +221,7 @@ func TestGitHubDeliveries(t *testing.T) {
 
 func TestGitHubSignatures(t *testing.T) {
 	f := newFixture(t, "")
-	body := delivery(t, "issue_comment.created.json", map[string]any{"comment.body": "/remedy fix"})
+	body := testfiles.GitHubDelivery(t, "issue_comment.created.json", map[string]any{"comment.body": "/remedy fix"})
 	sig := webhook.SignGitHub([]byte(hookSecret), body)
 	headers := func(sig string) map[string]string {
 		h := map[string]string{webhook.GitHubEventHeader: "issue_comment", webhook.GitHubDeliveryHeader: "d-1"}

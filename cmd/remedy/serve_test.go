@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,34 +55,6 @@ spec:
 `
 )
 
-// fixtureDelivery reads a GitHub delivery of ../shared/fixtures (or skips)
-// and applies edits (dotted path → value).
-func fixtureDelivery(t testing.TB, name string, edits map[string]any) []byte {
-	t.Helper()
-	p := filepath.Join(testfiles.Shared(t, "fixtures", "github-webhooks"), name)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Skipf("shared fixtures not found (clone them beside the repository): %v", err)
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	for path, v := range edits {
-		keys := strings.Split(path, ".")
-		m := doc
-		for _, k := range keys[:len(keys)-1] {
-			m = m[k].(map[string]any)
-		}
-		m[keys[len(keys)-1]] = v
-	}
-	out, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // repoEdits point a fixture delivery at owner/name of the test forge.
 func repoEdits(owner, name string) map[string]any {
 	return map[string]any{
@@ -98,7 +69,7 @@ func commentDelivery(t testing.TB, owner, name string, pr int, login, body strin
 	e["issue.pull_request"] = map[string]any{"url": "https://api.github.com/repos/" + owner + "/" + name + "/pulls/" + strconv.Itoa(pr)}
 	e["comment.user.login"] = login
 	e["comment.body"] = body
-	return fixtureDelivery(t, "issue_comment.created.json", e)
+	return testfiles.GitHubDelivery(t, "issue_comment.created.json", e)
 }
 
 // syncWriter serializes log output of the server's goroutines.
@@ -307,7 +278,7 @@ func TestServeCommentCommands(t *testing.T) {
 		t.Errorf("own comment: %d %s", st, body)
 	}
 	// A push to the default branch re-converges: up to date, one PR.
-	push := fixtureDelivery(t, "push.with-new-branch.json", map[string]any{
+	push := testfiles.GitHubDelivery(t, "push.with-new-branch.json", map[string]any{
 		"ref": "refs/heads/main", "repository.full_name": "acme/shop", "repository.name": "shop", "repository.default_branch": "main",
 	})
 	if st, _ := e.hook(svc, "push", "p-1", push); st != http.StatusAccepted {
@@ -335,7 +306,7 @@ func TestServePullRequestReview(t *testing.T) {
 		ed["action"] = action
 		ed["pull_request.number"] = pr
 		ed["pull_request.head.ref"] = "add-api"
-		if st, body := e.hook(svc, "pull_request", id, fixtureDelivery(t, "pull_request.opened.json", ed)); st != http.StatusAccepted {
+		if st, body := e.hook(svc, "pull_request", id, testfiles.GitHubDelivery(t, "pull_request.opened.json", ed)); st != http.StatusAccepted {
 			t.Fatalf("%s: %d %s", action, st, body)
 		}
 		e.idle(svc)

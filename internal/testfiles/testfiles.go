@@ -1,11 +1,14 @@
 // Package testfiles finds and writes the files tests read: the module root,
-// the shared fixtures checked out beside it, and temporary trees. It is for
+// the shared fixtures checked out beside it (GitHub webhook deliveries among
+// them), and temporary trees. It is for
 // _test.go files only, and has no package state.
 package testfiles
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -39,6 +42,38 @@ func Shared(tb testing.TB, elem ...string) string {
 		tb.Skipf("shared fixtures not found at %s (clone them beside the repository): %v", p, err)
 	}
 	return p
+}
+
+// GitHubDelivery reads the webhook delivery name of the shared fixtures
+// (fixtures/github-webhooks; skipped without them) and sets edits in it:
+// dotted path → value, e.g. "comment.body" → "/remedy fix". Without edits it
+// returns the file's bytes as they are.
+func GitHubDelivery(tb testing.TB, name string, edits map[string]any) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(Shared(tb, "fixtures", "github-webhooks"), name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(edits) == 0 {
+		return b
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		tb.Fatal(err)
+	}
+	for path, v := range edits {
+		keys := strings.Split(path, ".")
+		m := doc
+		for _, k := range keys[:len(keys)-1] {
+			m = m[k].(map[string]any)
+		}
+		m[keys[len(keys)-1]] = v
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }
 
 // WriteTree writes files (slash path → content) below a new temporary folder

@@ -1,6 +1,7 @@
 package testfiles
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,5 +37,24 @@ func TestWriteTree(t *testing.T) {
 		if err != nil || string(b) != want {
 			t.Errorf("%s = %q, %v; want %q", name, b, err, want)
 		}
+	}
+}
+
+func TestGitHubDelivery(t *testing.T) {
+	raw := GitHubDelivery(t, "issue_comment.created.json", nil)
+	edited := GitHubDelivery(t, "issue_comment.created.json", map[string]any{"comment.body": "/remedy fix"})
+	var doc struct {
+		Comment struct {
+			Body string `json:"body"`
+		} `json:"comment"`
+	}
+	if err := json.Unmarshal(edited, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Comment.Body != "/remedy fix" {
+		t.Errorf("comment.body = %q, want the edit", doc.Comment.Body)
+	}
+	if string(raw) == string(edited) {
+		t.Error("the edited delivery is the file as it is")
 	}
 }
