@@ -32,9 +32,12 @@ import (
 //     latest one into the same collection (which Apply would find as the
 //     collection's last entry), and the new text goes where the scan stops.
 //
-// Anything else is located in a fresh parse of the edits so far. Any error
-// returns to the caller, which then applies the operations one by one, so
-// that refusals read exactly as before.
+// Anything else is located in a fresh parse of the edits so far. After each
+// parse, every simple edit must read back where it was written (landed):
+// a text taken in by something else, say an explicit key above it, would
+// break the reasoning above. Any error, that one included, returns to the
+// caller, which then applies the operations one by one, so that the bytes
+// and refusals are exactly those of Apply.
 
 // editKind says how an edit depends on the bytes around it.
 type editKind int
@@ -57,6 +60,7 @@ type edit struct {
 	splices []splice
 	kind    editKind
 	line    int         // editReplace: the line of the token
+	column  int         // editReplace: the column of the token
 	ins     *lineInsert // editInsert
 	tokens  []string
 	pos     int // editInsert: the order among insertions at the same offset
@@ -191,13 +195,107 @@ func (b *batch) flush() error {
 	if err != nil {
 		return err
 	}
+	// Where each edit's text starts in the new bytes.
+	starts := make(map[*edit]int, len(b.pending))
+	for _, ed := range b.pending {
+		if ed.kind != editInsert {
+			starts[ed] = shifted(sps, ed.splices[0].start)
+		}
+	}
+	for at, eds := range b.at {
+		off := shifted(sps, at)
+		for _, ed := range eds {
+			starts[ed] = off
+			off += len(ed.splices[0].text)
+		}
+	}
 	b.e.src = src
-	b.pending, b.at = b.pending[:0], nil
+	pending := b.pending
+	b.pending, b.at = nil, nil
 	if err := b.e.parse(); err != nil {
 		return fmt.Errorf("produced invalid YAML: %w", err)
 	}
 	b.t = newText(b.e.src)
+	for _, ed := range pending {
+		if ed.kind != editComplex && !b.landed(ed, lineOf(b.t, starts[ed])) {
+			return fmt.Errorf("%s %s did not read back where it was written", ed.op.Op, ed.op.Path)
+		}
+	}
 	return nil
+}
+
+// shifted maps an offset of the bytes before the splices (sorted by start)
+// to the offset of the same place after them; an offset where a splice
+// starts maps to where its text starts.
+func shifted(sps []splice, off int) int {
+	d := 0
+	for _, sp := range sps {
+		if sp.start >= off {
+			break
+		}
+		d += len(sp.text) - (sp.end - sp.start)
+	}
+	return off + d
+}
+
+// landed checks, in the new parse, that a simple edit made what the
+// editing of later operations assumed: a replaced scalar where it was, an
+// inserted entry or item of its collection at the line its text starts.
+// A text read as part of something else (say, an explicit key above it)
+// fails, and the operations are applied one by one instead.
+func (b *batch) landed(ed *edit, line int) bool {
+	switch ed.kind {
+	case editReplace:
+		n := nodeAt(b.e.root, ed.tokens)
+		return n != nil && n.Kind == yaml.ScalarNode && n.Line == line && n.Column == ed.column
+	case editInsert:
+		p := nodeAt(b.e.root, ed.tokens[:len(ed.tokens)-1])
+		if p == nil {
+			return false
+		}
+		key := ed.tokens[len(ed.tokens)-1]
+		switch {
+		case ed.ins.mappingEntry && p.Kind == yaml.MappingNode:
+			for i := 0; i+1 < len(p.Content); i += 2 {
+				if k := p.Content[i]; k.Line == line && k.Column == ed.ins.col+1 && k.Value == key && k.Kind == yaml.ScalarNode {
+					return true
+				}
+			}
+		case !ed.ins.mappingEntry && p.Kind == yaml.SequenceNode:
+			for _, it := range p.Content {
+				if it.Line == line && it.Column == ed.ins.col+3 {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// nodeAt follows pointer tokens from root the way walk does; nil when
+// there is no such node.
+func nodeAt(root *yaml.Node, tokens []string) *yaml.Node {
+	cur := root
+	for _, tok := range tokens {
+		var next *yaml.Node
+		switch cur.Kind {
+		case yaml.MappingNode:
+			for j := 0; j+1 < len(cur.Content); j += 2 {
+				if cur.Content[j].Value == tok {
+					next = cur.Content[j+1]
+				}
+			}
+		case yaml.SequenceNode:
+			if i, err := strconv.Atoi(tok); err == nil && i >= 0 && i < len(cur.Content) {
+				next = cur.Content[i]
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		cur = next
+	}
+	return cur
 }
 
 // spliceAll applies splices located in the same bytes in one pass. They

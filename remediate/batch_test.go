@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -106,7 +108,7 @@ func TestBatchedEditMatchesOneByOne(t *testing.T) {
 			}
 			// Mixes: every candidate operation, in windows, forwards and back.
 			mix = true
-			cands := candidateOps(d.Bytes())
+			cands := append(candidateOps(d.Bytes()), richOps(d.Bytes())...)
 			for _, w := range []int{2, 3, 5} {
 				for i := 0; i+w <= len(cands); i++ {
 					try(file.Path+" (mix)", d.Bytes(), cands[i:i+w])
@@ -144,7 +146,7 @@ func FuzzBatchedEdit(f *testing.F) {
 		if len(src) > 1<<12 || len(picks) > 8 {
 			return
 		}
-		cands := candidateOps(src)
+		cands := richOps(src)
 		if len(cands) == 0 || len(picks) == 0 {
 			return
 		}
@@ -154,4 +156,51 @@ func FuzzBatchedEdit(f *testing.F) {
 		}
 		applyBoth(t, "fuzz", src, ops)
 	})
+}
+
+// richValues are values of every shape the renderer writes.
+var richValues = []any{
+	true, "s", "multi\nline", "- x", map[string]any{}, []any{},
+	map[string]any{"a": []any{"x"}, "b": map[string]any{"c": 1.0}},
+	[]any{map[string]any{"a": 1.0, "b": "c"}}, []any{[]any{"x"}},
+}
+
+// richOps derives operations of every kind at every place of a parsed
+// document: adds of new and existing keys with values of every shape,
+// appends, replacements and removals of every entry and item.
+func richOps(src []byte) []Op {
+	var n yaml.Node
+	if yaml.Unmarshal(src, &n) != nil || len(n.Content) == 0 {
+		return nil
+	}
+	var ops []Op
+	vi := 0
+	next := func() any { vi++; return richValues[vi%len(richValues)] }
+	var walk func(n *yaml.Node, path string, depth int)
+	walk = func(n *yaml.Node, path string, depth int) {
+		if depth > 20 || len(ops) > 64 {
+			return
+		}
+		switch n.Kind {
+		case yaml.MappingNode:
+			ops = append(ops, Op{Op: "add", Path: path + "/remedyAdded", Value: next()}, Op{Op: "add", Path: path + "/b", Value: next()})
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := path + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(n.Content[i].Value)
+				ops = append(ops, Op{Op: "remove", Path: k}, Op{Op: "add", Path: k, Value: next()})
+				walk(n.Content[i+1], k, depth+1)
+			}
+		case yaml.SequenceNode:
+			ops = append(ops, Op{Op: "add", Path: path + "/-", Value: next()})
+			for i, c := range n.Content {
+				ops = append(ops, Op{Op: "remove", Path: path + "/" + itoa(i)})
+				walk(c, path+"/"+itoa(i), depth+1)
+			}
+		case yaml.ScalarNode:
+			if path != "" {
+				ops = append(ops, Op{Op: "replace", Path: path, Value: next()})
+			}
+		}
+	}
+	walk(n.Content[0], "", 0)
+	return ops
 }

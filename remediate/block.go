@@ -167,7 +167,7 @@ func (e *docEditor) addKey(t *text, m *yaml.Node, key string, v any) ([]splice, 
 		return nil, nil, err
 	}
 	var ins *lineInsert
-	if lastKey.Column == first.Column {
+	if lastKey.Column == first.Column && first.Column == m.Column {
 		// The next insertion's scan would start from this one's key, at col.
 		ins = newLineInsert(t, lastKey.Line, lastKey.Column-1, true, lastVal, end)
 	}

@@ -198,7 +198,7 @@ func (e *docEditor) locate(t *text, op Op) (*edit, error) {
 		case s.node != nil:
 			ed.splices, err = e.replace(t, steps, op.Value)
 			if err == nil && simpleReplace(s, op.Value, ed.splices) {
-				ed.kind, ed.line = editReplace, s.node.Line
+				ed.kind, ed.line, ed.column = editReplace, s.node.Line, s.node.Column
 			}
 		case op.Op == "replace":
 			return nil, fmt.Errorf("replace %s: no such field", op.Path)
