@@ -567,3 +567,112 @@ func waitForJob(t *testing.T, svc *service, repo string, n int) {
 	}
 	t.Fatalf("no %d jobs for %s", n, repo)
 }
+
+// TestE2EInlineHelmValues: an Argo CD Application with two sources, the
+// chart and a `ref: values` source whose envs/prod.yaml it names as
+// $values/envs/prod.yaml, and inline valuesObject that makes the container
+// privileged. remedy scan --cluster renders the chart as Argo CD does (the
+// live object has no drift); remedy sweep --cluster fixes what is in the
+// repository's values and leaves the inline value, which it cannot edit,
+// alone.
+func TestE2EInlineHelmValues(t *testing.T) {
+	env := clustertest.Start(t)
+	srv := forgetest.New(t)
+	srv.AddToken("tok", "remedy-bot")
+	repo := srv.CreateRepo("acme", "charts", map[string]string{
+		"chart/Chart.yaml":  "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+		"chart/values.yaml": "image: nginx:1.27\n# the container's securityContext\nsecurityContext:\n  runAsNonRoot: true\n",
+		"chart/templates/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: {{ .Values.image }}
+        securityContext:
+          {{- toYaml .Values.securityContext | nindent 10 }}
+`,
+		"envs/prod.yaml": "image: nginx:1.27-alpine\n",
+	})
+	srv.SetPermission("acme", "charts", "remedy-bot", "write")
+	env.Apply(t, fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: web, namespace: argocd}
+spec:
+  sources:
+  - repoURL: %[1]q
+    path: chart
+    targetRevision: main
+    helm:
+      valueFiles: [$values/envs/prod.yaml]
+      valuesObject: {securityContext: {privileged: true}}
+  - {repoURL: %[1]q, targetRevision: main, ref: values}
+  destination: {server: "https://kubernetes.default.svc", namespace: shop}
+`, repo.CloneURL))
+	env.Apply(t, `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  annotations: {argocd.argoproj.io/tracking-id: "web:apps/Deployment:shop/web"}
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27-alpine
+        securityContext:
+          privileged: true
+          runAsNonRoot: true
+`)
+	t.Setenv("GITHUB_API_URL", srv.APIURL())
+	t.Setenv("GITHUB_TOKEN", "tok")
+	t.Setenv("REMEDY_CACHE_DIR", "off")
+
+	r := runCLI(t, "", "scan", "--cluster", "--kubeconfig", env.Kubeconfig, "-n", "shop", "-o", "json")
+	var rep clusterReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("exit %d: %v\n%s\n%s", r.code, err, r.stdout, r.stderr)
+	}
+	if len(rep.Errors) != 0 || len(rep.Drift) != 0 {
+		t.Errorf("errors %+v, drift %+v: want the chart rendered with the inline and $values values, as Argo CD does", rep.Errors, rep.Drift)
+	}
+	found := map[string]string{}
+	for _, f := range rep.Findings {
+		found[f.Control] = f.Source.File
+	}
+	if found["privileged"] == "" || found["privileged"] == "chart/values.yaml" {
+		t.Errorf("privileged traced to %q: the inline value is not in values.yaml", found["privileged"])
+	}
+	if found["read-only-root-filesystem"] != "chart/values.yaml" {
+		t.Errorf("read-only-root-filesystem traced to %q, want chart/values.yaml (the securityContext map)", found["read-only-root-filesystem"])
+	}
+
+	r = runCLI(t, "", "sweep", "--cluster", "--cluster-name", "prod", "--kubeconfig", env.Kubeconfig, "-n", "shop", "-o", "json")
+	var rows []sweepRow
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 || rows[0].Status != "ok" || len(rows[0].Branches) != 1 {
+		t.Fatalf("sweep: exit %d, rows %s\n%s", r.code, r.stdout, r.stderr)
+	}
+	pr := srv.PullRequest("acme", "charts", rows[0].Branches[0].PR)
+	values, _ := srv.ReadFile("acme", "charts", pr.GetHead().GetRef(), "chart/values.yaml")
+	if !strings.Contains(values, "readOnlyRootFilesystem: true") || strings.Contains(values, "privileged") {
+		t.Errorf("values.yaml on the fix branch:\n%s\nwant readOnlyRootFilesystem added and privileged left to the Application", values)
+	}
+	if !strings.HasPrefix(values, "image: nginx:1.27\n# the container's securityContext\n") {
+		t.Errorf("values.yaml lost its head:\n%s", values)
+	}
+	if prod, _ := srv.ReadFile("acme", "charts", pr.GetHead().GetRef(), "envs/prod.yaml"); prod != "image: nginx:1.27-alpine\n" {
+		t.Errorf("envs/prod.yaml changed:\n%s", prod)
+	}
+}

@@ -172,6 +172,9 @@ func writeSources(w io.Writer, snap *cluster.Snapshot, m *sourcemap.Mapping) {
 		if s.Deployer != "" {
 			where += " (" + s.Deployer + ")"
 		}
+		if s.Note != "" {
+			where += "; " + s.Note
+		}
 		fmt.Fprintf(tw, "  %s\t%s\n", obj.File, where)
 	}
 	tw.Flush()

@@ -52,7 +52,7 @@ func (o *sweepOptions) runCluster(ctx context.Context, inv *invocation) error {
 			return sweepRow{Repo: t.RepoURL, Status: "skipped", Error: "not on the forge (" + host + "): fix it there by hand", Branches: []sweepBranch{}}
 		}
 		res, err := clustersweep.Remedy(ctx, gh, tokens, t, clustersweep.Options{
-			Bot: o.bot.identity(), DryRun: o.dryRun, Log: inv.log.With("repo", t.FullName()),
+			ForgeHost: host, Bot: o.bot.identity(), DryRun: o.dryRun, Log: inv.log.With("repo", t.FullName()),
 		})
 		return sweepRowOf(inv, t.FullName(), res, err)
 	})

@@ -20,6 +20,9 @@ import (
 
 // Options configure Remedy.
 type Options struct {
+	// ForgeHost is the forge's host: values files of a chart that live in
+	// another repository there are read with the owner's token.
+	ForgeHost string
 	// Bot is the commit identity; zero means gitops.DefaultBot.
 	Bot    gitops.Identity
 	DryRun bool
@@ -64,7 +67,11 @@ func Remedy(ctx context.Context, gh *github.Client, tokens gitops.TokenSource, t
 		return out, fmt.Errorf("%s: %w", info.FullName, err)
 	}
 	scan := scanner.Options{Config: cfg, Catalog: scanner.DefaultCatalog()}
-	in, rep, live, err := load(ws.Dir, t, scan)
+	// Values files in other repositories ($values refs of Argo CD) are
+	// read from their own checkouts, never fixed.
+	others := &ownerCloner{forgeHost: o.ForgeHost, tokens: tokens, log: log}
+	defer others.Close()
+	in, rep, live, err := load(ctx, others, ws.Dir, t, scan)
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", info.FullName, err)
 	}
@@ -95,13 +102,13 @@ func Remedy(ctx context.Context, gh *github.Client, tokens gitops.TokenSource, t
 // load reads the target's source paths in the checkout dir and keeps the
 // findings of the source objects that the live objects are: the inputs to
 // fix, their findings, and the names of the live objects found.
-func load(dir string, t Target, scan scanner.Options) (*scanner.Inputs, *scanner.Report, []string, error) {
+func load(ctx context.Context, cloner sourcemap.Cloner, dir string, t Target, scan scanner.Options) (*scanner.Inputs, *scanner.Report, []string, error) {
 	in := &scanner.Inputs{Root: dir}
 	rep := &scanner.Report{}
 	seenFile := map[string]bool{}
 	var live []string
 	for _, src := range t.Paths {
-		tree, err := sourcemap.LoadTree(dir, src.Origin, scan)
+		tree, err := sourcemap.LoadTreeWith(ctx, cloner, dir, src.Origin, scan)
 		if err != nil {
 			return nil, nil, nil, err
 		}
