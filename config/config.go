@@ -59,6 +59,12 @@ type Defaults struct {
 	Resources Resources `yaml:"resources"`
 }
 
+// ResourceDefaults are the default resources by field of a container's
+// resources ("limits", "requests"), as the controls and fixers read them.
+func (d Defaults) ResourceDefaults() map[string]map[string]string {
+	return map[string]map[string]string{"limits": d.Resources.Limits, "requests": d.Resources.Requests}
+}
+
 // Resources are default container resources, e.g. limits: {cpu: 500m, memory: 256Mi}.
 type Resources struct {
 	Limits   map[string]string `yaml:"limits"`

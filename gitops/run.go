@@ -81,10 +81,7 @@ func RemedyRepository(ctx context.Context, gh *github.Client, owner, name string
 	for _, e := range rep.Errors {
 		log.Warn("input not scanned", "repo", info.FullName, "file", e.File, "line", e.Line, "error", e.Message)
 	}
-	fixes := NewFixes(in, rep, remediate.Options{ResourceDefaults: map[string]map[string]string{
-		"limits":   cfg.Defaults.Resources.Limits,
-		"requests": cfg.Defaults.Resources.Requests,
-	}}, scan)
+	fixes := NewFixes(in, rep, remediate.Options{ResourceDefaults: cfg.Defaults.ResourceDefaults()}, scan)
 	out.Findings, out.Fixable, out.InputErrors = len(fixes.Present), len(fixes.Fixed), len(rep.Errors)
 
 	s, err := SettingsFromConfig(cfg, ws.ReadFile)

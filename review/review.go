@@ -135,10 +135,7 @@ func reviewFile(res *Result, f File, o Options) {
 		return
 	}
 	res.New = append(res.New, fresh...)
-	fixOpts := remediate.Options{ResourceDefaults: map[string]map[string]string{
-		"limits":   o.Config.Defaults.Resources.Limits,
-		"requests": o.Config.Defaults.Resources.Requests,
-	}}
+	fixOpts := remediate.Options{ResourceDefaults: o.Config.Defaults.ResourceDefaults()}
 	ff := remediate.FixFile(sf, fresh, fixOpts, scan)
 	shown := diffLines(f.Patch)
 	crlf := strings.Contains(string(f.Head), "\r\n")

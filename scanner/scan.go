@@ -48,10 +48,7 @@ func ScanInputs(in *Inputs, opts Options) *Report {
 		}
 		controls = append(controls, c)
 	}
-	cc := &CheckContext{ResourceDefaults: map[string]map[string]string{
-		"limits":   cfg.Defaults.Resources.Limits,
-		"requests": cfg.Defaults.Resources.Requests,
-	}}
+	cc := &CheckContext{ResourceDefaults: cfg.Defaults.ResourceDefaults()}
 	// Controls are pure functions of read-only nodes, so files are scanned
 	// in parallel; the sort below makes the order independent of timing.
 	perFile := make([][]Finding, len(in.Files))

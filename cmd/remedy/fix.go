@@ -91,10 +91,7 @@ func (o *fixOptions) run(inv *invocation, paths []string) error {
 		return err
 	}
 	rep := sc.rep
-	fixes := remediate.FixReport(sc.in, rep, remediate.Options{ResourceDefaults: map[string]map[string]string{
-		"limits":   sc.cfg.Defaults.Resources.Limits,
-		"requests": sc.cfg.Defaults.Resources.Requests,
-	}}, scanner.Options{Config: sc.cfg, Catalog: sc.catalog})
+	fixes := remediate.FixReport(sc.in, rep, remediate.Options{ResourceDefaults: sc.cfg.Defaults.ResourceDefaults()}, scanner.Options{Config: sc.cfg, Catalog: sc.catalog})
 
 	var diff bytes.Buffer
 	for _, fx := range fixes {

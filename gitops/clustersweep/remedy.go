@@ -78,10 +78,7 @@ func Remedy(ctx context.Context, gh *github.Client, tokens gitops.TokenSource, t
 	for _, e := range rep.Errors {
 		log.Warn("input not scanned", "repo", info.FullName, "file", e.File, "line", e.Line, "error", e.Message)
 	}
-	fixes := gitops.NewFixes(in, rep, remediate.Options{ResourceDefaults: map[string]map[string]string{
-		"limits":   cfg.Defaults.Resources.Limits,
-		"requests": cfg.Defaults.Resources.Requests,
-	}}, scan)
+	fixes := gitops.NewFixes(in, rep, remediate.Options{ResourceDefaults: cfg.Defaults.ResourceDefaults()}, scan)
 	out.Findings, out.Fixable, out.InputErrors = len(fixes.Present), len(fixes.Fixed), len(rep.Errors)
 
 	s, err := gitops.SettingsFromConfig(cfg, ws.ReadFile)
