@@ -174,9 +174,16 @@ var baselineCapabilities = map[string]bool{
 	"SYS_CHROOT": true,
 }
 
-// capabilityName normalises a capability as the container runtime reads
-// it: case-insensitively, with or without the CAP_ prefix.
-func capabilityName(s string) string {
+// BaselineCapability reports whether the baseline Pod Security Standard
+// lets a container add capability name. Like the standard (and the API
+// server's PodSecurity admission), it compares names exactly: `chown` and
+// `CAP_CHOWN` are not on the list, though the runtime would read them as CHOWN.
+func BaselineCapability(name string) bool { return baselineCapabilities[name] }
+
+// CanonicalCapability is the name the standard compares with for a
+// capability the container runtime reads case-insensitively, with or
+// without the CAP_ prefix.
+func CanonicalCapability(s string) string {
 	return strings.TrimPrefix(strings.ToUpper(s), "CAP_")
 }
 
@@ -187,18 +194,23 @@ func dangerousCapabilities() *Control {
 		Why: "Capabilities outside the baseline Pod Security Standard list (SYS_ADMIN, NET_ADMIN, SYS_PTRACE, " +
 			"NET_RAW and the like) hand a container kernel powers that lead straight to escaping it or attacking the network.",
 		HowToFix: "Remove the capability from `securityContext.capabilities.add`; if the workload truly needs it, " +
-			"suppress this finding with the reason.",
+			"suppress this finding with the reason. Write allowed capabilities exactly as the standard lists them " +
+			"(`CHOWN`, not `chown` or `CAP_CHOWN`).",
 		Check: func(r *Resource, _ *CheckContext) []Hit {
 			return forEachContainer(r, func(_ *PodSpec, c Container) []Hit {
 				_, add := securityContextField(c.Node, "capabilities", "add")
 				var out []Hit
 				for i, capability := range Items(add) {
 					name := ScalarValue(capability)
-					if baselineCapabilities[capabilityName(name)] {
+					if BaselineCapability(name) {
 						continue
 					}
-					out = append(out, hitAt(c, capability, fieldPath(c.Path, "securityContext", "capabilities", "add").Index(i),
-						fmt.Sprintf("container %q adds capability %s; remove it from securityContext.capabilities.add", c.Name, name)))
+					msg := fmt.Sprintf("container %q adds capability %s; remove it from securityContext.capabilities.add", c.Name, name)
+					if canonical := CanonicalCapability(name); BaselineCapability(canonical) {
+						msg = fmt.Sprintf("container %q adds capability %s, which the Pod Security Standards do not allow as spelled; write %s",
+							c.Name, name, canonical)
+					}
+					out = append(out, hitAt(c, capability, fieldPath(c.Path, "securityContext", "capabilities", "add").Index(i), msg))
 				}
 				return out
 			})
@@ -250,10 +262,14 @@ func hostPort() *Control {
 	}
 }
 
+// imageTagNotFixable is why an image-tag finding is not fixable in a scan
+// that does not resolve images.
+const imageTagNotFixable = "not fixable here: needs --resolve-images to pin the digest"
+
 func imageTag() *Control {
 	return &Control{
 		ID: "image-tag", Title: "Image is not pinned", Severity: SeverityMedium,
-		Refs: []string{"best practice"},
+		Refs: []string{"best practice"}, Fixable: true,
 		Why: "An image without a tag means :latest, and :latest moves: the same manifest runs different code on " +
 			"each pull, so a rollout cannot be reproduced, reviewed or rolled back.",
 		HowToFix: "Reference a specific version tag (`app:1.4.2`) or, better, a digest (`app@sha256:…`).",
@@ -268,8 +284,12 @@ func imageTag() *Control {
 				if ref.Digest != "" || (ref.Tag != "" && ref.Tag != "latest") {
 					return nil
 				}
-				return []Hit{hitAt(c, key, c.Path.Key("image"),
-					fmt.Sprintf("container %q uses image %s with no version tag or digest; pin a tag or digest", c.Name, image))}
+				h := hitAt(c, key, c.Path.Key("image"),
+					fmt.Sprintf("container %q uses image %s with no version tag or digest; pin a tag or digest", c.Name, image))
+				// Pinning needs the digest the registry serves, which only
+				// image resolution knows.
+				h.NotFixable = imageTagNotFixable
+				return []Hit{h}
 			})
 		},
 	}
