@@ -16,7 +16,7 @@ var (
 func hostProbe() *Control {
 	return &Control{
 		ID: "host-probe", Title: "Probe or lifecycle handler names a host", Severity: SeverityMedium,
-		Refs: []string{"PSS baseline (since v1.34)"},
+		Refs: []string{"PSS baseline (since v1.34)"}, PSS: pss(PSSBaseline, 34),
 		Why: "The kubelet runs probes and lifecycle handlers from the node. A `host` other than the pod's own " +
 			"address makes the kubelet connect anywhere the node can reach, a server-side request forgery " +
 			"through the node's network identity.",
@@ -57,12 +57,15 @@ func handlerHosts(c Container, handler *yaml.Node, path Path, what string) []Hit
 func restrictedCapabilities() *Control {
 	return &Control{
 		ID: "restricted-capabilities", Title: "Container adds a capability other than NET_BIND_SERVICE", Severity: SeverityMedium,
-		Refs: []string{"PSS restricted"}, Fixable: true,
+		Refs: []string{"PSS restricted"}, PSS: pss(PSSRestricted, 22), Fixable: true,
 		Why: "The restricted Pod Security Standard lets a container add back only NET_BIND_SERVICE (binding ports " +
 			"below 1024) after dropping ALL; every other capability widens what a compromised process can do.",
 		HowToFix: "Remove the capability from `securityContext.capabilities.add`; only `NET_BIND_SERVICE` may stay.",
-		Check: func(r *Resource, _ *CheckContext) []Hit {
-			return forEachContainer(r, func(_ *PodSpec, c Container) []Hit {
+		Check: func(r *Resource, cc *CheckContext) []Hit {
+			return forEachContainer(r, func(ps *PodSpec, c Container) []Hit {
+				if linuxOnlyExempt(ps, cc) {
+					return nil
+				}
 				_, add := securityContextField(c.Node, "capabilities", "add")
 				var out []Hit
 				for i, capability := range Items(add) {
