@@ -78,7 +78,7 @@ func readOnlyRootFilesystem() *Control {
 func noPrivilegeEscalation() *Control {
 	return &Control{
 		ID: "no-privilege-escalation", Title: "Privilege escalation is allowed", Severity: SeverityMedium,
-		Refs: []string{"CIS 5.2.6", "PSS restricted"}, PSS: pss(PSSRestricted, 8), Fixable: true,
+		Refs: []string{"CIS 5.2.6", "PSS restricted"}, PSS: pss(PSSRestricted, 8, windowsExempt), Fixable: true,
 		Why: "Unless allowPrivilegeEscalation is false, a process can gain more privileges than its parent " +
 			"(setuid binaries, file capabilities), the first step of most container breakouts.",
 		HowToFix: "Set `securityContext.allowPrivilegeEscalation: false` on the container.",
@@ -146,7 +146,7 @@ func mountsBidirectional(c Container) bool {
 func dropAllCapabilities() *Control {
 	return &Control{
 		ID: "drop-all-capabilities", Title: "Capabilities are not all dropped", Severity: SeverityMedium,
-		Refs: []string{"CIS 5.2.10", "PSS restricted"}, PSS: pss(PSSRestricted, 22), Fixable: true,
+		Refs: []string{"CIS 5.2.10", "PSS restricted"}, PSS: pss(PSSRestricted, 22, windowsExempt), Fixable: true,
 		Why: "Container runtimes grant a default set of Linux capabilities (NET_RAW, CHOWN, SETUID and more) that " +
 			"most applications never use and attackers do. The restricted Pod Security Standard requires dropping ALL.",
 		HowToFix: "Add `ALL` to `securityContext.capabilities.drop`, then add back only what the workload needs " +
@@ -227,7 +227,7 @@ func dangerousCapabilities() *Control {
 func procMount() *Control {
 	return &Control{
 		ID: "proc-mount", Title: "Container unmasks /proc", Severity: SeverityMedium,
-		Refs: []string{"PSS baseline"}, PSS: pss(PSSBaseline, 0),
+		Refs: []string{"PSS baseline"}, PSS: pss(PSSBaseline, 0, "with hostUsers: false only restricted, from v1.35"),
 		Why: "procMount: Unmasked exposes the host's /proc paths that the runtime normally masks (kcore, " +
 			"sysrq-trigger and others), leaking kernel state and enabling attacks on the node.",
 		HowToFix: "Remove `securityContext.procMount` or set it to `Default`.",

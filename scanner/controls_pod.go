@@ -139,7 +139,7 @@ func restrictedVolumeType() *Control {
 func unsafeSysctls() *Control {
 	return &Control{
 		ID: "unsafe-sysctls", Title: "Pod sets an unsafe sysctl", Severity: SeverityHigh,
-		Refs: []string{"PSS baseline"}, PSS: pss(PSSBaseline, 0),
+		Refs: []string{"PSS baseline"}, PSS: pss(PSSBaseline, 0, "the safe list grows with the version"),
 		Why: "Sysctls outside the safe set are not isolated per pod: setting them changes the kernel for every " +
 			"workload on the node, or can starve it.",
 		HowToFix: "Remove the sysctl from `securityContext.sysctls`, or tune it on the node itself.",

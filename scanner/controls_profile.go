@@ -20,7 +20,7 @@ func confinedSeccomp(typ string) bool { return typ == "RuntimeDefault" || typ ==
 func seccompProfile() *Control {
 	return &Control{
 		ID: "seccomp-profile", Title: "No seccomp profile", Severity: SeverityMedium,
-		Refs: []string{"CIS 5.7.2", "PSS restricted"}, PSS: pss(PSSRestricted, 19), Fixable: true,
+		Refs: []string{"CIS 5.7.2", "PSS restricted"}, PSS: pss(PSSRestricted, 19, "Unconfined: baseline; Windows pods exempt from v1.25"), Fixable: true,
 		Why: "Without a seccomp profile a container may call every syscall of the kernel, including the rarely " +
 			"used ones most kernel exploits go through. Kubernetes runs pods Unconfined unless told otherwise.",
 		HowToFix: "Set `securityContext.seccompProfile.type: RuntimeDefault` in the pod spec, and replace any " +
@@ -88,6 +88,9 @@ func unconfinedSeccompAnnotations(ps *PodSpec) []Hit {
 	var out []Hit
 	for _, f := range fields(Field(ps.Meta, "annotations")) {
 		container, isContainer := strings.CutPrefix(f.Key.Value, seccompContainerAnnotationPrefix)
+		if !isContainer {
+			container = ""
+		}
 		if f.Key.Value != seccompPodAnnotation && !isContainer {
 			continue
 		}

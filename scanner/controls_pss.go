@@ -57,7 +57,7 @@ func handlerHosts(c Container, handler *yaml.Node, path Path, what string) []Hit
 func restrictedCapabilities() *Control {
 	return &Control{
 		ID: "restricted-capabilities", Title: "Container adds a capability other than NET_BIND_SERVICE", Severity: SeverityMedium,
-		Refs: []string{"PSS restricted"}, PSS: pss(PSSRestricted, 22), Fixable: true,
+		Refs: []string{"PSS restricted"}, PSS: pss(PSSRestricted, 22, windowsExempt), Fixable: true,
 		Why: "The restricted Pod Security Standard lets a container add back only NET_BIND_SERVICE (binding ports " +
 			"below 1024) after dropping ALL; every other capability widens what a compromised process can do.",
 		HowToFix: "Remove the capability from `securityContext.capabilities.add`; only `NET_BIND_SERVICE` may stay.",

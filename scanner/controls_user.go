@@ -14,7 +14,7 @@ const rootUserRefusal = "a container runs as runAsUser 0; runAsNonRoot: true wou
 func runAsNonRoot() *Control {
 	return &Control{
 		ID: "run-as-non-root", Title: "Container may run as root", Severity: SeverityMedium,
-		Refs: []string{"CIS 5.2.7", "PSS restricted"}, PSS: pss(PSSRestricted, 0), Fixable: true,
+		Refs: []string{"CIS 5.2.7", "PSS restricted"}, PSS: pss(PSSRestricted, 0, "hostUsers: false exempt from v1.35"), Fixable: true,
 		Why: "Without runAsNonRoot: true a container runs as whatever user its image names, often root; a root " +
 			"process is one kernel or runtime bug away from root on the node.",
 		HowToFix: "Set `securityContext.runAsNonRoot: true` in the pod spec and remove any container-level " +
@@ -57,7 +57,7 @@ func runAsNonRootMessage(c Container, v *yaml.Node, fromPod bool) string {
 func runAsUserRoot() *Control {
 	return &Control{
 		ID: "run-as-user-root", Title: "Runs as user 0 (root)", Severity: SeverityHigh,
-		Refs: []string{"PSS restricted"}, PSS: pss(PSSRestricted, 23),
+		Refs: []string{"PSS restricted"}, PSS: pss(PSSRestricted, 23, "hostUsers: false exempt from v1.35"),
 		Why: "runAsUser: 0 makes the container's processes root, whatever the image says; the restricted Pod " +
 			"Security Standard forbids it.",
 		HowToFix: "Set `runAsUser` to a non-zero UID the image can run as (or remove it and rely on the image's " +

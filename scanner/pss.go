@@ -15,19 +15,32 @@ const (
 type PSSRule struct {
 	Level string
 	Since int
+	// Note says, for the control table, how the level or version varies
+	// (exemptions, a part another level forbids).
+	Note string
 }
 
-// String names the rule as the control table shows it: "baseline",
-// "restricted since v1.22".
+// String names the rule as the control table shows it: "baseline v1.0+",
+// "restricted v1.22+ (Windows pods exempt from v1.25)".
 func (r PSSRule) String() string {
-	if r.Since == 0 {
-		return r.Level
+	s := fmt.Sprintf("%s v1.%d+", r.Level, r.Since)
+	if r.Note != "" {
+		s += " (" + r.Note + ")"
 	}
-	return fmt.Sprintf("%s since v1.%d", r.Level, r.Since)
+	return s
 }
 
-// pss returns a rule for a control's PSS field.
-func pss(level string, since int) *PSSRule { return &PSSRule{Level: level, Since: since} }
+// pss returns a rule for a control's PSS field, with an optional note.
+func pss(level string, since int, note ...string) *PSSRule {
+	r := &PSSRule{Level: level, Since: since}
+	if len(note) > 0 {
+		r.Note = note[0]
+	}
+	return r
+}
+
+// windowsExempt is the note of the restricted checks Windows pods skip.
+const windowsExempt = "Windows pods exempt from v1.25"
 
 // pssAtLeast reports whether the scan follows policy version v1.minor or newer.
 func (cc *CheckContext) pssAtLeast(minor int) bool { return cc == nil || cc.PSSMinor >= minor }
