@@ -20,6 +20,7 @@ import (
 
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/scanner/render"
 )
 
 // The Pod Security Standards reference (k8s.io/pod-security-admission, the
@@ -146,9 +147,10 @@ func (d disagreement) String() string {
 // disagreements and the number of pods judged.
 func (o oracle) compare(t testing.TB, files []*scanner.SourceFile, minor int) (out []disagreement, pods int) {
 	t.Helper()
-	rep := scanner.ScanInputs(&scanner.Inputs{Files: files}, pssScanOptions(minor))
-	byResource := findingsByObject(rep)
 	for _, file := range files {
+		// One file per scan: a scan folds the findings of a base that
+		// several builds deploy into one, which names one build's object.
+		byResource := findingsByObject(scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{file}}, pssScanOptions(minor)))
 		for _, d := range file.Docs {
 			for _, r := range d.Resources() {
 				if scanner.PodSpecOf(r) == nil {
@@ -241,8 +243,8 @@ func TestPSSReferenceFixtures(t *testing.T) {
 }
 
 // TestPSSCorpus compares remedy with the reference over every pod template
-// of the real-world corpus, at the newest policy version, then fixes the
-// corpus and checks that every pod whose PSS failures were all fixable
+// of the real-world corpus (plain, and Kustomize and Helm as deployed), at
+// the newest policy version, then fixes the plain files and checks that every pod whose PSS failures were all fixable
 // now passes, and that the fixed pods still agree.
 func TestPSSCorpus(t *testing.T) {
 	root := corpusRoot(t)
@@ -254,7 +256,9 @@ func TestPSSCorpus(t *testing.T) {
 			plain = append(plain, f)
 		}
 	}
-	ds, pods := o.compare(t, plain, config.LatestPSSMinor)
+	// Every pod as deployed: plain files and Kustomize and Helm output.
+	deployed := render.Load(root, []string{root}, render.Options{})
+	ds, pods := o.compare(t, deployed.Files, config.LatestPSSMinor)
 	reportDisagreements(t, "corpus", ds, pods)
 	checkFixesPass(t, o, plain, config.LatestPSSMinor)
 }
