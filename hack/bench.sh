@@ -32,22 +32,24 @@ echo "building remedy into $cache/bin" >&2
 (cd "$repo" && go build -o "$cache/bin/remedy" ./cmd/remedy)
 remedy=$cache/bin/remedy
 
-# precise: "MILLISECONDS MAXRSS_KB" of one run of a command (its exit
+# precise: "WALL_MS CPU_MS MAXRSS_KB" of one run of a command (its exit
 # status is ignored: both tools exit non-zero when they find something).
+# CPU time (user+system) is reported beside wall time because on a shared
+# machine wall time measures the neighbours as much as the program.
 if [[ -x /usr/bin/time ]]; then
 	precise() {
 		local start end
 		start=$(date +%s%N)
-		/usr/bin/time -f '%M' -o "$cache/rss" "$@" >/dev/null 2>&1 || true
+		/usr/bin/time -f '%U %S %M' -o "$cache/rss" "$@" >/dev/null 2>&1 || true
 		end=$(date +%s%N)
-		echo "$(( (end - start) / 1000000 )) $(tail -1 "$cache/rss")"
+		echo "$(( (end - start) / 1000000 )) $(tail -1 "$cache/rss" | awk '{printf "%d %d", ($1+$2)*1000, $3}')"
 	}
 else
 	wrapper=$cache/bin/rusage
 	if [[ ! -x $wrapper ]]; then
 		mkdir -p "$cache/rusage"
 		cat >"$cache/rusage/main.go" <<'EOF'
-// rusage runs a command and prints "MILLISECONDS MAXRSS_KB" of it on stderr.
+// rusage runs a command and prints "WALL_MS CPU_MS MAXRSS_KB" of it on stderr.
 package main
 
 import (
@@ -63,11 +65,12 @@ func main() {
 	start := time.Now()
 	_ = cmd.Run()
 	ms := time.Since(start).Milliseconds()
+	cpu := (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Milliseconds()
 	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss
 	}
-	fmt.Fprintf(os.Stderr, "%d %d\n", ms, rss)
+	fmt.Fprintf(os.Stderr, "%d %d %d\n", ms, cpu, rss)
 }
 EOF
 		(cd "$cache/rusage" && [[ -f go.mod ]] || go mod init rusage >/dev/null 2>&1; go build -o "$wrapper" .)
@@ -76,35 +79,55 @@ EOF
 fi
 
 # The plain files: every manifest remedy and kube-score both read as
-# written (Helm templates, with their {{ }}, are neither's plain input).
-mapfile -t files < <(find "$corpus" -type f \( -name '*.yaml' -o -name '*.yml' \) -print0 |
+# written. Helm templates (with their {{ }}) are neither's plain input, and
+# a kustomization file named on remedy's command line is built, not read.
+mapfile -t files < <(find "$corpus" -type f \( -name '*.yaml' -o -name '*.yml' \) \
+	! -name kustomization.yaml ! -name kustomization.yml -print0 |
 	xargs -0 grep -L -F '{{' | sort)
+# kube-score stops at the first file it cannot parse (a duplicate key, a
+# non-Kubernetes YAML): keep the files it scores, so both do the same work.
+scored=()
+for f in "${files[@]}"; do
+	errs=$("$kube_score" score "$f" 2>&1 >/dev/null || true)
+	[[ $errs == *"Failed to score"* ]] || scored+=("$f")
+done
+echo "kube-score scores ${#scored[@]} of ${#files[@]} plain files; both tools get those" >&2
+files=("${scored[@]}")
 echo "corpus: $corpus, ${#files[@]} plain files, $runs runs each, $(nproc) CPUs" >&2
 
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; print m}'; }
 max() { sort -n | tail -1; }
 
-declare -a rt rr kt kr dt dr ft fr
+# run NAME COMMAND...: one measured run, appended to NAME_wall, NAME_cpu, NAME_rss.
+run() {
+	local name=$1 w c r
+	shift
+	read -r w c r < <(precise "$@")
+	eval "${name}_wall+=($w) ${name}_cpu+=($c) ${name}_rss+=($r)"
+}
 for ((i = 0; i < runs; i++)); do
-	read -r t r < <(precise "$remedy" scan "${files[@]}" -o json)
-	rt+=("$t"); rr+=("$r")
-	read -r t r < <(precise "$kube_score" score "${files[@]}")
-	kt+=("$t"); kr+=("$r")
-	read -r t r < <(precise "$remedy" scan "$corpus" -o json)
-	dt+=("$t"); dr+=("$r")
+	run remedy "$remedy" scan "${files[@]}" -o json
+	run kubescore "$kube_score" score "${files[@]}"
+	run deployed "$remedy" scan "$corpus" -o json
 	# fix of a scratch copy: remedy fix edits in place.
 	scratch=$(mktemp -d)
 	cp -R "$corpus/." "$scratch/"
-	read -r t r < <(precise "$remedy" fix "$scratch")
-	ft+=("$t"); fr+=("$r")
+	run fix "$remedy" fix "$scratch"
 	rm -rf "$scratch"
 done
 
-rm_=$(printf '%s\n' "${rt[@]}" | median)
-km=$(printf '%s\n' "${kt[@]}" | median)
-printf '\n%-40s %10s %14s\n' "" "median ms" "peak RSS MB"
-printf '%-40s %10s %14s\n' "remedy scan (plain files)" "$rm_" "$(printf '%s\n' "${rr[@]}" | max | awk '{printf "%.1f", $1/1024}')"
-printf '%-40s %10s %14s\n' "kube-score $kube_score_version score (same files)" "$km" "$(printf '%s\n' "${kr[@]}" | max | awk '{printf "%.1f", $1/1024}')"
-printf '%-40s %10s %14s\n' "remedy scan (corpus as deployed)" "$(printf '%s\n' "${dt[@]}" | median)" "$(printf '%s\n' "${dr[@]}" | max | awk '{printf "%.1f", $1/1024}')"
-printf '%-40s %10s %14s\n' "remedy fix (corpus as deployed)" "$(printf '%s\n' "${ft[@]}" | median)" "$(printf '%s\n' "${fr[@]}" | max | awk '{printf "%.1f", $1/1024}')"
-awk -v r="$rm_" -v k="$km" 'BEGIN {printf "\nratio remedy/kube-score on plain files: %.2f (goal <= 0.33)\n", r/k}'
+row() { # LABEL NAME
+	local -n wall=$2_wall cpu=$2_cpu rss=$2_rss
+	printf '%-44s %10s %10s %12s\n' "$1" "$(printf '%s\n' "${wall[@]}" | median)" \
+		"$(printf '%s\n' "${cpu[@]}" | median)" "$(printf '%s\n' "${rss[@]}" | max | awk '{printf "%.1f", $1/1024}')"
+}
+printf '\n%-44s %10s %10s %12s\n' "" "wall ms" "CPU ms" "peak RSS MB"
+row "remedy scan (${#files[@]} plain files)" remedy
+row "kube-score $kube_score_version score (same files)" kubescore
+row "remedy scan (corpus as deployed)" deployed
+row "remedy fix (corpus as deployed)" fix
+rw=$(printf '%s\n' "${remedy_wall[@]}" | median) kw=$(printf '%s\n' "${kubescore_wall[@]}" | median)
+rc=$(printf '%s\n' "${remedy_cpu[@]}" | median) kc=$(printf '%s\n' "${kubescore_cpu[@]}" | median)
+awk -v rw="$rw" -v kw="$kw" -v rc="$rc" -v kc="$kc" 'BEGIN {
+	printf "\nremedy/kube-score on the plain files: wall %.2f, CPU %.2f (goal <= 0.33)\n", rw/kw, rc/kc }'
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs" >&2
