@@ -46,6 +46,48 @@ type Config struct {
 	PRHourlyLimit int       `yaml:"prHourlyLimit"`
 	Templates     Templates `yaml:"templates"`
 	Helm          Helm      `yaml:"helm"`
+	// PSS picks the Pod Security Standards version the controls follow.
+	PSS PSS `yaml:"pss"`
+}
+
+// PSS configures the Pod Security Standards checks.
+type PSS struct {
+	// Version is the policy version, "v1.N" or "latest" (the default), as
+	// the pod-security.kubernetes.io/enforce-version label names it.
+	Version string `yaml:"version"`
+}
+
+// LatestPSSMinor is the newest Pod Security Standards policy version remedy
+// knows, v1.37: the one of k8s.io/pod-security-admission v0.37, which the
+// tests use as the reference.
+const LatestPSSMinor = 37
+
+// ParsePSSVersion reads "latest" or "v1.N" (N at most LatestPSSMinor) and
+// returns N. A newer version is an error rather than silently the newest
+// remedy knows: its rules may differ.
+func ParsePSSVersion(v string) (int, error) {
+	if v == "" || v == "latest" {
+		return LatestPSSMinor, nil
+	}
+	minor, ok := strings.CutPrefix(v, "v1.")
+	n, err := strconv.Atoi(minor)
+	if !ok || err != nil || n < 0 || strconv.Itoa(n) != minor {
+		return 0, fmt.Errorf("pss.version %q: want latest or v1.N, e.g. v1.%d", v, LatestPSSMinor)
+	}
+	if n > LatestPSSMinor {
+		return 0, fmt.Errorf("pss.version %q: remedy knows the Pod Security Standards up to v1.%d", v, LatestPSSMinor)
+	}
+	return n, nil
+}
+
+// PSSMinor is the configured policy version's minor number (the newest
+// when unset). Parse has validated it.
+func (c *Config) PSSMinor() int {
+	n, err := ParsePSSVersion(c.PSS.Version)
+	if err != nil {
+		return LatestPSSMinor
+	}
+	return n
 }
 
 // Controls turns controls on and off. With Enable set, only those run.
@@ -226,6 +268,9 @@ func (c *Config) validate(file string, doc *yaml.Node) error {
 		}
 		return 0
 	}
+	if _, err := ParsePSSVersion(c.PSS.Version); err != nil {
+		return &Error{File: file, Line: max(lineOfPath(doc, "pss", "version"), lineOf("pss")), Msg: err.Error()}
+	}
 	if !slices.Contains(severities, strings.ToLower(c.Severity)) {
 		return &Error{File: file, Line: lineOf("severity"), Msg: fmt.Sprintf("severity %q: want low, medium, high or critical", c.Severity)}
 	}
@@ -247,6 +292,27 @@ func (c *Config) validate(file string, doc *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+// lineOfPath returns the line of the key at a path of mappings in doc, or 0.
+func lineOfPath(doc *yaml.Node, keys ...string) int {
+	n, line := doc, 0
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, k := range keys {
+		var next *yaml.Node
+		for i := 0; n != nil && n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				line, next = n.Content[i].Line, n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return 0
+		}
+		n = next
+	}
+	return line
 }
 
 // Excluded reports whether a root-relative slash path matches an exclude

@@ -71,6 +71,8 @@ helm:
 		{name: "null sections", in: "controls:\ndefaults:\n", want: &Config{}},
 		{name: "severity in any case", in: "severity: Critical\n", want: &Config{Severity: "Critical"}},
 		{name: "per-repo group", in: "group: per-repo\n", want: &Config{Group: "per-repo"}},
+		{name: "pss version", in: "pss:\n  version: v1.30\n", want: &Config{PSS: PSS{Version: "v1.30"}}},
+		{name: "pss latest", in: "pss: {version: latest}\n", want: &Config{PSS: PSS{Version: "latest"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,7 +96,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			in:   "severity: high\nexlcude: [a]\n",
-			want: `.remedy.yaml:2: unknown key "exlcude" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm)`,
+			want: `.remedy.yaml:2: unknown key "exlcude" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm, pss)`,
 		},
 		{
 			name: "unknown nested key in a flow mapping",
@@ -120,6 +122,16 @@ func TestParseErrors(t *testing.T) {
 			name: "config that is not a mapping",
 			in:   "- privileged\n",
 			want: `.remedy.yaml:1: the config must be a mapping`,
+		},
+		{
+			name: "pss version newer than remedy knows",
+			in:   "severity: high\npss:\n  version: v1.99\n",
+			want: `.remedy.yaml:3: pss.version "v1.99": remedy knows the Pod Security Standards up to v1.37`,
+		},
+		{
+			name: "pss version not a version",
+			in:   "pss: {version: 1.30}\n",
+			want: `.remedy.yaml:1: pss.version "1.30": want latest or v1.N, e.g. v1.37`,
 		},
 		{
 			name: "bad severity",
@@ -244,7 +256,20 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, FileName), []byte("severity: high\nbogus: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(dir); err == nil || err.Error() != `.remedy.yaml:2: unknown key "bogus" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm)` {
+	if _, err := Load(dir); err == nil || err.Error() != `.remedy.yaml:2: unknown key "bogus" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm, pss)` {
 		t.Errorf("Load with an unknown key: %v", err)
+	}
+}
+
+func TestPSSMinor(t *testing.T) {
+	for in, want := range map[string]int{"": LatestPSSMinor, "latest": LatestPSSMinor, "v1.0": 0, "v1.25": 25, "v1.37": 37} {
+		if got := (&Config{PSS: PSS{Version: in}}).PSSMinor(); got != want {
+			t.Errorf("PSSMinor(%q) = %d, want %d", in, got, want)
+		}
+	}
+	for _, bad := range []string{"v1.38", "v2.0", "1.30", "v1.030", "v1.", "v1.-1", "Latest"} {
+		if _, err := ParsePSSVersion(bad); err == nil {
+			t.Errorf("ParsePSSVersion(%q) accepted it", bad)
+		}
 	}
 }

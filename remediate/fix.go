@@ -3,6 +3,7 @@ package remediate
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"slices"
 
 	"github.com/remedy-bot/remedy/scanner"
@@ -274,11 +275,34 @@ func editDocument(src []byte, cands []candidate) ([]byte, []candidate, []Outcome
 func fingerprints(file *scanner.SourceFile, opts scanner.Options) map[string]bool {
 	opts.Only = nil
 	rep := scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{file}}, opts)
-	known := make(map[string]bool, len(rep.Findings))
+	known := make(map[string]bool, 2*len(rep.Findings))
 	for _, f := range rep.Findings {
-		known[f.Fingerprint()] = true
+		remember(known, f)
 	}
 	return known
+}
+
+// remember records a finding in a rescan baseline under its fingerprint
+// and its shiftKey.
+func remember(known map[string]bool, f scanner.Finding) {
+	known[f.Fingerprint()] = true
+	known[shiftKey(f)] = true
+}
+
+// isKnown reports whether a finding of a rescan was in the baseline.
+func isKnown(known map[string]bool, f scanner.Finding) bool {
+	return known[f.Fingerprint()] || known[shiftKey(f)]
+}
+
+var sequenceIndex = regexp.MustCompile(`\[[0-9]+\]`)
+
+// shiftKey identifies a finding up to the positions of list items. Removing
+// an entry of a list (capabilities.add) moves the entries after it, so
+// their unchanged findings get new paths and fingerprints; they are not
+// new findings. The message, which names the entry, keeps them apart.
+func shiftKey(f scanner.Finding) string {
+	f.Path = sequenceIndex.ReplaceAllString(f.Path, "[]")
+	return "shift\x00" + f.Fingerprint() + "\x00" + f.Message
 }
 
 // verifyRescan parses and rescans the edited file. It returns the
@@ -296,7 +320,7 @@ func verifyRescan(file *scanner.SourceFile, after []byte, accepted []candidate, 
 	current := map[string]bool{}
 	for _, f := range now.Findings {
 		fp := f.Fingerprint()
-		if !known[fp] {
+		if !isKnown(known, f) {
 			return nil, fmt.Errorf("the edit would introduce a new finding: %s at line %d", f.Control, f.Line)
 		}
 		current[fp] = true

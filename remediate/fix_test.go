@@ -62,3 +62,36 @@ func TestFixGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestFixOneCapabilityControl fixes dangerous-capabilities alone: removing
+// SYS_ADMIN moves CHOWN up the list, and its restricted-capabilities
+// finding, unchanged but at a new index, must not count as a new finding.
+func TestFixOneCapabilityControl(t *testing.T) {
+	src := []byte(`apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    securityContext:
+      capabilities:
+        add: [SYS_ADMIN, CHOWN, cap_kill]
+`)
+	file, errs := scanner.ParseFile("pod.yaml", src)
+	if len(errs) > 0 {
+		t.Fatal(errs[0])
+	}
+	only := scanner.Options{Only: []string{"dangerous-capabilities"}}
+	rep := scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{file}}, only)
+	fx := FixFile(file, rep.Findings, Options{}, only)
+	for _, oc := range fx.Outcomes {
+		if oc.Status != StatusFixed {
+			t.Errorf("%s %s: %s %s", oc.Finding.Control, oc.Finding.Path, oc.Status, oc.Reason)
+		}
+	}
+	if want := "add: [CHOWN, KILL]"; !strings.Contains(string(fx.After), want) {
+		t.Errorf("after the fix:\n%s\nwant it to contain %q", fx.After, want)
+	}
+}

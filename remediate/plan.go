@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"unicode/utf8"
@@ -337,6 +338,7 @@ func fixers() map[string]fixer {
 			})
 		},
 		"dangerous-capabilities":          fixDangerousCapability,
+		"restricted-capabilities":         fixRestrictedCapability,
 		"host-network":                    podField("hostNetwork", false),
 		"host-pid":                        podField("hostPID", false),
 		"host-ipc":                        podField("hostIPC", false),
@@ -398,9 +400,30 @@ func fixRunAsNonRoot(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, _ 
 }
 
 // fixDangerousCapability removes one offending entry of capabilities.add;
-// the list's other entries stay. When nothing would be left, the whole
-// `add` goes, since an empty block list would read back as null.
+// the list's other entries stay. An entry that names a baseline capability
+// in another spelling (`chown`, `CAP_CHOWN`) is rewritten to the canonical
+// name the standard compares with, which keeps what the workload asked for.
 func fixDangerousCapability(b *patchBuilder, f scanner.Finding, _ *scanner.PodSpec, _ Options) error {
+	return editCapability(b, f, func(name string) (string, bool) {
+		canonical := scanner.CanonicalCapability(name)
+		return canonical, scanner.BaselineCapability(canonical)
+	})
+}
+
+// fixRestrictedCapability removes one entry other than NET_BIND_SERVICE
+// from capabilities.add. It also finds the entry under the canonical name
+// fixDangerousCapability may have rewritten it to in the same run.
+func fixRestrictedCapability(b *patchBuilder, f scanner.Finding, _ *scanner.PodSpec, _ Options) error {
+	return editCapability(b, f, func(string) (string, bool) { return "", false })
+}
+
+// editCapability finds the capabilities.add entry a finding names, as
+// written or already rewritten to its canonical spelling, and replaces it
+// with what rename returns, or removes it when rename says no (or the
+// canonical name is listed already). When nothing would be left, the whole
+// `add` goes, since an empty block list would read back as null. An entry
+// an earlier finding of the run already removed needs nothing more.
+func editCapability(b *patchBuilder, f scanner.Finding, rename func(string) (string, bool)) error {
 	p := f.FieldPath
 	if len(p) == 0 {
 		return refuse("no path")
@@ -413,17 +436,27 @@ func fixDangerousCapability(b *patchBuilder, f scanner.Finding, _ *scanner.PodSp
 	if !ok {
 		return nil
 	}
+	name, _ := orig.(string)
 	cur, _ := b.get(listPath)
 	seq, _ := cur.([]any)
-	for i, v := range seq {
-		if reflect.DeepEqual(v, orig) {
-			if len(seq) == 1 {
-				b.remove(listPath)
-			} else {
-				b.remove(listPath.Index(i))
-			}
-			return nil
+	at := slices.IndexFunc(seq, func(v any) bool { return reflect.DeepEqual(v, orig) })
+	if at < 0 && name != "" {
+		at = slices.Index(seq, any(scanner.CanonicalCapability(name)))
+	}
+	if at < 0 {
+		return nil
+	}
+	if to, keep := rename(name); keep && to != name {
+		if !slices.Contains(seq, any(to)) {
+			return b.set(listPath.Index(at), to)
 		}
+	} else if keep {
+		return nil
+	}
+	if len(seq) == 1 {
+		b.remove(listPath)
+	} else {
+		b.remove(listPath.Index(at))
 	}
 	return nil
 }

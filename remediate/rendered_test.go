@@ -63,7 +63,9 @@ func (r renderedRun) golden(t testing.TB) string {
 	var lines []string
 	for _, fx := range r.fixes {
 		for _, o := range fx.Outcomes {
-			if !o.Finding.IsRendered() || !o.Finding.Fixable && o.Status == StatusNotFixable {
+			// Report-only findings are left out; findings of fixable
+			// controls the scan already knew it could not fix stay, with why.
+			if !o.Finding.IsRendered() || !o.Finding.Fixable && o.Finding.NotFixable == "" && o.Status == StatusNotFixable {
 				continue
 			}
 			line := fmt.Sprintf("%s %s %s:%d %s/%s", o.Status, o.Finding.Control, o.Finding.File, o.Finding.Line, o.Finding.Kind, o.Finding.Name)

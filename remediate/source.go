@@ -556,13 +556,13 @@ func (fx *renderedFix) verify(cands []*renderedCandidate, edited map[string][]by
 		old := fx.oldScan(out)
 		known := map[string]bool{}
 		for _, f := range old.Findings {
-			known[f.Fingerprint()] = true
+			remember(known, f)
 		}
 		opts := fx.scan
 		opts.Only = nil
 		for _, f := range scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{now}}, opts).Findings {
 			fp := f.Fingerprint()
-			if !known[fp] {
+			if !isKnown(known, f) {
 				return nil, fmt.Errorf("the edit would introduce a new finding in %s: %s at %s:%d", rd.Root, f.Control, f.File, f.Line)
 			}
 			if targeted[fp] {

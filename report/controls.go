@@ -23,9 +23,11 @@ type controlJSON struct {
 	Title    string           `json:"title"`
 	Severity scanner.Severity `json:"severity"`
 	Fixable  bool             `json:"fixable"`
-	Refs     []string         `json:"refs"`
-	Why      string           `json:"why"`
-	HowToFix string           `json:"howToFix"`
+	// PSS is the Pod Security Standards check: level and first version.
+	PSS      *pssJSON `json:"pss,omitempty"`
+	Refs     []string `json:"refs"`
+	Why      string   `json:"why"`
+	HowToFix string   `json:"howToFix"`
 }
 
 // WriteControls lists the catalog, sorted by ID, as a table, as JSON, or as
@@ -50,9 +52,9 @@ func WriteControls(w io.Writer, catalog *scanner.Catalog, format string) error {
 
 func controlsTable(w io.Writer, controls []*scanner.Control) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSEVERITY\tFIXABLE\tREFS\tTITLE")
+	fmt.Fprintln(tw, "ID\tSEVERITY\tFIXABLE\tPSS\tREFS\tTITLE")
 	for _, c := range controls {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Severity, yesNo(c.Fixable), refs(c.Refs), c.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Severity, yesNo(c.Fixable), pssRule(c), refs(c.Refs), c.Title)
 	}
 	return tw.Flush()
 }
@@ -64,7 +66,7 @@ func controlsJSON(w io.Writer, controls []*scanner.Control) error {
 		if r == nil {
 			r = []string{}
 		}
-		out = append(out, controlJSON{ID: c.ID, Title: c.Title, Severity: c.Severity, Fixable: c.Fixable, Refs: r, Why: c.Why, HowToFix: c.HowToFix})
+		out = append(out, controlJSON{ID: c.ID, Title: c.Title, Severity: c.Severity, Fixable: c.Fixable, PSS: pssOf(c), Refs: r, Why: c.Why, HowToFix: c.HowToFix})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -74,13 +76,34 @@ func controlsJSON(w io.Writer, controls []*scanner.Control) error {
 
 func controlsMarkdown(w io.Writer, controls []*scanner.Control) error {
 	var b strings.Builder
-	b.WriteString("| ID | severity | fixable | refs | title |\n|---|---|---|---|---|\n")
+	b.WriteString("| ID | severity | fixable | PSS level | refs | title |\n|---|---|---|---|---|---|\n")
 	for _, c := range controls {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", c.ID, c.Severity, yesNo(c.Fixable),
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", c.ID, c.Severity, yesNo(c.Fixable), pssRule(c),
 			markdownCell(refs(c.Refs)), markdownCell(c.Title))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+type pssJSON struct {
+	Level string `json:"level"`
+	Since string `json:"since"`
+}
+
+func pssOf(c *scanner.Control) *pssJSON {
+	if c.PSS == nil {
+		return nil
+	}
+	return &pssJSON{Level: c.PSS.Level, Since: fmt.Sprintf("v1.%d", c.PSS.Since)}
+}
+
+// pssRule names the Pod Security Standards level a control checks and the
+// policy version that added the check: "baseline", "restricted since v1.22".
+func pssRule(c *scanner.Control) string {
+	if c.PSS == nil {
+		return "-"
+	}
+	return c.PSS.String()
 }
 
 func refs(r []string) string {

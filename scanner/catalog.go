@@ -17,6 +17,8 @@ func DefaultCatalog() *Catalog {
 		hostIPC(),
 		seccompProfile(),
 		automountServiceAccountToken(),
+		imageTag(),
+		restrictedCapabilities(),
 		resourceLimits(),
 		resourceRequests(),
 		// Report-only controls.
@@ -29,7 +31,7 @@ func DefaultCatalog() *Catalog {
 		seLinuxOptions(),
 		appArmorUnconfined(),
 		restrictedVolumeType(),
-		imageTag(),
+		hostProbe(),
 		livenessProbe(),
 		readinessProbe(),
 		defaultNamespace(),

@@ -14,6 +14,9 @@ type Control struct {
 	Severity Severity
 	// Refs name the benchmark lines the control serves ("CIS 5.2.6", "PSS restricted").
 	Refs []string
+	// PSS is the Pod Security Standards check the control implements, nil
+	// for none. Its level and version are what the reference judges.
+	PSS *PSSRule
 	// Fixable is true when remedy can edit the source to pass the control.
 	Fixable bool
 	// Why explains the risk; HowToFix what to change. Both are shown to humans.
@@ -28,6 +31,9 @@ type CheckContext struct {
 	// ResourceDefaults are the repo config's default resources, by
 	// "limits"/"requests" then "cpu"/"memory"; fixes may only write these.
 	ResourceDefaults map[string]map[string]string
+	// PSSMinor is the Pod Security Standards policy version (v1.PSSMinor)
+	// the controls follow: exemptions and allowed lists differ by version.
+	PSSMinor int
 }
 
 // Hit is one failing place. Node locates it: the offending field's key, or,
@@ -40,6 +46,10 @@ type Hit struct {
 	// NotFixable, when set, says why this hit cannot be fixed automatically
 	// even though the control is fixable.
 	NotFixable string
+	// PSSLevel, when set, overrides the level of the control's PSS rule for
+	// this hit: an Unconfined seccomp profile fails baseline, a profile
+	// missing only restricted.
+	PSSLevel string
 }
 
 // Catalog is the set of controls, by ID.

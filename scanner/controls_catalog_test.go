@@ -200,3 +200,24 @@ func TestControlsOverFixtures(t *testing.T) {
 		}
 	}
 }
+
+// TestPSSRulesMatchRefs: a control cites a PSS level in its refs exactly
+// when it carries the PSS rule the reference tests judge it by.
+func TestPSSRulesMatchRefs(t *testing.T) {
+	for _, c := range DefaultCatalog().Controls() {
+		cited := ""
+		for _, ref := range c.Refs {
+			for _, level := range []string{PSSBaseline, PSSRestricted} {
+				if strings.HasPrefix(ref, "PSS "+level) {
+					cited = level
+				}
+			}
+		}
+		switch {
+		case c.PSS == nil && cited != "":
+			t.Errorf("%s cites PSS %s but has no PSS rule", c.ID, cited)
+		case c.PSS != nil && c.PSS.Level != cited:
+			t.Errorf("%s: PSS rule %s, refs cite %q", c.ID, c.PSS, cited)
+		}
+	}
+}

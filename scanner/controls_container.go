@@ -78,12 +78,15 @@ func readOnlyRootFilesystem() *Control {
 func noPrivilegeEscalation() *Control {
 	return &Control{
 		ID: "no-privilege-escalation", Title: "Privilege escalation is allowed", Severity: SeverityMedium,
-		Refs: []string{"CIS 5.2.6", "PSS restricted"}, Fixable: true,
+		Refs: []string{"CIS 5.2.6", "PSS restricted"}, PSS: pss(PSSRestricted, 8, windowsExempt), Fixable: true,
 		Why: "Unless allowPrivilegeEscalation is false, a process can gain more privileges than its parent " +
 			"(setuid binaries, file capabilities), the first step of most container breakouts.",
 		HowToFix: "Set `securityContext.allowPrivilegeEscalation: false` on the container.",
-		Check: func(r *Resource, _ *CheckContext) []Hit {
-			return forEachContainer(r, func(_ *PodSpec, c Container) []Hit {
+		Check: func(r *Resource, cc *CheckContext) []Hit {
+			return forEachContainer(r, func(ps *PodSpec, c Container) []Hit {
+				if linuxOnlyExempt(ps, cc) {
+					return nil
+				}
 				key, v := securityContextField(c.Node, "allowPrivilegeEscalation")
 				if IsFalse(v) {
 					return nil
@@ -105,7 +108,7 @@ func noPrivilegeEscalation() *Control {
 func privileged() *Control {
 	return &Control{
 		ID: "privileged", Title: "Container runs privileged", Severity: SeverityHigh,
-		Refs: []string{"CIS 5.2.2", "PSS baseline"}, Fixable: true,
+		Refs: []string{"CIS 5.2.2", "PSS baseline"}, PSS: pss(PSSBaseline, 0), Fixable: true,
 		Why: "A privileged container has every capability and sees the host's devices; a process in it is as " +
 			"powerful as root on the node. The baseline Pod Security Standard forbids it.",
 		HowToFix: "Set `securityContext.privileged: false`, and grant only the specific capabilities the workload " +
@@ -143,13 +146,16 @@ func mountsBidirectional(c Container) bool {
 func dropAllCapabilities() *Control {
 	return &Control{
 		ID: "drop-all-capabilities", Title: "Capabilities are not all dropped", Severity: SeverityMedium,
-		Refs: []string{"CIS 5.2.10", "PSS restricted"}, Fixable: true,
+		Refs: []string{"CIS 5.2.10", "PSS restricted"}, PSS: pss(PSSRestricted, 22, windowsExempt), Fixable: true,
 		Why: "Container runtimes grant a default set of Linux capabilities (NET_RAW, CHOWN, SETUID and more) that " +
 			"most applications never use and attackers do. The restricted Pod Security Standard requires dropping ALL.",
 		HowToFix: "Add `ALL` to `securityContext.capabilities.drop`, then add back only what the workload needs " +
 			"(usually nothing, or NET_BIND_SERVICE).",
-		Check: func(r *Resource, _ *CheckContext) []Hit {
-			return forEachContainer(r, func(_ *PodSpec, c Container) []Hit {
+		Check: func(r *Resource, cc *CheckContext) []Hit {
+			return forEachContainer(r, func(ps *PodSpec, c Container) []Hit {
+				if linuxOnlyExempt(ps, cc) {
+					return nil
+				}
 				// Capabilities exist only per container: PodSecurityContext has no capabilities field.
 				key, drop := securityContextField(c.Node, "capabilities", "drop")
 				for _, capability := range Items(drop) {
@@ -174,31 +180,43 @@ var baselineCapabilities = map[string]bool{
 	"SYS_CHROOT": true,
 }
 
-// capabilityName normalises a capability as the container runtime reads
-// it: case-insensitively, with or without the CAP_ prefix.
-func capabilityName(s string) string {
+// BaselineCapability reports whether the baseline Pod Security Standard
+// lets a container add capability name. Like the standard (and the API
+// server's PodSecurity admission), it compares names exactly: `chown` and
+// `CAP_CHOWN` are not on the list, though the runtime would read them as CHOWN.
+func BaselineCapability(name string) bool { return baselineCapabilities[name] }
+
+// CanonicalCapability is the name the standard compares with for a
+// capability the container runtime reads case-insensitively, with or
+// without the CAP_ prefix.
+func CanonicalCapability(s string) string {
 	return strings.TrimPrefix(strings.ToUpper(s), "CAP_")
 }
 
 func dangerousCapabilities() *Control {
 	return &Control{
 		ID: "dangerous-capabilities", Title: "Container adds a dangerous capability", Severity: SeverityHigh,
-		Refs: []string{"CIS 5.2.8", "CIS 5.2.9", "PSS baseline"}, Fixable: true,
+		Refs: []string{"CIS 5.2.8", "CIS 5.2.9", "PSS baseline"}, PSS: pss(PSSBaseline, 0), Fixable: true,
 		Why: "Capabilities outside the baseline Pod Security Standard list (SYS_ADMIN, NET_ADMIN, SYS_PTRACE, " +
 			"NET_RAW and the like) hand a container kernel powers that lead straight to escaping it or attacking the network.",
 		HowToFix: "Remove the capability from `securityContext.capabilities.add`; if the workload truly needs it, " +
-			"suppress this finding with the reason.",
+			"suppress this finding with the reason. Write allowed capabilities exactly as the standard lists them " +
+			"(`CHOWN`, not `chown` or `CAP_CHOWN`).",
 		Check: func(r *Resource, _ *CheckContext) []Hit {
 			return forEachContainer(r, func(_ *PodSpec, c Container) []Hit {
 				_, add := securityContextField(c.Node, "capabilities", "add")
 				var out []Hit
 				for i, capability := range Items(add) {
 					name := ScalarValue(capability)
-					if baselineCapabilities[capabilityName(name)] {
+					if BaselineCapability(name) {
 						continue
 					}
-					out = append(out, hitAt(c, capability, fieldPath(c.Path, "securityContext", "capabilities", "add").Index(i),
-						fmt.Sprintf("container %q adds capability %s; remove it from securityContext.capabilities.add", c.Name, name)))
+					msg := fmt.Sprintf("container %q adds capability %s; remove it from securityContext.capabilities.add", c.Name, name)
+					if canonical := CanonicalCapability(name); BaselineCapability(canonical) {
+						msg = fmt.Sprintf("container %q adds capability %s, which the Pod Security Standards do not allow as spelled; write %s",
+							c.Name, name, canonical)
+					}
+					out = append(out, hitAt(c, capability, fieldPath(c.Path, "securityContext", "capabilities", "add").Index(i), msg))
 				}
 				return out
 			})
@@ -209,18 +227,25 @@ func dangerousCapabilities() *Control {
 func procMount() *Control {
 	return &Control{
 		ID: "proc-mount", Title: "Container unmasks /proc", Severity: SeverityMedium,
-		Refs: []string{"PSS baseline"},
+		Refs: []string{"PSS baseline"}, PSS: pss(PSSBaseline, 0, "with hostUsers: false only restricted, from v1.35"),
 		Why: "procMount: Unmasked exposes the host's /proc paths that the runtime normally masks (kcore, " +
 			"sysrq-trigger and others), leaking kernel state and enabling attacks on the node.",
 		HowToFix: "Remove `securityContext.procMount` or set it to `Default`.",
-		Check: func(r *Resource, _ *CheckContext) []Hit {
-			return forEachContainer(r, func(_ *PodSpec, c Container) []Hit {
+		Check: func(r *Resource, cc *CheckContext) []Hit {
+			return forEachContainer(r, func(ps *PodSpec, c Container) []Hit {
 				key, v := securityContextField(c.Node, "procMount")
 				if !isSet(v) || ScalarValue(v) == "Default" {
 					return nil
 				}
-				return []Hit{hitAt(c, key, fieldPath(c.Path, "securityContext", "procMount"),
-					fmt.Sprintf("container %q sets securityContext.procMount: %s; use Default", c.Name, ScalarValue(v)))}
+				h := hitAt(c, key, fieldPath(c.Path, "securityContext", "procMount"),
+					fmt.Sprintf("container %q sets securityContext.procMount: %s; use Default", c.Name, ScalarValue(v)))
+				if userNamespaceExempt(ps, cc) {
+					// From v1.35 baseline allows any procMount in a user
+					// namespace (hostUsers: false); restricted still does not.
+					h.Message += " (baseline allows it with hostUsers: false; restricted does not)"
+					h = pssRestrictedHit(h)
+				}
+				return []Hit{h}
 			})
 		},
 	}
@@ -229,7 +254,7 @@ func procMount() *Control {
 func hostPort() *Control {
 	return &Control{
 		ID: "host-port", Title: "Container binds a host port", Severity: SeverityMedium,
-		Refs: []string{"CIS 5.2.13", "PSS baseline"},
+		Refs: []string{"CIS 5.2.13", "PSS baseline"}, PSS: pss(PSSBaseline, 0),
 		Why: "A hostPort opens the port on the node's own address, bypassing Services and NetworkPolicies, and " +
 			"pins the pod to nodes where the port is free.",
 		HowToFix: "Remove `hostPort` and expose the container through a Service (or an Ingress/Gateway).",
@@ -250,10 +275,14 @@ func hostPort() *Control {
 	}
 }
 
+// imageTagNotFixable is why an image-tag finding is not fixable in a scan
+// that does not resolve images.
+const imageTagNotFixable = "not fixable here: needs --resolve-images to pin the digest"
+
 func imageTag() *Control {
 	return &Control{
 		ID: "image-tag", Title: "Image is not pinned", Severity: SeverityMedium,
-		Refs: []string{"best practice"},
+		Refs: []string{"best practice"}, Fixable: true,
 		Why: "An image without a tag means :latest, and :latest moves: the same manifest runs different code on " +
 			"each pull, so a rollout cannot be reproduced, reviewed or rolled back.",
 		HowToFix: "Reference a specific version tag (`app:1.4.2`) or, better, a digest (`app@sha256:…`).",
@@ -268,8 +297,12 @@ func imageTag() *Control {
 				if ref.Digest != "" || (ref.Tag != "" && ref.Tag != "latest") {
 					return nil
 				}
-				return []Hit{hitAt(c, key, c.Path.Key("image"),
-					fmt.Sprintf("container %q uses image %s with no version tag or digest; pin a tag or digest", c.Name, image))}
+				h := hitAt(c, key, c.Path.Key("image"),
+					fmt.Sprintf("container %q uses image %s with no version tag or digest; pin a tag or digest", c.Name, image))
+				// Pinning needs the digest the registry serves, which only
+				// image resolution knows.
+				h.NotFixable = imageTagNotFixable
+				return []Hit{h}
 			})
 		},
 	}

@@ -301,7 +301,8 @@ spec:
 func TestDangerousCapabilities(t *testing.T) {
 	runControlCases(t, "dangerous-capabilities", []controlCase{
 		{
-			name: "one hit per entry outside the baseline list, any case, with or without CAP_",
+			// The standard compares names exactly: CAP_CHOWN is not CHOWN.
+			name: "one hit per entry outside the baseline list as spelled",
 			manifest: `apiVersion: v1
 kind: Pod
 metadata:
@@ -329,11 +330,12 @@ spec:
 				{Line: 11, Path: "spec.initContainers[0].securityContext.capabilities.add[0]", Container: "net", Fixable: true},
 				{Line: 19, Path: "spec.containers[0].securityContext.capabilities.add[1]", Container: "app", Fixable: true},
 				{Line: 20, Path: "spec.containers[0].securityContext.capabilities.add[2]", Container: "app", Fixable: true},
+				{Line: 21, Path: "spec.containers[0].securityContext.capabilities.add[3]", Container: "app", Fixable: true},
 				{Line: 22, Path: "spec.containers[0].securityContext.capabilities.add[4]", Container: "app", Fixable: true},
 			},
 		},
 		{
-			name: "baseline capabilities pass",
+			name: "baseline capabilities pass in their canonical spelling only",
 			manifest: `apiVersion: v1
 kind: Pod
 metadata:
@@ -345,8 +347,12 @@ spec:
     securityContext:
       capabilities:
         drop: [ALL]
-        add: [NET_BIND_SERVICE, CAP_SETUID, kill]
+        add: [NET_BIND_SERVICE, SETUID, KILL, CAP_SETUID, kill]
 `,
+			want: []hit{
+				{Line: 12, Path: "spec.containers[0].securityContext.capabilities.add[3]", Container: "app", Fixable: true},
+				{Line: 12, Path: "spec.containers[0].securityContext.capabilities.add[4]", Container: "app", Fixable: true},
+			},
 		},
 	})
 }
@@ -444,6 +450,138 @@ spec:
 				// The rule goes by name alone: a path in a SECRET-named variable is reported too.
 				{Line: 28, Path: "spec.template.spec.containers[0].env[4].value", Container: "app"},
 			},
+		},
+	})
+}
+
+func TestRestrictedCapabilities(t *testing.T) {
+	runControlCases(t, "restricted-capabilities", []controlCase{
+		{
+			name: "every entry but NET_BIND_SERVICE as spelled, in every kind of container",
+			manifest: `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      initContainers:
+      - name: init
+        image: busybox:1.36
+        securityContext:
+          capabilities:
+            add: [CHOWN]
+      containers:
+      - name: app
+        image: nginx:1.27
+        securityContext:
+          capabilities:
+            drop: [ALL]
+            add:
+            - NET_BIND_SERVICE # ports below 1024
+            - SYS_ADMIN
+            - net_bind_service
+      - name: plain
+        image: nginx:1.27
+        securityContext:
+          capabilities:
+            drop: [ALL]
+            add: [NET_BIND_SERVICE]
+`,
+			want: []hit{
+				{Line: 13, Path: "spec.template.spec.initContainers[0].securityContext.capabilities.add[0]", Container: "init", Fixable: true},
+				{Line: 22, Path: "spec.template.spec.containers[0].securityContext.capabilities.add[1]", Container: "app", Fixable: true},
+				{Line: 23, Path: "spec.template.spec.containers[0].securityContext.capabilities.add[2]", Container: "app", Fixable: true},
+			},
+		},
+		{
+			name: "no add, or an empty one, passes",
+			manifest: `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    securityContext:
+      capabilities:
+        drop: [ALL]
+        add: []
+  - name: bare
+    image: nginx:1.27
+`,
+		},
+	})
+}
+
+func TestHostProbe(t *testing.T) {
+	runControlCases(t, "host-probe", []controlCase{
+		{
+			name: "host in any probe or lifecycle handler, httpGet or tcpSocket",
+			manifest: `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  initContainers:
+  - name: wait
+    image: busybox:1.36
+    startupProbe:
+      tcpSocket:
+        host: db.internal
+        port: 5432
+  containers:
+  - name: app
+    image: nginx:1.27
+    livenessProbe:
+      httpGet:
+        host: 169.254.169.254
+        path: /latest/meta-data
+        port: 80
+    readinessProbe:
+      httpGet:
+        path: /ready
+        port: 8080
+    lifecycle:
+      postStart:
+        httpGet:
+          host: example.com
+          port: 443
+      preStop:
+        tcpSocket:
+          host: localhost
+          port: 9000
+`,
+			want: []hit{
+				{Line: 11, Path: "spec.initContainers[0].startupProbe.tcpSocket.host", Container: "wait"},
+				{Line: 18, Path: "spec.containers[0].livenessProbe.httpGet.host", Container: "app"},
+				{Line: 28, Path: "spec.containers[0].lifecycle.postStart.httpGet.host", Container: "app"},
+				{Line: 32, Path: "spec.containers[0].lifecycle.preStop.tcpSocket.host", Container: "app"},
+			},
+		},
+		{
+			name: "an empty host, or a Host header, passes",
+			manifest: `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    livenessProbe:
+      httpGet:
+        host: ""
+        port: 80
+        httpHeaders:
+        - name: Host
+          value: example.com
+    lifecycle:
+      preStop:
+        exec:
+          command: [sleep, "5"]
+`,
 		},
 	})
 }

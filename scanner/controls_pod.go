@@ -12,7 +12,7 @@ import (
 func hostNamespace(id, field, title, cis, why string) *Control {
 	return &Control{
 		ID: id, Title: title, Severity: SeverityHigh,
-		Refs: []string{cis, "PSS baseline"}, Fixable: true,
+		Refs: []string{cis, "PSS baseline"}, PSS: pss(PSSBaseline, 0), Fixable: true,
 		Why:      why,
 		HowToFix: fmt.Sprintf("Set `%s: false` in the pod spec, or remove the field (false is the default).", field),
 		Check: func(r *Resource, _ *CheckContext) []Hit {
@@ -21,7 +21,13 @@ func hostNamespace(id, field, title, cis, why string) *Control {
 				if !IsTrue(v) {
 					return nil
 				}
-				return []Hit{podHitAt(ps, key, ps.Path.Key(field), fmt.Sprintf("pod sets %s: true; set it to false", field))}
+				h := podHitAt(ps, key, ps.Path.Key(field), fmt.Sprintf("pod sets %s: true; set it to false", field))
+				if field == "hostNetwork" && hostProcessPod(ps) {
+					// The API server requires hostNetwork: true of a pod
+					// with a HostProcess container: the fix would be refused.
+					h.NotFixable = "a Windows HostProcess pod must use the host network; the API server refuses hostNetwork: false"
+				}
+				return []Hit{h}
 			})
 		},
 	}
@@ -79,7 +85,7 @@ func forEachVolume(r *Resource, check func(ps *PodSpec, vol *yaml.Node, path Pat
 func hostPathVolume() *Control {
 	return &Control{
 		ID: "host-path-volume", Title: "Pod mounts a hostPath volume", Severity: SeverityHigh,
-		Refs: []string{"CIS 5.2.12", "PSS baseline"},
+		Refs: []string{"CIS 5.2.12", "PSS baseline"}, PSS: pss(PSSBaseline, 0),
 		Why: "A hostPath volume exposes the node's filesystem to the pod: the container runtime socket, kubelet " +
 			"credentials or /etc are one mount away from a full node takeover.",
 		HowToFix: "Replace the hostPath volume with an emptyDir, a PersistentVolumeClaim, a ConfigMap or a CSI " +
@@ -107,7 +113,7 @@ var restrictedVolumeTypes = map[string]bool{
 func restrictedVolumeType() *Control {
 	return &Control{
 		ID: "restricted-volume-types", Title: "Volume type outside the restricted list", Severity: SeverityLow,
-		Refs: []string{"PSS restricted"},
+		Refs: []string{"PSS restricted"}, PSS: pss(PSSRestricted, 0),
 		Why: "The restricted Pod Security Standard allows only volume types that cannot reach the node or " +
 			"network storage directly (configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, " +
 			"projected, secret); others (hostPath, nfs, iscsi, …) bypass the storage admin's controls.",
@@ -130,36 +136,21 @@ func restrictedVolumeType() *Control {
 	}
 }
 
-// safeSysctls are the sysctls the baseline Pod Security Standard allows:
-// namespaced, and unable to affect other pods on the node.
-var safeSysctls = map[string]bool{
-	"kernel.shm_rmid_forced":              true,
-	"net.ipv4.ip_local_port_range":        true,
-	"net.ipv4.ip_unprivileged_port_start": true,
-	"net.ipv4.tcp_syncookies":             true,
-	"net.ipv4.ping_group_range":           true,
-	"net.ipv4.ip_local_reserved_ports":    true,
-	"net.ipv4.tcp_keepalive_time":         true,
-	"net.ipv4.tcp_fin_timeout":            true,
-	"net.ipv4.tcp_keepalive_intvl":        true,
-	"net.ipv4.tcp_keepalive_probes":       true,
-}
-
 func unsafeSysctls() *Control {
 	return &Control{
 		ID: "unsafe-sysctls", Title: "Pod sets an unsafe sysctl", Severity: SeverityHigh,
-		Refs: []string{"PSS baseline"},
+		Refs: []string{"PSS baseline"}, PSS: pss(PSSBaseline, 0, "the safe list grows with the version"),
 		Why: "Sysctls outside the safe set are not isolated per pod: setting them changes the kernel for every " +
 			"workload on the node, or can starve it.",
 		HowToFix: "Remove the sysctl from `securityContext.sysctls`, or tune it on the node itself.",
-		Check: func(r *Resource, _ *CheckContext) []Hit {
+		Check: func(r *Resource, cc *CheckContext) []Hit {
 			return withPodSpec(r, func(ps *PodSpec) []Hit {
 				_, sysctls := securityContextField(ps.Node, "sysctls")
 				var out []Hit
 				for i, s := range Items(sysctls) {
 					key, v := FieldPair(s, "name")
 					name := ScalarValue(v)
-					if name == "" || safeSysctls[name] {
+					if name == "" || safeSysctl(name, cc) {
 						continue
 					}
 					out = append(out, Hit{Node: key, Path: fieldPath(ps.Path, "securityContext", "sysctls").Index(i),

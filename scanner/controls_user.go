@@ -14,13 +14,17 @@ const rootUserRefusal = "a container runs as runAsUser 0; runAsNonRoot: true wou
 func runAsNonRoot() *Control {
 	return &Control{
 		ID: "run-as-non-root", Title: "Container may run as root", Severity: SeverityMedium,
-		Refs: []string{"CIS 5.2.7", "PSS restricted"}, Fixable: true,
+		Refs: []string{"CIS 5.2.7", "PSS restricted"}, PSS: pss(PSSRestricted, 0, "hostUsers: false exempt from v1.35"), Fixable: true,
 		Why: "Without runAsNonRoot: true a container runs as whatever user its image names, often root; a root " +
 			"process is one kernel or runtime bug away from root on the node.",
 		HowToFix: "Set `securityContext.runAsNonRoot: true` in the pod spec and remove any container-level " +
 			"`runAsNonRoot: false`; make sure the image runs as a non-zero UID (or set `runAsUser`).",
-		Check: func(r *Resource, _ *CheckContext) []Hit {
+		Check: func(r *Resource, cc *CheckContext) []Hit {
 			return forEachContainer(r, func(ps *PodSpec, c Container) []Hit {
+				if userNamespaceExempt(ps, cc) {
+					// Root in a user namespace is not root on the node.
+					return nil
+				}
 				key, v, fromPod := effectiveSecurityField(ps, c, "runAsNonRoot")
 				if IsTrue(v) {
 					return nil
@@ -53,12 +57,15 @@ func runAsNonRootMessage(c Container, v *yaml.Node, fromPod bool) string {
 func runAsUserRoot() *Control {
 	return &Control{
 		ID: "run-as-user-root", Title: "Runs as user 0 (root)", Severity: SeverityHigh,
-		Refs: []string{"PSS restricted"},
+		Refs: []string{"PSS restricted"}, PSS: pss(PSSRestricted, 23, "hostUsers: false exempt from v1.35"),
 		Why: "runAsUser: 0 makes the container's processes root, whatever the image says; the restricted Pod " +
 			"Security Standard forbids it.",
 		HowToFix: "Set `runAsUser` to a non-zero UID the image can run as (or remove it and rely on the image's " +
 			"non-root USER), then set `runAsNonRoot: true`.",
-		Check: func(r *Resource, _ *CheckContext) []Hit {
+		Check: func(r *Resource, cc *CheckContext) []Hit {
+			if ps := PodSpecOf(r); ps != nil && userNamespaceExempt(ps, cc) {
+				return nil
+			}
 			return forEachSecurityContext(r, func(o securityContextOwner) []Hit {
 				key, v := securityContextField(o.Node, "runAsUser")
 				if ScalarValue(v) != "0" {

@@ -83,6 +83,10 @@ type Finding struct {
 	FieldPath Path      `json:"-"`
 	// NotFixable says why a finding of a fixable control cannot be fixed.
 	NotFixable string `json:"-"`
+	// PSSLevel is the Pod Security Standards level that forbids what the
+	// finding reports ("baseline", "restricted"), "" for a control that
+	// serves no PSS check or a policy version without it.
+	PSSLevel string `json:"-"`
 }
 
 // Fingerprint identifies a finding independently of line numbers, so it is

@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -135,6 +136,12 @@ func (rd *Rendered) place(f *Finding, r *Resource, h Hit) {
 	}
 	if loc := rd.Map.Field(r, h.Path, h.Node); loc.File != "" {
 		f.File, f.Line, f.Column, f.Source = loc.File, loc.Line, loc.Column, loc.Source
+	}
+	if f.Fixable && f.Source == SourceTemplate {
+		// remedy edits values files, never templates: `fixable` says
+		// whether remedy can fix this finding where it is written.
+		f.Fixable = false
+		f.NotFixable = fmt.Sprintf("hard-coded in the template %s:%d; templates are not edited: fix by hand", f.File, f.Line)
 	}
 }
 

@@ -38,6 +38,7 @@ func ScanInputs(in *Inputs, opts Options) *Report {
 	if cfg.Severity != "" {
 		floor, _ = ParseSeverity(cfg.Severity)
 	}
+	pssMinor := cfg.PSSMinor()
 	var controls []*Control
 	for _, c := range cat.Controls() {
 		if c.Check == nil || !cfg.ControlEnabled(c.ID) || c.Severity < floor {
@@ -46,9 +47,13 @@ func ScanInputs(in *Inputs, opts Options) *Report {
 		if len(opts.Only) > 0 && !slices.Contains(opts.Only, c.ID) {
 			continue
 		}
+		if onlyPSS(c) && c.PSS.Since > pssMinor {
+			// A check the followed policy version does not have yet.
+			continue
+		}
 		controls = append(controls, c)
 	}
-	cc := &CheckContext{ResourceDefaults: cfg.Defaults.ResourceDefaults()}
+	cc := &CheckContext{ResourceDefaults: cfg.Defaults.ResourceDefaults(), PSSMinor: pssMinor}
 	// Controls are pure functions of read-only nodes, so files are scanned
 	// in parallel; the sort below makes the order independent of timing.
 	perFile := make([][]Finding, len(in.Files))
@@ -59,7 +64,7 @@ func ScanInputs(in *Inputs, opts Options) *Report {
 			for _, r := range d.Resources() {
 				for _, c := range controls {
 					for _, h := range c.Check(r, cc) {
-						out = append(out, newFinding(c, r, h))
+						out = append(out, newFinding(c, r, h, pssMinor))
 					}
 				}
 			}
@@ -77,13 +82,35 @@ func ScanInputs(in *Inputs, opts Options) *Report {
 	return rep
 }
 
-func newFinding(c *Control, r *Resource, h Hit) Finding {
+// onlyPSS reports whether a control serves the Pod Security Standards and
+// nothing else (no CIS line, no best practice), so that it follows the
+// standard's versions as a whole.
+func onlyPSS(c *Control) bool {
+	if c.PSS == nil {
+		return false
+	}
+	for _, ref := range c.Refs {
+		if !strings.HasPrefix(ref, "PSS ") {
+			return false
+		}
+	}
+	return true
+}
+
+func newFinding(c *Control, r *Resource, h Hit, pssMinor int) Finding {
 	f := Finding{
 		Control: c.ID, Severity: c.Severity, File: r.File(),
 		Kind: r.Kind, Namespace: r.Namespace, Name: r.Name, Container: h.Container,
 		Path: h.Path.String(), Message: h.Message,
 		Fixable:  c.Fixable && h.NotFixable == "",
 		Resource: r, FieldPath: h.Path, NotFixable: h.NotFixable,
+	}
+	switch {
+	case h.PSSLevel != "":
+		// The hit knows its level (and that its version has the check).
+		f.PSSLevel = h.PSSLevel
+	case c.PSS != nil && c.PSS.Since <= pssMinor:
+		f.PSSLevel = c.PSS.Level
 	}
 	if h.Node != nil {
 		f.Line, f.Column = h.Node.Line, h.Node.Column

@@ -123,6 +123,11 @@ func TestTraceFindingsToValuesOrTemplate(t *testing.T) {
 		t.Errorf("findings:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 	for _, f := range rep.Findings {
+		// fixable says whether remedy can fix the finding where it is
+		// written: never in a template.
+		if wantFixable := f.Source == scanner.SourceValues; f.Fixable != wantFixable {
+			t.Errorf("%s: fixable = %v, want %v", where(f), f.Fixable, wantFixable)
+		}
 		if len(f.Rendered) != 1 || f.Rendered[0].Tool != scanner.ToolHelm || f.Rendered[0].Release != "web" || f.Rendered[0].Root != "web" {
 			t.Errorf("%s: rendered %+v, want the web release of chart web", where(f), f.Rendered)
 		}

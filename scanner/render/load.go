@@ -12,9 +12,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/scanner"
@@ -57,30 +60,27 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 	top := repositoryTop(root)
 	consumed := map[string]bool{}
 	var rendered []*scanner.SourceFile
-	// Roots excluded by config are not scanned, but they are built: a fix
-	// of a base they share must leave their output as it is (they are the
-	// overlays that must not change).
 	var bystanders []*scanner.SourceFile
+	// The builds are planned in order, run on every core, and their
+	// results taken in the planned order, so the output does not depend on
+	// timing. kustomize.Build serialises the part of a build that touches
+	// kustomize's process-wide state (krusty's run); tracing its output,
+	// parsing and Helm renders overlap with it.
+	var builds []build
 	for _, dir := range kustomize.Roots(dirs) {
 		kfile := kustomizationFile(root, dir)
-		if opts.Exclude != nil && opts.Exclude(kfile) {
-			if res, err := kustomize.Build(dir, kustomize.Options{Root: root, Top: top, MaxFileSize: opts.MaxFileSize}); err == nil {
-				bystanders = append(bystanders, res.File)
+		excluded := opts.Exclude != nil && opts.Exclude(kfile)
+		kopts := kustomize.Options{Root: root, Top: top, MaxFileSize: opts.MaxFileSize}
+		if !excluded {
+			kopts.Exclude = opts.Exclude
+		}
+		builds = append(builds, build{errFile: kfile, bystander: excluded, run: func() (*scanner.SourceFile, []string, []scanner.Skipped, error) {
+			res, err := kustomize.Build(dir, kopts)
+			if err != nil {
+				return nil, nil, nil, err
 			}
-			continue
-		}
-		res, err := kustomize.Build(dir, kustomize.Options{
-			Root: root, Top: top, MaxFileSize: opts.MaxFileSize, Exclude: opts.Exclude,
-		})
-		if err != nil {
-			in.Errors = append(in.Errors, scanner.FileError{File: kfile, Message: err.Error()})
-			continue
-		}
-		for _, p := range res.Consumed {
-			consumed[p] = true
-		}
-		in.Skipped = append(in.Skipped, res.Skipped...)
-		rendered = append(rendered, res.File)
+			return res.File, res.Consumed, res.Skipped, nil
+		}})
 	}
 	for _, dir := range helm.Charts(dirs) {
 		chartFile := displayPath(root, filepath.Join(dir, "Chart.yaml"))
@@ -89,20 +89,42 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 		}
 		releases, err := releasesOf(root, dir, opts.Helm)
 		if err != nil {
-			in.Errors = append(in.Errors, scanner.FileError{File: chartFile, Message: err.Error()})
+			// Reported in its place among the builds' errors.
+			builds = append(builds, build{errFile: chartFile, run: func() (*scanner.SourceFile, []string, []scanner.Skipped, error) {
+				return nil, nil, nil, err
+			}})
 			continue
 		}
 		for _, rel := range releases {
-			res, err := helm.Render(dir, rel, helm.Options{Root: root, Top: top, MaxFileSize: opts.MaxFileSize})
-			if err != nil {
-				in.Errors = append(in.Errors, scanner.FileError{File: chartFile, Message: err.Error()})
-				continue
-			}
-			for _, p := range res.Consumed {
-				consumed[p] = true
-			}
-			rendered = append(rendered, res.File)
+			builds = append(builds, build{errFile: chartFile, run: func() (*scanner.SourceFile, []string, []scanner.Skipped, error) {
+				res, err := helm.Render(dir, rel, helm.Options{Root: root, Top: top, MaxFileSize: opts.MaxFileSize})
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				return res.File, res.Consumed, nil, nil
+			}})
 		}
+	}
+	runBuilds(builds)
+	for _, b := range builds {
+		switch {
+		case b.bystander:
+			// Roots excluded by config are not scanned, but they are
+			// built: a fix of a base they share must leave their output
+			// as it is (they are the overlays that must not change).
+			if b.err == nil {
+				bystanders = append(bystanders, b.file)
+			}
+			continue
+		case b.err != nil:
+			in.Errors = append(in.Errors, scanner.FileError{File: b.errFile, Message: b.err.Error()})
+			continue
+		}
+		for _, p := range b.consumed {
+			consumed[p] = true
+		}
+		in.Skipped = append(in.Skipped, b.skipped...)
+		rendered = append(rendered, b.file)
 	}
 	in.Skipped = slices.DeleteFunc(in.Skipped, func(s scanner.Skipped) bool {
 		abs, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(s.File)))
@@ -118,6 +140,37 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 	}
 	in.Files = append(in.Files, rendered...)
 	return in
+}
+
+// build is one Kustomize build or Helm render of a Load, and its result.
+type build struct {
+	// errFile names the kustomization or chart in errors.
+	errFile string
+	// bystander is a build excluded by config: built, not scanned.
+	bystander bool
+	run       func() (*scanner.SourceFile, []string, []scanner.Skipped, error)
+
+	file     *scanner.SourceFile
+	consumed []string
+	skipped  []scanner.Skipped
+	err      error
+}
+
+// runBuilds runs the builds on up to GOMAXPROCS goroutines; each writes
+// only its own entry.
+func runBuilds(builds []build) {
+	workers := min(runtime.GOMAXPROCS(0), len(builds))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(builds); i = int(next.Add(1)) - 1 {
+				b := &builds[i]
+				b.file, b.consumed, b.skipped, b.err = b.run()
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // kustomizationFile names a root's kustomization file for errors,

@@ -152,3 +152,18 @@ func TestPlainLoadsAsWritten(t *testing.T) {
 		t.Errorf("files %v, want %v", got, want)
 	}
 }
+
+// BenchmarkLoadDeployedCorpus loads and scans the whole real-world corpus
+// as deployed: plain files, Kustomize builds and Helm renders, the way
+// `remedy scan` does over a repository.
+func BenchmarkLoadDeployedCorpus(b *testing.B) {
+	root := testfiles.Shared(b, "fixtures", "manifests")
+	b.ReportAllocs()
+	for b.Loop() {
+		in := Load(root, []string{root}, Options{})
+		if len(in.Files) == 0 {
+			b.Fatal("no files loaded")
+		}
+		scanner.ScanInputs(in, scanner.Options{})
+	}
+}
