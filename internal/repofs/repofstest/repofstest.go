@@ -9,7 +9,6 @@ package repofstest
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 )
 
@@ -59,7 +58,7 @@ func FIFO(tb testing.TB, dir, name string) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	if err := syscall.Mkfifo(p, 0o644); err != nil {
+	if err := mkfifo(p); err != nil {
 		tb.Skipf("no FIFOs here: %v", err)
 	}
 }
