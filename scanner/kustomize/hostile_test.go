@@ -128,8 +128,8 @@ func TestGitResourcesAreNeverCloned(t *testing.T) {
 // entry in it fails the build rather than reach the network.
 func TestPluginConfigKustomizationsAreVetted(t *testing.T) {
 	dir := testfiles.WriteTree(t, map[string]string{
-		"prod/kustomization.yaml": "resources:\n- deployment.yaml\ntransformers:\n- ../transformers\n",
-		"prod/deployment.yaml":    baseDeployment,
+		"prod/kustomization.yaml":         "resources:\n- deployment.yaml\ntransformers:\n- ../transformers\n",
+		"prod/deployment.yaml":            baseDeployment,
 		"transformers/kustomization.yaml": "resources:\n- HTTPS://127.0.0.1:1/t.yaml\n",
 	})
 	_, err := Build(filepath.Join(dir, "prod"), Options{Root: dir})
