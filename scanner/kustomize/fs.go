@@ -104,6 +104,19 @@ func (s *sandbox) ReadFile(p string) ([]byte, error) {
 	return b, nil
 }
 
+// refused is the error reading p gives when p is there but the sandbox
+// does not show it (a symlink out of the repository), else nil: "no
+// kustomization file" would not say why.
+func (s *sandbox) refused(p string) error {
+	if _, err := s.repo.Lstat(p); err != nil {
+		return nil
+	}
+	if _, err := s.repo.ReadFile(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
 // Close releases the repository folder.
 func (s *sandbox) Close() error { return s.repo.Close() }
 

@@ -93,6 +93,8 @@ func findFile(sb *sandbox, dir string) (string, error) {
 		p := filepath.Join(dir, n)
 		if sb.Exists(p) && !sb.IsDir(p) {
 			found = append(found, p)
+		} else if err := sb.refused(p); err != nil {
+			return "", err
 		}
 	}
 	switch len(found) {
