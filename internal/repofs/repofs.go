@@ -227,9 +227,22 @@ func readRegular(f *os.File, show string, limit int64) ([]byte, error) {
 	if info.Size() > limit {
 		return nil, tooLarge(show, info.Size(), limit)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, pathError("read", show, err)
+	// Sized by Stat, read through the limit: a file that grows meanwhile,
+	// or a proc file that says it is empty, still stops at limit+1 bytes.
+	b := make([]byte, 0, min(info.Size(), limit)+1)
+	lr := io.LimitReader(f, limit+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, pathError("read", show, err)
+		}
 	}
 	if int64(len(b)) > limit {
 		return nil, tooLarge(show, -1, limit)
