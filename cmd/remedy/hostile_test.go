@@ -133,3 +133,51 @@ func TestPRTemplatesLinkedOutOfTheRepository(t *testing.T) {
 		t.Errorf("pushed: %d PRs, branch %q", n, s.BranchSHA("acme", "shop", "remedy/security-fixes"))
 	}
 }
+
+// `remedy pr` on a repository full of links out of it (to /etc/passwd,
+// the process environment, /dev/zero) and remote kustomize bases: the run
+// completes, fixes the one real file, and nothing from outside reaches
+// the commit or the pull request.
+func TestPROnAHostileRepository(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	s := forge(t)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	s.CreateRepo("acme", "shop", map[string]string{
+		".remedy.yaml":               onlyPrivileged,
+		"deploy/web.yaml":            privilegedDeployment,
+		"deploy/passwd.yaml":         forgetest.Symlink(repofstest.Up(repofstest.Passwd)),
+		"deploy/environ.yaml":        forgetest.Symlink(repofstest.Up(repofstest.Environ)),
+		"deploy/zero.yaml":           forgetest.Symlink(repofstest.Up(repofstest.Zero)),
+		"kzero/kustomization.yaml":   forgetest.Symlink(repofstest.Up(repofstest.Zero)),
+		"kremote/kustomization.yaml": "resources:\n- Http://" + host + "/pod.yaml\n- https://" + host + "/x//base?ref=main\n",
+		"chart/Chart.yaml":           "apiVersion: v2\nname: chart\nversion: 0.1.0\n",
+		"chart/.helmignore":          forgetest.Symlink(repofstest.Up(repofstest.Zero)),
+		"chart/values.yaml":          forgetest.Symlink(repofstest.Up(repofstest.Environ)),
+	})
+	r := runReturning(t, "pr", "acme/shop")
+	assertNoToken(t, r)
+	prs := s.PullRequests("acme", "shop")
+	if len(prs) != 1 {
+		t.Fatalf("pr: exit %d, %d PRs\nstdout:\n%s\nstderr:\n%s", r.code, len(prs), r.stdout, r.stderr)
+	}
+	web, _ := s.ReadFile("acme", "shop", "remedy/security-fixes", "deploy/web.yaml")
+	if !strings.Contains(web, "privileged: false") {
+		t.Errorf("deploy/web.yaml on the branch:\n%s", web)
+	}
+	text := prs[0].GetTitle() + prs[0].GetBody() + r.stdout + r.stderr
+	for _, leak := range []string{"root:x:0:0", "PATH=", "HOME=", prTestToken} {
+		if strings.Contains(text, leak) {
+			t.Errorf("the pull request or output holds %q", leak)
+		}
+	}
+	for p, target := range map[string]string{"deploy/passwd.yaml": repofstest.Passwd, "deploy/environ.yaml": repofstest.Environ, "deploy/zero.yaml": repofstest.Zero} {
+		if c, _ := s.ReadFile("acme", "shop", "remedy/security-fixes", p); c != repofstest.Up(target) {
+			t.Errorf("%s on the branch is %q; want the link as it was", p, c)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the network was reached: %d requests", n)
+	}
+}
