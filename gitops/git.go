@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -187,11 +188,15 @@ func (w *Workspace) ReadFile(rel string) ([]byte, error) {
 	if clean == "" || strings.HasPrefix(clean, ".git/") || clean == ".git" {
 		return nil, fmt.Errorf("read %q: not a file of the repository", rel)
 	}
-	b, err := repofs.ReadFile(w.Dir, clean, MaxTemplateFileSize)
-	if err != nil {
-		return nil, err
+	// Nor through a link into .git, which is git's, not the branch's.
+	if real, err := filepath.EvalSymlinks(filepath.Join(w.Dir, filepath.FromSlash(clean))); err == nil {
+		if top, err := filepath.EvalSymlinks(w.Dir); err == nil {
+			if r, err := filepath.Rel(top, real); err == nil && (r == ".git" || strings.HasPrefix(r, ".git"+string(filepath.Separator))) {
+				return nil, fmt.Errorf("read %s: links into .git, which is not a file of the repository", clean)
+			}
+		}
 	}
-	return b, nil
+	return repofs.ReadFile(w.Dir, clean, MaxTemplateFileSize)
 }
 
 // Commit writes a commit on the base head that sets files (slash path →

@@ -645,6 +645,7 @@ func TestTemplateSymlinksOutOfTheRepositoryAreRefused(t *testing.T) {
 		{"relative links", "../../../../etc/passwd", "../../../../proc/self/environ"},
 		{"absolute links", "/etc/passwd", "/proc/self/environ"},
 		{"link to a device", "/dev/zero", "commit.tmpl"},
+		{"link into .git", ".git/config", "commit.tmpl"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -659,7 +660,11 @@ func TestTemplateSymlinksOutOfTheRepositoryAreRefused(t *testing.T) {
 			if err == nil {
 				t.Fatal("run succeeded; want the template refused")
 			}
-			for _, want := range []string{".remedy.yaml: templates.body", "read body.md", "leads outside the repository"} {
+			want := "leads outside the repository"
+			if strings.HasPrefix(tc.body, ".git") {
+				want = "links into .git"
+			}
+			for _, want := range []string{".remedy.yaml: templates.body", "read body.md", want} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not say %q", err, want)
 				}
