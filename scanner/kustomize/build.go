@@ -269,6 +269,13 @@ func (b *builder) visit(dir string, depth int) error {
 // cannot do without (a patch, a generator source) fails it. kustomize
 // would GET a URL or `git clone` it (submodules and all) into a temporary
 // folder: no byte of a build may come from outside the repository.
+//
+// Why by rewriting rather than by a refusing cloner: krusty's Run makes
+// its loader with git.ClonerUsingGitExec and a default http.Client, and
+// the loader asks neither the file system nor the caller before using
+// them; both live in kustomize's internal packages. So kustomize must
+// never see a remote entry: every kustomization of a build is visited
+// (vet, for those used as plugin configs) and rewritten before it runs.
 func (b *builder) skipRemote(k *kustomization) error {
 	if remote := remotePaths(k.root); len(remote) > 0 {
 		return fmt.Errorf("%s: remote files are not fetched, remedy builds from the repository only: %s", k.file.Path, strings.Join(remote, ", "))
