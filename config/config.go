@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -18,6 +16,8 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/remedy-bot/remedy/internal/repofs"
 )
 
 // FileName is the repository config file, looked up at the scan root.
@@ -148,15 +148,27 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
 
-// Load reads FileName from dir. A missing file is the zero Config.
+// MaxFileSize bounds FileName: a config is a few hundred bytes, and the
+// repository, not the operator, chooses what the file is.
+const MaxFileSize = 1 << 20
+
+// ReadFile reads FileName of the repository at dir, confined to it
+// (repofs): a FIFO, a device, a symlink out of the repository or a file
+// over MaxFileSize is an error naming the file. A missing file is an error
+// that errors.Is(err, fs.ErrNotExist).
+func ReadFile(dir string) ([]byte, error) {
+	return repofs.ReadFile(dir, FileName, MaxFileSize)
+}
+
+// Load reads FileName from dir (see ReadFile). A missing file is the zero
+// Config.
 func Load(dir string) (*Config, error) {
-	p := filepath.Join(dir, FileName)
-	b, err := os.ReadFile(p)
+	b, err := ReadFile(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Config{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", FileName, err)
+		return nil, err
 	}
 	return Parse(FileName, b)
 }

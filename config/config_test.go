@@ -5,7 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/remedy-bot/remedy/internal/repofs/repofstest"
 )
 
 func TestParse(t *testing.T) {
@@ -271,5 +274,44 @@ func TestPSSMinor(t *testing.T) {
 		if _, err := ParsePSSVersion(bad); err == nil {
 			t.Errorf("ParsePSSVersion(%q) accepted it", bad)
 		}
+	}
+}
+
+// A hostile .remedy.yaml: a FIFO must not hang the load, /dev/zero must
+// not fill memory, and a file outside the repository is not loaded.
+func TestLoadHostile(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func(t *testing.T, repo string)
+		want string
+	}{
+		{"fifo", func(t *testing.T, repo string) { repofstest.FIFO(t, repo, FileName) }, "read .remedy.yaml: not a regular file (named pipe (FIFO))"},
+		{"dev zero", func(t *testing.T, repo string) { repofstest.Symlink(t, repo, FileName, repofstest.Zero) }, "read .remedy.yaml: leads outside the repository"},
+		{"outside", func(t *testing.T, repo string) {
+			repofstest.Symlink(t, repo, FileName, repofstest.Secret(t, repo))
+		}, "read .remedy.yaml: leads outside the repository"},
+		{"folder", func(t *testing.T, repo string) { repofstest.WriteFile(t, repo, FileName+"/x", "") }, "read .remedy.yaml: not a regular file (folder)"},
+		{"too big", func(t *testing.T, repo string) {
+			repofstest.WriteFile(t, repo, FileName, "# "+strings.Repeat("x", MaxFileSize))
+		}, "over the 1048576-byte limit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			repo := filepath.Join(t.TempDir(), "repo")
+			if err := os.Mkdir(repo, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			tc.make(t, repo)
+			_, err := Load(repo)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Load error %v; want %q", err, tc.want)
+			}
+		})
+	}
+	// A link inside the repository is fine.
+	repo := t.TempDir()
+	repofstest.WriteFile(t, repo, "conf/remedy.yaml", "severity: high\n")
+	repofstest.Symlink(t, repo, FileName, "conf/remedy.yaml")
+	if c, err := Load(repo); err != nil || c.Severity != "high" {
+		t.Errorf("in-repository link: %+v, %v", c, err)
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/remedy-bot/remedy/internal/repofs"
 )
 
 // Identity is a commit signature's name and email.
@@ -172,17 +174,29 @@ func (w *Workspace) RemoteBranches(prefix string) []string {
 	return out
 }
 
-// ReadFile reads a file of the base branch by its slash path.
+// MaxTemplateFileSize bounds a file read by ReadFile: PR templates are
+// small, and a repository's choice of file must not fill memory.
+const MaxTemplateFileSize = 1 << 20
+
+// ReadFile reads a file of the base branch by its slash path, confined to
+// the working tree (repofs): the repository chooses the path — PR
+// templates named in .remedy.yaml — so a symlink that leaves the tree
+// (to /proc/self/environ, whose tokens would be pushed in a commit), a
+// FIFO or a device is refused, and the size is bounded.
 func (w *Workspace) ReadFile(rel string) ([]byte, error) {
 	clean := path.Clean("/" + rel)[1:]
 	if clean == "" || strings.HasPrefix(clean, ".git/") || clean == ".git" {
 		return nil, fmt.Errorf("read %q: not a file of the repository", rel)
 	}
-	b, err := os.ReadFile(filepath.Join(w.Dir, filepath.FromSlash(clean)))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", clean, err)
+	// Nor through a link into .git, which is git's, not the branch's.
+	if real, err := filepath.EvalSymlinks(filepath.Join(w.Dir, filepath.FromSlash(clean))); err == nil {
+		if top, err := filepath.EvalSymlinks(w.Dir); err == nil {
+			if r, err := filepath.Rel(top, real); err == nil && (r == ".git" || strings.HasPrefix(r, ".git"+string(filepath.Separator))) {
+				return nil, fmt.Errorf("read %s: links into .git, which is not a file of the repository", clean)
+			}
+		}
 	}
-	return b, nil
+	return repofs.ReadFile(w.Dir, clean, MaxTemplateFileSize)
 }
 
 // Commit writes a commit on the base head that sets files (slash path →

@@ -635,3 +635,49 @@ func TestOtherBaseHasItsOwnBranch(t *testing.T) {
 		}
 	}
 }
+
+// A .remedy.yaml whose PR templates are symlinks out of the repository,
+// to /etc/passwd and to the process environment (the bot's tokens): the
+// run fails naming the file, and nothing is pushed or written on GitHub.
+func TestTemplateSymlinksOutOfTheRepositoryAreRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, body, commit string }{
+		{"relative links", "../../../../etc/passwd", "../../../../proc/self/environ"},
+		{"absolute links", "/etc/passwd", "/proc/self/environ"},
+		{"link to a device", "/dev/zero", "commit.tmpl"},
+		{"link into .git", ".git/config", "commit.tmpl"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			files := fixture()
+			files[".remedy.yaml"] = twoControls + "templates:\n  body: body.md\n  commit: commit.md\n"
+			files["body.md"] = forgetest.Symlink(tc.body)
+			files["commit.md"] = forgetest.Symlink(tc.commit)
+			files["commit.tmpl"] = "fix things\n"
+			h := newHarness(t, files)
+			before := h.branch("main")
+			_, err, reqs := h.run(RunOptions{})
+			if err == nil {
+				t.Fatal("run succeeded; want the template refused")
+			}
+			want := "leads outside the repository"
+			if strings.HasPrefix(tc.body, ".git") {
+				want = "links into .git"
+			}
+			for _, want := range []string{".remedy.yaml: templates.body", "read body.md", want} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+			if strings.Contains(err.Error(), testToken) || strings.Contains(err.Error(), "root:") {
+				t.Errorf("error %q holds a secret", err)
+			}
+			if w := writes(reqs); len(w) > 0 {
+				t.Errorf("the run wrote to GitHub: %v", w)
+			}
+			if len(h.prs()) != 0 || h.branch("main") != before || h.branch("remedy/security-fixes") != "" {
+				t.Errorf("something was pushed: %d PRs, fix branch %q", len(h.prs()), h.branch("remedy/security-fixes"))
+			}
+		})
+	}
+}

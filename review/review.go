@@ -34,6 +34,9 @@ type File struct {
 	// Patch is GitHub's patch of the file (its diff hunks); comments can
 	// only go on lines it shows.
 	Patch string
+	// Unread says why Head was not read (a symlink, a special file, over
+	// the size limit): the file is not scanned, and the review says why.
+	Unread string
 }
 
 // Options configure Build.
@@ -89,6 +92,10 @@ func Build(files []File, o Options) Result {
 	var res Result
 	for _, f := range files {
 		if !isManifest(f.Path) || o.Config.Excluded(f.Path) {
+			continue
+		}
+		if f.Unread != "" {
+			res.Errors = append(res.Errors, scanner.FileError{File: f.Path, Message: f.Unread})
 			continue
 		}
 		reviewFile(&res, f, o)

@@ -16,9 +16,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	yamlv2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/remedy-bot/remedy/internal/repofs"
 )
 
 // DefaultMaxFileSize bounds the bytes read from one file, so one huge or
@@ -762,11 +765,13 @@ func readCandidate(rootAbs string, c candidate, limit int64) loaded {
 		}
 		typ = info.Mode().Type()
 	}
-	// Checked before opening: opening a FIFO would block.
+	// Checked before opening: opening a FIFO would block. The open does
+	// not block either (O_NONBLOCK), and what was opened is checked again,
+	// so a file swapped for a FIFO or device meanwhile is never read.
 	if !typ.IsRegular() {
-		return skip("not a regular file")
+		return skip("not a regular file (" + repofs.Kind(typ) + ")")
 	}
-	fh, err := os.Open(c.path)
+	fh, err := os.OpenFile(c.path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return fail(statMessage(err))
 	}
@@ -774,6 +779,9 @@ func readCandidate(rootAbs string, c candidate, limit int64) loaded {
 	info, err := fh.Stat()
 	if err != nil {
 		return fail(statMessage(err))
+	}
+	if !info.Mode().IsRegular() {
+		return skip("not a regular file (" + repofs.Kind(info.Mode()) + ")")
 	}
 	if info.Size() > limit {
 		return skip(fmt.Sprintf("file is %d bytes, over the %d-byte limit (--max-file-size)", info.Size(), limit))

@@ -526,7 +526,7 @@ func TestLoad(t *testing.T) {
 			},
 			files2: []string{"inside.yaml", "real/cm.yaml"},
 			skipped: []string{
-				"dir.yaml: not a regular file",
+				"dir.yaml: not a regular file (folder)",
 				"escape.yaml: symlink points outside the scanned root",
 			},
 			errors: []string{"broken.yaml: broken symlink: no such file or directory"},

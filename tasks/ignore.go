@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
@@ -72,9 +70,9 @@ func (t *task) ignore(ctx context.Context, control string, reqs []Request) (stri
 		say(fmt.Sprintf("`%s` finds nothing on `%s` of %s, so there is nothing to ignore. (To switch it off ahead of time, add it to `controls.disable` in `%s`.)", control, co.info.DefaultBranch, t.full(), config.FileName))
 		return "no findings to ignore", nil
 	}
-	before, err := os.ReadFile(filepath.Join(co.ws.Dir, config.FileName))
+	before, err := config.ReadFile(co.ws.Dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("read %s: %w", config.FileName, err)
+		return "", err
 	}
 	note := ignoreNote(control, last)
 	after, err := DisableControl(before, control, note)

@@ -4,16 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/google/go-github/v89/github"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/internal/repofs"
 	"github.com/remedy-bot/remedy/review"
+	"github.com/remedy-bot/remedy/scanner"
 )
 
 // StatusContext names remedy's commit status on pull requests.
@@ -83,16 +84,9 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var files []review.File
-	for _, cf := range changed {
-		if cf.GetStatus() == "removed" {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(ws.Dir, filepath.FromSlash(cf.GetFilename())))
-		if err != nil {
-			continue // a submodule, or a file GitHub lists but git does not
-		}
-		files = append(files, review.File{Path: cf.GetFilename(), Head: b, Patch: cf.GetPatch()})
+	files, err := readChanged(ws.Dir, changed)
+	if err != nil {
+		return "", fmt.Errorf("pull request #%d: %w", n, err)
 	}
 	res := review.Build(files, review.Options{Config: base.cfg, Baseline: baseline, FailOn: t.h.o.FailOn})
 	byControl := map[string]int{}
@@ -116,6 +110,52 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 	}
 	t.status(ctx, sha, state, desc)
 	return fmt.Sprintf("#%d at %s: %s, %d comments, %s", n, short(sha), plural(len(res.New), "new finding"), len(res.Comments), state), nil
+}
+
+// readChanged reads the head side of a pull request's changed files from
+// its clone at dir. Anyone may open a pull request, so the files are read
+// confined to the clone (repofs) and only regular files are: a changed
+// file that is a symlink (whose target could be a file outside the clone,
+// then quoted in review comments, or /dev/zero) or any other special file
+// is not read, and the review says so.
+func readChanged(dir string, changed []*github.CommitFile) ([]review.File, error) {
+	repo, err := repofs.Open(dir, scanner.DefaultMaxFileSize)
+	if err != nil {
+		return nil, err
+	}
+	defer repo.Close()
+	var files []review.File
+	for _, cf := range changed {
+		if cf.GetStatus() == "removed" {
+			continue
+		}
+		f := review.File{Path: cf.GetFilename(), Patch: cf.GetPatch()}
+		info, err := repo.Lstat(f.Path)
+		switch {
+		case err != nil || info.IsDir():
+			continue // a submodule, or a file GitHub lists but git does not
+		case info.Mode()&fs.ModeSymlink != 0:
+			f.Unread = "it is a symbolic link; remedy reviews regular files only"
+		case !info.Mode().IsRegular():
+			f.Unread = "it is a " + repofs.Kind(info.Mode()) + ", not a regular file"
+		default:
+			if f.Head, err = repo.ReadFile(f.Path); err != nil {
+				f.Unread = unwrapPathError(err).Error()
+			}
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// unwrapPathError drops the operation and file name of a path error, for
+// messages that name the file already.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func (t *task) changedFiles(ctx context.Context, n int) ([]*github.CommitFile, error) {

@@ -2,6 +2,8 @@ package tasks
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/internal/repofs/repofstest"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/review"
 	"github.com/remedy-bot/remedy/scanner"
@@ -312,4 +315,47 @@ func lastStatus(e *env, sha string) *github.RepoStatus {
 		return nil
 	}
 	return st[len(st)-1]
+}
+
+// A pull request (anyone may open one) whose changed files are symlinks
+// out of the clone — to a manifest beside it and to /dev/zero — gets a
+// review that names them as not read, and never quotes the target.
+func TestReviewDoesNotFollowSymlinks(t *testing.T) {
+	e := setup(t)
+	secret := filepath.Join(t.TempDir(), "secret.yaml")
+	if err := os.WriteFile(secret, []byte(strings.ReplaceAll(apiYAML, "name: api", "name: "+repofstest.SecretMarker)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(os.TempDir(), secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.forge.CommitFiles("acme", "shop", "add-api", map[string]string{
+		"deploy/leak.yaml": forgetest.Symlink("../../" + filepath.ToSlash(rel)),
+		"deploy/zero.yaml": forgetest.Symlink(repofstest.Up(repofstest.Zero)),
+	}, "links")
+	req := Request{Source: SourceGitHub, Verb: "review", PR: e.pr}
+	if _, err := e.run(t, KindReview, strconv.Itoa(e.pr), req); err != nil {
+		t.Fatal(err)
+	}
+	reviews := e.forge.Reviews("acme", "shop", e.pr)
+	if len(reviews) != 1 {
+		t.Fatalf("%d reviews", len(reviews))
+	}
+	body := reviews[0].GetBody()
+	for _, want := range []string{"`deploy/leak.yaml` could not be read: it is a symbolic link", "`deploy/zero.yaml` could not be read: it is a symbolic link"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("review body does not say %q:\n%s", want, body)
+		}
+	}
+	all := body
+	for _, c := range e.forge.ReviewComments("acme", "shop", e.pr) {
+		all += c.GetPath() + c.GetBody()
+		if c.GetPath() != "deploy/api.yaml" {
+			t.Errorf("comment on %s", c.GetPath())
+		}
+	}
+	if strings.Contains(all, repofstest.SecretMarker) {
+		t.Error("the review quotes the file outside the clone")
+	}
 }

@@ -156,10 +156,17 @@ func scanRoot(paths []string) string {
 // problems, the line.
 func loadConfig(explicit, root string) (*config.Config, error) {
 	path := explicit
+	var b []byte
+	var err error
 	if path == "" {
+		// The scanned tree's own config is the repository's choice, read
+		// confined to the tree (a FIFO or a link to /dev/zero must not
+		// stop the scan); --config is the operator's file.
 		path = filepath.Join(root, config.FileName)
+		b, err = config.ReadFile(root)
+	} else {
+		b, err = os.ReadFile(path)
 	}
-	b, err := os.ReadFile(path)
 	if explicit == "" && errors.Is(err, fs.ErrNotExist) {
 		return &config.Config{}, nil
 	}

@@ -136,6 +136,13 @@ func (s *Server) BranchSHA(owner, repo, branch string) string {
 	return s.tips(s.mustRepo(owner, repo))[branch]
 }
 
+// Symlink is a file content that CreateRepo and CommitFiles write as a
+// symbolic link to target (git mode 120000), as a hostile repository may
+// hold one.
+func Symlink(target string) string { return symlinkPrefix + target }
+
+const symlinkPrefix = "\x00forgetest-symlink\x00"
+
 // CommitFiles commits files (path → content, or Deleted) on branch of
 // owner/repo directly in the bare repository, as if somebody had pushed, and
 // returns the new commit's SHA. A missing branch is created from the default
@@ -313,6 +320,10 @@ func (s *Server) commit(rp *repoState, branch, parent string, files map[string]s
 	for _, p := range sortedKeys(files) {
 		if files[p] == Deleted {
 			fmt.Fprintf(&in, "D %s\n", p)
+			continue
+		}
+		if target, ok := strings.CutPrefix(files[p], symlinkPrefix); ok {
+			fmt.Fprintf(&in, "M 120000 inline %s\ndata %d\n%s\n", p, len(target), target)
 			continue
 		}
 		fmt.Fprintf(&in, "M 100644 inline %s\ndata %d\n%s\n", p, len(files[p]), files[p])

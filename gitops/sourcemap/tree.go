@@ -12,6 +12,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/chartutil"
 
+	"github.com/remedy-bot/remedy/internal/repofs"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/helm"
 	"github.com/remedy-bot/remedy/scanner/kustomize"
@@ -63,7 +64,10 @@ func LoadTreeWith(ctx context.Context, cloner Cloner, dir string, origin Origin,
 	if rel, err := filepath.Rel(dir, abs); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return nil, fmt.Errorf("path %q leaves the repository", origin.Path)
 	}
-	info, err := os.Stat(abs)
+	// The path is the deployer's (an Application in the cluster), the
+	// folder the repository's: stat it confined, so that a path through a
+	// symlink out of the checkout is refused.
+	info, err := statIn(dir, abs)
 	if err != nil {
 		return nil, fmt.Errorf("path %q: %w", origin.Path, err)
 	}
@@ -151,28 +155,12 @@ func refValues(ctx context.Context, cloner Cloner, ref RepoRef, file string, ign
 	if err != nil {
 		return nil, err
 	}
-	abs := filepath.Join(dir, filepath.FromSlash(cleanPath(file)))
-	real, err := filepath.EvalSymlinks(abs)
+	// Read confined to the checkout (repofs): a symbolic link must not
+	// read the bot's own files, a FIFO must not block.
+	b, err := repofs.ReadFile(dir, cleanPath(file), scanner.DefaultMaxFileSize)
 	if errors.Is(err, fs.ErrNotExist) && ignoreMissing {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	// A symbolic link must not read the bot's own files.
-	if top, err := filepath.EvalSymlinks(dir); err != nil || !within(top, real) {
-		return nil, errors.New("outside the repository")
-	}
-	info, err := os.Stat(real)
-	switch {
-	case err != nil:
-		return nil, err
-	case !info.Mode().IsRegular():
-		return nil, errors.New("not a file")
-	case info.Size() > scanner.DefaultMaxFileSize:
-		return nil, fmt.Errorf("%d bytes, over the %d-byte limit", info.Size(), scanner.DefaultMaxFileSize)
-	}
-	b, err := os.ReadFile(real)
 	if err != nil {
 		return nil, err
 	}
@@ -183,10 +171,15 @@ func refValues(ctx context.Context, cloner Cloner, ref RepoRef, file string, ign
 	return map[string]any(vals), nil
 }
 
-// within reports whether path p is dir or below it.
-func within(dir, p string) bool {
-	rel, err := filepath.Rel(dir, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+// statIn describes p, a path in the repository at dir, following only
+// symlinks that stay inside it.
+func statIn(dir, p string) (fs.FileInfo, error) {
+	repo, err := repofs.Open(dir, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer repo.Close()
+	return repo.Stat(p)
 }
 
 func hasKustomization(dir string) bool {

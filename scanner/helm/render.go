@@ -36,6 +36,7 @@ package helm
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -51,6 +52,7 @@ import (
 	"helm.sh/helm/v3/pkg/ignore"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/remedy-bot/remedy/internal/repofs"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -300,17 +302,13 @@ func (r *renderer) read(abs string) ([]byte, error) {
 		r.consumed = append(r.consumed, abs)
 		return b, nil
 	}
-	if rel, err := filepath.Rel(r.top, abs); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return nil, fmt.Errorf("%s is outside the repository", abs)
+	// Confined to the repository (repofs): regular files only, never a
+	// FIFO (.helmignore as a FIFO would block) or a link out of it (to
+	// /dev/zero, or a file outside), at most --max-file-size.
+	b, err := repofs.ReadFile(r.top, abs, r.opts.MaxFileSize)
+	if errors.Is(err, repofs.ErrTooLarge) {
+		return nil, fmt.Errorf("%w (--max-file-size)", err)
 	}
-	info, err := os.Stat(abs)
-	if err != nil {
-		return nil, err
-	}
-	if info.Size() > r.opts.MaxFileSize {
-		return nil, fmt.Errorf("%s is %d bytes, over the %d-byte limit (--max-file-size)", r.display(abs), info.Size(), r.opts.MaxFileSize)
-	}
-	b, err := os.ReadFile(abs)
 	if err != nil {
 		return nil, err
 	}
@@ -345,6 +343,8 @@ func (r *renderer) readChart() error {
 		if rules, err = ignore.Parse(bytes.NewReader(b)); err != nil {
 			return fmt.Errorf("%s: %w", r.display(filepath.Join(r.dir, ignore.HelmIgnore)), err)
 		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("chart %s: %w", r.display(r.dir), err)
 	}
 	rules.AddDefaults()
 	err := filepath.Walk(r.dir, func(p string, fi os.FileInfo, err error) error {

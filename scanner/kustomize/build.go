@@ -34,6 +34,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -130,6 +131,7 @@ func Build(dir string, opts Options) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
+	defer b.sb.Close()
 	return b.build()
 }
 
@@ -155,9 +157,13 @@ func newBuilder(dir string, opts Options) (*builder, error) {
 	for rel, content := range opts.Replace {
 		replace[filepath.Join(rootAbs, filepath.FromSlash(rel))] = content
 	}
+	sb, err := newSandbox(top, opts.MaxFileSize, replace)
+	if err != nil {
+		return nil, fmt.Errorf("repository %s: %w", opts.Top, err)
+	}
 	return &builder{
 		opts: opts, rootAbs: rootAbs, dir: dirAbs,
-		sb:    newSandbox(top, opts.MaxFileSize, replace),
+		sb:    sb,
 		files: map[string]*scanner.SourceFile{}, kusts: map[string]*kustomization{},
 		visiting: map[string]bool{}, remote: map[*kustomization][]entry{},
 	}, nil
@@ -225,11 +231,11 @@ func (b *builder) visit(dir string, depth int) error {
 	}
 	b.kusts[dir] = k
 	b.order = append(b.order, k)
-	for _, e := range k.resources {
+	if err := b.skipRemote(k); err != nil {
+		return err
+	}
+	for _, e := range append(k.resources, k.components...) {
 		if isRemote(e.value) {
-			b.remote[k] = append(b.remote[k], e)
-			b.skipped = append(b.skipped, scanner.Skipped{File: k.file.Path,
-				Reason: fmt.Sprintf("remote base %s is not fetched (line %d); the build is scanned without it", e.value, e.node.Line)})
 			continue
 		}
 		if p := filepath.Join(dir, e.value); b.sb.IsDir(p) {
@@ -238,10 +244,14 @@ func (b *builder) visit(dir string, depth int) error {
 			}
 		}
 	}
-	for _, e := range k.components {
-		if p := filepath.Join(dir, e.value); b.sb.IsDir(p) {
-			if err := b.visit(p, depth+1); err != nil {
-				return err
+	// Plugin configs may come from kustomizations too; those are not
+	// traced, but must be as local as the rest.
+	for _, field := range []string{"generators", "transformers", "validators"} {
+		for _, e := range listEntries(k.root, field) {
+			if p := filepath.Join(dir, e.value); !isRemote(e.value) && b.sb.IsDir(p) {
+				if err := b.vet(p, depth+1, map[string]bool{}); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -249,6 +259,96 @@ func (b *builder) visit(dir string, depth int) error {
 		for _, d := range p.docs {
 			d.marker = markerPrefix + strconv.Itoa(len(b.patches))
 			b.patches = append(b.patches, d)
+		}
+	}
+	return nil
+}
+
+// skipRemote records k's remote entries, which rewrite leaves out of the
+// build, and its Helm chart fields, likewise; a remote file the build
+// cannot do without (a patch, a generator source) fails it. kustomize
+// would GET a URL or `git clone` it (submodules and all) into a temporary
+// folder: no byte of a build may come from outside the repository.
+//
+// Why by rewriting rather than by a refusing cloner: krusty's Run makes
+// its loader with git.ClonerUsingGitExec and a default http.Client, and
+// the loader asks neither the file system nor the caller before using
+// them; both live in kustomize's internal packages. So kustomize must
+// never see a remote entry: every kustomization of a build is visited
+// (vet, for those used as plugin configs) and rewritten before it runs.
+func (b *builder) skipRemote(k *kustomization) error {
+	if remote := remotePaths(k.root); len(remote) > 0 {
+		return fmt.Errorf("%s: remote files are not fetched, remedy builds from the repository only: %s", k.file.Path, strings.Join(remote, ", "))
+	}
+	for _, field := range droppedFields {
+		what := field
+		switch field {
+		case "resources", "bases":
+			what = "base"
+		case "components":
+			what = "component"
+		}
+		for _, e := range listEntries(k.root, field) {
+			if !isRemote(e.value) {
+				continue
+			}
+			b.remote[k] = append(b.remote[k], e)
+			b.skipped = append(b.skipped, scanner.Skipped{File: k.file.Path,
+				Reason: fmt.Sprintf("remote %s %s is not fetched (line %d); the build is scanned without it", what, e.value, e.node.Line)})
+		}
+	}
+	for _, field := range helmFields {
+		if key, _ := scanner.FieldPair(k.root, field); key != nil {
+			b.skipped = append(b.skipped, scanner.Skipped{File: k.file.Path,
+				Reason: fmt.Sprintf("%s (line %d): remedy does not render Helm charts inside kustomizations; the build is scanned without them (scan the chart folder to render it)", field, key.Line)})
+		}
+	}
+	return nil
+}
+
+// vet checks that the kustomization in dir, used for plugin configs, and
+// every local kustomization it uses name nothing remote: they are built
+// as written, so a remote entry fails the build instead of being skipped.
+func (b *builder) vet(dir string, depth int, seen map[string]bool) error {
+	if seen[dir] || depth > maxDepth {
+		return nil
+	}
+	seen[dir] = true
+	path, err := findFile(b.sb, dir)
+	if err != nil || path == "" {
+		return err
+	}
+	content, err := b.sb.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", b.display(path), err)
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(content, &doc) != nil || len(doc.Content) == 0 {
+		return nil // kustomize reports it
+	}
+	root := doc.Content[0]
+	remote := remotePaths(root)
+	for _, field := range append(droppedFields, helmFields...) {
+		if key, v := scanner.FieldPair(root, field); key != nil && slices.Contains(helmFields, field) {
+			remote = append(remote, fmt.Sprintf("%s (line %d)", field, key.Line))
+		} else {
+			for _, it := range scanner.Items(v) {
+				if isRemote(scanner.ScalarValue(it)) {
+					remote = append(remote, fmt.Sprintf("%s %s (line %d)", field, scanner.ScalarValue(it), it.Line))
+				}
+			}
+		}
+	}
+	if len(remote) > 0 {
+		return fmt.Errorf("%s: used for plugin configs, names what remedy does not fetch or render: %s", b.display(path), strings.Join(remote, ", "))
+	}
+	for _, field := range droppedFields {
+		for _, e := range listEntries(root, field) {
+			if p := filepath.Join(dir, e.value); b.sb.IsDir(p) {
+				if err := b.vet(p, depth+1, seen); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
@@ -390,7 +490,7 @@ func (b *builder) strip(res *resource.Resource) (renderedObject, bool) {
 
 // rewrite returns the kustomization's bytes as the build sees them: with
 // origin annotations on (for the root), each patch document marked, and
-// remote bases left out.
+// remote entries and Helm chart fields left out.
 func (b *builder) rewrite(k *kustomization, root bool) ([]byte, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(k.file.Bytes, &doc); err != nil {
@@ -439,7 +539,10 @@ func (b *builder) rewrite(k *kustomization, root bool) ([]byte, error) {
 		deleteField(item, "path")
 		setField(item, "patch", lit)
 	}
-	for _, field := range []string{"resources", "bases"} {
+	for _, field := range helmFields {
+		deleteField(m, field)
+	}
+	for _, field := range droppedFields {
 		list := scanner.Field(m, field)
 		if list == nil || list.Kind != yaml.SequenceNode {
 			continue

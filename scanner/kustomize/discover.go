@@ -5,9 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/remedy-bot/remedy/internal/repofs"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -43,7 +45,7 @@ func Roots(dirs []string) []string {
 	}
 	used := map[string]bool{}
 	for dir := range found {
-		component, refs := references(dir)
+		component, refs := references(dir, topOf(dirs, dir))
 		if component {
 			used[dir] = true
 		}
@@ -63,14 +65,29 @@ func Roots(dirs []string) []string {
 	return out
 }
 
+// topOf is the folder of dirs that holds dir (made absolute, symlinks
+// resolved): reads for dir are confined to it.
+func topOf(dirs []string, dir string) string {
+	for _, d := range dirs {
+		if abs, err := realAbs(d); err == nil {
+			if rel, err := filepath.Rel(abs, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return abs
+			}
+		}
+	}
+	return dir
+}
+
 // references reads the kustomization in dir and returns whether it is a
 // Component and the local folders it uses as resources, bases and
 // components. A file that cannot be read yields nothing: its build reports
 // the error.
-func references(dir string) (component bool, refs []string) {
+func references(dir, top string) (component bool, refs []string) {
 	var content []byte
 	for _, n := range fileNames {
-		if b, err := os.ReadFile(filepath.Join(dir, n)); err == nil {
+		// Confined like the build: a FIFO or a link to /dev/zero named
+		// kustomization.yaml must not stop discovery.
+		if b, err := repofs.ReadFile(top, filepath.Join(dir, n), 0); err == nil {
 			content = b
 			break
 		}

@@ -4,13 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/remedy-bot/remedy/internal/repofs"
 )
 
 // errReadOnly is returned by every write: a build never changes the repository.
@@ -23,6 +24,8 @@ var errReadOnly = errors.New("remedy builds read-only")
 // are the files the build consumed.
 type sandbox struct {
 	disk filesys.FileSystem
+	// repo reads files: confined to top, regular files only, size-limited.
+	repo *repofs.Repo
 	// top is the folder reads are confined to, absolute, symlinks resolved.
 	top     string
 	maxSize int64
@@ -36,12 +39,17 @@ type sandbox struct {
 
 var _ filesys.FileSystem = (*sandbox)(nil)
 
-func newSandbox(top string, maxSize int64, replace map[string][]byte) *sandbox {
+// newSandbox opens the sandbox of the repository at top; Close it.
+func newSandbox(top string, maxSize int64, replace map[string][]byte) (*sandbox, error) {
 	r := make(map[string][]byte, len(replace))
 	for k, v := range replace {
 		r[k] = v
 	}
-	return &sandbox{disk: filesys.MakeFsOnDisk(), top: top, maxSize: maxSize, replace: r, read: map[string]bool{}}
+	repo, err := repofs.Open(top, maxSize)
+	if err != nil {
+		return nil, err
+	}
+	return &sandbox{disk: filesys.MakeFsOnDisk(), repo: repo, top: top, maxSize: maxSize, replace: r, read: map[string]bool{}}, nil
 }
 
 // inside reports whether p, made absolute and with symlinks resolved as far
@@ -81,27 +89,36 @@ func (s *sandbox) ReadFile(p string) ([]byte, error) {
 		s.record(abs)
 		return b, nil
 	}
-	info, err := os.Stat(abs)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case info.IsDir():
+	if s.repo.IsDir(abs) {
 		// What os.ReadFile says: kustomize tries a resource as a file first.
 		return nil, &fs.PathError{Op: "read", Path: p, Err: syscall.EISDIR}
-	case !info.Mode().IsRegular():
-		return nil, &fs.PathError{Op: "read", Path: p, Err: errors.New("not a regular file")}
 	}
-	if info.Size() > s.maxSize {
-		return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("file is %d bytes, over the %d-byte limit (--max-file-size)", info.Size(), s.maxSize)}
+	b, err := s.repo.ReadFile(abs)
+	if errors.Is(err, repofs.ErrTooLarge) {
+		return nil, fmt.Errorf("%w (--max-file-size)", err)
 	}
-	b, err := os.ReadFile(abs)
 	if err != nil {
 		return nil, err
 	}
 	s.record(abs)
 	return b, nil
 }
+
+// refused is the error reading p gives when p is there but the sandbox
+// does not show it (a symlink out of the repository), else nil: "no
+// kustomization file" would not say why.
+func (s *sandbox) refused(p string) error {
+	if _, err := s.repo.Lstat(p); err != nil {
+		return nil
+	}
+	if _, err := s.repo.ReadFile(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// Close releases the repository folder.
+func (s *sandbox) Close() error { return s.repo.Close() }
 
 func (s *sandbox) record(abs string) {
 	s.mu.Lock()

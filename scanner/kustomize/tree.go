@@ -3,6 +3,7 @@ package kustomize
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -92,6 +93,8 @@ func findFile(sb *sandbox, dir string) (string, error) {
 		p := filepath.Join(dir, n)
 		if sb.Exists(p) && !sb.IsDir(p) {
 			found = append(found, p)
+		} else if err := sb.refused(p); err != nil {
+			return "", err
 		}
 	}
 	switch len(found) {
@@ -230,13 +233,88 @@ func (b *builder) readPatch(k *kustomization, field string, i int, it *yaml.Node
 	return p, nil
 }
 
-// isRemote reports whether a resource entry names a remote base: a git
-// repository or a URL. remedy never fetches them.
+// isRemote reports whether an entry of a kustomization names something
+// kustomize would fetch rather than read from the repository: a URL of any
+// scheme, whatever its case (kustomize lowercases `HTTP://` and GETs it;
+// `file:///repo` and `ssh://` it clones with git), a go-getter `git::`
+// prefix, an SCP-style `user@host:path`, a github.com (or GitLab,
+// Bitbucket) path without a scheme, or a `?ref=`-style query. remedy
+// never fetches them: the check is by form, never by trying.
 func isRemote(v string) bool {
-	for _, p := range []string{"https://", "http://", "git@", "ssh://", "git::", "github.com/", "gitlab.com/", "bitbucket.org/"} {
-		if strings.HasPrefix(v, p) {
+	l := strings.ToLower(strings.TrimSpace(v))
+	l = strings.TrimPrefix(l, "git::")
+	if urlScheme.MatchString(l) || scpStyle.MatchString(l) {
+		return true
+	}
+	for _, p := range []string{"http:", "https:", "file:", "ssh:", "git:", "github.com/", "github.com:", "gitlab.com/", "bitbucket.org/"} {
+		if strings.HasPrefix(l, p) {
 			return true
 		}
 	}
-	return strings.Contains(v, "?ref=") || strings.Contains(v, "?version=")
+	for _, q := range []string{"?ref=", "?version=", "?submodules=", "?timeout=", "&ref="} {
+		if strings.Contains(l, q) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	// urlScheme is RFC 3986's scheme followed by "//".
+	urlScheme = regexp.MustCompile(`^[a-z][a-z0-9+.-]*://`)
+	// scpStyle is git's `user@host:path`.
+	scpStyle = regexp.MustCompile(`^[a-z][a-z0-9-]*@[^/:]+:`)
+)
+
+// droppedFields are the list fields of a kustomization whose items name
+// whole resources, bases, components or plugin configs: a remote item is
+// left out of the build and reported as skipped.
+var droppedFields = []string{"resources", "bases", "components", "crds", "configurations", "generators", "transformers", "validators"}
+
+// helmFields are the fields that inflate Helm charts inside a
+// kustomization (kustomize's --enable-helm): remedy renders charts on
+// their own, not from kustomizations, so these are left out and reported.
+var helmFields = []string{"helmCharts", "helmGlobals", "helmChartInflationGenerator"}
+
+// remotePaths returns the values of k's path fields — patch files,
+// replacement files, the OpenAPI schema, generator sources — that are
+// remote, each with where it is written: a build cannot do without them,
+// so they fail it.
+func remotePaths(root *yaml.Node) []string {
+	var out []string
+	check := func(where string, n *yaml.Node) {
+		v := scanner.ScalarValue(n)
+		if _, after, ok := strings.Cut(v, "="); ok && !isRemote(v) {
+			v = after // a generator's "key=path"
+		}
+		if v != "" && isRemote(v) {
+			out = append(out, fmt.Sprintf("%s %s (line %d)", where, v, n.Line))
+		}
+	}
+	for _, it := range scanner.Items(scanner.Field(root, "patchesStrategicMerge")) {
+		check("patchesStrategicMerge", it)
+	}
+	for _, field := range []string{"patches", "patchesJson6902", "replacements"} {
+		for i, it := range scanner.Items(scanner.Field(root, field)) {
+			if n := scanner.Field(it, "path"); n != nil {
+				check(fmt.Sprintf("%s[%d].path", field, i), n)
+			}
+		}
+	}
+	if n := scanner.Field(scanner.Field(root, "openapi"), "path"); n != nil {
+		check("openapi.path", n)
+	}
+	for _, field := range []string{"configMapGenerator", "secretGenerator"} {
+		for i, it := range scanner.Items(scanner.Field(root, field)) {
+			for _, key := range []string{"files", "envs"} {
+				for _, f := range scanner.Items(scanner.Field(it, key)) {
+					check(fmt.Sprintf("%s[%d].%s", field, i, key), f)
+				}
+			}
+			if n := scanner.Field(it, "env"); n != nil {
+				check(fmt.Sprintf("%s[%d].env", field, i), n)
+			}
+		}
+	}
+	return out
 }

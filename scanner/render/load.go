@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 
 	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/internal/repofs"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/helm"
 	"github.com/remedy-bot/remedy/scanner/kustomize"
@@ -87,7 +88,7 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 		if opts.Exclude != nil && opts.Exclude(chartFile) {
 			continue
 		}
-		releases, err := releasesOf(root, dir, opts.Helm)
+		releases, err := releasesOf(root, top, dir, opts.Helm)
 		if err != nil {
 			// Reported in its place among the builds' errors.
 			builds = append(builds, build{errFile: chartFile, run: func() (*scanner.SourceFile, []string, []scanner.Skipped, error) {
@@ -228,7 +229,7 @@ func repositoryTop(root string) string {
 // helm.valuesFiles that exist in the chart folder (a name relative to it,
 // or a root-relative path inside it): `helm: {valuesFiles: [values-prod.yaml]}`
 // renders every chart with its values-prod.yaml when it has one.
-func releasesOf(root, dir string, cfg config.Helm) ([]helm.Release, error) {
+func releasesOf(root, top, dir string, cfg config.Helm) ([]helm.Release, error) {
 	chartRel := displayPath(root, dir)
 	var out []helm.Release
 	for _, r := range cfg.Releases {
@@ -251,7 +252,7 @@ func releasesOf(root, dir string, cfg config.Helm) ([]helm.Release, error) {
 	if len(out) > 0 {
 		return out, nil
 	}
-	rel := helm.Release{Name: chartName(dir)}
+	rel := helm.Release{Name: chartName(top, dir)}
 	for _, v := range cfg.ValuesFiles {
 		if p, ok := valuesPath(root, dir, v, true); ok {
 			rel.ValuesFiles = append(rel.ValuesFiles, p)
@@ -284,9 +285,11 @@ func valuesPath(root, dir, v string, inside bool) (string, bool) {
 	return "", false
 }
 
-// chartName reads the name of Chart.yaml, or the folder's name.
-func chartName(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, "Chart.yaml"))
+// chartName reads the name of Chart.yaml, or the folder's name. The file
+// is read confined to the repository at top (repofs): a Chart.yaml linked
+// to a file outside must not lend it its name.
+func chartName(top, dir string) string {
+	b, err := repofs.ReadFile(top, filepath.Join(dir, "Chart.yaml"), 0)
 	if err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if v, ok := strings.CutPrefix(line, "name:"); ok {

@@ -119,7 +119,7 @@ func TestReleasesFromConfig(t *testing.T) {
 		{"charts/api", []string{"api  [charts/api/values-prod.yaml]"}},
 		{"charts/other", []string{"other  []"}},
 	} {
-		rels, err := releasesOf(dir, filepath.Join(dir, filepath.FromSlash(tc.chart)), cfg)
+		rels, err := releasesOf(dir, dir, filepath.Join(dir, filepath.FromSlash(tc.chart)), cfg)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.chart, err)
 		}
@@ -136,7 +136,7 @@ func TestReleasesFromConfig(t *testing.T) {
 			t.Errorf("%s: releases %v, want %v", tc.chart, got, tc.want)
 		}
 	}
-	_, err := releasesOf(dir, filepath.Join(dir, "charts", "web"), config.Helm{Releases: []config.Release{{Name: "x", Chart: "charts/web", ValuesFiles: []string{"nope.yaml"}}}})
+	_, err := releasesOf(dir, dir, filepath.Join(dir, "charts", "web"), config.Helm{Releases: []config.Release{{Name: "x", Chart: "charts/web", ValuesFiles: []string{"nope.yaml"}}}})
 	if err == nil || !strings.Contains(err.Error(), "nope.yaml") {
 		t.Errorf("error %v, want one naming nope.yaml", err)
 	}
