@@ -32,17 +32,15 @@ func (s *Server) slack(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "Slack signing secret not configured"})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSlackPayload))
+	body, release, status, err := s.readBody(w, r, maxSlackPayload, func(body io.Reader, max int64) ([]byte, error) {
+		return webhook.ReadSlack(body, secret, r.Header.Get(webhook.SlackTimestampHeader), r.Header.Get(webhook.SlackSignatureHeader), s.o.Clock.Now(), max)
+	})
 	if err != nil {
-		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "payload too large"})
+		s.refused(r, source, status, err)
+		writeJSON(w, status, map[string]string{"error": refusal(status)})
 		return
 	}
-	if err := webhook.VerifySlack(secret, body, r.Header.Get(webhook.SlackTimestampHeader), r.Header.Get(webhook.SlackSignatureHeader), s.o.Clock.Now()); err != nil {
-		s.o.Metrics.SignatureFailure(source, reason(err))
-		s.o.Log.Warn("Slack request refused", "reason", reason(err), "remote", r.RemoteAddr)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "bad signature"})
-		return
-	}
+	defer release()
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "not a form"})
