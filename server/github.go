@@ -136,7 +136,7 @@ func (s *Server) routeComment(ev *github.IssueCommentEvent) (jobs.Request, strin
 	req := tasks.Request{Source: tasks.SourceGitHub, Requester: author, Issue: issue.GetNumber(), IsPR: issue.IsPullRequest()}
 	var ue *command.UsageError
 	if errors.As(err, &ue) {
-		req.Verb, req.Message = command.Help, ue.Msg
+		req.Verb, req.Message = command.Help, ue.Markdown()
 		return jobs.Request{Repo: repo, Kind: tasks.KindReply, Payload: req.Payload()}, ""
 	}
 	req.Verb, req.Controls, req.Reason = cmd.Verb, cmd.Controls, cmd.Reason

@@ -58,7 +58,7 @@ func (s *Server) slack(w http.ResponseWriter, r *http.Request) {
 	var ue *command.UsageError
 	if errors.As(err, &ue) {
 		s.o.Metrics.Delivery(source, "usage", "ignored")
-		ephemeral(w, ue.Msg+"\n\n"+command.SlackHelp)
+		ephemeral(w, ue.Slack()+"\n\n"+command.SlackHelp)
 		return
 	}
 	switch cmd.Verb {
