@@ -87,6 +87,10 @@ func usage(format string, words ...string) error { return &UsageError{format: fo
 // Known reports whether a control ID exists; nil accepts any well-formed ID.
 type Known func(id string) bool
 
+// maxRepo bounds owner/repo: GitHub's owners have at most 39 characters,
+// its repositories at most 100.
+const maxRepo = 140
+
 // maxControlID bounds a control ID: the catalog's longest is about 30 bytes.
 const maxControlID = 100
 
@@ -139,7 +143,7 @@ func parse(words []string, slack bool, known Known) (Command, error) {
 			fallthrough
 		case Status:
 			if len(args) > 0 {
-				if !repoRE.MatchString(args[0]) {
+				if len(args[0]) > maxRepo || !repoRE.MatchString(args[0]) {
 					return c, usage("%s is not a repository: write it as owner/repo", args[0])
 				}
 				c.Repo, args = strings.TrimSuffix(args[0], ".git"), args[1:]

@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/remedy-bot/remedy/command"
+	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/tasks"
 	"github.com/remedy-bot/remedy/webhook"
@@ -74,7 +75,7 @@ func (s *Server) slack(w http.ResponseWriter, r *http.Request) {
 	if !s.o.Config.SlackAllows(sc.UserID, sc.ChannelID, cmd.Verb, cmd.Repo) {
 		s.o.Metrics.Delivery(source, cmd.Verb, "denied")
 		s.o.Log.Info("Slack command denied", "user", sc.UserID, "channel", sc.ChannelID, "verb", cmd.Verb, "repo", cmd.Repo)
-		ephemeral(w, fmt.Sprintf("Sorry, you may not run `%s` on %s from here. The remedy server's config (slack.allow) grants it per user, channel and repository.", cmd.Verb, cmd.Repo))
+		ephemeral(w, fmt.Sprintf("Sorry, you may not run `%s` on %s from here. The remedy server's config (slack.allow) grants it per user, channel and repository.", cmd.Verb, quote.Slack(cmd.Repo)))
 		return
 	}
 	// The response_url is in the signed body, but it is still a URL from
@@ -103,7 +104,7 @@ func (s *Server) slack(w http.ResponseWriter, r *http.Request) {
 		outcome, note = "coalesced", " (joined a run already waiting)"
 	}
 	s.o.Metrics.Delivery(source, cmd.Verb, outcome)
-	ephemeral(w, fmt.Sprintf("On it: `%s` for %s is queued as job %d%s. The result will be posted here.", cmd.Verb, cmd.Repo, e.JobID, note))
+	ephemeral(w, fmt.Sprintf("On it: `%s` for %s is queued as job %d%s. The result will be posted here.", cmd.Verb, quote.Slack(cmd.Repo), e.JobID, note))
 }
 
 func errText(err error) string {
@@ -124,11 +125,12 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, repo string) {
 	ephemeral(w, FormatStatus(repo, hist, s.o.Clock.Now()))
 }
 
-// FormatStatus renders job history for Slack.
+// FormatStatus renders job history for Slack. Results and errors can
+// quote repository content: they are escaped for Slack and cut.
 func FormatStatus(repo string, hist []jobs.Job, now time.Time) string {
 	scope := "any repository"
 	if repo != "" {
-		scope = repo
+		scope = quote.Slack(repo)
 	}
 	if len(hist) == 0 {
 		return "No remedy runs for " + scope + " yet."
@@ -140,24 +142,16 @@ func FormatStatus(repo string, hist []jobs.Job, now time.Time) string {
 		if !j.Finished.IsZero() {
 			when = j.Finished
 		}
-		line := fmt.Sprintf("• #%d %s %s: *%s*, %s ago", j.ID, j.Kind, j.Repo, j.State, now.Sub(when).Round(time.Second))
+		line := fmt.Sprintf("• #%d %s %s: *%s*, %s ago", j.ID, j.Kind, quote.SlackText(j.Repo, 0), j.State, now.Sub(when).Round(time.Second))
 		switch {
 		case j.Error != "":
-			line += ": " + oneLine(j.Error)
+			line += ": " + quote.SlackText(j.Error, quote.Limit)
 		case j.Result != "":
-			line += ": " + oneLine(j.Result)
+			line += ": " + quote.SlackText(j.Result, quote.Limit)
 		}
 		b.WriteString(line + "\n")
 	}
 	return b.String()
-}
-
-func oneLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:200]) + "…"
-	}
-	return s
 }
 
 func ephemeral(w http.ResponseWriter, text string) {
