@@ -16,6 +16,7 @@ import (
 	"github.com/remedy-bot/remedy/command"
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
+	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/scanner"
 )
@@ -335,8 +336,12 @@ func runSummary(res gitops.RunResult) string {
 // one life cycle for every fixable control, never a partial one that the
 // next run would undo.
 func controlsNote(controls []string) string {
+	named := make([]string, len(controls))
+	for i, c := range controls {
+		named[i] = quote.Code(c)
+	}
 	return fmt.Sprintf("You named %s: remedy keeps one fix pull request for every fixable control of the repository, so the one above covers them along with the others. To leave a control out, close its pull request unmerged (per-control grouping) or `/remedy ignore` it.",
-		"`"+strings.Join(controls, "`, `")+"`")
+		strings.Join(named, ", "))
 }
 
 // convergeSummary says what the life cycle did, for people.
@@ -347,9 +352,9 @@ func convergeSummary(res gitops.RunResult, err error) string {
 	case errors.Is(err, gitops.ErrArchived):
 		return fmt.Sprintf("%s is archived (read-only); remedy proposes no fix there.", repo)
 	case err != nil && repo == "":
-		return "remedy could not read the repository: " + oneLine(err.Error())
+		return "remedy could not read the repository: " + quote.CodeN(err.Error(), maxErrorText)
 	}
-	fmt.Fprintf(&b, "remedy scanned `%s` of %s: %s, %d fixable.", res.Base, repo, plural(res.Findings, "finding"), res.Fixable)
+	fmt.Fprintf(&b, "remedy scanned %s of %s: %s, %d fixable.", quote.Code(res.Base), repo, plural(res.Findings, "finding"), res.Fixable)
 	if res.InputErrors > 0 {
 		fmt.Fprintf(&b, " %s could not be read.", plural(res.InputErrors, "file"))
 	}
@@ -361,13 +366,13 @@ func convergeSummary(res gitops.RunResult, err error) string {
 		b.WriteString(describeBranch(br))
 	}
 	if err != nil {
-		b.WriteString("\n\nSomething went wrong: " + oneLine(err.Error()))
+		b.WriteString("\n\nSomething went wrong: " + quote.CodeN(err.Error(), maxErrorText))
 	}
 	return b.String()
 }
 
 func describeBranch(br gitops.BranchResult) string {
-	ref := "`" + br.Branch + "`"
+	ref := quote.Code(br.Branch)
 	if br.PR != 0 {
 		ref = fmt.Sprintf("#%d (%s)", br.PR, br.URL)
 	}
@@ -391,7 +396,8 @@ func describeBranch(br gitops.BranchResult) string {
 		s = string(br.Action) + " " + ref
 	}
 	if br.Reason != "" {
-		s += ": " + br.Reason
+		// Reasons name branches and commit authors: quoted.
+		s += ": " + quote.Code(br.Reason)
 	}
 	return s
 }
@@ -402,6 +408,10 @@ func plural(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// maxErrorText bounds an error quoted in an answer: errors wrap their
+// causes, and their causes quote repository content.
+const maxErrorText = 500
 
 func oneLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
