@@ -16,8 +16,8 @@ import (
 )
 
 var (
-	codeRE    = regexp.MustCompile(`(?s)<code>.*?</code>`)
-	tagRE     = regexp.MustCompile(`<[^>]*>`)
+	codeRE = regexp.MustCompile(`(?s)<code>.*?</code>`)
+	tagRE  = regexp.MustCompile(`<[^>]*>`)
 )
 
 // rendered renders Markdown as GitHub does (CommonMark, tables), raw HTML
