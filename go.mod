@@ -14,6 +14,7 @@ require (
 	github.com/slack-go/slack v0.35.0
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.10
+	github.com/yuin/goldmark v1.8.2
 	go.yaml.in/yaml/v2 v2.4.4
 	golang.org/x/term v0.48.0
 	helm.sh/helm/v3 v3.22.0

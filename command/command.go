@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
+
+	"github.com/remedy-bot/remedy/internal/quote"
 )
 
 // Verbs.
@@ -49,15 +52,47 @@ func (c Command) Changes() bool {
 var ErrNoCommand = errors.New("no /remedy command")
 
 // UsageError is a command remedy understood to be meant for it but could
-// not read; its message is fit to show the person who typed it.
-type UsageError struct{ Msg string }
+// not read. Its message quotes what the person typed, which can be
+// anything (a 1 MB "control", "<!--", "@org/team"): Markdown and Slack
+// render it for those media, quoted and cut (package quote).
+type UsageError struct {
+	// format holds a %s for each word; words are what the person typed.
+	format string
+	words  []string
+}
 
-func (e *UsageError) Error() string { return e.Msg }
+// Error is the message with the words as Go strings, cut.
+func (e *UsageError) Error() string {
+	return e.render(func(w string) string { return strconv.Quote(quote.Line(w, quote.Limit)) })
+}
 
-func usage(format string, args ...any) error { return &UsageError{Msg: fmt.Sprintf(format, args...)} }
+// Markdown is the message for a GitHub comment.
+func (e *UsageError) Markdown() string { return e.render(quote.Code) }
+
+// Slack is the message for Slack.
+func (e *UsageError) Slack() string { return e.render(quote.Slack) }
+
+func (e *UsageError) render(q func(string) string) string {
+	args := make([]any, len(e.words))
+	for i, w := range e.words {
+		args[i] = q(w)
+	}
+	return fmt.Sprintf(e.format, args...)
+}
+
+// usage is a UsageError: format is remedy's text, with a %s for each of
+// words, the untrusted part.
+func usage(format string, words ...string) error { return &UsageError{format: format, words: words} }
 
 // Known reports whether a control ID exists; nil accepts any well-formed ID.
 type Known func(id string) bool
+
+// maxRepo bounds owner/repo: GitHub's owners have at most 39 characters,
+// its repositories at most 100.
+const maxRepo = 140
+
+// maxControlID bounds a control ID: the catalog's longest is about 30 bytes.
+const maxControlID = 100
 
 var (
 	controlRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
@@ -103,18 +138,18 @@ func parse(words []string, slack bool, known Known) (Command, error) {
 		switch c.Verb {
 		case Fix, Scan:
 			if len(args) == 0 {
-				return c, usage("`/remedy %s` needs a repository: `/remedy %s owner/repo`", c.Verb, c.Verb)
+				return c, usage(fmt.Sprintf("`/remedy %s` needs a repository: `/remedy %s owner/repo`", c.Verb, c.Verb))
 			}
 			fallthrough
 		case Status:
 			if len(args) > 0 {
-				if !repoRE.MatchString(args[0]) {
-					return c, usage("%q is not a repository: write it as owner/repo", args[0])
+				if len(args[0]) > maxRepo || !repoRE.MatchString(args[0]) {
+					return c, usage("%s is not a repository: write it as owner/repo", args[0])
 				}
 				c.Repo, args = strings.TrimSuffix(args[0], ".git"), args[1:]
 			}
 		case Rebase, Ignore:
-			return c, usage("`%s` is a GitHub comment command: write `/remedy %s` on the pull request", c.Verb, c.Verb)
+			return c, usage(fmt.Sprintf("`%s` is a GitHub comment command: write `/remedy %s` on the pull request", c.Verb, c.Verb))
 		}
 	}
 	switch c.Verb {
@@ -145,19 +180,19 @@ func parse(words []string, slack bool, known Known) (Command, error) {
 		c.Controls, c.Reason = []string{args[0]}, strings.Join(args[1:], " ")
 		return c, nil
 	}
-	return c, usage("unknown command %q", words[0])
+	return c, usage("unknown command %s", words[0])
 }
 
 func noMore(c Command, args []string) error {
 	if len(args) > 0 {
-		return usage("`/remedy %s` takes no arguments here, got %q", c.Verb, strings.Join(args, " "))
+		return usage(fmt.Sprintf("`/remedy %s` takes no arguments here, got %%s", c.Verb), strings.Join(args, " "))
 	}
 	return nil
 }
 
 func checkControl(id string, known Known) error {
-	if !controlRE.MatchString(id) || (known != nil && !known(id)) {
-		return usage("unknown control %q (`remedy controls` lists them)", id)
+	if len(id) > maxControlID || !controlRE.MatchString(id) || (known != nil && !known(id)) {
+		return usage("unknown control %s (`remedy controls` lists them)", id)
 	}
 	return nil
 }

@@ -2,9 +2,12 @@ package command
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/remedy-bot/remedy/internal/quote"
 )
 
 func known(id string) bool {
@@ -56,7 +59,7 @@ func TestFromComment(t *testing.T) {
 				}
 			default:
 				var ue *UsageError
-				if !errors.As(err, &ue) || !contains(ue.Msg, tt.wantErr) {
+				if !errors.As(err, &ue) || !contains(ue.Error(), tt.wantErr) {
 					t.Errorf("err %v, want a usage error with %q", err, tt.wantErr)
 				}
 			}
@@ -90,7 +93,7 @@ func TestFromSlack(t *testing.T) {
 			got, err := FromSlack(tt.text, known)
 			if tt.wantErr != "" {
 				var ue *UsageError
-				if !errors.As(err, &ue) || !contains(ue.Msg, tt.wantErr) {
+				if !errors.As(err, &ue) || !contains(ue.Error(), tt.wantErr) {
 					t.Errorf("err %v, want a usage error with %q", err, tt.wantErr)
 				}
 				return
@@ -111,3 +114,36 @@ func TestChanges(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestUsageErrorsQuoteWhatWasTyped: a word remedy could not read is echoed
+// quoted for the medium and cut, whatever it holds.
+func TestUsageErrorsQuoteWhatWasTyped(t *testing.T) {
+	huge := strings.Repeat("a", 1<<20)
+	tests := []struct {
+		name, comment, word, format string
+	}{
+		{"1 MB control", "/remedy fix " + huge, huge, "unknown control %s (`remedy controls` lists them)"},
+		{"html comment control", "/remedy ignore <!-- because", "<!--", "unknown control %s (`remedy controls` lists them)"},
+		{"mention as command", "/remedy @org/team", "@org/team", "unknown command %s"},
+		{"image as argument", "/remedy rebase ![x](http://evil.example/p.png)", "![x](http://evil.example/p.png)", "`/remedy rebase` takes no arguments here, got %s"},
+		{"backticks", "/remedy ``x``", "``x``", "unknown command %s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := FromComment(tt.comment, nil)
+			var ue *UsageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("err %v, want a UsageError", err)
+			}
+			if got, want := ue.Markdown(), fmt.Sprintf(tt.format, quote.Code(tt.word)); got != want {
+				t.Errorf("Markdown:\n%.300s\nwant\n%.300s", got, want)
+			}
+			if got, want := ue.Slack(), fmt.Sprintf(tt.format, quote.Slack(tt.word)); got != want {
+				t.Errorf("Slack:\n%.300s\nwant\n%.300s", got, want)
+			}
+			if len(ue.Error()) > 2*quote.Limit+100 {
+				t.Errorf("Error is %d bytes long", len(ue.Error()))
+			}
+		})
+	}
+}

@@ -214,7 +214,7 @@ func TestFirstRunThenIdle(t *testing.T) {
 		t.Errorf("title %q", pr.GetTitle())
 	}
 	body := pr.GetBody()
-	for _, want := range []string{"| `privileged` | high | Deployment shop/web, container web |", "| `host-pid` | high | StatefulSet shop/db |", "CIS 5.2.2", "# remedy:ignore", "/remedy rebase", fingerprintsPrefix} {
+	for _, want := range []string{"| `privileged` | high | `Deployment shop/web, container web` |", "| `host-pid` | high | `StatefulSet shop/db` |", "CIS 5.2.2", "# remedy:ignore", "/remedy rebase", fingerprintsPrefix} {
 		if !strings.Contains(body, want) {
 			t.Errorf("body lacks %q:\n%s", want, body)
 		}

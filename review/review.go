@@ -1,7 +1,10 @@
 // Package review computes remedy's review of a pull request: the new
 // findings in the files it changes, each placed on its line, and for each
 // fix the editor can make a GitHub suggestion block with the exact fixed
-// lines, so the author applies it in one click.
+// lines, so the author applies it in one click. Everything a review shows
+// of the pull request (paths, messages naming its objects, parse errors,
+// the suggested lines) is quoted (package quote): a pull request is
+// written by anyone.
 //
 // It only computes. Fetching the files and posting the review is the
 // caller's business (package tasks).
@@ -17,9 +20,14 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
 )
+
+// maxMessage bounds a finding's message or an error as a review quotes
+// it: messages name containers and volumes, errors quote files.
+const maxMessage = 300
 
 // Marker is in the body of every review remedy posts, so that the next
 // review can find and replace it.
@@ -302,22 +310,18 @@ func commentBody(c Comment, cat *scanner.Catalog, reasons map[string]string) str
 		if len(c.Findings) > 1 {
 			bullet = "- "
 		}
-		fmt.Fprintf(&b, "%s**%s** (`%s`, %s): %s\n", bullet, title, f.Control, f.Severity, f.Message)
+		fmt.Fprintf(&b, "%s**%s** (%s, %s): %s\n", bullet, title, quote.Code(f.Control), f.Severity, quote.CodeN(f.Message, maxMessage))
 		if !c.HasSuggestion && how != "" {
 			fmt.Fprintf(&b, "\n%s\n", how)
 		}
 		if r := reasons[f.Fingerprint()]; r != "" && !c.HasSuggestion {
-			fmt.Fprintf(&b, "\nremedy cannot fix this one: %s.\n", strings.TrimSuffix(r, "."))
+			fmt.Fprintf(&b, "\nremedy cannot fix this one: %s.\n", quote.CodeN(strings.TrimSuffix(r, "."), maxMessage))
 		}
 	}
 	if c.HasSuggestion {
-		fence := "```"
-		for strings.Contains(c.Suggestion, fence) {
-			fence += "`"
-		}
-		fmt.Fprintf(&b, "\n%ssuggestion\n%s\n%s\n", fence, c.Suggestion, fence)
+		fmt.Fprintf(&b, "\n%s\n", quote.Block("suggestion", c.Suggestion))
 	} else if c.Suggestion != "" {
-		fmt.Fprintf(&b, "\nThe file uses CRLF line endings, which suggestions would not keep; the fix is:\n\n```yaml\n%s\n```\n", c.Suggestion)
+		fmt.Fprintf(&b, "\nThe file uses CRLF line endings, which suggestions would not keep; the fix is:\n\n%s\n", quote.Block("yaml", c.Suggestion))
 	}
 	return b.String()
 }
@@ -350,15 +354,15 @@ func (r Result) Body(sha string, failOn scanner.Severity) string {
 		b.WriteString("\n\nOutside the lines this pull request shows:\n")
 		for _, c := range r.Unplaced {
 			for _, f := range c.Findings {
-				fmt.Fprintf(&b, "\n- `%s` line %d: `%s` (%s): %s", c.Path, f.Line, f.Control, f.Severity, f.Message)
+				fmt.Fprintf(&b, "\n- %s line %d: %s (%s): %s", quote.Code(c.Path), f.Line, quote.Code(f.Control), f.Severity, quote.CodeN(f.Message, maxMessage))
 			}
 			if c.Suggestion != "" {
-				fmt.Fprintf(&b, "\n\n  Fix for lines %d–%d:\n\n  ```yaml\n%s\n  ```\n", c.StartLine, c.Line, indent(c.Suggestion, "  "))
+				fmt.Fprintf(&b, "\n\n  Fix for lines %d–%d:\n\n%s\n", c.StartLine, c.Line, indent(quote.Block("yaml", c.Suggestion), "  "))
 			}
 		}
 	}
 	for _, e := range r.Errors {
-		fmt.Fprintf(&b, "\n\n`%s` could not be read: %s", e.File, e.Message)
+		fmt.Fprintf(&b, "\n\n%s could not be read: %s", quote.Code(e.File), quote.CodeN(e.Message, maxMessage))
 	}
 	b.WriteString("\n\nSuppress a finding with `# remedy:ignore <control> <reason>` on its line, or ask for an exception with `/remedy ignore <control> <reason>`.\n\n")
 	b.WriteString(Marker + "\n")

@@ -16,9 +16,6 @@ import (
 	"github.com/remedy-bot/remedy/webhook"
 )
 
-// maxGitHubPayload is GitHub's cap on webhook payloads (25 MB).
-const maxGitHubPayload = 25 << 20
-
 // webhookAnswer is the body of a webhook answer, for humans reading
 // GitHub's "Recent Deliveries" page.
 type webhookAnswer struct {
@@ -30,7 +27,7 @@ type webhookAnswer struct {
 }
 
 // github handles POST /webhooks/github. The signature is checked on the
-// raw body before anything in it is read.
+// raw body as it is read, before anything in it is parsed.
 func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 	const source = "github"
 	secret := s.o.Secrets.WebhookSecret
@@ -38,17 +35,15 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, webhookAnswer{Error: "webhook secret not configured"})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxGitHubPayload))
+	body, release, status, err := s.readBody(w, r, webhook.GitHubMaxPayload, func(body io.Reader, max int64) ([]byte, error) {
+		return webhook.ReadGitHub(body, secret, r.Header.Get(webhook.GitHubSignatureHeader), max)
+	})
 	if err != nil {
-		writeJSON(w, http.StatusRequestEntityTooLarge, webhookAnswer{Error: "payload too large"})
+		s.refused(r, source, status, err)
+		writeJSON(w, status, webhookAnswer{Error: refusal(status)})
 		return
 	}
-	if err := webhook.VerifyGitHub(secret, body, r.Header.Get(webhook.GitHubSignatureHeader)); err != nil {
-		s.o.Metrics.SignatureFailure(source, reason(err))
-		s.o.Log.Warn("webhook refused", "reason", reason(err), "remote", r.RemoteAddr)
-		writeJSON(w, http.StatusUnauthorized, webhookAnswer{Error: "bad signature"})
-		return
-	}
+	defer release()
 	delivery := r.Header.Get(webhook.GitHubDeliveryHeader)
 	event := r.Header.Get(webhook.GitHubEventHeader)
 	if delivery == "" || len(delivery) > 128 || event == "" {
@@ -141,7 +136,7 @@ func (s *Server) routeComment(ev *github.IssueCommentEvent) (jobs.Request, strin
 	req := tasks.Request{Source: tasks.SourceGitHub, Requester: author, Issue: issue.GetNumber(), IsPR: issue.IsPullRequest()}
 	var ue *command.UsageError
 	if errors.As(err, &ue) {
-		req.Verb, req.Message = command.Help, ue.Msg
+		req.Verb, req.Message = command.Help, ue.Markdown()
 		return jobs.Request{Repo: repo, Kind: tasks.KindReply, Payload: req.Payload()}, ""
 	}
 	req.Verb, req.Controls, req.Reason = cmd.Verb, cmd.Controls, cmd.Reason

@@ -48,6 +48,10 @@ type Options struct {
 	Known command.Known
 	Clock clock.Clock
 	Log   *slog.Logger
+	// BodyBudget bounds the bytes of request bodies held at once while
+	// their signatures are checked; 0 means DefaultBodyBudget. A request
+	// that does not fit is answered 503 with Retry-After.
+	BodyBudget int64
 }
 
 // Server is the HTTP handler of remedy serve.
@@ -55,6 +59,7 @@ type Server struct {
 	o        Options
 	mux      *http.ServeMux
 	draining atomic.Bool
+	budget   *bodyBudget
 }
 
 // New returns the server's handler.
@@ -68,7 +73,10 @@ func New(o Options) *Server {
 	if o.Metrics == nil {
 		o.Metrics = nopMetrics{}
 	}
-	s := &Server{o: o, mux: http.NewServeMux()}
+	if o.BodyBudget <= 0 {
+		o.BodyBudget = DefaultBodyBudget
+	}
+	s := &Server{o: o, mux: http.NewServeMux(), budget: &bodyBudget{max: o.BodyBudget}}
 	s.mux.HandleFunc("POST /webhooks/github", s.github)
 	s.mux.HandleFunc("POST /slack/commands", s.slack)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok\n") })

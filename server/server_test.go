@@ -323,10 +323,10 @@ slack:
 	}{
 		{"help", "help", "UANY", hooks, "/remedy fix owner/repo", ""},
 		{"no text is help", "", "UANY", hooks, "/remedy status", ""},
-		{"status of nothing yet", "status acme/shop", "UANY", hooks, "No remedy runs for acme/shop yet.", ""},
+		{"status of nothing yet", "status acme/shop", "UANY", hooks, "No remedy runs for `acme/shop` yet.", ""},
 		{"fix granted", "fix acme/shop privileged", "UOPS", hooks, "is queued as job", tasks.KindConverge},
 		{"scan granted", "scan acme/web", "UOPS", hooks, "is queued as job", tasks.KindScan},
-		{"fix by someone without a grant", "fix acme/shop", "UANY", hooks, "Sorry, you may not run `fix` on acme/shop", ""},
+		{"fix by someone without a grant", "fix acme/shop", "UANY", hooks, "Sorry, you may not run `fix` on `acme/shop`", ""},
 		{"fix outside the granted repositories", "fix evil/shop", "UOPS", hooks, "Sorry", ""},
 		{"response_url elsewhere", "fix acme/shop", "UOPS", "https://169.254.169.254/latest/meta-data", "not one remedy posts to", ""},
 		{"usage error", "fix", "UOPS", hooks, "needs a repository", ""},
@@ -445,5 +445,22 @@ func TestProbes(t *testing.T) {
 	}
 	if st := get("/webhooks/github"); st != http.StatusMethodNotAllowed {
 		t.Errorf("GET /webhooks/github: %d", st)
+	}
+}
+
+// TestFormatStatusEscapes: errors and results quote repository content;
+// in Slack they are escaped and cut.
+func TestFormatStatusEscapes(t *testing.T) {
+	now := time.Unix(1531420618, 0)
+	hist := []jobs.Job{
+		{ID: 1, Kind: tasks.KindScan, Repo: "acme/shop", State: jobs.Failed, Created: now, Error: "config: <!channel> <@U123> <http://evil.example|click> & more\nsecond line" + strings.Repeat("x", 1<<20)},
+		{ID: 2, Kind: tasks.KindScan, Repo: "acme/shop", State: jobs.Succeeded, Created: now, Result: "<@U123>"},
+	}
+	got := FormatStatus("acme/shop", hist, now)
+	if strings.ContainsAny(got, "<>") || strings.Contains(got, "second line\n") || len(got) > 1200 {
+		t.Errorf("status:\n%.600s", got)
+	}
+	if !strings.Contains(got, "&lt;!channel&gt; &lt;@U123&gt;") || !strings.Contains(got, "&amp; more second line") {
+		t.Errorf("status does not show the error escaped:\n%.600s", got)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/remedy-bot/remedy/command"
+	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/tasks"
 	"github.com/remedy-bot/remedy/webhook"
@@ -32,17 +33,15 @@ func (s *Server) slack(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "Slack signing secret not configured"})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSlackPayload))
+	body, release, status, err := s.readBody(w, r, maxSlackPayload, func(body io.Reader, max int64) ([]byte, error) {
+		return webhook.ReadSlack(body, secret, r.Header.Get(webhook.SlackTimestampHeader), r.Header.Get(webhook.SlackSignatureHeader), s.o.Clock.Now(), max)
+	})
 	if err != nil {
-		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "payload too large"})
+		s.refused(r, source, status, err)
+		writeJSON(w, status, map[string]string{"error": refusal(status)})
 		return
 	}
-	if err := webhook.VerifySlack(secret, body, r.Header.Get(webhook.SlackTimestampHeader), r.Header.Get(webhook.SlackSignatureHeader), s.o.Clock.Now()); err != nil {
-		s.o.Metrics.SignatureFailure(source, reason(err))
-		s.o.Log.Warn("Slack request refused", "reason", reason(err), "remote", r.RemoteAddr)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "bad signature"})
-		return
-	}
+	defer release()
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "not a form"})
@@ -60,7 +59,7 @@ func (s *Server) slack(w http.ResponseWriter, r *http.Request) {
 	var ue *command.UsageError
 	if errors.As(err, &ue) {
 		s.o.Metrics.Delivery(source, "usage", "ignored")
-		ephemeral(w, ue.Msg+"\n\n"+command.SlackHelp)
+		ephemeral(w, ue.Slack()+"\n\n"+command.SlackHelp)
 		return
 	}
 	switch cmd.Verb {
@@ -76,7 +75,7 @@ func (s *Server) slack(w http.ResponseWriter, r *http.Request) {
 	if !s.o.Config.SlackAllows(sc.UserID, sc.ChannelID, cmd.Verb, cmd.Repo) {
 		s.o.Metrics.Delivery(source, cmd.Verb, "denied")
 		s.o.Log.Info("Slack command denied", "user", sc.UserID, "channel", sc.ChannelID, "verb", cmd.Verb, "repo", cmd.Repo)
-		ephemeral(w, fmt.Sprintf("Sorry, you may not run `%s` on %s from here. The remedy server's config (slack.allow) grants it per user, channel and repository.", cmd.Verb, cmd.Repo))
+		ephemeral(w, fmt.Sprintf("Sorry, you may not run `%s` on %s from here. The remedy server's config (slack.allow) grants it per user, channel and repository.", cmd.Verb, quote.Slack(cmd.Repo)))
 		return
 	}
 	// The response_url is in the signed body, but it is still a URL from
@@ -105,7 +104,7 @@ func (s *Server) slack(w http.ResponseWriter, r *http.Request) {
 		outcome, note = "coalesced", " (joined a run already waiting)"
 	}
 	s.o.Metrics.Delivery(source, cmd.Verb, outcome)
-	ephemeral(w, fmt.Sprintf("On it: `%s` for %s is queued as job %d%s. The result will be posted here.", cmd.Verb, cmd.Repo, e.JobID, note))
+	ephemeral(w, fmt.Sprintf("On it: `%s` for %s is queued as job %d%s. The result will be posted here.", cmd.Verb, quote.Slack(cmd.Repo), e.JobID, note))
 }
 
 func errText(err error) string {
@@ -126,11 +125,12 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, repo string) {
 	ephemeral(w, FormatStatus(repo, hist, s.o.Clock.Now()))
 }
 
-// FormatStatus renders job history for Slack.
+// FormatStatus renders job history for Slack. Results and errors can
+// quote repository content: they are escaped for Slack and cut.
 func FormatStatus(repo string, hist []jobs.Job, now time.Time) string {
 	scope := "any repository"
 	if repo != "" {
-		scope = repo
+		scope = quote.Slack(repo)
 	}
 	if len(hist) == 0 {
 		return "No remedy runs for " + scope + " yet."
@@ -142,24 +142,16 @@ func FormatStatus(repo string, hist []jobs.Job, now time.Time) string {
 		if !j.Finished.IsZero() {
 			when = j.Finished
 		}
-		line := fmt.Sprintf("• #%d %s %s: *%s*, %s ago", j.ID, j.Kind, j.Repo, j.State, now.Sub(when).Round(time.Second))
+		line := fmt.Sprintf("• #%d %s %s: *%s*, %s ago", j.ID, j.Kind, quote.SlackText(j.Repo, 0), j.State, now.Sub(when).Round(time.Second))
 		switch {
 		case j.Error != "":
-			line += ": " + oneLine(j.Error)
+			line += ": " + quote.SlackText(j.Error, quote.Limit)
 		case j.Result != "":
-			line += ": " + oneLine(j.Result)
+			line += ": " + quote.SlackText(j.Result, quote.Limit)
 		}
 		b.WriteString(line + "\n")
 	}
 	return b.String()
-}
-
-func oneLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:200]) + "…"
-	}
-	return s
 }
 
 func ephemeral(w http.ResponseWriter, text string) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/templates"
@@ -46,12 +47,12 @@ func (t *task) ignore(ctx context.Context, control string, reqs []Request) (stri
 	}
 	co, err := t.cloneBase(ctx)
 	if err != nil {
-		say("remedy could not read " + t.full() + ": " + oneLine(err.Error()))
+		say("remedy could not read " + t.full() + ": " + quote.CodeN(err.Error(), maxErrorText))
 		return "", err
 	}
 	defer co.ws.Close()
 	if !co.cfg.ControlEnabled(control) {
-		say(fmt.Sprintf("`%s` is already off in `%s` on `%s`; nothing to propose.", control, config.FileName, co.info.DefaultBranch))
+		say(fmt.Sprintf("%s is already off in `%s` on %s; nothing to propose.", quote.Code(control), config.FileName, quote.Code(co.info.DefaultBranch)))
 		return "already disabled", nil
 	}
 	_, rep, _ := scanRepository(co.ws.Dir, co.cfg)
@@ -67,7 +68,7 @@ func (t *task) ignore(ctx context.Context, control string, reqs []Request) (stri
 		}
 	}
 	if len(found) == 0 {
-		say(fmt.Sprintf("`%s` finds nothing on `%s` of %s, so there is nothing to ignore. (To switch it off ahead of time, add it to `controls.disable` in `%s`.)", control, co.info.DefaultBranch, t.full(), config.FileName))
+		say(fmt.Sprintf("%s finds nothing on %s of %s, so there is nothing to ignore. (To switch it off ahead of time, add it to `controls.disable` in `%s`.)", quote.Code(control), quote.Code(co.info.DefaultBranch), t.full(), config.FileName))
 		return "no findings to ignore", nil
 	}
 	before, err := config.ReadFile(co.ws.Dir)
@@ -77,7 +78,7 @@ func (t *task) ignore(ctx context.Context, control string, reqs []Request) (stri
 	note := ignoreNote(control, last)
 	after, err := DisableControl(before, control, note)
 	if err != nil {
-		say(fmt.Sprintf("remedy could not edit `%s` safely (%v); add `%s` to `controls.disable` by hand, with the reason as a comment.", config.FileName, err, control))
+		say(fmt.Sprintf("remedy could not edit `%s` safely (%s); add %s to `controls.disable` by hand, with the reason as a comment.", config.FileName, quote.CodeN(err.Error(), maxErrorText), quote.Code(control)))
 		return "", fmt.Errorf("edit %s: %w", config.FileName, err)
 	}
 	fps := map[string]bool{}
@@ -118,21 +119,22 @@ func (t *task) ignore(ctx context.Context, control string, reqs []Request) (stri
 		t.h.o.Metrics.PullRequest(string(br.Action))
 		lines = append(lines, "- "+strings.Replace(describeBranch(br), "fix pull request", "pull request", 1))
 	}
-	text := fmt.Sprintf("Ignoring `%s` (%s on `%s`) is proposed for review, never committed directly:\n%s",
-		control, plural(len(found), "finding"), co.info.DefaultBranch, strings.Join(lines, "\n"))
+	text := fmt.Sprintf("Ignoring %s (%s on %s) is proposed for review, never committed directly:\n%s",
+		quote.Code(control), plural(len(found), "finding"), quote.Code(co.info.DefaultBranch), strings.Join(lines, "\n"))
 	if err != nil {
-		text += "\n\nSomething went wrong: " + oneLine(err.Error())
+		text += "\n\nSomething went wrong: " + quote.CodeN(err.Error(), maxErrorText)
 	}
 	say(text)
 	return fmt.Sprintf("ignore %s: %d findings, %d branches", control, len(found), len(res.Branches)), err
 }
 
+// maxReason bounds the reason of an ignore as remedy writes it.
+const maxReason = 200
+
 // ignoreNote is the comment written above the disabled control.
 func ignoreNote(control string, r Request) string {
-	reason := strings.Join(strings.Fields(r.Reason), " ")
-	if rr := []rune(reason); len(rr) > 200 {
-		reason = string(rr[:200]) + "…"
-	}
+	// A YAML comment runs to the end of its line: one line, cut.
+	reason := strings.Join(strings.Fields(quote.Line(r.Reason, maxReason)), " ")
 	who := ""
 	if r.Requester != "" {
 		who = " (@" + r.Requester
@@ -145,10 +147,13 @@ func ignoreNote(control string, r Request) string {
 }
 
 // ignoreTemplates renders the ignore pull request's texts. The reason is
-// quoted into the templates as a string literal, so nothing a commenter
-// writes is ever parsed as a template.
+// quoted for each text (a code span in the body, a line without mentions
+// in the commit message, both cut) and put into the templates as a string
+// literal, so nothing a commenter writes is ever parsed as a template or
+// rendered as Markdown.
 func ignoreTemplates(r Request) (*templates.Set, error) {
-	reason := fmt.Sprintf("{{%q}}", strings.Join(strings.Fields(r.Reason), " "))
+	reason := fmt.Sprintf("{{%q}}", quote.CodeN(r.Reason, maxReason))
+	commitReason := fmt.Sprintf("{{%q}}", quote.Plain(r.Reason, maxReason))
 	who := ""
 	if r.Requester != "" {
 		who = fmt.Sprintf(" by @{{%q}}", r.Requester)
@@ -158,13 +163,13 @@ func ignoreTemplates(r Request) (*templates.Set, error) {
 	}
 	return templates.Parse(map[string]string{
 		templates.Title: `chore(remedy): ignore {{.Group}} in .remedy.yaml`,
-		templates.Body: "This pull request switches off the `{{.Group}}` control in `.remedy.yaml` of `{{.Base}}`, as requested" + who + ".\n\n" +
+		templates.Body: "This pull request switches off the {{code .Group}} control in `.remedy.yaml` of {{code .Base}}, as requested" + who + ".\n\n" +
 			"**Reason given:** " + reason + "\n\n" +
 			"It silences {{len .Findings}} finding(s):\n\n| file | line | resource |\n|---|---|---|\n" +
-			"{{range .Table}}| `{{.File}}` | {{.Line}} | {{.Resource}} |\n{{end}}" +
+			"{{range .Table}}| {{cell .File}} | {{.Line}} | {{cell .Resource}} |\n{{end}}" +
 			"{{if .Truncated}}\n…and {{.Truncated}} more.\n{{end}}\n" +
 			"Merge it to accept the risk on the record; close it to keep the control on.\n",
-		templates.Commit: "chore(remedy): ignore {{.Group}}\n\nReason: " + reason + "\n",
+		templates.Commit: "chore(remedy): ignore {{.Group}}\n\nReason: " + commitReason + "\n",
 	})
 }
 

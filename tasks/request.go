@@ -52,7 +52,8 @@ type Request struct {
 	// ResponseURL is where a Slack answer goes (checked against the
 	// configured prefixes before use).
 	ResponseURL string `json:"responseURL,omitempty"`
-	// Message is a KindReply's text.
+	// Message is a KindReply's text, Markdown in which what the person
+	// typed is already quoted (command.UsageError.Markdown).
 	Message string `json:"message,omitempty"`
 	// PR is the pull request a review is for.
 	PR int `json:"pr,omitempty"`

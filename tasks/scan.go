@@ -8,6 +8,7 @@ import (
 
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/render"
 )
@@ -54,7 +55,7 @@ func (t *task) scan(ctx context.Context, reqs []Request) (string, error) {
 	co, err := t.cloneBase(ctx)
 	if err != nil {
 		for _, r := range reqs {
-			t.answer(ctx, r, "remedy could not scan "+t.full()+": "+oneLine(err.Error()))
+			t.answer(ctx, r, "remedy could not scan "+t.full()+": "+quote.CodeN(err.Error(), maxErrorText))
 		}
 		return "", err
 	}
@@ -104,8 +105,8 @@ func scanSummary(info gitops.RepoInfo, rep *scanner.Report) string {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "remedy scanned `%s` of %s: %s (%d fixable), %d suppressed, %s unreadable.",
-		info.DefaultBranch, info.FullName, plural(total, "finding"), fixable, suppressed, plural(len(rep.Errors), "file"))
+	fmt.Fprintf(&b, "remedy scanned %s of %s: %s (%d fixable), %d suppressed, %s unreadable.",
+		quote.Code(info.DefaultBranch), info.FullName, plural(total, "finding"), fixable, suppressed, plural(len(rep.Errors), "file"))
 	if total == 0 {
 		return b.String()
 	}
@@ -123,7 +124,7 @@ func scanSummary(info gitops.RepoInfo, rep *scanner.Report) string {
 	})
 	b.WriteString("\n")
 	for _, r := range list {
-		fmt.Fprintf(&b, "\n- `%s` (%s): %d", r.control, r.sev, r.n)
+		fmt.Fprintf(&b, "\n- %s (%s): %d", quote.Code(r.control), r.sev, r.n)
 		if r.fixable > 0 {
 			fmt.Fprintf(&b, ", %d fixable", r.fixable)
 		}

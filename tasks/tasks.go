@@ -16,6 +16,7 @@ import (
 	"github.com/remedy-bot/remedy/command"
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
+	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/scanner"
 )
@@ -110,6 +111,17 @@ func (h *Handler) Handle(ctx context.Context, j jobs.Job) (string, error) {
 		return "", fmt.Errorf("job %d: repository %q: want owner/name", j.ID, j.Repo)
 	}
 	t := &task{h: h, owner: owner, name: name, log: h.o.Log.With("job", j.ID, "kind", j.Kind, "repo", j.Repo), perms: map[string]bool{}}
+	result, err := t.run(ctx, j, reqs)
+	// A job whose answer did not reach the person who asked failed, even
+	// when its work was done: they would otherwise wait for nothing, and
+	// the job history would say all is well.
+	if unanswered := t.unanswered(); unanswered != nil {
+		err = errors.Join(err, unanswered)
+	}
+	return result, err
+}
+
+func (t *task) run(ctx context.Context, j jobs.Job, reqs []Request) (string, error) {
 	switch j.Kind {
 	case KindConverge:
 		return t.converge(ctx, reqs)
@@ -132,6 +144,8 @@ type task struct {
 	log         *slog.Logger
 	mu          sync.Mutex
 	perms       map[string]bool // login → may write
+	// replyErrs are the answers that could not be posted.
+	replyErrs []error
 }
 
 func (t *task) full() string { return t.owner + "/" + t.name }
@@ -201,8 +215,19 @@ func (t *task) authorized(ctx context.Context, reqs []Request) ([]Request, error
 }
 
 // answer tells the requester: a comment on the issue or pull request, or a
-// message to Slack. Failing to answer does not fail the job.
+// message to Slack. An answer that could not be posted is remembered, and
+// fails the job once its work is done (Handle).
 func (t *task) answer(ctx context.Context, r Request, text string) {
+	if err := t.post(ctx, r, text); err != nil {
+		t.log.Warn("could not answer", "source", r.Source, "issue", r.Issue, "error", err)
+		t.mu.Lock()
+		t.replyErrs = append(t.replyErrs, err)
+		t.mu.Unlock()
+	}
+}
+
+// post sends one answer.
+func (t *task) post(ctx context.Context, r Request, text string) error {
 	switch {
 	case r.Source == SourceGitHub && r.Issue > 0:
 		body := text
@@ -211,19 +236,27 @@ func (t *task) answer(ctx context.Context, r Request, text string) {
 		}
 		forge := &gitops.GitHubForge{Client: t.h.o.GitHub, Owner: t.owner, Name: t.name}
 		if err := forge.Comment(ctx, r.Issue, body); err != nil {
-			t.log.Warn("could not answer on GitHub", "issue", r.Issue, "error", err)
+			return fmt.Errorf("answer on #%d: %w", r.Issue, err)
 		}
 	case r.Source == SourceSlack && r.ResponseURL != "":
 		if !t.h.o.AllowResponseURL(r.ResponseURL) {
-			t.log.Warn("Slack response_url not allowed; answer dropped")
-			return
+			return errors.New("answer on Slack: the response_url is not one remedy posts to (slack.responseURLPrefixes)")
 		}
 		msg := &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: text}
 		if err := slack.PostWebhookCustomHTTPContext(ctx, r.ResponseURL, t.h.o.HTTPClient, msg); err != nil {
-			// The URL carries a capability; log only that it failed.
-			t.log.Warn("could not answer on Slack", "error", redactURLs(err))
+			// The URL carries a capability: it stays out of the error,
+			// which the job history keeps.
+			return fmt.Errorf("answer on Slack: %s", redactURLs(err))
 		}
 	}
+	return nil
+}
+
+// unanswered joins the answers that could not be posted, nil if none.
+func (t *task) unanswered() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return errors.Join(t.replyErrs...)
 }
 
 // redactURLs keeps a Slack response_url (a bearer capability) out of
@@ -303,8 +336,12 @@ func runSummary(res gitops.RunResult) string {
 // one life cycle for every fixable control, never a partial one that the
 // next run would undo.
 func controlsNote(controls []string) string {
+	named := make([]string, len(controls))
+	for i, c := range controls {
+		named[i] = quote.Code(c)
+	}
 	return fmt.Sprintf("You named %s: remedy keeps one fix pull request for every fixable control of the repository, so the one above covers them along with the others. To leave a control out, close its pull request unmerged (per-control grouping) or `/remedy ignore` it.",
-		"`"+strings.Join(controls, "`, `")+"`")
+		strings.Join(named, ", "))
 }
 
 // convergeSummary says what the life cycle did, for people.
@@ -315,9 +352,9 @@ func convergeSummary(res gitops.RunResult, err error) string {
 	case errors.Is(err, gitops.ErrArchived):
 		return fmt.Sprintf("%s is archived (read-only); remedy proposes no fix there.", repo)
 	case err != nil && repo == "":
-		return "remedy could not read the repository: " + oneLine(err.Error())
+		return "remedy could not read the repository: " + quote.CodeN(err.Error(), maxErrorText)
 	}
-	fmt.Fprintf(&b, "remedy scanned `%s` of %s: %s, %d fixable.", res.Base, repo, plural(res.Findings, "finding"), res.Fixable)
+	fmt.Fprintf(&b, "remedy scanned %s of %s: %s, %d fixable.", quote.Code(res.Base), repo, plural(res.Findings, "finding"), res.Fixable)
 	if res.InputErrors > 0 {
 		fmt.Fprintf(&b, " %s could not be read.", plural(res.InputErrors, "file"))
 	}
@@ -329,13 +366,13 @@ func convergeSummary(res gitops.RunResult, err error) string {
 		b.WriteString(describeBranch(br))
 	}
 	if err != nil {
-		b.WriteString("\n\nSomething went wrong: " + oneLine(err.Error()))
+		b.WriteString("\n\nSomething went wrong: " + quote.CodeN(err.Error(), maxErrorText))
 	}
 	return b.String()
 }
 
 func describeBranch(br gitops.BranchResult) string {
-	ref := "`" + br.Branch + "`"
+	ref := quote.Code(br.Branch)
 	if br.PR != 0 {
 		ref = fmt.Sprintf("#%d (%s)", br.PR, br.URL)
 	}
@@ -359,7 +396,8 @@ func describeBranch(br gitops.BranchResult) string {
 		s = string(br.Action) + " " + ref
 	}
 	if br.Reason != "" {
-		s += ": " + br.Reason
+		// Reasons name branches and commit authors: quoted.
+		s += ": " + quote.Code(br.Reason)
 	}
 	return s
 }
@@ -370,6 +408,10 @@ func plural(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// maxErrorText bounds an error quoted in an answer: errors wrap their
+// causes, and their causes quote repository content.
+const maxErrorText = 500
 
 func oneLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")

@@ -8,9 +8,12 @@ package templates
 import (
 	"embed"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/remedy-bot/remedy/internal/quote"
 )
 
 //go:embed title.tmpl body.tmpl commit.tmpl
@@ -115,8 +118,11 @@ func Default(name string) (string, error) {
 }
 
 // Render renders the title (one line, trimmed), then the body and commit
-// message with d.Title set.
+// message with d.Title set. What d holds from the repository (file paths,
+// object and container names, the branch) is made one line and bounded
+// first, whatever template renders it (see bounded).
 func (s *Set) Render(d Data) (title, body, commit string, err error) {
+	d = d.bounded()
 	if title, err = s.exec(Title, d); err != nil {
 		return "", "", "", err
 	}
@@ -150,6 +156,8 @@ func Funcs() template.FuncMap {
 		"plural":          plural,
 		"code":            code,
 		"cell":            cell,
+		"plain":           plain,
+		"urlPath":         urlPath,
 		"controlList":     controlList,
 		"resourceSummary": resourceSummary,
 	}
@@ -163,22 +171,57 @@ func plural(n int, noun string) string {
 	return strconv.Itoa(n) + " " + noun + "s"
 }
 
-// code writes s as a Markdown code span, whatever backticks it holds.
-func code(s string) string {
-	fence := "`"
-	for strings.Contains(s, fence) {
-		fence += "`"
+// code writes s as a Markdown code span, whatever it holds: the one way
+// remedy quotes untrusted text in Markdown (package quote).
+func code(s string) string { return quote.Code(s) }
+
+// cell writes s as a code span safe in a Markdown table cell.
+func cell(s string) string { return quote.Cell(s) }
+
+// plain writes s for a title or commit message: one line, cut, no
+// mention.
+func plain(s string) string { return quote.Plain(s, quote.Limit) }
+
+// urlPath escapes each segment of a slash-separated path for a link, so
+// that no file name can end the link or start another.
+func urlPath(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
 	}
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		s = " " + s + " "
-	}
-	return fence + s + fence
+	return strings.Join(segs, "/")
 }
 
-// cell makes s safe in a Markdown table cell.
-func cell(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.Join(strings.Fields(s), " ")
+// maxField bounds each string of Data that comes from a repository: room
+// for any real path or object name, none for a megabyte.
+const maxField = 1000
+
+// bounded returns d with every string that comes from the repository (file
+// paths, object and container names, JSON paths, branches, live objects)
+// made one line of at most maxField runes. Templates a repository supplies
+// may print them as they like; no line break from a file name can start a
+// commit trailer or a Markdown block there.
+func (d Data) bounded() Data {
+	line := func(s string) string { return quote.Line(s, maxField) }
+	lines := func(ss []string) []string {
+		out := make([]string, len(ss))
+		for i, s := range ss {
+			out[i] = line(s)
+		}
+		return out
+	}
+	findings := func(fs []Finding) []Finding {
+		out := make([]Finding, len(fs))
+		for i, f := range fs {
+			f.Resource, f.File, f.Path = line(f.Resource), line(f.File), line(f.Path)
+			out[i] = f
+		}
+		return out
+	}
+	d.Base, d.Branch, d.Group = line(d.Base), line(d.Branch), line(d.Group)
+	d.Findings, d.Table = findings(d.Findings), findings(d.Table)
+	d.Resources, d.Files, d.Live = lines(d.Resources), lines(d.Files), lines(d.Live)
+	return d
 }
 
 // controlList names up to n controls: "a, b and 3 more".
@@ -202,10 +245,11 @@ func list(items []string, n int) string {
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
-// resourceSummary names one resource, or counts several.
+// resourceSummary names one resource, or counts several; it is for
+// titles (plain).
 func resourceSummary(rs []string) string {
 	if len(rs) == 1 {
-		return rs[0]
+		return plain(rs[0])
 	}
 	return plural(len(rs), "resource")
 }

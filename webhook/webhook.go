@@ -3,19 +3,26 @@
 // Slack's v0 request signature (HMAC-SHA256 of "v0:<timestamp>:<body>"
 // inside a replay window). Callers verify before they parse anything.
 //
-// Signatures are compared in constant time, as whole header values against
-// the expected value, so a signature that differs from the expected one in
-// any byte (case included: both services send lower-case hex) is refused.
+// The body is verified as it is read (ReadGitHub, ReadSlack): a request
+// that cannot be genuine is refused after at most UnsignedLimit bytes, a
+// well-formed one is hashed while it is buffered, up to its limit, and its
+// MAC compared in constant time. Only "sha256=" (or "v0=") and 64
+// lower-case hex digits is a signature, as both services send it, so a
+// signature that differs from the expected one in any byte (case included)
+// is refused.
 package webhook
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -39,20 +46,55 @@ var (
 	ErrBadSignature = errors.New("signature does not match")
 	ErrStale        = errors.New("request timestamp is outside the replay window")
 	ErrNoSecret     = errors.New("no signing secret configured")
+	// ErrTooLarge: a signed body longer than its limit. A handler answers
+	// 413.
+	ErrTooLarge = errors.New("request body too large")
+)
+
+// Limits on what is read of a request body.
+const (
+	// UnsignedLimit is the most that is read of a body whose request
+	// cannot be genuine (unsigned, a malformed signature, a stale
+	// timestamp) before it is refused. Nothing of it is kept.
+	UnsignedLimit = 64 << 10
+	// GitHubMaxPayload is GitHub's cap on webhook payloads (25 MB).
+	GitHubMaxPayload = 25 << 20
 )
 
 // VerifyGitHub checks header, the value of X-Hub-Signature-256, against
 // body and secret. See "Validating webhook deliveries" in GitHub's docs.
 func VerifyGitHub(secret, body []byte, header string) error {
+	_, err := ReadGitHub(bytes.NewReader(body), secret, header, int64(len(body)))
+	return err
+}
+
+// ReadGitHub reads a delivery's body from r while it checks header, the
+// value of X-Hub-Signature-256, and returns the body once the signature
+// holds. A request that cannot be genuine (no secret, no header, a header
+// that is not "sha256=" and 64 lower-case hex digits) is refused after at
+// most UnsignedLimit bytes were read and discarded; a well-formed one is
+// hashed as it is read, into a buffer of at most max bytes (ErrTooLarge
+// beyond), and compared in constant time at the end.
+func ReadGitHub(r io.Reader, secret []byte, header string, max int64) ([]byte, error) {
 	if len(secret) == 0 {
-		return ErrNoSecret
+		return nil, ErrNoSecret
 	}
 	if header == "" {
-		return ErrUnsigned
+		return nil, refuse(r, ErrUnsigned)
+	}
+	want, ok := parseSignature(header, "sha256=")
+	if !ok {
+		return nil, refuse(r, ErrBadSignature)
 	}
 	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	return compare(header, "sha256=", mac.Sum(nil))
+	body, err := readHashed(r, mac, max)
+	if err != nil {
+		return nil, err
+	}
+	if !hmac.Equal(mac.Sum(nil), want) {
+		return nil, ErrBadSignature
+	}
+	return body, nil
 }
 
 // SignGitHub returns the X-Hub-Signature-256 value GitHub would send for
@@ -65,24 +107,47 @@ func SignGitHub(secret, body []byte) string {
 
 // VerifySlack checks a Slack request: signature is X-Slack-Signature,
 // timestamp X-Slack-Request-Timestamp (Unix seconds), now the server clock.
-// A timestamp more than SlackReplayWindow from now is refused before the
-// signature is computed, so an old signed request cannot be replayed.
-// See "Verifying requests from Slack" in Slack's docs.
+// See ReadSlack.
 func VerifySlack(secret, body []byte, timestamp, signature string, now time.Time) error {
+	_, err := ReadSlack(bytes.NewReader(body), secret, timestamp, signature, now, int64(len(body)))
+	return err
+}
+
+// ReadSlack reads a Slack request's body from r while it checks the v0
+// signature over "v0:<timestamp>:<body>", and returns the body once the
+// signature holds. A timestamp more than SlackReplayWindow from now is
+// refused before anything is hashed, so an old signed request cannot be
+// replayed; that and every other request that cannot be genuine is refused
+// after at most UnsignedLimit bytes were read, as in ReadGitHub. See
+// "Verifying requests from Slack" in Slack's docs.
+func ReadSlack(r io.Reader, secret []byte, timestamp, signature string, now time.Time, max int64) ([]byte, error) {
 	if len(secret) == 0 {
-		return ErrNoSecret
+		return nil, ErrNoSecret
 	}
 	if signature == "" || timestamp == "" {
-		return ErrUnsigned
+		return nil, refuse(r, ErrUnsigned)
 	}
 	ts, err := parseTimestamp(timestamp)
 	if err != nil {
-		return err
+		return nil, refuse(r, err)
 	}
 	if d := now.Sub(ts); d > SlackReplayWindow || d < -SlackReplayWindow {
-		return ErrStale
+		return nil, refuse(r, ErrStale)
 	}
-	return compare(signature, "v0=", slackMAC(secret, body, timestamp))
+	want, ok := parseSignature(signature, "v0=")
+	if !ok {
+		return nil, refuse(r, ErrBadSignature)
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("v0:" + timestamp + ":"))
+	body, err := readHashed(r, mac, max)
+	if err != nil {
+		return nil, err
+	}
+	if !hmac.Equal(mac.Sum(nil), want) {
+		return nil, ErrBadSignature
+	}
+	return body, nil
 }
 
 // SignSlack returns the X-Slack-Signature value for body at timestamp.
@@ -118,14 +183,42 @@ func parseTimestamp(s string) (time.Time, error) {
 	return time.Unix(n, 0), nil
 }
 
-// compare checks got against prefix + lower-case hex of want, in time that
-// depends only on the lengths.
-func compare(got, prefix string, want []byte) error {
-	expected := make([]byte, len(prefix)+hex.EncodedLen(len(want)))
-	copy(expected, prefix)
-	hex.Encode(expected[len(prefix):], want)
-	if subtle.ConstantTimeCompare([]byte(got), expected) != 1 {
-		return ErrBadSignature
+// parseSignature decodes prefix + 64 lower-case hex digits, the only form
+// GitHub and Slack send; anything else is no signature of theirs.
+func parseSignature(header, prefix string) ([]byte, bool) {
+	digits, ok := strings.CutPrefix(header, prefix)
+	if !ok || len(digits) != hex.EncodedLen(sha256.Size) {
+		return nil, false
 	}
-	return nil
+	for i := 0; i < len(digits); i++ {
+		if c := digits[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return nil, false
+		}
+	}
+	sum, err := hex.DecodeString(digits)
+	return sum, err == nil
+}
+
+// refuse reads and drops at most UnsignedLimit bytes of a body that will
+// be refused, so that a small one is answered cleanly (a server closing a
+// connection with unread data makes the client's TCP stack see a reset,
+// not the 401), and returns err. The rest is never read: the caller closes
+// the connection.
+func refuse(r io.Reader, err error) error {
+	_, _ = io.CopyN(io.Discard, r, UnsignedLimit)
+	return err
+}
+
+// readHashed reads r to its end through mac into a buffer of at most max
+// bytes.
+func readHashed(r io.Reader, mac hash.Hash, max int64) ([]byte, error) {
+	var buf bytes.Buffer
+	n, err := io.Copy(&buf, io.TeeReader(io.LimitReader(r, max+1), mac))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("read body: %w", err)
+	case n > max:
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+	}
+	return buf.Bytes(), nil
 }

@@ -1,11 +1,15 @@
 package webhook
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -253,4 +257,142 @@ func BenchmarkVerifyGitHub(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// countingReader is a body of n bytes that is never held in memory; read
+// counts what was taken of it.
+type countingReader struct {
+	n, read int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.read >= c.n {
+		return 0, io.EOF
+	}
+	if rest := c.n - c.read; int64(len(p)) > rest {
+		p = p[:rest]
+	}
+	for i := range p {
+		p[i] = '{'
+	}
+	c.read += int64(len(p))
+	return len(p), nil
+}
+
+// TestUnsignedBodiesAreCutShort sends 24 MB bodies that cannot be genuine:
+// each is refused after at most UnsignedLimit bytes were read.
+func TestUnsignedBodiesAreCutShort(t *testing.T) {
+	const size = 24 << 20
+	secret := []byte("webhook-test-secret")
+	now := time.Unix(1531420618, 0)
+	ts := strconv.FormatInt(now.Unix(), 10)
+	wellFormed := "v0=" + strings.Repeat("0", 64)
+	tests := []struct {
+		name string
+		read func(r io.Reader) error
+		want error
+	}{
+		{"github unsigned", func(r io.Reader) error {
+			_, err := ReadGitHub(r, secret, "", GitHubMaxPayload)
+			return err
+		}, ErrUnsigned},
+		{"github sha1", func(r io.Reader) error {
+			_, err := ReadGitHub(r, secret, "sha1="+strings.Repeat("0", 40), GitHubMaxPayload)
+			return err
+		}, ErrBadSignature},
+		{"github upper-case hex", func(r io.Reader) error {
+			_, err := ReadGitHub(r, secret, "sha256="+strings.Repeat("A", 64), GitHubMaxPayload)
+			return err
+		}, ErrBadSignature},
+		{"slack unsigned", func(r io.Reader) error {
+			_, err := ReadSlack(r, secret, ts, "", now, GitHubMaxPayload)
+			return err
+		}, ErrUnsigned},
+		{"slack stale", func(r io.Reader) error {
+			_, err := ReadSlack(r, secret, ts, wellFormed, now.Add(time.Hour), GitHubMaxPayload)
+			return err
+		}, ErrStale},
+		{"slack bad timestamp", func(r io.Reader) error {
+			_, err := ReadSlack(r, secret, "+"+ts, wellFormed, now, GitHubMaxPayload)
+			return err
+		}, ErrBadSignature},
+		{"slack v1", func(r io.Reader) error {
+			_, err := ReadSlack(r, secret, ts, "v1="+strings.Repeat("0", 64), now, GitHubMaxPayload)
+			return err
+		}, ErrBadSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := &countingReader{n: size}
+			if err := tt.read(body); !errors.Is(err, tt.want) {
+				t.Fatalf("err %v, want %v", err, tt.want)
+			}
+			if body.read > UnsignedLimit {
+				t.Errorf("read %d bytes of a refused body, limit %d", body.read, UnsignedLimit)
+			}
+		})
+	}
+}
+
+// TestSignedBodiesHaveALimit reads a well-formed but wrong signature to the
+// end (only then is it known to be wrong) and no further than the limit.
+func TestSignedBodiesHaveALimit(t *testing.T) {
+	secret := []byte("webhook-test-secret")
+	fake := "sha256=" + strings.Repeat("0", 64)
+	body := &countingReader{n: 3 << 20}
+	if _, err := ReadGitHub(body, secret, fake, 1<<20); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err %v, want ErrTooLarge", err)
+	}
+	if body.read > 1<<20+1 {
+		t.Errorf("read %d bytes past a limit of %d", body.read, 1<<20)
+	}
+	body = &countingReader{n: 1 << 20}
+	if _, err := ReadGitHub(body, secret, fake, 1<<20); !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("err %v, want ErrBadSignature", err)
+	}
+	// A genuine delivery of exactly the limit passes, and is returned whole.
+	payload := bytes.Repeat([]byte("{"), 1<<20)
+	got, err := ReadGitHub(bytes.NewReader(payload), secret, SignGitHub(secret, payload), int64(len(payload)))
+	if err != nil || !bytes.Equal(got, payload) {
+		t.Fatalf("genuine delivery: %d bytes, err %v", len(got), err)
+	}
+	// Slack's published vector, through the reader.
+	v := loadVectors(t).Slack
+	ts, _ := strconv.ParseInt(v.Timestamp, 10, 64)
+	got, err = ReadSlack(strings.NewReader(v.Body), []byte(v.Secret), v.Timestamp, v.Signature, time.Unix(ts, 0), int64(len(v.Body)))
+	if err != nil || string(got) != v.Body {
+		t.Fatalf("Slack vector: %q, err %v", got, err)
+	}
+	if _, err := ReadSlack(strings.NewReader(v.Body+"x"), []byte(v.Secret), v.Timestamp, v.Signature, time.Unix(ts, 0), int64(len(v.Body))); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Slack body past its limit: err %v", err)
+	}
+}
+
+// TestConcurrentUnsignedBodies sends 60 unsigned 24 MB bodies at once: the
+// bytes read of all of them together stay within 60 × UnsignedLimit, so
+// nothing of the 1.4 GB is buffered.
+func TestConcurrentUnsignedBodies(t *testing.T) {
+	const n, size = 60, 24 << 20
+	secret := []byte("webhook-test-secret")
+	bodies := make([]*countingReader, n)
+	var wg sync.WaitGroup
+	for i := range bodies {
+		bodies[i] = &countingReader{n: size}
+		wg.Add(1)
+		go func(r *countingReader) {
+			defer wg.Done()
+			if _, err := ReadGitHub(r, secret, "", GitHubMaxPayload); !errors.Is(err, ErrUnsigned) {
+				t.Errorf("err %v", err)
+			}
+		}(bodies[i])
+	}
+	wg.Wait()
+	var total int64
+	for _, b := range bodies {
+		total += b.read
+	}
+	if total > n*UnsignedLimit {
+		t.Errorf("%d bytes read of %d refused bodies, want at most %d", total, n, n*UnsignedLimit)
+	}
+	t.Logf("%d unsigned bodies of %d MB: %d KiB read in all", n, size>>20, total>>10)
 }
