@@ -49,7 +49,8 @@ else
 	if [[ ! -x $wrapper ]]; then
 		mkdir -p "$cache/rusage"
 		cat >"$cache/rusage/main.go" <<'EOF'
-// rusage runs a command and prints "WALL_MS CPU_MS MAXRSS_KB" of it on stderr.
+// rusage runs a command (its output discarded) and writes
+// "WALL_MS CPU_MS MAXRSS_KB" of it to the file named first.
 package main
 
 import (
@@ -61,7 +62,7 @@ import (
 )
 
 func main() {
-	cmd := exec.Command(os.Args[1], os.Args[2:]...)
+	cmd := exec.Command(os.Args[2], os.Args[3:]...)
 	start := time.Now()
 	_ = cmd.Run()
 	ms := time.Since(start).Milliseconds()
@@ -70,12 +71,22 @@ func main() {
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss
 	}
-	fmt.Fprintf(os.Stderr, "%d %d %d\n", ms, cpu, rss)
+	if err := os.WriteFile(os.Args[1], fmt.Appendf(nil, "%d %d %d\n", ms, cpu, rss), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 }
 EOF
-		(cd "$cache/rusage" && [[ -f go.mod ]] || go mod init rusage >/dev/null 2>&1; go build -o "$wrapper" .)
+		(
+			cd "$cache/rusage"
+			[[ -f go.mod ]] || go mod init rusage >/dev/null 2>&1
+			go build -o "$wrapper" .
+		)
 	fi
-	precise() { { "$wrapper" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1; }
+	precise() {
+		"$wrapper" "$cache/rss" "$@"
+		cat "$cache/rss"
+	}
 fi
 
 # The plain files: every manifest remedy and kube-score both read as

@@ -335,3 +335,54 @@ func checkFixesPass(t *testing.T, o oracle, files []*scanner.SourceFile, minor i
 		t.Error("nothing was fixed; the test judged nothing")
 	}
 }
+
+// TestPSSDeployedFixed fixes real Kustomize and Helm layouts of the corpus
+// where they are written, builds them again, and judges the output: every
+// pod whose PSS failures were all fixable passes the reference, and the
+// rebuilt pods still agree with it.
+func TestPSSDeployedFixed(t *testing.T) {
+	corpus := corpusRoot(t)
+	o := newOracle(t)
+	cfg := &config.Config{}
+	for _, layout := range []string{"microservices-demo/kustomize", "podinfo/kustomize", "flux2-kustomize-helm-example/apps", "microservices-demo/helm-chart"} {
+		t.Run(layout, func(t *testing.T) {
+			dir := copyTree(t, filepath.Join(corpus, filepath.FromSlash(layout)))
+			run := fixDeployed(t, dir, cfg, Options{})
+			// Pods by build output and object, as deployed before the fix.
+			wantPass := map[string]bool{}
+			for _, f := range run.in.Files {
+				byObject := findingsByObject(scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{f}}, scanner.Options{Config: cfg}))
+				for _, d := range f.Docs {
+					for _, r := range d.Resources() {
+						fails := pssFailures(byObject[r.Node.YNode()], api.LevelRestricted)
+						if len(fails) > 0 && !slices.ContainsFunc(fails, func(f scanner.Finding) bool { return !f.Fixable }) {
+							wantPass[f.Path+" "+r.ID()] = true
+						}
+					}
+				}
+			}
+			run.applyAndRescan(t, dir, cfg)
+			after := render.Load(dir, []string{dir}, render.Options{})
+			judged := 0
+			for _, f := range after.Files {
+				for _, d := range f.Docs {
+					for _, r := range d.Resources() {
+						if !wantPass[f.Path+" "+r.ID()] {
+							continue
+						}
+						judged++
+						meta, spec, err := podOf(r)
+						if err != nil {
+							t.Errorf("%s %s: the fixed pod does not decode: %v", f.Path, r.ID(), err)
+						} else if ref := o.forbidden(meta, spec, api.LevelRestricted, config.LatestPSSMinor); len(ref) > 0 {
+							t.Errorf("%s %s: all its failures were fixable, yet after the fix the reference refuses it: %q", f.Path, r.ID(), ref)
+						}
+					}
+				}
+			}
+			ds, pods := o.compare(t, after.Files, config.LatestPSSMinor)
+			reportDisagreements(t, "rebuilt after the fix", ds, pods)
+			t.Logf("%d pods fully fixable and judged after the fix", judged)
+		})
+	}
+}
