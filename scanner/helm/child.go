@@ -1,0 +1,391 @@
+package helm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"runtime/metrics"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+
+	"github.com/remedy-bot/remedy/scanner"
+)
+
+// Why a child process: a chart's templates are a program (text/template
+// with sprig's until, repeat and tpl), written by whoever can push to the
+// repository. text/template cannot be stopped from outside once it runs,
+// and `{{ range until 100000000 }}` or a recursive `tpl` takes gigabytes
+// in seconds. Each render therefore runs in a child: this same binary
+// re-executed with ChildEnv set, which reads one request (the chart's
+// files and values) as JSON on stdin and writes the rendered templates as
+// JSON on stdout. The parent kills its process group when the render
+// takes longer than Budget.Timeout and stops reading past
+// Budget.MaxOutput; the child caps its own address space (RLIMIT_AS) and
+// exits as soon as its heap passes Budget.MaxMemory. A chart over budget
+// fails with an error naming it; the scan goes on.
+//
+// One child per render, not a long-lived one: starting the binary costs
+// about 20 ms, a fresh process starts each render with an empty heap and
+// nothing a previous chart left behind, and no process outlives the call
+// that started it (measured on podinfo in README's "Budgets").
+
+// ChildEnv is the environment variable that makes a process a render
+// child; its value is the memory budget in bytes.
+const ChildEnv = "REMEDY_HELM_RENDER_CHILD"
+
+// Exit codes of the render child.
+const (
+	childExitMemory = 71
+	childExitBadRun = 72
+)
+
+// Budget bounds one render of one chart. Zero fields take the defaults.
+type Budget struct {
+	// Timeout is the wall-clock time one render may take.
+	Timeout time.Duration
+	// MaxOutput is the most bytes of rendered templates one render may
+	// produce.
+	MaxOutput int64
+	// MaxMemory is the most heap the render child may use.
+	MaxMemory int64
+	// MaxDocuments is the most YAML documents one render may produce,
+	// as scanner.LoadOptions.MaxDocuments bounds those of one file.
+	MaxDocuments int
+}
+
+// Default budgets: a real chart renders in milliseconds to a few hundred
+// KiB (podinfo: 20 KiB; the 30 charts of the shared fixtures: < 1 MiB).
+const (
+	DefaultRenderTimeout = 10 * time.Second
+	DefaultMaxOutput     = 20 << 20
+	DefaultMaxMemory     = 1 << 30
+)
+
+// WithDefaults fills the zero fields of b.
+func (b Budget) WithDefaults() Budget {
+	if b.Timeout <= 0 {
+		b.Timeout = DefaultRenderTimeout
+	}
+	if b.MaxOutput <= 0 {
+		b.MaxOutput = DefaultMaxOutput
+	}
+	if b.MaxMemory <= 0 {
+		b.MaxMemory = DefaultMaxMemory
+	}
+	if b.MaxDocuments <= 0 {
+		b.MaxDocuments = scanner.DefaultMaxDocuments
+	}
+	return b
+}
+
+// childFile is one file of the chart, as the chart loader takes them.
+type childFile struct {
+	Name string `json:"name"`
+	Data []byte `json:"data"`
+}
+
+// renderRequest is what the child renders: the chart's files, the values
+// of the chart and of each subchart (by full chart path, after the marker
+// render changed them), the user values and the release.
+type renderRequest struct {
+	Files       []childFile           `json:"files"`
+	ChartValues map[string]*wireValue `json:"chartValues"`
+	Values      *wireValue            `json:"values"`
+	Name        string                `json:"name"`
+	Namespace   string                `json:"namespace"`
+	MaxOutput    int64                 `json:"maxOutput"`
+	MaxDocuments int                   `json:"maxDocuments"`
+}
+
+// renderResponse is the child's answer: the rendered templates by name, or
+// an error from a stage ("dependencies", "values", "render", "output",
+// "load"), worded as helm words it.
+type renderResponse struct {
+	Rendered map[string]string `json:"rendered,omitempty"`
+	Stage    string            `json:"stage,omitempty"`
+	Error    string            `json:"error,omitempty"`
+}
+
+// RunChildIfRequested makes this process a render child and exits, when
+// it was started as one (ChildEnv is set); otherwise it returns at once.
+// Call it first thing in main, and in TestMain of every package whose
+// tests render charts (the test binary is the child there):
+//
+//	func TestMain(m *testing.M) { helm.RunChildIfRequested(); os.Exit(m.Run()) }
+func RunChildIfRequested() {
+	v, ok := os.LookupEnv(ChildEnv)
+	if !ok {
+		return
+	}
+	limit, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || limit <= 0 {
+		fmt.Fprintf(os.Stderr, "%s=%q: want a memory budget in bytes\n", ChildEnv, v)
+		os.Exit(childExitBadRun)
+	}
+	os.Exit(runChild(os.Stdin, os.Stdout, os.Stderr, limit))
+}
+
+// runChild serves one render request and returns the exit code.
+func runChild(stdin io.Reader, stdout, stderr io.Writer, memory int64) int {
+	capMemory(memory)
+	stop := watchHeap(memory, stderr)
+	defer stop()
+	var req renderRequest
+	if err := json.NewDecoder(stdin).Decode(&req); err != nil {
+		fmt.Fprintf(stderr, "render child: read request: %v\n", err)
+		return childExitBadRun
+	}
+	resp := renderInChild(&req)
+	if err := json.NewEncoder(stdout).Encode(resp); err != nil {
+		fmt.Fprintf(stderr, "render child: write answer: %v\n", err)
+		return childExitBadRun
+	}
+	return 0
+}
+
+// renderInChild renders a request as renderTemplates did in process.
+func renderInChild(req *renderRequest) (resp *renderResponse) {
+	defer func() {
+		if p := recover(); p != nil {
+			resp = &renderResponse{Stage: "panic", Error: fmt.Sprint(p)}
+		}
+	}()
+	var bf []*loader.BufferedFile
+	for _, f := range req.Files {
+		bf = append(bf, &loader.BufferedFile{Name: f.Name, Data: f.Data})
+	}
+	ch, err := loader.LoadFiles(bf)
+	if err != nil {
+		return &renderResponse{Stage: "load", Error: err.Error()}
+	}
+	eachChart(ch, func(c *chart.Chart) {
+		if v, ok := req.ChartValues[c.ChartFullPath()]; ok {
+			c.Values = fromWireMap(v)
+		}
+	})
+	vals := fromWireMap(req.Values)
+	if err := chartutil.ProcessDependenciesWithMerge(ch, vals); err != nil {
+		return &renderResponse{Stage: "dependencies", Error: err.Error()}
+	}
+	rv, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{
+		Name: req.Name, Namespace: req.Namespace, Revision: 1, IsInstall: true,
+	}, chartutil.DefaultCapabilities)
+	if err != nil {
+		return &renderResponse{Stage: "values", Error: err.Error()}
+	}
+	out, err := (engine.Engine{}).Render(ch, rv)
+	if err != nil {
+		return &renderResponse{Stage: "render", Error: err.Error()}
+	}
+	if msg := overOutput(out, req.MaxOutput); msg != "" {
+		return &renderResponse{Stage: "output", Error: msg}
+	}
+	if msg := overDocuments(out, req.MaxDocuments); msg != "" {
+		return &renderResponse{Stage: "documents", Error: msg}
+	}
+	return &renderResponse{Rendered: out}
+}
+
+// overOutput says how rendered templates exceed max bytes, naming the
+// largest; "" when they do not.
+func overOutput(out map[string]string, max int64) string {
+	var total int64
+	names := make([]string, 0, len(out))
+	for n, s := range out {
+		total += int64(len(s))
+		names = append(names, n)
+	}
+	if max <= 0 || total <= max {
+		return ""
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if len(out[names[i]]) != len(out[names[j]]) {
+			return len(out[names[i]]) > len(out[names[j]])
+		}
+		return names[i] < names[j]
+	})
+	return fmt.Sprintf("the output is %d bytes, over the %d-byte budget; the largest template is %s (%d bytes)",
+		total, max, names[0], len(out[names[0]]))
+}
+
+// overDocuments says how rendered templates exceed max YAML documents,
+// naming the template with the most; "" when they do not. A document
+// starts at a line "---" (or "--- ..."); the count is an upper bound, as
+// empty documents are counted too.
+func overDocuments(out map[string]string, max int) string {
+	if max <= 0 {
+		return ""
+	}
+	total, most, mostName := 0, 0, ""
+	for n, s := range out {
+		c := 1 + strings.Count(s, "\n---\n") + strings.Count(s, "\n--- ")
+		total += c
+		if c > most || c == most && n < mostName {
+			most, mostName = c, n
+		}
+	}
+	if total <= max {
+		return ""
+	}
+	return fmt.Sprintf("the output holds %d documents, over the %d-document budget; %s writes %d", total, max, mostName, most)
+}
+
+func eachChart(ch *chart.Chart, fn func(*chart.Chart)) {
+	fn(ch)
+	for _, sub := range ch.Dependencies() {
+		eachChart(sub, fn)
+	}
+}
+
+// capMemory makes the Go runtime collect hard near the budget, and the
+// kernel refuse address space well past it: the watchdog is the clear
+// error, the rlimit the guarantee when one allocation jumps past both.
+// The Go runtime reserves about 1.6 GB of address space it never uses
+// (arena hints, the binary's mappings), hence the 3 GiB on top.
+func capMemory(budget int64) {
+	debug.SetMemoryLimit(budget)
+	// Go's default is 1 GB of stack per goroutine.
+	debug.SetMaxStack(int(min(budget/2, 256<<20)))
+	setAddressSpaceLimit(budget + 3<<30)
+}
+
+// watchHeap exits the process with childExitMemory as soon as its heap
+// and goroutine stacks (a recursive tpl grows the stack, not the heap)
+// pass budget, checked every 10 ms.
+func watchHeap(budget int64, stderr io.Writer) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			metrics.Read(samples)
+			var used uint64
+			for _, s := range samples {
+				if s.Value.Kind() == metrics.KindUint64 {
+					used += s.Value.Uint64()
+				}
+			}
+			if int64(used) > budget {
+				fmt.Fprintf(stderr, "memory budget exceeded: %d bytes in use, budget %d\n", used, budget)
+				os.Exit(childExitMemory)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// errBudget marks an error of a render over its budget.
+var errBudget = errors.New("over budget")
+
+// renderInChildProcess sends req to a fresh render child and returns its
+// answer, within budget b.
+func renderInChildProcess(ctx context.Context, b Budget, req *renderRequest) (*renderResponse, error) {
+	if _, ok := os.LookupEnv(ChildEnv); ok {
+		// A test binary without RunChildIfRequested in its TestMain runs
+		// its tests as the child: refuse to start grandchildren.
+		return nil, fmt.Errorf("a render child may not start another (is helm.RunChildIfRequested missing from TestMain?)")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find this program to start the render child: %w", err)
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode the render request: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe)
+	cmd.Env = append(os.Environ(), ChildEnv+"="+strconv.FormatInt(b.MaxMemory, 10))
+	cmd.Stdin = bytes.NewReader(body)
+	prepareChild(cmd)
+	var stderr limitedBuffer
+	stderr.max = 16 << 10
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the render child: %w", err)
+	}
+	// JSON escapes a byte in at most 6; the child checks MaxOutput on the
+	// rendered text, this bound is for a child that does not.
+	limit := 6*b.MaxOutput + 1<<20
+	answer, readErr := io.ReadAll(io.LimitReader(stdout, limit+1))
+	over := int64(len(answer)) > limit
+	if over {
+		cancel()
+	}
+	waitErr := cmd.Wait()
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return nil, fmt.Errorf("%w: the render took longer than %s (render timeout)", errBudget, b.Timeout)
+	case over:
+		return nil, fmt.Errorf("%w: the output is over %d bytes (render output budget)", errBudget, b.MaxOutput)
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	}
+	var exit *exec.ExitError
+	if errors.As(waitErr, &exit) {
+		msg := stderr.String()
+		if exit.ExitCode() == childExitMemory || strings.Contains(msg, "out of memory") || strings.Contains(msg, "stack exceeds") {
+			return nil, fmt.Errorf("%w: the render used more than %d MiB of memory (render memory budget)", errBudget, b.MaxMemory>>20)
+		}
+		return nil, fmt.Errorf("the render child failed (%v): %s", waitErr, lastLine(msg))
+	}
+	if waitErr != nil {
+		return nil, fmt.Errorf("the render child failed: %w", waitErr)
+	}
+	if readErr != nil {
+		return nil, fmt.Errorf("read the render child's answer: %w", readErr)
+	}
+	var resp renderResponse
+	if err := json.Unmarshal(answer, &resp); err != nil {
+		return nil, fmt.Errorf("the render child's answer does not decode (%v): %s", err, lastLine(stderr.String()))
+	}
+	return &resp, nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	if s == "" {
+		return "no message"
+	}
+	return s
+}
+
+// limitedBuffer keeps the first max bytes written to it and drops the rest.
+type limitedBuffer struct {
+	bytes.Buffer
+	max int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.max - l.Len(); room > 0 {
+		l.Buffer.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
