@@ -101,11 +101,11 @@ type childFile struct {
 // of the chart and of each subchart (by full chart path, after the marker
 // render changed them), the user values and the release.
 type renderRequest struct {
-	Files       []childFile           `json:"files"`
-	ChartValues map[string]*wireValue `json:"chartValues"`
-	Values      *wireValue            `json:"values"`
-	Name        string                `json:"name"`
-	Namespace   string                `json:"namespace"`
+	Files        []childFile           `json:"files"`
+	ChartValues  map[string]*wireValue `json:"chartValues"`
+	Values       *wireValue            `json:"values"`
+	Name         string                `json:"name"`
+	Namespace    string                `json:"namespace"`
 	MaxOutput    int64                 `json:"maxOutput"`
 	MaxDocuments int                   `json:"maxDocuments"`
 }

@@ -460,6 +460,32 @@ func (r *renderer) renderTemplates(vals map[string]any, mutate func(ch *chart.Ch
 			out, err = nil, fmt.Errorf("helm template %s: helm failed on this chart: %v", r.display(r.dir), p)
 		}
 	}()
+	req, err := r.request(vals, mutate)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := renderInChildProcess(context.Background(), r.budget, req)
+	if err != nil {
+		return nil, fmt.Errorf("helm template %s: %w", r.display(r.dir), err)
+	}
+	switch resp.Stage {
+	case "":
+		return resp.Rendered, nil
+	case "dependencies", "values":
+		return nil, fmt.Errorf("chart %s: %s: %s", r.display(r.dir), resp.Stage, resp.Error)
+	case "panic":
+		return nil, fmt.Errorf("helm template %s: helm failed on this chart: %s", r.display(r.dir), resp.Error)
+	case "output":
+		return nil, fmt.Errorf("helm template %s: %w: %s (render output budget)", r.display(r.dir), errBudget, resp.Error)
+	case "documents":
+		return nil, fmt.Errorf("helm template %s: %w: %s (--max-documents)", r.display(r.dir), errBudget, resp.Error)
+	}
+	return nil, fmt.Errorf("helm template %s: %s", r.display(r.dir), resp.Error)
+}
+
+// request is what the render child needs to render the chart with user
+// values vals, mutate applied to the chart's own values.
+func (r *renderer) request(vals map[string]any, mutate func(ch *chart.Chart)) (*renderRequest, error) {
 	ch, err := r.load()
 	if err != nil {
 		return nil, err
@@ -480,23 +506,7 @@ func (r *renderer) renderTemplates(vals map[string]any, mutate func(ch *chart.Ch
 	if req.Values, err = toWire(vals, 0); err != nil || wireErr != nil {
 		return nil, fmt.Errorf("chart %s: values: %w", r.display(r.dir), cmp.Or(err, wireErr))
 	}
-	resp, err := renderInChildProcess(context.Background(), r.budget, req)
-	if err != nil {
-		return nil, fmt.Errorf("helm template %s: %w", r.display(r.dir), err)
-	}
-	switch resp.Stage {
-	case "":
-		return resp.Rendered, nil
-	case "dependencies", "values":
-		return nil, fmt.Errorf("chart %s: %s: %s", r.display(r.dir), resp.Stage, resp.Error)
-	case "panic":
-		return nil, fmt.Errorf("helm template %s: helm failed on this chart: %s", r.display(r.dir), resp.Error)
-	case "output":
-		return nil, fmt.Errorf("helm template %s: %w: %s (render output budget)", r.display(r.dir), errBudget, resp.Error)
-	case "documents":
-		return nil, fmt.Errorf("helm template %s: %w: %s (--max-documents)", r.display(r.dir), errBudget, resp.Error)
-	}
-	return nil, fmt.Errorf("helm template %s: %s", r.display(r.dir), resp.Error)
+	return req, nil
 }
 
 // mergedUserValues merges the release's values files, later ones winning,
