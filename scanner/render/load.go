@@ -31,6 +31,9 @@ type Options struct {
 	// Plain turns rendering off: every file is scanned as written, as
 	// scanner.Load does.
 	Plain bool
+	// HelmBudget bounds each chart render; its MaxDocuments defaults to
+	// LoadOptions.Budgets.MaxDocuments.
+	HelmBudget helm.Budget
 }
 
 // Load reads the manifests under paths, like scanner.Load, and renders
@@ -55,6 +58,10 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 		return in
 	}
 	top := repositoryTop(root)
+	helmBudget := opts.HelmBudget
+	if helmBudget.MaxDocuments <= 0 {
+		helmBudget.MaxDocuments = opts.Budgets.MaxDocuments
+	}
 	consumed := map[string]bool{}
 	var rendered []*scanner.SourceFile
 	// Roots excluded by config are not scanned, but they are built: a fix
@@ -93,7 +100,7 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 			continue
 		}
 		for _, rel := range releases {
-			res, err := helm.Render(dir, rel, helm.Options{Root: root, Top: top, MaxFileSize: opts.MaxFileSize})
+			res, err := helm.Render(dir, rel, helm.Options{Root: root, Top: top, MaxFileSize: opts.MaxFileSize, Budget: helmBudget})
 			if err != nil {
 				in.Errors = append(in.Errors, scanner.FileError{File: chartFile, Message: err.Error()})
 				continue
@@ -117,6 +124,8 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 		f.Rendered.Bystanders = bystanders
 	}
 	in.Files = append(in.Files, rendered...)
+	// Rendered objects count against the run's budgets too.
+	in.ApplyBudgets(opts.Budgets)
 	return in
 }
 
