@@ -91,3 +91,17 @@ func BenchmarkLoadWidePod(b *testing.B) {
 		}
 	}
 }
+
+// TestApplyBudgetsToBuildOutputs: a build's output, parsed whole, is held
+// to the document budget too.
+func TestApplyBudgetsToBuildOutputs(t *testing.T) {
+	f, errs := ParseFile("overlay (kustomize build)", []byte(strings.Repeat("---\nkind: ConfigMap\n", 4)))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	in := &Inputs{Files: []*SourceFile{f}}
+	in.ApplyBudgets(Budgets{MaxDocuments: 3})
+	if len(in.Files) != 0 || len(in.Errors) != 1 || !strings.Contains(in.Errors[0].Error(), "overlay (kustomize build): file holds 4 YAML documents, over the 3-document budget") {
+		t.Errorf("files %d, errors %v", len(in.Files), in.Errors)
+	}
+}

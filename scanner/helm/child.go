@@ -67,11 +67,13 @@ type Budget struct {
 }
 
 // Default budgets: a real chart renders in milliseconds to a few hundred
-// KiB (podinfo: 20 KiB; the 30 charts of the shared fixtures: < 1 MiB).
+// KiB (podinfo: 20 KiB). The child's memory is the container's too when
+// remedy serve runs in one (deploy/: a 1 GiB limit): 512 MiB leaves the
+// server its own.
 const (
 	DefaultRenderTimeout = 10 * time.Second
 	DefaultMaxOutput     = 20 << 20
-	DefaultMaxMemory     = 1 << 30
+	DefaultMaxMemory     = 512 << 20
 )
 
 // WithDefaults fills the zero fields of b.
