@@ -40,7 +40,17 @@ func BenchmarkRenderChild(b *testing.B) {
 		})
 		b.Run(c.name+"/child", func(b *testing.B) {
 			for b.Loop() {
-				resp, err := renderInChildProcess(context.Background(), r.budget, req)
+				s := newChildSession(r.budget)
+				resp, err := s.render(context.Background(), req)
+				if err != nil || resp.Error != "" {
+					b.Fatal(err, resp)
+				}
+				s.close()
+			}
+		})
+		b.Run(c.name+"/child-kept", func(b *testing.B) {
+			for b.Loop() {
+				resp, err := r.child.render(context.Background(), req)
 				if err != nil || resp.Error != "" {
 					b.Fatal(err, resp)
 				}

@@ -90,3 +90,54 @@ func TestRenderChildRefusesGrandchildren(t *testing.T) {
 	}
 	os.Unsetenv(ChildEnv)
 }
+
+// TestChildSession: the renders of one release share a child; a render
+// over budget kills it, the next starts another; an idle child exits.
+func TestChildSession(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"web/Chart.yaml":          chartYAML,
+		"web/values.yaml":         "n: 1\n",
+		"web/templates/cm.yaml":   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  x: {{ range until (int .Values.n) }}x{{ end }}\n",
+		"web/templates/NOTES.txt": "",
+	})
+	r, err := newRenderer(filepath.Join(dir, "web"), Release{Name: "web"}, Options{Root: dir, Budget: Budget{Timeout: 2 * time.Second, MaxMemory: 64 << 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := func() int {
+		r.child.mu.Lock()
+		defer r.child.mu.Unlock()
+		if r.child.cmd == nil {
+			return 0
+		}
+		return r.child.cmd.Process.Pid
+	}
+	renderN := func(n int) error {
+		_, err := r.renderTemplates(map[string]any{"n": n}, nil)
+		return err
+	}
+	if err := renderN(3); err != nil {
+		t.Fatal(err)
+	}
+	first := pid()
+	if err := renderN(4); err != nil || pid() != first || first == 0 {
+		t.Fatalf("second render: %v, child %d then %d; want the same child", err, first, pid())
+	}
+	if err := renderN(100000000); !errors.Is(err, errBudget) {
+		t.Fatalf("render over budget: %v", err)
+	}
+	if pid() != 0 {
+		t.Error("the child over budget was kept")
+	}
+	if err := renderN(2); err != nil || pid() == 0 || pid() == first {
+		t.Fatalf("render after a kill: %v, child %d (first %d); want a new child", err, pid(), first)
+	}
+	r.child.mu.Lock()
+	exited := r.child.exited
+	r.child.mu.Unlock()
+	select {
+	case <-exited:
+	case <-time.After(childIdle + 5*time.Second):
+		t.Fatal("the idle child did not exit")
+	}
+}

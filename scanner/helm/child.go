@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"helm.sh/helm/v3/pkg/chart"
@@ -37,10 +38,14 @@ import (
 // exits as soon as its heap passes Budget.MaxMemory. A chart over budget
 // fails with an error naming it; the scan goes on.
 //
-// One child per render, not a long-lived one: starting the binary costs
-// about 20 ms, a fresh process starts each render with an empty heap and
-// nothing a previous chart left behind, and no process outlives the call
-// that started it (measured on podinfo in README's "Budgets").
+// One child per release of a chart: its render, marker renders and
+// boolean flips go through it, one request at a time, so that the ~40 ms
+// of starting the binary is paid once per release, not per render, and
+// no chart's render shares a process with another chart's. The garbage of
+// one render counts against the next one's memory budget until
+// collected: the memory limit (debug.SetMemoryLimit, the budget) makes
+// the collector run before the watchdog's threshold. An idle child is
+// closed after two seconds (measured in README's "Budgets").
 
 // ChildEnv is the environment variable that makes a process a render
 // child; its value is the memory budget in bytes.
@@ -140,22 +145,28 @@ func RunChildIfRequested() {
 	os.Exit(runChild(os.Stdin, os.Stdout, os.Stderr, limit))
 }
 
-// runChild serves one render request and returns the exit code.
+// runChild serves render requests, one JSON value per line, until its
+// input ends, and returns the exit code.
 func runChild(stdin io.Reader, stdout, stderr io.Writer, memory int64) int {
 	capMemory(memory)
 	stop := watchHeap(memory, stderr)
 	defer stop()
-	var req renderRequest
-	if err := json.NewDecoder(stdin).Decode(&req); err != nil {
-		fmt.Fprintf(stderr, "render child: read request: %v\n", err)
-		return childExitBadRun
+	dec := json.NewDecoder(stdin)
+	enc := json.NewEncoder(stdout)
+	for {
+		var req renderRequest
+		if err := dec.Decode(&req); errors.Is(err, io.EOF) {
+			return 0
+		} else if err != nil {
+			fmt.Fprintf(stderr, "render child: read request: %v\n", err)
+			return childExitBadRun
+		}
+		resp := renderInChild(&req)
+		if err := enc.Encode(resp); err != nil {
+			fmt.Fprintf(stderr, "render child: write answer: %v\n", err)
+			return childExitBadRun
+		}
 	}
-	resp := renderInChild(&req)
-	if err := json.NewEncoder(stdout).Encode(resp); err != nil {
-		fmt.Fprintf(stderr, "render child: write answer: %v\n", err)
-		return childExitBadRun
-	}
-	return 0
 }
 
 // renderInChild renders a request as renderTemplates did in process.
@@ -298,74 +309,187 @@ func watchHeap(budget int64, stderr io.Writer) (stop func()) {
 // errBudget marks an error of a render over its budget.
 var errBudget = errors.New("over budget")
 
-// renderInChildProcess sends req to a fresh render child and returns its
-// answer, within budget b.
-func renderInChildProcess(ctx context.Context, b Budget, req *renderRequest) (*renderResponse, error) {
-	if _, ok := os.LookupEnv(ChildEnv); ok {
-		// A test binary without RunChildIfRequested in its TestMain runs
-		// its tests as the child: refuse to start grandchildren.
-		return nil, fmt.Errorf("a render child may not start another (is helm.RunChildIfRequested missing from TestMain?)")
+// childIdle is how long a render child waits for the next render of its
+// chart before it is closed.
+const childIdle = 2 * time.Second
+
+// childSession is a render child kept for the renders of one release of
+// one chart (the render, its marker renders and boolean flips): one
+// request and one answer at a time. A child over budget is killed, and
+// the next render starts another; an idle one is closed after childIdle,
+// and one whose parent dies reads the end of its input and exits.
+type childSession struct {
+	budget Budget
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	out    *budgetReader
+	dec    *json.Decoder
+	stderr *limitedBuffer
+	exited chan struct{}
+	idle   *time.Timer
+}
+
+func newChildSession(b Budget) *childSession { return &childSession{budget: b.WithDefaults()} }
+
+// budgetReader fails a read past its remaining bytes.
+type budgetReader struct {
+	r         io.Reader
+	remaining int64
+}
+
+var errOutputBudget = errors.New("answer over the output budget")
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	if b.remaining <= 0 {
+		return 0, errOutputBudget
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("find this program to start the render child: %w", err)
+	if int64(len(p)) > b.remaining {
+		p = p[:b.remaining]
+	}
+	n, err := b.r.Read(p)
+	b.remaining -= int64(n)
+	return n, err
+}
+
+// render sends req to the session's child (starting one when there is
+// none) and returns its answer, within the budget.
+func (s *childSession) render(ctx context.Context, req *renderRequest) (*renderResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.idle != nil {
+		s.idle.Stop()
 	}
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, fmt.Errorf("encode the render request: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, b.Timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = append(os.Environ(), ChildEnv+"="+strconv.FormatInt(b.MaxMemory, 10))
-	cmd.Stdin = bytes.NewReader(body)
-	prepareChild(cmd)
-	var stderr limitedBuffer
-	stderr.max = 16 << 10
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
+	if s.cmd != nil {
+		select {
+		case <-s.exited:
+			s.cmd = nil
+		default:
+		}
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start the render child: %w", err)
+	if s.cmd == nil {
+		if err := s.start(ctx); err != nil {
+			return nil, err
+		}
 	}
 	// JSON escapes a byte in at most 6; the child checks MaxOutput on the
 	// rendered text, this bound is for a child that does not.
-	limit := 6*b.MaxOutput + 1<<20
-	answer, readErr := io.ReadAll(io.LimitReader(stdout, limit+1))
-	over := int64(len(answer)) > limit
-	if over {
-		cancel()
+	s.out.remaining = 6*s.budget.MaxOutput + 1<<20
+	type answer struct {
+		resp *renderResponse
+		err  error
 	}
-	waitErr := cmd.Wait()
-	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return nil, fmt.Errorf("%w: the render took longer than %s (render timeout)", errBudget, b.Timeout)
-	case over:
-		return nil, fmt.Errorf("%w: the output is over %d bytes (render output budget)", errBudget, b.MaxOutput)
-	case ctx.Err() != nil:
+	done := make(chan answer, 1)
+	stdin, dec := s.stdin, s.dec
+	go func() {
+		if _, err := stdin.Write(append(body, '\n')); err != nil {
+			done <- answer{err: err}
+			return
+		}
+		var resp renderResponse
+		err := dec.Decode(&resp)
+		done <- answer{&resp, err}
+	}()
+	timer := time.NewTimer(s.budget.Timeout)
+	defer timer.Stop()
+	select {
+	case a := <-done:
+		if a.err == nil {
+			s.idle = time.AfterFunc(childIdle, s.close)
+			return a.resp, nil
+		}
+		if errors.Is(a.err, errOutputBudget) {
+			s.kill()
+			return nil, fmt.Errorf("%w: the output is over %d bytes (render output budget)", errBudget, s.budget.MaxOutput)
+		}
+		return nil, s.died(a.err)
+	case <-timer.C:
+		s.kill()
+		return nil, fmt.Errorf("%w: the render took longer than %s (render timeout)", errBudget, s.budget.Timeout)
+	case <-ctx.Done():
+		s.kill()
 		return nil, ctx.Err()
 	}
-	var exit *exec.ExitError
-	if errors.As(waitErr, &exit) {
-		msg := stderr.String()
-		if exit.ExitCode() == childExitMemory || strings.Contains(msg, "out of memory") || strings.Contains(msg, "stack exceeds") {
-			return nil, fmt.Errorf("%w: the render used more than %d MiB of memory (render memory budget)", errBudget, b.MaxMemory>>20)
-		}
-		return nil, fmt.Errorf("the render child failed (%v): %s", waitErr, lastLine(msg))
+}
+
+// start starts a child.
+func (s *childSession) start(ctx context.Context) error {
+	if _, ok := os.LookupEnv(ChildEnv); ok {
+		// A test binary without RunChildIfRequested in its TestMain runs
+		// its tests as the child: refuse to start grandchildren.
+		return fmt.Errorf("a render child may not start another (is helm.RunChildIfRequested missing from TestMain?)")
 	}
-	if waitErr != nil {
-		return nil, fmt.Errorf("the render child failed: %w", waitErr)
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find this program to start the render child: %w", err)
 	}
-	if readErr != nil {
-		return nil, fmt.Errorf("read the render child's answer: %w", readErr)
+	// The child outlives ctx's callers only until closed or killed.
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), exe)
+	cmd.Env = append(os.Environ(), ChildEnv+"="+strconv.FormatInt(s.budget.MaxMemory, 10))
+	prepareChild(cmd)
+	s.stderr = &limitedBuffer{max: 16 << 10}
+	cmd.Stderr = s.stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
 	}
-	var resp renderResponse
-	if err := json.Unmarshal(answer, &resp); err != nil {
-		return nil, fmt.Errorf("the render child's answer does not decode (%v): %s", err, lastLine(stderr.String()))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
 	}
-	return &resp, nil
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the render child: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	s.cmd, s.stdin, s.exited = cmd, stdin, exited
+	s.out = &budgetReader{r: stdout}
+	s.dec = json.NewDecoder(s.out)
+	return nil
+}
+
+// died explains a child that stopped answering: its exit, once it exited.
+func (s *childSession) died(readErr error) error {
+	select {
+	case <-s.exited:
+	case <-time.After(time.Second):
+		s.kill()
+	}
+	state := s.cmd.ProcessState
+	s.cmd = nil
+	msg := s.stderr.String()
+	if state != nil && (state.ExitCode() == childExitMemory || strings.Contains(msg, "out of memory") || strings.Contains(msg, "stack exceeds")) {
+		return fmt.Errorf("%w: the render used more than %d MiB of memory (render memory budget)", errBudget, s.budget.MaxMemory>>20)
+	}
+	if state != nil && !state.Success() {
+		return fmt.Errorf("the render child failed (%v): %s", state, lastLine(msg))
+	}
+	return fmt.Errorf("read the render child's answer: %v: %s", readErr, lastLine(msg))
+}
+
+// kill kills the child's process group and waits for it. s.mu is held.
+func (s *childSession) kill() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Cancel()
+	<-s.exited
+	s.cmd = nil
+}
+
+// close ends an idle child: it reads the end of its input and exits.
+func (s *childSession) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		s.stdin.Close()
+		s.cmd = nil
+	}
 }
 
 func lastLine(s string) string {

@@ -172,6 +172,7 @@ func realAbs(p string) (string, error) {
 type renderer struct {
 	opts    Options
 	budget  Budget
+	child   *childSession
 	rootAbs string
 	top     string
 	dir     string
@@ -230,7 +231,7 @@ func newRenderer(dir string, rel Release, opts Options) (*renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chart %s: %w", dir, err)
 	}
-	r := &renderer{opts: opts, budget: opts.Budget.WithDefaults(), rootAbs: rootAbs, top: top, dir: dirAbs, rel: rel,
+	r := &renderer{opts: opts, budget: opts.Budget.WithDefaults(), child: newChildSession(opts.Budget), rootAbs: rootAbs, top: top, dir: dirAbs, rel: rel,
 		replace: map[string][]byte{}, files: map[string][]byte{}, sources: map[string]*scanner.SourceFile{}}
 	for p, b := range opts.Replace {
 		r.replace[filepath.Join(rootAbs, filepath.FromSlash(p))] = b
@@ -464,7 +465,7 @@ func (r *renderer) renderTemplates(vals map[string]any, mutate func(ch *chart.Ch
 	if err != nil {
 		return nil, err
 	}
-	resp, err := renderInChildProcess(context.Background(), r.budget, req)
+	resp, err := r.child.render(context.Background(), req)
 	if err != nil {
 		return nil, fmt.Errorf("helm template %s: %w", r.display(r.dir), err)
 	}
