@@ -107,7 +107,7 @@ func SettingsFromConfig(cfg *config.Config, read func(string) ([]byte, error)) (
 		Group: cfg.Group, Labels: cfg.Labels, Reviewers: cfg.Reviewers, Assignees: cfg.Assignees,
 		PRConcurrentLimit: cfg.PRConcurrentLimit, PRHourlyLimit: cfg.PRHourlyLimit,
 	}
-	overrides := map[string]string{}
+	overrides := map[string]templates.Source{}
 	for _, t := range []struct{ name, path string }{
 		{templates.Title, cfg.Templates.Title},
 		{templates.Body, cfg.Templates.Body},
@@ -120,9 +120,9 @@ func SettingsFromConfig(cfg *config.Config, read func(string) ([]byte, error)) (
 		if err != nil {
 			return Settings{}, fmt.Errorf("%s: templates.%s: %w", config.FileName, t.name, err)
 		}
-		overrides[t.name] = string(b)
+		overrides[t.name] = templates.Source{Text: string(b), File: t.path}
 	}
-	set, err := templates.Parse(overrides)
+	set, err := templates.ParseSources(overrides)
 	if err != nil {
 		return Settings{}, fmt.Errorf("%s: %w", config.FileName, err)
 	}

@@ -43,6 +43,10 @@ type PoolOptions struct {
 	Grace time.Duration
 	// Clock wakes the dispatcher for delayed jobs; nil means clock.Real.
 	Clock clock.Clock
+	// MemoryCeiling stops the running jobs when the live heap passes it,
+	// and fails them (memory.go); 0 means 80% of GOMEMLIMIT when that is
+	// set, else none; negative means none.
+	MemoryCeiling int64
 	// Observe, when set, is told of each job's end.
 	Observe func(j Job, outcome string, took time.Duration)
 	Log     *slog.Logger
@@ -77,6 +81,9 @@ func NewPool(store *Store, h Handler, o PoolOptions) *Pool {
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.MemoryCeiling == 0 {
+		o.MemoryCeiling = defaultMemoryCeiling()
 	}
 	p := &Pool{store: store, handler: h, opts: o, wake: make(chan struct{}, 1), busy: map[string]bool{}}
 	p.idle = sync.NewCond(&p.mu)
@@ -214,9 +221,16 @@ func (p *Pool) run(workCtx context.Context, j Job) {
 	log := p.opts.Log.With("job", j.ID, "kind", j.Kind, "repo", j.Repo)
 	ctx, cancel := context.WithTimeout(workCtx, p.opts.Timeout)
 	defer cancel()
+	ctx, cancelMemory := context.WithCancelCause(ctx)
+	defer cancelMemory(nil)
+	stopGuard := p.guardMemory(ctx, j, cancelMemory)
 	start := time.Now()
 	result, err := p.call(ctx, j)
 	took := time.Since(start)
+	stopGuard()
+	if cause := context.Cause(ctx); err != nil && errors.Is(cause, ErrMemoryCeiling) {
+		err = cause
+	}
 	// The store outlives the work context: record the end even when the
 	// work was cancelled.
 	rec := context.WithoutCancel(workCtx)

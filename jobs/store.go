@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -96,6 +97,9 @@ type Options struct {
 	MaxAttempts int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Log is told of the jobs failed as dead letters at Open; nil
+	// discards.
+	Log *slog.Logger
 }
 
 // Store is the job database. Its methods are safe for concurrent use.
@@ -151,6 +155,9 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
 	// WAL lets readers (status) run beside the writer; synchronous=FULL
 	// makes every acknowledged request survive a power loss, not only a
 	// crash of the process.
@@ -191,9 +198,25 @@ func (s *Store) Close() error {
 // not kill every restart.
 func (s *Store) recover(ctx context.Context) error {
 	now := s.opts.Now().UnixNano()
+	rows, err := s.db.QueryContext(ctx, `SELECT id, repo, kind, attempts, error FROM jobs WHERE state = ? AND attempts >= ?`, Running, s.opts.MaxAttempts)
+	if err != nil {
+		return fmt.Errorf("find poison jobs: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		var attempts int
+		var repo, kind, msg string
+		if err := rows.Scan(&id, &repo, &kind, &attempts, &msg); err != nil {
+			rows.Close()
+			return fmt.Errorf("find poison jobs: %w", err)
+		}
+		s.opts.Log.Error("job failed as a dead letter: the server stopped while it ran; not run again",
+			"job", id, "repo", repo, "kind", kind, "attempts", attempts, "error", msg)
+	}
+	rows.Close()
 	if _, err := s.db.ExecContext(ctx,
-		`UPDATE jobs SET state = ?, finished = ?, error = ? WHERE state = ? AND attempts >= ?`,
-		Failed, now, fmt.Sprintf("interrupted %d times; given up", s.opts.MaxAttempts), Running, s.opts.MaxAttempts); err != nil {
+		`UPDATE jobs SET state = ?, finished = ?, error = CASE WHEN error != '' THEN 'the server stopped while it ran: ' || error ELSE ? END WHERE state = ? AND attempts >= ?`,
+		Failed, now, fmt.Sprintf("dead letter: the server stopped %d times while it ran (a crash, an out-of-memory kill); not run again", s.opts.MaxAttempts), Running, s.opts.MaxAttempts); err != nil {
 		return fmt.Errorf("fail poison jobs: %w", err)
 	}
 	if _, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = ?, started = 0 WHERE state = ?`, Queued, Running); err != nil {
@@ -481,6 +504,15 @@ func (s *Store) requeue(ctx context.Context, id int64) error {
 		_, err = tx.ExecContext(ctx, `UPDATE jobs SET state = ?, started = 0 WHERE id = ?`, Queued, id)
 		return err
 	})
+}
+
+// poison marks a running job not to be run again should the process die
+// while it runs: its attempts are set to MaxAttempts, so that recover
+// fails it with message instead of queueing it.
+func (s *Store) poison(ctx context.Context, id int64, message string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET attempts = max(attempts, ?), error = ? WHERE id = ? AND state = ?`,
+		s.opts.MaxAttempts, message, id, Running)
+	return err
 }
 
 // Get reads one job.

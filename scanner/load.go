@@ -537,6 +537,9 @@ type LoadOptions struct {
 	Exclude func(rel string) bool
 	// Stdin is read when a path is "-".
 	Stdin io.Reader
+	// Budgets bound documents per file, containers per pod and objects
+	// per run (budget.go); zero fields take the defaults.
+	Budgets Budgets
 }
 
 // Inputs is what a load produced: the files read and what went wrong or was skipped.
@@ -586,7 +589,7 @@ func Load(root string, paths []string, opts LoadOptions) *Inputs {
 			if r == nil {
 				r = os.Stdin
 			}
-			in.readStream(r, opts.MaxFileSize)
+			in.readStream(r, opts.MaxFileSize, opts.Budgets.WithDefaults())
 			continue
 		}
 		found = append(found, in.walk(root, p)...)
@@ -601,7 +604,7 @@ func Load(root string, paths []string, opts LoadOptions) *Inputs {
 			results[i] = loaded{rel: found[i].rel, skipped: "excluded by config"}
 			return
 		}
-		results[i] = readCandidate(rootAbs, found[i], opts.MaxFileSize)
+		results[i] = readCandidate(rootAbs, found[i], opts.MaxFileSize, opts.Budgets.WithDefaults())
 	})
 	var files []*SourceFile
 	for _, r := range results {
@@ -620,6 +623,7 @@ func Load(root string, paths []string, opts LoadOptions) *Inputs {
 			in.addParsed(r.file, docErrs[r.file])
 		}
 	}
+	in.ApplyBudgets(opts.Budgets)
 	return in
 }
 
@@ -739,7 +743,7 @@ func isOutside(rel string) bool {
 }
 
 // readCandidate reads one file, or says why it was skipped or failed.
-func readCandidate(rootAbs string, c candidate, limit int64) loaded {
+func readCandidate(rootAbs string, c candidate, limit int64, budgets Budgets) loaded {
 	fail := func(msg string) loaded { return loaded{rel: c.rel, err: &FileError{File: c.rel, Message: msg}} }
 	skip := func(reason string) loaded { return loaded{rel: c.rel, skipped: reason} }
 	typ := c.typ
@@ -798,11 +802,14 @@ func readCandidate(rootAbs string, c candidate, limit int64) loaded {
 		return skip(reason)
 	}
 	f := splitFile(c.rel, content)
+	if msg := budgets.tooManyDocuments(len(f.Docs)); msg != "" {
+		return fail(msg)
+	}
 	f.Abs, f.Mode = abs, info.Mode().Perm()
 	return loaded{rel: c.rel, file: f}
 }
 
-func (in *Inputs) readStream(r io.Reader, limit int64) {
+func (in *Inputs) readStream(r io.Reader, limit int64, budgets Budgets) {
 	content, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		in.Errors = append(in.Errors, FileError{File: StdinName, Message: err.Error()})
@@ -814,6 +821,10 @@ func (in *Inputs) readStream(r io.Reader, limit int64) {
 	}
 	if reason := skipReason("", content); reason != "" {
 		in.Skipped = append(in.Skipped, Skipped{File: StdinName, Reason: reason})
+		return
+	}
+	if msg := budgets.tooManyDocuments(len(splitFile(StdinName, content).Docs)); msg != "" {
+		in.Errors = append(in.Errors, FileError{File: StdinName, Message: msg})
 		return
 	}
 	f, errs := ParseFile(StdinName, content)

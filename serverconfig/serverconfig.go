@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/remedy-bot/remedy/scanner"
@@ -182,6 +183,28 @@ type Limits struct {
 	ShutdownGrace Duration `yaml:"shutdownGrace"`
 	// History is how long finished jobs are kept; default 30 days.
 	History Duration `yaml:"history"`
+	// JobMemory stops and fails the running jobs when the server's live
+	// heap passes it ("1536Mi", "2Gi", or bytes; "none" turns it off);
+	// default 80% of GOMEMLIMIT, none without one.
+	JobMemory Size `yaml:"jobMemory"`
+}
+
+// Size is a number of bytes written like a Kubernetes quantity ("512Mi",
+// "2G", "1073741824"), or "none": -1.
+type Size int64
+
+// UnmarshalYAML reads a quantity.
+func (s *Size) UnmarshalYAML(n *yaml.Node) error {
+	if n.Value == "none" {
+		*s = -1
+		return nil
+	}
+	q, err := resource.ParseQuantity(n.Value)
+	if err != nil || q.Sign() <= 0 {
+		return fmt.Errorf("line %d: %q is not a size such as 512Mi, 2Gi or none", n.Line, n.Value)
+	}
+	*s = Size(q.Value())
+	return nil
 }
 
 // Duration is a time.Duration written like "30m" or "1h30m".

@@ -81,6 +81,8 @@ func TestParseErrors(t *testing.T) {
 		{"response URL host not closed", "slack:\n  responseURLPrefixes: [\"https://hooks.slack.com\"]\n", "end the host with a slash"},
 		{"bad severity", "review:\n  failOn: severe\n", "review.failOn"},
 		{"negative workers", "limits:\n  workers: -1\n", "negative"},
+		{"bad job memory", "limits:\n  jobMemory: lots\n", "not a size such as 512Mi"},
+		{"job memory typo", "limits:\n  jobMemroy: 1Gi\n", "field jobMemroy not found"},
 		{"token and app", "github:\n  token: {env: T}\n  app: {id: 1, privateKey: {file: /k}}\n", "use one"},
 		{"app without key", "github:\n  app: {id: 1}\n", "needs id"},
 		{"cluster without name", "clusters:\n  - {context: prod}\n", "clusters[0]: name"},
@@ -109,6 +111,11 @@ func TestDefaults(t *testing.T) {
 		}
 		if c.SlackAllows("U1", "C1", "fix", "acme/shop") || c.SlackAllows("", "", "scan", "a/b") {
 			t.Errorf("%s: Slack fix or scan allowed without a grant", name)
+		}
+	}
+	for text, want := range map[string]Size{"1536Mi": 1536 << 20, "2G": 2e9, "none": -1} {
+		if c := mustParse(t, "limits:\n  jobMemory: "+text+"\n"); c.Limits.JobMemory != want {
+			t.Errorf("jobMemory %s: %d, want %d", text, c.Limits.JobMemory, want)
 		}
 	}
 	if c := mustParse(t, "schedules: []\n"); len(c.Schedules) != 0 {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/remedy-bot/remedy/internal/quote"
 )
@@ -79,24 +80,46 @@ type Finding struct {
 // Set is a parsed title, body and commit template.
 type Set struct {
 	t map[string]*template.Template
+	// files name the repository's template files, by template name.
+	files map[string]string
+}
+
+// Source is a template of the repository: its text and the file it was
+// read from, named in errors.
+type Source struct {
+	Text, File string
 }
 
 // Parse parses the embedded templates, each replaced by the text of the
 // same name in overrides when there is one.
 func Parse(overrides map[string]string) (*Set, error) {
-	s := &Set{t: map[string]*template.Template{}}
+	srcs := make(map[string]Source, len(overrides))
+	for name, text := range overrides {
+		srcs[name] = Source{Text: text}
+	}
+	return ParseSources(srcs)
+}
+
+// ParseSources is Parse with the files the overrides were read from. A
+// template over its budget (budget.go) is refused here, or when it runs.
+func ParseSources(overrides map[string]Source) (*Set, error) {
+	s := &Set{t: map[string]*template.Template{}, files: map[string]string{}}
 	for _, name := range []string{Title, Body, Commit} {
-		text, ok := overrides[name]
+		src, ok := overrides[name]
 		if !ok {
 			b, err := files.ReadFile(name + ".tmpl")
 			if err != nil {
 				return nil, fmt.Errorf("embedded template %s: %w", name, err)
 			}
-			text = string(b)
+			src.Text = string(b)
 		}
-		t, err := template.New(name).Funcs(Funcs()).Option("missingkey=error").Parse(text)
+		s.files[name] = src.File
+		t, err := template.New(name).Funcs(Funcs()).Option("missingkey=error").Parse(src.Text)
 		if err != nil {
-			return nil, fmt.Errorf("%s template: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", s.describe(name), err)
+		}
+		if err := checkTree(t); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.describe(name), err)
 		}
 		s.t[name] = t
 	}
@@ -106,6 +129,14 @@ func Parse(overrides map[string]string) (*Set, error) {
 		}
 	}
 	return s, nil
+}
+
+// describe names a template in errors: "body template (docs/pr.md)".
+func (s *Set) describe(name string) string {
+	if f := s.files[name]; f != "" {
+		return name + " template (" + f + ")"
+	}
+	return name + " template"
 }
 
 // Default is the embedded text of a template.
@@ -128,7 +159,7 @@ func (s *Set) Render(d Data) (title, body, commit string, err error) {
 	}
 	title = strings.Join(strings.Fields(title), " ")
 	if title == "" {
-		return "", "", "", fmt.Errorf("title template: renders empty")
+		return "", "", "", fmt.Errorf("%s: renders empty", s.describe(Title))
 	}
 	d.Title = title
 	if body, err = s.exec(Body, d); err != nil {
@@ -140,12 +171,36 @@ func (s *Set) Render(d Data) (title, body, commit string, err error) {
 	return title, strings.TrimSpace(body) + "\n", strings.TrimSpace(commit) + "\n", nil
 }
 
+// exec runs one template within its budget: the ranges bounded for this
+// data before it starts, the output and the time while it runs. A
+// template stopped at its deadline finishes in the background, within
+// MaxIterations.
 func (s *Set) exec(name string, d Data) (string, error) {
-	var b strings.Builder
-	if err := s.t[name].Execute(&b, d); err != nil {
-		return "", fmt.Errorf("%s template: %w", name, err)
+	t := s.t[name]
+	if err := checkIterations(t, lengthsOf(d)); err != nil {
+		return "", fmt.Errorf("%s: %w", s.describe(name), err)
 	}
-	return b.String(), nil
+	w := &limitedWriter{max: MaxOutput, deadline: time.Now().Add(Timeout)}
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("panic: %v", p)
+			}
+		}()
+		done <- t.Execute(w, d)
+	}()
+	timer := time.NewTimer(Timeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", s.describe(name), err)
+		}
+	case <-timer.C:
+		return "", fmt.Errorf("%s: %w: the execution took longer than %s", s.describe(name), errOverBudget, Timeout)
+	}
+	return w.b.String(), nil
 }
 
 // Funcs are the functions the templates may call besides text/template's.

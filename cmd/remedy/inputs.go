@@ -8,6 +8,7 @@ import (
 
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/scanner/helm"
 	"github.com/remedy-bot/remedy/scanner/render"
 )
 
@@ -18,6 +19,8 @@ type inputFlags struct {
 	maxFileSize int64
 	configPath  string
 	controls    []string
+	budgets     scanner.Budgets
+	helmBudget  helm.Budget
 }
 
 func newInputFlags() inputFlags { return inputFlags{failOn: scanner.SeverityLow} }
@@ -28,6 +31,30 @@ func (f *inputFlags) register(fs *pflag.FlagSet, failOnHelp, controlHelp string)
 	fs.Int64Var(&f.maxFileSize, "max-file-size", scanner.DefaultMaxFileSize, "skip files larger than this many bytes")
 	fs.StringVar(&f.configPath, "config", "", "path of the config file (default: .remedy.yaml at the scan root)")
 	fs.StringSliceVar(&f.controls, "control", nil, controlHelp)
+	// Budgets (README "Budgets"): a repository cannot raise them.
+	fs.IntVar(&f.budgets.MaxDocuments, "max-documents", scanner.DefaultMaxDocuments, "refuse a file (or chart render) of more YAML documents than this")
+	fs.IntVar(&f.budgets.MaxContainers, "max-containers", scanner.DefaultMaxContainers, "refuse a pod template of more containers than this")
+	fs.IntVar(&f.budgets.MaxObjects, "max-objects", scanner.DefaultMaxObjects, "refuse the files past this many objects in one run")
+	fs.DurationVar(&f.helmBudget.Timeout, "helm-render-timeout", helm.DefaultRenderTimeout, "stop a Helm chart render after this long")
+	fs.Int64Var(&f.helmBudget.MaxOutput, "helm-max-output", helm.DefaultMaxOutput, "refuse a Helm chart render of more bytes than this")
+	fs.Int64Var(&f.helmBudget.MaxMemory, "helm-max-memory", helm.DefaultMaxMemory, "stop a Helm chart render using more memory than this many bytes")
+}
+
+// checkBudgets refuses a budget flag that is not positive.
+func (f *inputFlags) checkBudgets() error {
+	for _, b := range []struct {
+		flag string
+		v    int64
+	}{
+		{"max-documents", int64(f.budgets.MaxDocuments)}, {"max-containers", int64(f.budgets.MaxContainers)},
+		{"max-objects", int64(f.budgets.MaxObjects)}, {"helm-render-timeout", int64(f.helmBudget.Timeout)},
+		{"helm-max-output", f.helmBudget.MaxOutput}, {"helm-max-memory", f.helmBudget.MaxMemory},
+	} {
+		if b.v <= 0 {
+			return fmt.Errorf("--%s: want a positive value", b.flag)
+		}
+	}
+	return nil
 }
 
 // scanned is one load and scan of the command's paths.
@@ -45,6 +72,9 @@ func (f *inputFlags) scan(paths []string, stdin io.Reader) (*scanned, error) {
 	if f.maxFileSize <= 0 {
 		return nil, fmt.Errorf("--max-file-size %d: want a positive number of bytes", f.maxFileSize)
 	}
+	if err := f.checkBudgets(); err != nil {
+		return nil, err
+	}
 	catalog := scanner.DefaultCatalog()
 	for _, id := range f.controls {
 		if catalog.Get(id) == nil {
@@ -59,8 +89,9 @@ func (f *inputFlags) scan(paths []string, stdin io.Reader) (*scanned, error) {
 	// Kustomization roots and Helm charts are scanned as rendered, with
 	// findings at the lines that wrote them (scanner/render).
 	in := render.Load(root, paths, render.Options{
-		LoadOptions: scanner.LoadOptions{MaxFileSize: f.maxFileSize, Exclude: cfg.Excluded, Stdin: stdin},
+		LoadOptions: scanner.LoadOptions{MaxFileSize: f.maxFileSize, Exclude: cfg.Excluded, Stdin: stdin, Budgets: f.budgets},
 		Helm:        cfg.Helm,
+		HelmBudget:  f.helmBudget,
 	})
 	opts := scanner.Options{Config: cfg, Catalog: catalog, Only: f.controls}
 	return &scanned{root: root, cfg: cfg, catalog: catalog, in: in, rep: scanner.ScanInputs(in, opts), opts: opts}, nil

@@ -244,7 +244,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 		return nil, err
 	}
 
-	store, err := jobs.Open(ctx, cfg.Store, jobs.Options{MaxQueued: cfg.Limits.MaxQueued, Now: clk.Now})
+	store, err := jobs.Open(ctx, cfg.Store, jobs.Options{MaxQueued: cfg.Limits.MaxQueued, Now: clk.Now, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +261,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	})
 	pool := jobs.NewPool(store, handler, jobs.PoolOptions{
 		Workers: cfg.Limits.Workers, Timeout: time.Duration(cfg.Limits.JobTimeout), Grace: time.Duration(cfg.Limits.ShutdownGrace),
-		Clock: clk, Log: log,
+		Clock: clk, Log: log, MemoryCeiling: int64(cfg.Limits.JobMemory),
 		Observe: func(j jobs.Job, outcome string, took time.Duration) { m.JobFinished(j.Kind, outcome, took) },
 	})
 	for _, st := range []jobs.State{jobs.Queued, jobs.Running} {

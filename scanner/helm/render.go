@@ -36,6 +36,7 @@ package helm
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,7 +49,6 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/ignore"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -65,6 +65,9 @@ type Options struct {
 	Top string
 	// MaxFileSize bounds each file read; 0 means scanner.DefaultMaxFileSize.
 	MaxFileSize int64
+	// Budget bounds each render of the chart (time, output, memory);
+	// zero fields take the defaults.
+	Budget Budget
 	// Replace stands in for files on disk, by Root-relative path: the
 	// render of an edit being verified.
 	Replace map[string][]byte
@@ -170,6 +173,8 @@ func realAbs(p string) (string, error) {
 // renderer holds one chart's files and one release's values.
 type renderer struct {
 	opts    Options
+	budget  Budget
+	child   *childSession
 	rootAbs string
 	top     string
 	dir     string
@@ -228,7 +233,7 @@ func newRenderer(dir string, rel Release, opts Options) (*renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chart %s: %w", dir, err)
 	}
-	r := &renderer{opts: opts, rootAbs: rootAbs, top: top, dir: dirAbs, rel: rel,
+	r := &renderer{opts: opts, budget: opts.Budget.WithDefaults(), child: newChildSession(opts.Budget), rootAbs: rootAbs, top: top, dir: dirAbs, rel: rel,
 		replace: map[string][]byte{}, files: map[string][]byte{}, sources: map[string]*scanner.SourceFile{}}
 	for p, b := range opts.Replace {
 		r.replace[filepath.Join(rootAbs, filepath.FromSlash(p))] = b
@@ -444,7 +449,10 @@ func checkDependencies(ch *chart.Chart, where string) error {
 }
 
 // renderTemplates renders the chart with user values vals; mutate, when
-// set, changes the fresh chart's own values first (marker renders).
+// set, changes the fresh chart's own values first (marker renders). The
+// templates run in a render child, within the budget (child.go): the
+// chart is loaded here, to check it and to mutate its values, and sent
+// with those values.
 func (r *renderer) renderTemplates(vals map[string]any, mutate func(ch *chart.Chart)) (out map[string]string, err error) {
 	// The marker and flip renders run while a scan is under way: a chart
 	// that makes helm panic fails that render only.
@@ -453,6 +461,32 @@ func (r *renderer) renderTemplates(vals map[string]any, mutate func(ch *chart.Ch
 			out, err = nil, fmt.Errorf("helm template %s: helm failed on this chart: %v", r.display(r.dir), p)
 		}
 	}()
+	req, err := r.request(vals, mutate)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := r.child.render(context.Background(), req)
+	if err != nil {
+		return nil, fmt.Errorf("helm template %s: %w", r.display(r.dir), err)
+	}
+	switch resp.Stage {
+	case "":
+		return resp.Rendered, nil
+	case "dependencies", "values":
+		return nil, fmt.Errorf("chart %s: %s: %s", r.display(r.dir), resp.Stage, resp.Error)
+	case "panic":
+		return nil, fmt.Errorf("helm template %s: helm failed on this chart: %s", r.display(r.dir), resp.Error)
+	case "output":
+		return nil, fmt.Errorf("helm template %s: %w: %s (render output budget)", r.display(r.dir), errBudget, resp.Error)
+	case "documents":
+		return nil, fmt.Errorf("helm template %s: %w: %s (--max-documents)", r.display(r.dir), errBudget, resp.Error)
+	}
+	return nil, fmt.Errorf("helm template %s: %s", r.display(r.dir), resp.Error)
+}
+
+// request is what the render child needs to render the chart with user
+// values vals, mutate applied to the chart's own values.
+func (r *renderer) request(vals map[string]any, mutate func(ch *chart.Chart)) (*renderRequest, error) {
 	ch, err := r.load()
 	if err != nil {
 		return nil, err
@@ -460,19 +494,20 @@ func (r *renderer) renderTemplates(vals map[string]any, mutate func(ch *chart.Ch
 	if mutate != nil {
 		mutate(ch)
 	}
-	if err := chartutil.ProcessDependenciesWithMerge(ch, vals); err != nil {
-		return nil, fmt.Errorf("chart %s: dependencies: %w", r.display(r.dir), err)
+	req := &renderRequest{ChartValues: map[string]*wireValue{}, Name: r.rel.Name, Namespace: r.rel.Namespace, MaxOutput: r.budget.MaxOutput, MaxDocuments: r.budget.MaxDocuments}
+	for _, n := range r.names {
+		req.Files = append(req.Files, childFile{Name: n, Data: r.files[n]})
 	}
-	rv, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{
-		Name: r.rel.Name, Namespace: r.rel.Namespace, Revision: 1, IsInstall: true,
-	}, chartutil.DefaultCapabilities)
-	if err != nil {
-		return nil, fmt.Errorf("chart %s: values: %w", r.display(r.dir), err)
+	var wireErr error
+	eachChart(ch, func(c *chart.Chart) {
+		w, err := toWire(c.Values, 0)
+		wireErr = cmp.Or(wireErr, err)
+		req.ChartValues[c.ChartFullPath()] = w
+	})
+	if req.Values, err = toWire(vals, 0); err != nil || wireErr != nil {
+		return nil, fmt.Errorf("chart %s: values: %w", r.display(r.dir), cmp.Or(err, wireErr))
 	}
-	if out, err = (engine.Engine{}).Render(ch, rv); err != nil {
-		return nil, fmt.Errorf("helm template %s: %w", r.display(r.dir), err)
-	}
-	return out, nil
+	return req, nil
 }
 
 // mergedUserValues merges the release's values files, later ones winning,

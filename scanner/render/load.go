@@ -35,6 +35,9 @@ type Options struct {
 	// Plain turns rendering off: every file is scanned as written, as
 	// scanner.Load does.
 	Plain bool
+	// HelmBudget bounds each chart render; its MaxDocuments defaults to
+	// LoadOptions.Budgets.MaxDocuments.
+	HelmBudget helm.Budget
 }
 
 // Load reads the manifests under paths, like scanner.Load, and renders
@@ -59,6 +62,10 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 		return in
 	}
 	top := repositoryTop(root)
+	helmBudget := opts.HelmBudget
+	if helmBudget.MaxDocuments <= 0 {
+		helmBudget.MaxDocuments = opts.Budgets.MaxDocuments
+	}
 	consumed := map[string]bool{}
 	var rendered []*scanner.SourceFile
 	var bystanders []*scanner.SourceFile
@@ -98,7 +105,7 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 		}
 		for _, rel := range releases {
 			builds = append(builds, build{errFile: chartFile, run: func() (*scanner.SourceFile, []string, []scanner.Skipped, error) {
-				res, err := helm.Render(dir, rel, helm.Options{Root: root, Top: top, MaxFileSize: opts.MaxFileSize})
+				res, err := helm.Render(dir, rel, helm.Options{Root: root, Top: top, MaxFileSize: opts.MaxFileSize, Budget: helmBudget})
 				if err != nil {
 					return nil, nil, nil, err
 				}
@@ -140,6 +147,8 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 		f.Rendered.Bystanders = bystanders
 	}
 	in.Files = append(in.Files, rendered...)
+	// Rendered objects count against the run's budgets too.
+	in.ApplyBudgets(opts.Budgets)
 	return in
 }
 
