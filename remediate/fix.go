@@ -141,12 +141,12 @@ func planFinding(builders map[*scanner.Resource]*patchBuilder, fixes map[string]
 	if fix == nil || f.Resource == nil {
 		return nil, refuse("no automatic fix for %s", f.Control)
 	}
-	ps := scanner.PodSpecOf(f.Resource)
-	if ps == nil {
-		return nil, refuse("%s has no pod template", f.Resource.Kind)
-	}
 	b := builders[f.Resource]
 	if b == nil {
+		ps := scanner.PodSpecOf(f.Resource)
+		if ps == nil {
+			return nil, refuse("%s has no pod template", f.Resource.Kind)
+		}
 		obj, err := nodeJSON(f.Resource.Node.YNode())
 		if err != nil {
 			return nil, err
@@ -154,8 +154,10 @@ func planFinding(builders map[*scanner.Resource]*patchBuilder, fixes map[string]
 		if b, err = newPatchBuilder(obj); err != nil {
 			return nil, err
 		}
+		b.pod = newPodTemplate(ps)
 		builders[f.Resource] = b
 	}
+	ps := b.pod
 	n := len(b.ops)
 	b.track()
 	if err := fix(b, f, ps, opts); err != nil {
