@@ -2,6 +2,7 @@ package remediate
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"slices"
 
@@ -41,6 +42,12 @@ func (f FileFix) Changed() bool { return !bytes.Equal(f.Before, f.After) }
 // FixReport fixes every file of a scan report. Files without fixable
 // findings are returned with After == Before.
 func FixReport(in *scanner.Inputs, rep *scanner.Report, opts Options, scan scanner.Options) []FileFix {
+	return FixReportContext(context.Background(), in, rep, opts, scan)
+}
+
+// FixReportContext is FixReport that stops between files once ctx is
+// done; the files not reached are left out of the result.
+func FixReportContext(ctx context.Context, in *scanner.Inputs, rep *scanner.Report, opts Options, scan scanner.Options) []FileFix {
 	byFile := map[string][]scanner.Finding{}
 	var rendered []scanner.Finding
 	for _, f := range rep.Findings {
@@ -58,9 +65,12 @@ func FixReport(in *scanner.Inputs, rep *scanner.Report, opts Options, scan scann
 		if len(fs) == 0 || file.Rendered != nil {
 			continue
 		}
+		if ctx.Err() != nil {
+			return out
+		}
 		out = append(out, FixFile(file, fs, opts, scan))
 	}
-	if len(rendered) > 0 {
+	if len(rendered) > 0 && ctx.Err() == nil {
 		out = append(out, fixRendered(in, rendered, opts, scan)...)
 	}
 	return out
