@@ -85,6 +85,9 @@ type candidate struct {
 // FixFile computes, applies and verifies the fixes of one file's findings.
 func FixFile(file *scanner.SourceFile, findings []scanner.Finding, opts Options, scan scanner.Options) FileFix {
 	ff := FileFix{File: file, Before: file.Bytes, After: file.Bytes}
+	if file.Encoding != "" {
+		return refuseEncoded(ff, findings)
+	}
 	var cands []candidate
 	fixes := fixers()
 	builders := map[*scanner.Resource]*patchBuilder{}
@@ -135,6 +138,30 @@ func FixFile(file *scanner.SourceFile, findings []scanner.Finding, opts Options,
 	}
 	sortOutcomes(ff.Outcomes)
 	return ff
+}
+
+// refuseEncoded is the fix of a UTF-16 or UTF-32 file: none. Splicing
+// the decoded text and encoding it back would work, but neither the
+// --dry-run patch (git treats such a file as binary) nor a pull request's
+// diff would show the change, so such a file is reported and left to be
+// converted to UTF-8 by hand.
+func refuseEncoded(ff FileFix, findings []scanner.Finding) FileFix {
+	reason := EncodingRefusal(ff.File.Encoding)
+	for _, f := range findings {
+		if f.Suppressed {
+			ff.Outcomes = append(ff.Outcomes, Outcome{Finding: f, Status: StatusIgnored, Reason: f.Reason})
+			continue
+		}
+		ff.Outcomes = append(ff.Outcomes, Outcome{Finding: f, Status: StatusNotFixable, Reason: reason})
+	}
+	sortOutcomes(ff.Outcomes)
+	return ff
+}
+
+// EncodingRefusal is why a file in encoding (SourceFile.Encoding) is not
+// fixed.
+func EncodingRefusal(encoding string) string {
+	return "file is " + encoding + "; remedy fixes UTF-8 files only (convert it to UTF-8 to have it fixed)"
 }
 
 func reasonOf(err error) string {

@@ -266,6 +266,12 @@ func applyImportedFixes(writes *writeGate, in *scanner.Inputs, located []importe
 			if len(idx) == 0 {
 				continue
 			}
+			if file.Encoding != "" {
+				for _, i := range idx {
+					outcomes[i] = remediate.EncodingRefusal(file.Encoding)
+				}
+				continue
+			}
 			src := doc.Bytes()
 			ops := func(ii []int) []remediate.Op {
 				var out []remediate.Op
