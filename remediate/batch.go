@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -156,10 +157,61 @@ type batch struct {
 	t       *text
 	pending []*edit
 	at      map[int][]*edit // insertions by offset, in their byte order
+	index   pendingIndex
 }
+
+// pendingIndex indexes the pending edits for the questions pathConflict
+// and fits ask of each new operation, so that a batch of thousands of
+// edits (one Deployment with thousands of containers) is not gone through
+// for every operation.
+type pendingIndex struct {
+	// paths counts pending paths, prefixes the strict prefixes of pending
+	// paths (keys are pathKey of the tokens).
+	paths, prefixes map[string]int
+	// parents counts, by the path of their collection, the pending edits
+	// and, of those, the insertions.
+	parents, parentInserts map[string]int
+	// lines holds the lines of pending replacements.
+	lines map[int]bool
+	// replaces are the splices of pending replacements, by start; offsets
+	// are the keys of batch.at, in order.
+	replaces []splice
+	offsets  []int
+	complex  int
+}
+
+// pathKey joins pointer tokens into a map key. A NUL in a token could make
+// two paths share a key; that only ever reads as a conflict, which flushes.
+func pathKey(tokens []string) string { return strings.Join(tokens, "\x00") }
 
 func (b *batch) add(ed *edit) {
 	b.pending = append(b.pending, ed)
+	x := &b.index
+	if x.paths == nil {
+		*x = pendingIndex{paths: map[string]int{}, prefixes: map[string]int{}, parents: map[string]int{}, parentInserts: map[string]int{}, lines: map[int]bool{}}
+	}
+	x.paths[pathKey(ed.tokens)]++
+	for i := 0; i < len(ed.tokens); i++ {
+		x.prefixes[pathKey(ed.tokens[:i])]++
+	}
+	if len(ed.tokens) > 0 {
+		parent := pathKey(ed.tokens[:len(ed.tokens)-1])
+		x.parents[parent]++
+		if ed.kind == editInsert {
+			x.parentInserts[parent]++
+		}
+	}
+	switch ed.kind {
+	case editReplace:
+		x.lines[ed.line] = true
+		sp := ed.splices[0]
+		i, _ := slices.BinarySearchFunc(x.replaces, sp.start, func(s splice, at int) int { return s.start - at })
+		x.replaces = slices.Insert(x.replaces, i, sp)
+	case editInsert:
+	default:
+		x.complex++
+		return
+	}
 	if ed.kind != editInsert {
 		return
 	}
@@ -167,7 +219,21 @@ func (b *batch) add(ed *edit) {
 		b.at = map[int][]*edit{}
 	}
 	at := ed.splices[0].start
+	if _, ok := b.at[at]; !ok {
+		i, _ := slices.BinarySearch(x.offsets, at)
+		x.offsets = slices.Insert(x.offsets, i, at)
+	}
 	b.at[at] = slices.Insert(b.at[at], ed.pos, ed)
+}
+
+// insertsIn returns the offsets of pending insertions in [from, to).
+func (x *pendingIndex) insertsIn(from, to int) []int {
+	i, _ := slices.BinarySearch(x.offsets, from)
+	j, _ := slices.BinarySearch(x.offsets, to)
+	if j < i {
+		return nil
+	}
+	return x.offsets[i:j]
 }
 
 // flush splices the pending edits in and parses the result.
@@ -196,14 +262,15 @@ func (b *batch) flush() error {
 		return err
 	}
 	// Where each edit's text starts in the new bytes.
+	shift := newShifter(sps)
 	starts := make(map[*edit]int, len(b.pending))
 	for _, ed := range b.pending {
 		if ed.kind != editInsert {
-			starts[ed] = shifted(sps, ed.splices[0].start)
+			starts[ed] = shift.offset(ed.splices[0].start)
 		}
 	}
 	for at, eds := range b.at {
-		off := shifted(sps, at)
+		off := shift.offset(at)
 		for _, ed := range eds {
 			starts[ed] = off
 			off += len(ed.splices[0].text)
@@ -211,7 +278,7 @@ func (b *batch) flush() error {
 	}
 	b.e.src = src
 	pending := b.pending
-	b.pending, b.at = nil, nil
+	b.pending, b.at, b.index = nil, nil, pendingIndex{}
 	if err := b.e.parse(); err != nil {
 		return fmt.Errorf("produced invalid YAML: %w", err)
 	}
@@ -224,18 +291,26 @@ func (b *batch) flush() error {
 	return nil
 }
 
-// shifted maps an offset of the bytes before the splices (sorted by start)
-// to the offset of the same place after them; an offset where a splice
-// starts maps to where its text starts.
-func shifted(sps []splice, off int) int {
-	d := 0
-	for _, sp := range sps {
-		if sp.start >= off {
-			break
-		}
-		d += len(sp.text) - (sp.end - sp.start)
+// shifter maps an offset of the bytes before splices (sorted by start) to
+// the offset of the same place after them; an offset where a splice starts
+// maps to where its text starts.
+type shifter struct {
+	starts []int
+	deltas []int // deltas[i]: the growth of the bytes by splices before i
+}
+
+func newShifter(sps []splice) shifter {
+	s := shifter{starts: make([]int, len(sps)), deltas: make([]int, len(sps)+1)}
+	for i, sp := range sps {
+		s.starts[i] = sp.start
+		s.deltas[i+1] = s.deltas[i] + len(sp.text) - (sp.end - sp.start)
 	}
-	return off + d
+	return s
+}
+
+func (s shifter) offset(off int) int {
+	i, _ := slices.BinarySearch(s.starts, off) // splices starting before off
+	return off + s.deltas[i]
 }
 
 // landed checks, in the new parse, that a simple edit made what the
@@ -326,17 +401,21 @@ func spliceAll(src []byte, sps []splice) ([]byte, error) {
 // pathConflict reports whether a pending edit's path is, or is inside, or
 // holds, the path tokens.
 func (b *batch) pathConflict(tokens []string) bool {
-	for _, ed := range b.pending {
-		n := min(len(ed.tokens), len(tokens))
-		if !slices.Equal(ed.tokens[:n], tokens[:n]) {
-			continue
+	x := &b.index
+	if len(b.pending) == 0 || len(tokens) == 0 {
+		return len(b.pending) > 0
+	}
+	// A pending path holding tokens, or tokens holding a pending path.
+	for i := 0; i < len(tokens); i++ {
+		if x.paths[pathKey(tokens[:i])] > 0 {
+			return true
 		}
-		if len(ed.tokens) == len(tokens) && tokens[n-1] == "-" {
-			continue // two new items at the end of one sequence
-		}
+	}
+	if x.prefixes[pathKey(tokens)] > 0 {
 		return true
 	}
-	return false
+	// The same path, unless two new items at the end of one sequence.
+	return x.paths[pathKey(tokens)] > 0 && tokens[len(tokens)-1] != "-"
 }
 
 // sameParent reports whether two edits are in the same collection.
@@ -351,36 +430,27 @@ func (b *batch) fits(ed *edit) bool {
 	if b.pathConflict(ed.tokens) {
 		return false
 	}
+	x := &b.index
+	if x.complex > 0 {
+		return false
+	}
 	last := ed.tokens[len(ed.tokens)-1]
 	if _, err := strconv.Atoi(last); err == nil || last == "-" {
 		// An index (or the end) of a sequence that pending edits may append to.
-		for _, p := range b.pending {
-			if sameParent(p, ed) {
-				if !(last == "-" && p.kind == editInsert && ed.kind == editInsert) {
-					return false
-				}
-			}
+		parent := pathKey(ed.tokens[:len(ed.tokens)-1])
+		others := x.parents[parent]
+		if last == "-" && ed.kind == editInsert {
+			others -= x.parentInserts[parent]
+		}
+		if others > 0 {
+			return false
 		}
 	}
 	t := b.t
 	switch ed.kind {
 	case editReplace:
 		ls, le := t.lineStart(ed.line), t.lineEnd(ed.line)
-		for _, p := range b.pending {
-			switch p.kind {
-			case editReplace:
-				if p.line == ed.line {
-					return false
-				}
-			case editInsert:
-				if at := p.splices[0].start; at > ls && at < le {
-					return false
-				}
-			default:
-				return false
-			}
-		}
-		return true
+		return !x.lines[ed.line] && len(x.insertsIn(ls+1, le)) == 0
 	case editInsert:
 	default:
 		return false
@@ -392,26 +462,25 @@ func (b *batch) fits(ed *edit) bool {
 	if in.stop <= t.lineCount() {
 		gapEnd = t.lineStart(in.stop)
 	}
-	for _, p := range b.pending {
-		switch p.kind {
-		case editReplace:
-			if sp := p.splices[0]; sp.start < at && at <= sp.end {
+	// The one pending replacement that could hold at: the last to start
+	// before it (pending replacements do not overlap).
+	if i, _ := slices.BinarySearchFunc(x.replaces, at, func(s splice, at int) int { return s.start - at }); i > 0 {
+		if sp := x.replaces[i-1]; sp.start < at && at <= sp.end {
+			return false
+		}
+	}
+	for _, pat := range x.insertsIn(inner, at) {
+		for _, p := range b.at[pat] {
+			if scanText(p.splices[0].text, in, false) != lineInside {
 				return false
 			}
-		case editInsert:
-			pat := p.splices[0].start
-			switch {
-			case pat >= inner && pat < at:
-				if scanText(p.splices[0].text, in, false) != lineInside {
-					return false
-				}
-			case pat > at && pat <= gapEnd:
-				if scanText(p.splices[0].text, in, false) != lineStop {
-					return false
-				}
+		}
+	}
+	for _, pat := range x.insertsIn(at+1, gapEnd+1) {
+		for _, p := range b.at[pat] {
+			if scanText(p.splices[0].text, in, false) != lineStop {
+				return false
 			}
-		default:
-			return false
 		}
 	}
 	same := b.at[at]

@@ -1,8 +1,6 @@
 package remediate
 
-import (
-	"strings"
-)
+import ()
 
 // coalesce folds an add into an earlier add or replace that created its
 // parent, so a container that lacks a securityContext gets one new mapping
@@ -11,39 +9,78 @@ import (
 // the same result, which EditDocument verifies anyway.
 func coalesce(ops []Op) []Op {
 	out := make([]Op, 0, len(ops))
+	idx := opIndex{exact: map[string]int{}, creator: map[string]int{}, below: map[string]int{}}
 	for _, op := range ops {
-		if op.Op == "add" && mergeInto(out, op) {
+		if op.Op == "add" && mergeInto(out, &idx, op) {
 			continue
 		}
+		idx.add(len(out), op)
 		out = append(out, Op{Op: op.Op, Path: op.Path, Value: clone(op.Value)})
+	}
+	return out
+}
+
+// opIndex answers, for the operations kept so far, the questions mergeInto
+// asks, without going through them all for every operation (a Deployment
+// with thousands of containers has tens of thousands of operations). Each
+// map holds the latest position of an operation: at a path (exact), not a
+// removal at a path (creator), strictly below a path (below).
+type opIndex struct {
+	exact, creator, below map[string]int
+}
+
+func (x *opIndex) add(i int, op Op) {
+	x.exact[op.Path] = i
+	if op.Op != "remove" {
+		x.creator[op.Path] = i
+	}
+	for _, anc := range ancestors(op.Path) {
+		x.below[anc] = i
+	}
+}
+
+// latest returns the latest position m holds for path, or -1.
+func latest(m map[string]int, path string) int {
+	if i, ok := m[path]; ok {
+		return i
+	}
+	return -1
+}
+
+// ancestors returns the pointers p is strictly below: "/a/b" is below
+// "/a" and "" (the root).
+func ancestors(p string) []string {
+	var out []string
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' {
+			out = append(out, p[:i])
+		}
 	}
 	return out
 }
 
 // mergeInto places op inside the value of the latest earlier operation that
 // created one of its ancestors, when nothing after that operation touched
-// the ancestor's subtree.
-func mergeInto(out []Op, op Op) bool {
-	for j := len(out) - 1; j >= 0; j-- {
-		prev := out[j]
-		if prev.Op == "remove" || !strings.HasPrefix(op.Path, prev.Path+"/") {
-			if strings.HasPrefix(prev.Path+"/", op.Path+"/") {
-				return false
-			}
-			continue
-		}
-		for _, later := range out[j+1:] {
-			if strings.HasPrefix(later.Path, prev.Path+"/") {
-				return false
-			}
-		}
-		rest, err := splitPointer(op.Path[len(prev.Path):])
-		if err != nil {
-			return false
-		}
-		return setNested(&out[j].Value, rest, clone(op.Value))
+// the ancestor's subtree, and no operation at or below op's path came
+// after it.
+func mergeInto(out []Op, idx *opIndex, op Op) bool {
+	at := max(latest(idx.exact, op.Path), latest(idx.below, op.Path))
+	j := -1
+	for _, anc := range ancestors(op.Path) {
+		j = max(j, latest(idx.creator, anc))
 	}
-	return false
+	if j < 0 || j < at {
+		return false
+	}
+	prev := out[j]
+	if latest(idx.below, prev.Path) > j {
+		return false
+	}
+	rest, err := splitPointer(op.Path[len(prev.Path):])
+	if err != nil {
+		return false
+	}
+	return setNested(&out[j].Value, rest, clone(op.Value))
 }
 
 // setNested sets or appends v at the token path inside *root.

@@ -2,6 +2,7 @@ package remediate
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -42,6 +43,12 @@ func (f FileFix) Changed() bool { return !bytes.Equal(f.Before, f.After) }
 // FixReport fixes every file of a scan report. Files without fixable
 // findings are returned with After == Before.
 func FixReport(in *scanner.Inputs, rep *scanner.Report, opts Options, scan scanner.Options) []FileFix {
+	return FixReportContext(context.Background(), in, rep, opts, scan)
+}
+
+// FixReportContext is FixReport that stops between files once ctx is
+// done; the files not reached are left out of the result.
+func FixReportContext(ctx context.Context, in *scanner.Inputs, rep *scanner.Report, opts Options, scan scanner.Options) []FileFix {
 	byFile := map[string][]scanner.Finding{}
 	var rendered []scanner.Finding
 	for _, f := range rep.Findings {
@@ -59,9 +66,12 @@ func FixReport(in *scanner.Inputs, rep *scanner.Report, opts Options, scan scann
 		if len(fs) == 0 || file.Rendered != nil {
 			continue
 		}
+		if ctx.Err() != nil {
+			return out
+		}
 		out = append(out, FixFile(file, fs, opts, scan))
 	}
-	if len(rendered) > 0 {
+	if len(rendered) > 0 && ctx.Err() == nil {
 		out = append(out, fixRendered(in, rendered, opts, scan)...)
 	}
 	return out
@@ -76,6 +86,9 @@ type candidate struct {
 // FixFile computes, applies and verifies the fixes of one file's findings.
 func FixFile(file *scanner.SourceFile, findings []scanner.Finding, opts Options, scan scanner.Options) FileFix {
 	ff := FileFix{File: file, Before: file.Bytes, After: file.Bytes}
+	if file.Encoding != "" {
+		return refuseEncoded(ff, findings)
+	}
 	var cands []candidate
 	fixes := fixers()
 	builders := map[*scanner.Resource]*patchBuilder{}
@@ -128,6 +141,30 @@ func FixFile(file *scanner.SourceFile, findings []scanner.Finding, opts Options,
 	return ff
 }
 
+// refuseEncoded is the fix of a UTF-16 or UTF-32 file: none. Splicing
+// the decoded text and encoding it back would work, but neither the
+// --dry-run patch (git treats such a file as binary) nor a pull request's
+// diff would show the change, so such a file is reported and left to be
+// converted to UTF-8 by hand.
+func refuseEncoded(ff FileFix, findings []scanner.Finding) FileFix {
+	reason := EncodingRefusal(ff.File.Encoding)
+	for _, f := range findings {
+		if f.Suppressed {
+			ff.Outcomes = append(ff.Outcomes, Outcome{Finding: f, Status: StatusIgnored, Reason: f.Reason})
+			continue
+		}
+		ff.Outcomes = append(ff.Outcomes, Outcome{Finding: f, Status: StatusNotFixable, Reason: reason})
+	}
+	sortOutcomes(ff.Outcomes)
+	return ff
+}
+
+// EncodingRefusal is why a file in encoding (SourceFile.Encoding) is not
+// fixed.
+func EncodingRefusal(encoding string) string {
+	return "file is " + encoding + "; remedy fixes UTF-8 files only (convert it to UTF-8 to have it fixed)"
+}
+
 func reasonOf(err error) string {
 	if r, ok := err.(*RefusedError); ok {
 		return r.Reason
@@ -142,12 +179,12 @@ func planFinding(builders map[*scanner.Resource]*patchBuilder, fixes map[string]
 	if fix == nil || f.Resource == nil {
 		return nil, refuse("no automatic fix for %s", f.Control)
 	}
-	ps := scanner.PodSpecOf(f.Resource)
-	if ps == nil {
-		return nil, refuse("%s has no pod template", f.Resource.Kind)
-	}
 	b := builders[f.Resource]
 	if b == nil {
+		ps := scanner.PodSpecOf(f.Resource)
+		if ps == nil {
+			return nil, refuse("%s has no pod template", f.Resource.Kind)
+		}
 		obj, err := nodeJSON(f.Resource.Node.YNode())
 		if err != nil {
 			return nil, err
@@ -155,8 +192,10 @@ func planFinding(builders map[*scanner.Resource]*patchBuilder, fixes map[string]
 		if b, err = newPatchBuilder(obj); err != nil {
 			return nil, err
 		}
+		b.pod = newPodTemplate(ps)
 		builders[f.Resource] = b
 	}
+	ps := b.pod
 	n := len(b.ops)
 	b.track()
 	if err := fix(b, f, ps, opts); err != nil {

@@ -40,6 +40,8 @@ type patchBuilder struct {
 	// (see rollback).
 	undo     []func()
 	tracking bool
+	// pod is the resource's pod template, as scanned.
+	pod *podTemplate
 }
 
 // track starts recording the changes to doc, for rollback.
@@ -319,20 +321,20 @@ func copyJSON(v any) (any, bool) {
 }
 
 // fixer adds the operations that resolve one finding.
-type fixer func(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, opts Options) error
+type fixer func(b *patchBuilder, f scanner.Finding, ps *podTemplate, opts Options) error
 
 // fixers maps each fixable control to its fix. Each is small and mirrors
 // the "fix" column of the catalog.
 func fixers() map[string]fixer {
 	return map[string]fixer{
-		"image-pull-policy": func(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, _ Options) error {
+		"image-pull-policy": func(b *patchBuilder, f scanner.Finding, ps *podTemplate, _ Options) error {
 			return withContainer(f, ps, func(c scanner.Path) error { return b.set(c.Key("imagePullPolicy"), "Always") })
 		},
 		"read-only-root-filesystem": containerSecurityContext("readOnlyRootFilesystem", true),
 		"no-privilege-escalation":   containerSecurityContext("allowPrivilegeEscalation", false),
 		"privileged":                containerSecurityContext("privileged", false),
 		"run-as-non-root":           fixRunAsNonRoot,
-		"drop-all-capabilities": func(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, _ Options) error {
+		"drop-all-capabilities": func(b *patchBuilder, f scanner.Finding, ps *podTemplate, _ Options) error {
 			return withContainer(f, ps, func(c scanner.Path) error {
 				return b.appendTo(c.Key("securityContext").Key("capabilities").Key("drop"), "ALL")
 			})
@@ -349,20 +351,48 @@ func fixers() map[string]fixer {
 	}
 }
 
-// containerPath returns the path of the container a finding is about.
-func containerPath(f scanner.Finding, ps *scanner.PodSpec) (scanner.Path, bool) {
-	for _, c := range ps.Containers {
-		if len(f.FieldPath) >= len(c.Path) && reflect.DeepEqual(f.FieldPath[:len(c.Path)], c.Path) {
-			return c.Path, true
-		}
-		if c.Name != "" && c.Name == f.Container && f.Container != "" {
-			return c.Path, true
-		}
-	}
-	return nil, false
+// podTemplate is a resource's pod spec with its containers indexed, so
+// that finding the container of each of thousands of findings does not
+// walk every container each time.
+type podTemplate struct {
+	*scanner.PodSpec
+	// byPath maps a container's field and index ("containers", "[3]")
+	// to its position in Containers; byName a name to the first position.
+	byPath map[[2]string]int
+	byName map[string]int
 }
 
-func withContainer(f scanner.Finding, ps *scanner.PodSpec, fn func(c scanner.Path) error) error {
+func newPodTemplate(ps *scanner.PodSpec) *podTemplate {
+	t := &podTemplate{PodSpec: ps, byPath: make(map[[2]string]int, len(ps.Containers)), byName: make(map[string]int, len(ps.Containers))}
+	for i, c := range ps.Containers {
+		t.byPath[[2]string{c.Field, c.Path[len(c.Path)-1]}] = i
+		if _, seen := t.byName[c.Name]; !seen && c.Name != "" {
+			t.byName[c.Name] = i
+		}
+	}
+	return t
+}
+
+// containerPath returns the path of the container a finding is about: the
+// first container whose path holds the finding's field, or whose name is
+// the finding's container.
+func containerPath(f scanner.Finding, ps *podTemplate) (scanner.Path, bool) {
+	first := -1
+	if n := len(ps.Path); len(f.FieldPath) >= n+2 && slices.Equal(f.FieldPath[:n], ps.Path) {
+		if i, ok := ps.byPath[[2]string{f.FieldPath[n], f.FieldPath[n+1]}]; ok {
+			first = i
+		}
+	}
+	if i, ok := ps.byName[f.Container]; ok && f.Container != "" && (first < 0 || i < first) {
+		first = i
+	}
+	if first < 0 {
+		return nil, false
+	}
+	return ps.Containers[first].Path, true
+}
+
+func withContainer(f scanner.Finding, ps *podTemplate, fn func(c scanner.Path) error) error {
 	c, ok := containerPath(f, ps)
 	if !ok {
 		return refuse("cannot find container %q", f.Container)
@@ -371,7 +401,7 @@ func withContainer(f scanner.Finding, ps *scanner.PodSpec, fn func(c scanner.Pat
 }
 
 func containerSecurityContext(field string, v any) fixer {
-	return func(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, _ Options) error {
+	return func(b *patchBuilder, f scanner.Finding, ps *podTemplate, _ Options) error {
 		return withContainer(f, ps, func(c scanner.Path) error {
 			return b.set(c.Key("securityContext").Key(field), v)
 		})
@@ -379,14 +409,14 @@ func containerSecurityContext(field string, v any) fixer {
 }
 
 func podField(field string, v any) fixer {
-	return func(b *patchBuilder, _ scanner.Finding, ps *scanner.PodSpec, _ Options) error {
+	return func(b *patchBuilder, _ scanner.Finding, ps *podTemplate, _ Options) error {
 		return b.set(ps.Path.Key(field), v)
 	}
 }
 
 // fixRunAsNonRoot sets runAsNonRoot at pod level and drops a container's
 // own `false`, which would override it.
-func fixRunAsNonRoot(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, _ Options) error {
+func fixRunAsNonRoot(b *patchBuilder, f scanner.Finding, ps *podTemplate, _ Options) error {
 	if err := b.set(ps.Path.Key("securityContext").Key("runAsNonRoot"), true); err != nil {
 		return err
 	}
@@ -403,7 +433,7 @@ func fixRunAsNonRoot(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, _ 
 // the list's other entries stay. An entry that names a baseline capability
 // in another spelling (`chown`, `CAP_CHOWN`) is rewritten to the canonical
 // name the standard compares with, which keeps what the workload asked for.
-func fixDangerousCapability(b *patchBuilder, f scanner.Finding, _ *scanner.PodSpec, _ Options) error {
+func fixDangerousCapability(b *patchBuilder, f scanner.Finding, _ *podTemplate, _ Options) error {
 	return editCapability(b, f, func(name string) (string, bool) {
 		canonical := scanner.CanonicalCapability(name)
 		return canonical, scanner.BaselineCapability(canonical)
@@ -413,7 +443,7 @@ func fixDangerousCapability(b *patchBuilder, f scanner.Finding, _ *scanner.PodSp
 // fixRestrictedCapability removes one entry other than NET_BIND_SERVICE
 // from capabilities.add. It also finds the entry under the canonical name
 // fixDangerousCapability may have rewritten it to in the same run.
-func fixRestrictedCapability(b *patchBuilder, f scanner.Finding, _ *scanner.PodSpec, _ Options) error {
+func fixRestrictedCapability(b *patchBuilder, f scanner.Finding, _ *podTemplate, _ Options) error {
 	return editCapability(b, f, func(string) (string, bool) { return "", false })
 }
 
@@ -476,7 +506,7 @@ func originalValue(f scanner.Finding, p scanner.Path) (any, bool) {
 
 // fixSeccomp sets RuntimeDefault where the finding points: the pod-level
 // profile, or a container's own Unconfined profile.
-func fixSeccomp(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, _ Options) error {
+func fixSeccomp(b *patchBuilder, f scanner.Finding, ps *podTemplate, _ Options) error {
 	if len(f.FieldPath) < 2 || f.FieldPath[len(f.FieldPath)-1] != "type" {
 		return refuse("finding does not name a seccompProfile type")
 	}
@@ -491,7 +521,7 @@ func fixSeccomp(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, _ Optio
 
 // fixResources adds the configured defaults for missing limits or requests.
 func fixResources(kind string) fixer {
-	return func(b *patchBuilder, f scanner.Finding, ps *scanner.PodSpec, opts Options) error {
+	return func(b *patchBuilder, f scanner.Finding, ps *podTemplate, opts Options) error {
 		defaults := opts.ResourceDefaults[kind]
 		return withContainer(f, ps, func(c scanner.Path) error {
 			path := c.Key("resources").Key(kind)

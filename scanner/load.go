@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"unicode/utf8"
 
 	yamlv2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -50,8 +51,13 @@ type SourceFile struct {
 	Abs string
 	// Mode is the file's permission bits, kept by in-place edits.
 	Mode fs.FileMode
-	// Bytes is the file's content as read.
+	// Bytes is the file's content as read, in UTF-8: a UTF-16 or UTF-32
+	// file is decoded (see Encoding).
 	Bytes []byte
+	// Encoding is the file's encoding on disk when not UTF-8 (a UTF-16 or
+	// UTF-32 BOM; see DecodeUnicode), else "". Bytes is then not what the
+	// file holds, and fixes refuse to write it.
+	Encoding string
 	// Docs are the YAML documents of the file, in order.
 	Docs []*Document
 	// IgnoreLines maps a 1-based line to the `# remedy:ignore` directive on it.
@@ -267,6 +273,11 @@ func yamlError(chunk []byte, firstLine int, err error) *parseError {
 		line, msg = l, m
 	}
 	line = newLineMap(chunk, 1).file(line)
+	if l := invalidUTF8Line(chunk); l > 0 && strings.Contains(msg, "UTF-8") {
+		// Both parsers check the encoding before reading a token and name
+		// the line they are at, not the byte's.
+		line = l
+	}
 	if line == 0 {
 		if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
 			name, _, _ = strings.Cut(name, "'")
@@ -278,6 +289,19 @@ func yamlError(chunk []byte, firstLine int, err error) *parseError {
 	// last; it belongs to the last.
 	line = min(line, lineCount(chunk))
 	return &parseError{line: firstLine + line - 1, msg: "invalid YAML: " + msg}
+}
+
+// invalidUTF8Line returns the '\n'-counted line of chunk's first byte that
+// is not valid UTF-8, or 0 when chunk is valid.
+func invalidUTF8Line(chunk []byte) int {
+	for i := 0; i < len(chunk); {
+		r, size := utf8.DecodeRune(chunk[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return bytes.Count(chunk[:i], []byte("\n")) + 1
+		}
+		i += size
+	}
+	return 0
 }
 
 // lineMap turns a line yaml reports within a chunk into a file line.
@@ -798,6 +822,10 @@ func readCandidate(rootAbs string, c candidate, limit int64, budgets Budgets) lo
 		return fail(statMessage(err))
 	}
 	content = content[:n]
+	content, encoding, err := DecodeUnicode(content)
+	if err != nil {
+		return fail(err.Error())
+	}
 	if reason := skipReason(abs, content); reason != "" {
 		return skip(reason)
 	}
@@ -805,7 +833,7 @@ func readCandidate(rootAbs string, c candidate, limit int64, budgets Budgets) lo
 	if msg := budgets.tooManyDocuments(len(f.Docs)); msg != "" {
 		return fail(msg)
 	}
-	f.Abs, f.Mode = abs, info.Mode().Perm()
+	f.Abs, f.Mode, f.Encoding = abs, info.Mode().Perm(), encoding
 	return loaded{rel: c.rel, file: f}
 }
 
@@ -819,6 +847,11 @@ func (in *Inputs) readStream(r io.Reader, limit int64, budgets Budgets) {
 		in.Errors = append(in.Errors, FileError{File: StdinName, Message: fmt.Sprintf("input is over the %d-byte limit (--max-file-size)", limit)})
 		return
 	}
+	content, encoding, err := DecodeUnicode(content)
+	if err != nil {
+		in.Errors = append(in.Errors, FileError{File: StdinName, Message: err.Error()})
+		return
+	}
 	if reason := skipReason("", content); reason != "" {
 		in.Skipped = append(in.Skipped, Skipped{File: StdinName, Reason: reason})
 		return
@@ -828,6 +861,7 @@ func (in *Inputs) readStream(r io.Reader, limit int64, budgets Budgets) {
 		return
 	}
 	f, errs := ParseFile(StdinName, content)
+	f.Encoding = encoding
 	in.addParsed(f, errs)
 }
 

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"text/tabwriter"
 
@@ -52,8 +55,16 @@ values of defaults.resources in .remedy.yaml.
 to the first PATH) that "git apply" or "patch -p1" applies to give exactly
 the in-place result; the summary goes to stderr.
 
+Every file is re-read just before it is replaced: one that changed since
+remedy read it is left as it is and reported ("changed while remedy worked
+on it"). A file that cannot be written is reported and the others are still
+written; the summary is always printed. A file is replaced through a
+temporary file and a rename, so SIGINT or SIGTERM stops remedy within a
+second with every file either as it was or fully fixed.
+
 Exit status: 0 nothing at or above --fail-on is left unfixed; 1 findings
-remain; 2 an input could not be read or parsed, or bad flags or config.`,
+remain; 2 an input could not be read or parsed, a file could not be
+written, bad flags or config, or the run was interrupted.`,
 		Example: `  # See what would change, as a patch
   remedy fix --dry-run ./deploy > remedy.patch && git apply remedy.patch
 
@@ -63,7 +74,7 @@ remain; 2 an input could not be read or parsed, or bad flags or config.`,
   # Machine-readable outcome per finding
   remedy fix --dry-run -o json ./deploy`,
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			return opts.run(inv, paths)
+			return interruptible(cmd.Context(), inv, func(ctx context.Context) error { return opts.run(ctx, inv, paths) })
 		},
 	}
 	f := cmd.Flags()
@@ -74,7 +85,7 @@ remain; 2 an input could not be read or parsed, or bad flags or config.`,
 	return cmd
 }
 
-func (o *fixOptions) run(inv *invocation, paths []string) error {
+func (o *fixOptions) run(ctx context.Context, inv *invocation, paths []string) error {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
@@ -91,10 +102,18 @@ func (o *fixOptions) run(inv *invocation, paths []string) error {
 		return err
 	}
 	rep := sc.rep
-	fixes := remediate.FixReport(sc.in, rep, remediate.Options{ResourceDefaults: sc.cfg.Defaults.ResourceDefaults()}, scanner.Options{Config: sc.cfg, Catalog: sc.catalog})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	fixes := remediate.FixReportContext(ctx, sc.in, rep, remediate.Options{ResourceDefaults: sc.cfg.Defaults.ResourceDefaults()}, scanner.Options{Config: sc.cfg, Catalog: sc.catalog})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 
 	var diff bytes.Buffer
-	for _, fx := range fixes {
+	var failed []scanner.FileError
+	for i := range fixes {
+		fx := &fixes[i]
 		if !fx.Changed() {
 			continue
 		}
@@ -104,14 +123,17 @@ func (o *fixOptions) run(inv *invocation, paths []string) error {
 			}
 			continue
 		}
-		if err := writeAtomic(fx.File.Abs, fx.After, fx.File.Mode); err != nil {
-			return fmt.Errorf("write %s: %w", fx.File.Path, err)
+		if err := o.replace(inv, fx); err != nil {
+			// The other files are still tried; this one is as it was.
+			failed = append(failed, scanner.FileError{File: fx.File.Path, Message: "not written: " + err.Error()})
+			unwritten(fx, err)
+			continue
 		}
 		inv.log.Info("fixed", "file", fx.File.Path)
 	}
 	sum := summarise(rep, fixes)
 	if o.format == formatJSON {
-		if err := writeFixJSON(inv.stdout, rep, fixes, sum, diff.String()); err != nil {
+		if err := writeFixJSON(inv.stdout, rep, failed, fixes, sum, diff.String()); err != nil {
 			return err
 		}
 	} else {
@@ -123,9 +145,9 @@ func (o *fixOptions) run(inv *invocation, paths []string) error {
 				return err
 			}
 		}
-		writeFixSummary(out, sum, rep, fixes, o.dryRun)
+		writeFixSummary(out, sum, rep, failed, fixes, o.dryRun)
 	}
-	if len(rep.Errors) > 0 {
+	if len(rep.Errors) > 0 || len(failed) > 0 {
 		return exitStatus(exitError)
 	}
 	for _, fx := range fixes {
@@ -138,9 +160,59 @@ func (o *fixOptions) run(inv *invocation, paths []string) error {
 	return nil
 }
 
+// errChangedMeanwhile is the error of a file that changed on disk between
+// remedy reading it and replacing it.
+var errChangedMeanwhile = errors.New("changed while remedy worked on it; run remedy fix again")
+
+// replace writes a fixed file in place, unless the run was interrupted or
+// the file no longer holds the bytes the fix was computed from.
+func (o *fixOptions) replace(inv *invocation, fx *remediate.FileFix) error {
+	if inv.beforeReplace != nil {
+		inv.beforeReplace(fx.File.Abs)
+	}
+	return inv.writes.do(func() error {
+		return replaceFile(fx.File.Abs, fx.Before, fx.After, fx.File.Mode)
+	})
+}
+
+// unwritten records that a fixed file could not be written: its findings
+// are not fixed after all, and it is no longer a changed file.
+func unwritten(fx *remediate.FileFix, err error) {
+	fx.After = fx.Before
+	fx.Remediations = nil
+	for i := range fx.Outcomes {
+		if fx.Outcomes[i].Status == remediate.StatusFixed {
+			fx.Outcomes[i].Status = remediate.StatusNotFixable
+			fx.Outcomes[i].Reason = "the file could not be written: " + err.Error()
+		}
+	}
+}
+
+// replaceFile is writeAtomic that first checks, once the new bytes are on
+// disk beside the file and just before the rename, that path still holds
+// before: a line a user appended meanwhile is not lost.
+func replaceFile(path string, before, after []byte, mode os.FileMode) error {
+	return writeAtomicChecked(path, after, mode, func(real string) error {
+		now, err := os.ReadFile(real)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(now, before) {
+			return errChangedMeanwhile
+		}
+		return nil
+	})
+}
+
 // writeAtomic replaces path with b through a temporary file in the same
 // folder and a rename, so a crash never leaves a half-written manifest.
 func writeAtomic(path string, b []byte, mode os.FileMode) error {
+	return writeAtomicChecked(path, b, mode, nil)
+}
+
+// writeAtomicChecked is writeAtomic with a check of the file (symlinks
+// resolved) made just before the rename; an error keeps the file as it is.
+func writeAtomicChecked(path string, b []byte, mode os.FileMode, check func(real string) error) error {
 	if mode == 0 {
 		mode = 0o644
 	}
@@ -168,6 +240,11 @@ func writeAtomic(path string, b []byte, mode os.FileMode) error {
 	}
 	if err := tmp.Close(); err != nil {
 		return err
+	}
+	if check != nil {
+		if err := check(path); err != nil {
+			return err
+		}
 	}
 	return os.Rename(tmp.Name(), path)
 }
@@ -207,7 +284,7 @@ func summarise(rep *scanner.Report, fixes []remediate.FileFix) []controlSummary 
 	return out
 }
 
-func writeFixSummary(w io.Writer, sum []controlSummary, rep *scanner.Report, fixes []remediate.FileFix, dryRun bool) {
+func writeFixSummary(w io.Writer, sum []controlSummary, rep *scanner.Report, failed []scanner.FileError, fixes []remediate.FileFix, dryRun bool) {
 	changed := 0
 	for _, fx := range fixes {
 		if fx.Changed() {
@@ -230,6 +307,9 @@ func writeFixSummary(w io.Writer, sum []controlSummary, rep *scanner.Report, fix
 	if len(rep.Errors) > 0 {
 		fmt.Fprintf(w, "; %d inputs could not be read", len(rep.Errors))
 	}
+	if len(failed) > 0 {
+		fmt.Fprintf(w, "; %d files could not be written", len(failed))
+	}
 	fmt.Fprintln(w)
 	for _, fx := range fixes {
 		for _, oc := range fx.Outcomes {
@@ -238,7 +318,7 @@ func writeFixSummary(w io.Writer, sum []controlSummary, rep *scanner.Report, fix
 			}
 		}
 	}
-	for _, e := range rep.Errors {
+	for _, e := range slices.Concat(rep.Errors, failed) {
 		fmt.Fprintf(w, "error: %s\n", e.Error())
 	}
 }
@@ -270,11 +350,8 @@ type patchJSON struct {
 	Patch     []remediate.Op `json:"patch"`
 }
 
-func writeFixJSON(w io.Writer, rep *scanner.Report, fixes []remediate.FileFix, sum []controlSummary, diff string) error {
-	out := fixJSON{Summary: sum, Outcomes: []outcomeJSON{}, Files: []fileJSON{}, Errors: rep.Errors, Diff: diff}
-	if out.Errors == nil {
-		out.Errors = []scanner.FileError{}
-	}
+func writeFixJSON(w io.Writer, rep *scanner.Report, failed []scanner.FileError, fixes []remediate.FileFix, sum []controlSummary, diff string) error {
+	out := fixJSON{Summary: sum, Outcomes: []outcomeJSON{}, Files: []fileJSON{}, Errors: slices.Concat([]scanner.FileError{}, rep.Errors, failed), Diff: diff}
 	for _, fx := range fixes {
 		for _, oc := range fx.Outcomes {
 			out.Outcomes = append(out.Outcomes, outcomeJSON{Finding: oc.Finding, Status: oc.Status, Why: oc.Reason})

@@ -68,7 +68,7 @@ the report cannot be read.`,
 			if err := opts.cluster.check(cmd.Flags()); err != nil {
 				return err
 			}
-			return opts.run(cmd.Context(), inv, args)
+			return interruptible(cmd.Context(), inv, func(ctx context.Context) error { return opts.run(ctx, inv, args) })
 		},
 	}
 	f := cmd.Flags()
@@ -136,7 +136,7 @@ func (o *importOptions) run(ctx context.Context, inv *invocation, args []string)
 		located = importer.Locate(in, found)
 		if o.fix {
 			var diff bytes.Buffer
-			outcomes, err := applyImportedFixes(in, located, o.dryRun, &diff)
+			outcomes, err := applyImportedFixes(inv.writes, in, located, o.dryRun, &diff)
 			if err != nil {
 				return err
 			}
@@ -248,7 +248,7 @@ func cmpOr(a, b string) string {
 // refused fix does not block the others. It returns, by index into located,
 // the reason a fix was refused ("" when applied), and writes the files, or
 // with dryRun a unified diff to diff.
-func applyImportedFixes(in *scanner.Inputs, located []importer.Located, dryRun bool, diff io.Writer) (map[int]string, error) {
+func applyImportedFixes(writes *writeGate, in *scanner.Inputs, located []importer.Located, dryRun bool, diff io.Writer) (map[int]string, error) {
 	outcomes := map[int]string{}
 	byDoc := map[*scanner.Document][]int{}
 	for i, l := range located {
@@ -264,6 +264,12 @@ func applyImportedFixes(in *scanner.Inputs, located []importer.Located, dryRun b
 			doc := file.Docs[d]
 			idx := byDoc[doc]
 			if len(idx) == 0 {
+				continue
+			}
+			if file.Encoding != "" {
+				for _, i := range idx {
+					outcomes[i] = remediate.EncodingRefusal(file.Encoding)
+				}
 				continue
 			}
 			src := doc.Bytes()
@@ -306,7 +312,9 @@ func applyImportedFixes(in *scanner.Inputs, located []importer.Located, dryRun b
 			}
 			continue
 		}
-		if err := writeAtomic(filepath.Join(in.Root, filepath.FromSlash(file.Path)), after, file.Mode); err != nil {
+		if err := writes.do(func() error {
+			return replaceFile(filepath.Join(in.Root, filepath.FromSlash(file.Path)), file.Bytes, after, file.Mode)
+		}); err != nil {
 			return nil, fmt.Errorf("write %s: %w", file.Path, err)
 		}
 	}

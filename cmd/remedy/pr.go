@@ -133,7 +133,7 @@ Environment:
   remedy pr acme/shop --app-id 123456 --app-key-file remedy.private-key.pem`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return opts.run(cmd.Context(), inv, args[0])
+			return interruptible(cmd.Context(), inv, func(ctx context.Context) error { return opts.run(ctx, inv, args[0]) })
 		},
 	}
 	cmd.Flags().StringVar(&opts.base, "base", "", "branch to fix (default: the repository's default branch)")

@@ -41,18 +41,34 @@ type invocation struct {
 	// on every record, so the logger exists before the flags do.
 	logLevel *slog.LevelVar
 	log      *slog.Logger
+	// writes gates every file the run writes against its interruption
+	// (interrupt.go).
+	writes *writeGate
+	// beforeReplace, when set, runs between computing a file's new bytes
+	// and replacing the file: a test's way to change the file meanwhile.
+	beforeReplace func(abs string)
 }
 
 // run executes the CLI with args (without the program name) and returns
 // the process exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return newInvocation(stdin, stdout, stderr).execute(ctx, args)
+}
+
+func newInvocation(stdin io.Reader, stdout, stderr io.Writer) *invocation {
 	level := new(slog.LevelVar)
-	inv := &invocation{
+	return &invocation{
 		stdin: stdin, stdout: stdout, stderr: stderr,
 		getenv:   os.Getenv,
 		logLevel: level,
 		log:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		writes:   &writeGate{},
 	}
+}
+
+// execute runs the CLI with args and returns the process exit status.
+func (inv *invocation) execute(ctx context.Context, args []string) int {
+	stderr := inv.stderr
 	root := newRootCommand(inv)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)

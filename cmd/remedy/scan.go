@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -78,10 +79,12 @@ Exit status:
 			if err := opts.cluster.check(cmd.Flags()); err != nil {
 				return err
 			}
-			if opts.cluster.enabled {
-				return opts.runCluster(cmd.Context(), inv, paths)
-			}
-			return opts.run(inv, paths)
+			return interruptible(cmd.Context(), inv, func(ctx context.Context) error {
+				if opts.cluster.enabled {
+					return opts.runCluster(ctx, inv, paths)
+				}
+				return opts.run(inv, paths)
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -129,7 +132,7 @@ func (o *scanOptions) run(inv *invocation, paths []string) error {
 	if err != nil {
 		return err
 	}
-	if err := o.write(inv.stdout, out.Bytes()); err != nil {
+	if err := o.write(inv, out.Bytes()); err != nil {
 		return err
 	}
 	if code := scanExitCode(rep, o.failOn); code != exitOK {
@@ -181,12 +184,12 @@ func loadConfig(explicit, root string) (*config.Config, error) {
 }
 
 // write sends the report to --output-file, or to stdout.
-func (o *scanOptions) write(stdout io.Writer, b []byte) error {
+func (o *scanOptions) write(inv *invocation, b []byte) error {
 	if o.outputFile == "" {
-		_, err := stdout.Write(b)
+		_, err := inv.stdout.Write(b)
 		return err
 	}
-	if err := os.WriteFile(o.outputFile, b, 0o644); err != nil {
+	if err := inv.writes.do(func() error { return writeAtomic(o.outputFile, b, 0o644) }); err != nil {
 		return fmt.Errorf("write --output-file: %w", err)
 	}
 	return nil

@@ -145,7 +145,7 @@ func (o *scanOptions) runCluster(ctx context.Context, inv *invocation, paths []s
 	if err != nil {
 		return err
 	}
-	if err := o.write(inv.stdout, out.Bytes()); err != nil {
+	if err := o.write(inv, out.Bytes()); err != nil {
 		return err
 	}
 	if code := scanExitCode(rep, o.failOn); code != exitOK {

@@ -100,12 +100,12 @@ to the kubeconfig context's name. Sources elsewhere are listed as skipped;
 				return err
 			}
 			if opts.cluster.enabled {
-				return opts.runCluster(cmd.Context(), inv)
+				return interruptible(cmd.Context(), inv, func(ctx context.Context) error { return opts.runCluster(ctx, inv) })
 			}
 			if opts.configPath == "" {
 				return errSweepNeedsConfig
 			}
-			return opts.run(cmd.Context(), inv)
+			return interruptible(cmd.Context(), inv, func(ctx context.Context) error { return opts.run(ctx, inv) })
 		},
 	}
 	f := cmd.Flags()
