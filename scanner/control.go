@@ -19,6 +19,8 @@ type Control struct {
 	// Why explains the risk; HowToFix what to change. Both are shown to humans.
 	Why      string
 	HowToFix string
+	// Risk is what the fix can break at run time (fixable controls only).
+	Risk *Risk
 	// Check returns every place the resource fails the control.
 	Check func(r *Resource, cc *CheckContext) []Hit
 }
@@ -28,6 +30,9 @@ type CheckContext struct {
 	// ResourceDefaults are the repo config's default resources, by
 	// "limits"/"requests" then "cpu"/"memory"; fixes may only write these.
 	ResourceDefaults map[string]map[string]string
+	// Images is what --resolve-images read from the registries; nil when
+	// images were not resolved.
+	Images ImageLookup
 }
 
 // Hit is one failing place. Node locates it: the offending field's key, or,

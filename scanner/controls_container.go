@@ -257,7 +257,8 @@ func imageTag() *Control {
 		Why: "An image without a tag means :latest, and :latest moves: the same manifest runs different code on " +
 			"each pull, so a rollout cannot be reproduced, reviewed or rolled back.",
 		HowToFix: "Reference a specific version tag (`app:1.4.2`) or, better, a digest (`app@sha256:…`).",
-		Check: func(r *Resource, _ *CheckContext) []Hit {
+		Fixable:  true,
+		Check: func(r *Resource, cc *CheckContext) []Hit {
 			return forEachContainer(r, func(_ *PodSpec, c Container) []Hit {
 				key, v := FieldPair(c.Node, "image")
 				image := ScalarValue(v)
@@ -268,8 +269,11 @@ func imageTag() *Control {
 				if ref.Digest != "" || (ref.Tag != "" && ref.Tag != "latest") {
 					return nil
 				}
-				return []Hit{hitAt(c, key, c.Path.Key("image"),
-					fmt.Sprintf("container %q uses image %s with no version tag or digest; pin a tag or digest", c.Name, image))}
+				h := hitAt(c, key, c.Path.Key("image"),
+					fmt.Sprintf("container %q uses image %s with no version tag or digest; pin a tag or digest", c.Name, image))
+				// Pinning needs the digest the registry serves for the tag.
+				_, h.NotFixable, _ = cc.ImageOf(image)
+				return []Hit{h}
 			})
 		},
 	}
