@@ -252,6 +252,7 @@ func (r *Resolver) logger() *slog.Logger {
 func noteOf(ref string, err error) string {
 	var terr *transport.Error
 	var nerr net.Error
+	var operr *net.OpError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Sprintf("image %s: the registry did not answer in time", ref)
@@ -272,8 +273,10 @@ func noteOf(ref string, err error) string {
 		return fmt.Sprintf("image %s: the registry answered %d", ref, terr.StatusCode)
 	case errors.As(err, &nerr) && nerr.Timeout():
 		return fmt.Sprintf("image %s: the registry did not answer in time", ref)
+	case errors.As(err, &operr):
+		return fmt.Sprintf("image %s: registry unreachable (%s: %s)", ref, operr.Op, oneLine(operr.Err.Error()))
 	case errors.As(err, &nerr):
-		return fmt.Sprintf("image %s: registry unreachable: %s", ref, oneLine(err.Error()))
+		return fmt.Sprintf("image %s: registry unreachable", ref)
 	}
 	return fmt.Sprintf("image %s: %s", ref, oneLine(err.Error()))
 }
