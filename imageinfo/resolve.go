@@ -286,3 +286,12 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 func sortInfos(is []Info) {
 	slices.SortFunc(is, func(a, b Info) int { return strings.Compare(a.Ref, b.Ref) })
 }
+
+// ResolveRefs resolves references with the resolver's own credentials.
+func (r *Resolver) ResolveRefs(ctx context.Context, refs []string) *Set {
+	reqs := make([]Request, len(refs))
+	for i, ref := range refs {
+		reqs[i] = Request{Ref: ref}
+	}
+	return r.Resolve(ctx, reqs)
+}

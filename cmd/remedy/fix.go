@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -63,7 +64,7 @@ remain; 2 an input could not be read or parsed, or bad flags or config.`,
   # Machine-readable outcome per finding
   remedy fix --dry-run -o json ./deploy`,
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			return opts.run(inv, paths)
+			return opts.run(cmd.Context(), inv, paths)
 		},
 	}
 	f := cmd.Flags()
@@ -74,7 +75,7 @@ remain; 2 an input could not be read or parsed, or bad flags or config.`,
 	return cmd
 }
 
-func (o *fixOptions) run(inv *invocation, paths []string) error {
+func (o *fixOptions) run(ctx context.Context, inv *invocation, paths []string) error {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
@@ -86,12 +87,12 @@ func (o *fixOptions) run(inv *invocation, paths []string) error {
 	if o.format != "text" && o.format != formatJSON {
 		return fmt.Errorf("--format %q: want text or json", o.format)
 	}
-	sc, err := o.scan(paths, nil)
+	sc, err := o.scan(ctx, inv.log, paths, nil)
 	if err != nil {
 		return err
 	}
 	rep := sc.rep
-	fixes := remediate.FixReport(sc.in, rep, remediate.Options{ResourceDefaults: sc.cfg.Defaults.ResourceDefaults()}, scanner.Options{Config: sc.cfg, Catalog: sc.catalog})
+	fixes := remediate.FixReport(sc.in, rep, sc.fix, scanner.Options{Config: sc.cfg, Catalog: sc.catalog, Images: sc.opts.Images})
 
 	var diff bytes.Buffer
 	for _, fx := range fixes {
@@ -256,6 +257,17 @@ type outcomeJSON struct {
 	scanner.Finding
 	Status remediate.Status `json:"status"`
 	Why    string           `json:"why,omitempty"`
+	// Risk is "none" or "review" for a fixed finding (see remedy controls).
+	Risk scanner.RiskLevel `json:"risk,omitempty"`
+	// Image says what an image-dependent fix was checked against.
+	Image *imageCheckJSON `json:"image,omitempty"`
+}
+
+type imageCheckJSON struct {
+	Image    string `json:"image"`
+	Digest   string `json:"digest,omitempty"`
+	Verified bool   `json:"verified"`
+	Detail   string `json:"detail"`
 }
 
 type fileJSON struct {
@@ -277,7 +289,14 @@ func writeFixJSON(w io.Writer, rep *scanner.Report, fixes []remediate.FileFix, s
 	}
 	for _, fx := range fixes {
 		for _, oc := range fx.Outcomes {
-			out.Outcomes = append(out.Outcomes, outcomeJSON{Finding: oc.Finding, Status: oc.Status, Why: oc.Reason})
+			oj := outcomeJSON{Finding: oc.Finding, Status: oc.Status, Why: oc.Reason}
+			if oc.Status == remediate.StatusFixed {
+				oj.Risk = oc.Risk()
+			}
+			if c := oc.Image; c != nil {
+				oj.Image = &imageCheckJSON{Image: c.Image, Digest: c.Digest, Verified: c.Verified, Detail: c.Detail}
+			}
+			out.Outcomes = append(out.Outcomes, oj)
 		}
 		if !fx.Changed() {
 			continue

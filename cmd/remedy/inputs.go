@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/spf13/pflag"
 
 	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/render"
 )
@@ -18,6 +22,7 @@ type inputFlags struct {
 	maxFileSize int64
 	configPath  string
 	controls    []string
+	images      imageFlags
 }
 
 func newInputFlags() inputFlags { return inputFlags{failOn: scanner.SeverityLow} }
@@ -28,6 +33,7 @@ func (f *inputFlags) register(fs *pflag.FlagSet, failOnHelp, controlHelp string)
 	fs.Int64Var(&f.maxFileSize, "max-file-size", scanner.DefaultMaxFileSize, "skip files larger than this many bytes")
 	fs.StringVar(&f.configPath, "config", "", "path of the config file (default: .remedy.yaml at the scan root)")
 	fs.StringSliceVar(&f.controls, "control", nil, controlHelp)
+	f.images.register(fs)
 }
 
 // scanned is one load and scan of the command's paths.
@@ -38,12 +44,17 @@ type scanned struct {
 	in      *scanner.Inputs
 	rep     *scanner.Report
 	opts    scanner.Options
+	// fix are the fix options that go with the scan (defaults, images).
+	fix remediate.Options
 }
 
 // scan checks the flags, reads the config, loads paths and scans them.
-func (f *inputFlags) scan(paths []string, stdin io.Reader) (*scanned, error) {
+func (f *inputFlags) scan(ctx context.Context, log *slog.Logger, paths []string, stdin io.Reader) (*scanned, error) {
 	if f.maxFileSize <= 0 {
 		return nil, fmt.Errorf("--max-file-size %d: want a positive number of bytes", f.maxFileSize)
+	}
+	if err := f.images.check(); err != nil {
+		return nil, err
 	}
 	catalog := scanner.DefaultCatalog()
 	for _, id := range f.controls {
@@ -63,5 +74,7 @@ func (f *inputFlags) scan(paths []string, stdin io.Reader) (*scanned, error) {
 		Helm:        cfg.Helm,
 	})
 	opts := scanner.Options{Config: cfg, Catalog: catalog, Only: f.controls}
-	return &scanned{root: root, cfg: cfg, catalog: catalog, in: in, rep: scanner.ScanInputs(in, opts), opts: opts}, nil
+	fix := remediate.Options{ResourceDefaults: cfg.Defaults.ResourceDefaults()}
+	gitops.ResolveImages(ctx, f.images.resolver(log, cfg.Images.Resolve), in, &opts, &fix)
+	return &scanned{root: root, cfg: cfg, catalog: catalog, in: in, rep: scanner.ScanInputs(in, opts), opts: opts, fix: fix}, nil
 }

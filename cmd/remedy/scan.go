@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -81,7 +82,7 @@ Exit status:
 			if opts.cluster.enabled {
 				return opts.runCluster(cmd.Context(), inv, paths)
 			}
-			return opts.run(inv, paths)
+			return opts.run(cmd.Context(), inv, paths)
 		},
 	}
 	f := cmd.Flags()
@@ -93,7 +94,7 @@ Exit status:
 	return cmd
 }
 
-func (o *scanOptions) run(inv *invocation, paths []string) error {
+func (o *scanOptions) run(ctx context.Context, inv *invocation, paths []string) error {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
@@ -102,7 +103,7 @@ func (o *scanOptions) run(inv *invocation, paths []string) error {
 	default:
 		return fmt.Errorf("--format %q: want table, json or sarif", o.format)
 	}
-	sc, err := o.scan(paths, inv.stdin)
+	sc, err := o.scan(ctx, inv.log, paths, inv.stdin)
 	if err != nil {
 		return err
 	}
