@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/remedy-bot/remedy/imageinfo"
+	"github.com/remedy-bot/remedy/serverconfig"
 )
 
 // imageFlags are --resolve-images and its timeout, shared by scan, fix, pr
@@ -37,4 +38,17 @@ func (f *imageFlags) resolver(log *slog.Logger, orConfig bool) *imageinfo.Resolv
 		return nil
 	}
 	return &imageinfo.Resolver{Timeout: f.timeout, Log: log}
+}
+
+// serveImages is the resolver of serve's images settings, with its disk
+// cache, or nil when image resolution is off.
+func serveImages(c serverconfig.Images, log *slog.Logger) (*imageinfo.Resolver, error) {
+	if !c.Resolve {
+		return nil, nil
+	}
+	cache, err := imageinfo.NewDiskCache(c.CacheDir)
+	if err != nil {
+		return nil, err
+	}
+	return &imageinfo.Resolver{Timeout: time.Duration(c.Timeout), Cache: cache, Log: log}, nil
 }
