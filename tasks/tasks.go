@@ -15,8 +15,8 @@ import (
 
 	"github.com/remedy-bot/remedy/command"
 	"github.com/remedy-bot/remedy/gitops"
-	"github.com/remedy-bot/remedy/imageinfo"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
+	"github.com/remedy-bot/remedy/imageinfo"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/scanner"
 )
