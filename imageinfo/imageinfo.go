@@ -24,6 +24,9 @@ type Info struct {
 	// multi-platform image, which is what a pin must name so that every
 	// node pulls its own platform.
 	Digest string `json:"digest,omitempty"`
+	// Running is true when Digest is what a live pod reports it runs
+	// (its status imageID), not only what the tag serves now.
+	Running bool `json:"running,omitempty"`
 	// Platform is the platform whose config the fields below come from
 	// ("linux/amd64"), for a multi-platform image.
 	Platform string `json:"platform,omitempty"`

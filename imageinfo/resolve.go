@@ -32,6 +32,9 @@ type Request struct {
 	// Keychain adds credentials for this image (a pod's image pull
 	// secrets) before the resolver's own.
 	Keychain authn.Keychain
+	// Running, when set, is the digest a live pod reports it runs for Ref
+	// (status imageID): that image is read, not what the tag serves now.
+	Running string
 }
 
 // Resolver reads images from their registries. Its zero value works:
@@ -124,6 +127,14 @@ func (r *run) lookup(ctx context.Context, q Request) Info {
 		return info
 	}
 	opts := r.r.options(ctx, q)
+	if q.Running != "" {
+		d, err := name.NewDigest(ref.Context().Name() + "@" + q.Running)
+		if err != nil {
+			info.Note = fmt.Sprintf("image %s: the running digest %q is not valid: %v", q.Ref, q.Running, err)
+			return info
+		}
+		ref, info.Running = d, true
+	}
 	desc, err := remote.Get(ref, opts...)
 	if err != nil {
 		info.Note = noteOf(q.Ref, err)

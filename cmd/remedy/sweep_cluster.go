@@ -32,7 +32,7 @@ func (o *sweepOptions) runCluster(ctx context.Context, inv *invocation) error {
 		return err
 	}
 	o.cluster.sources = true
-	live, err := o.cluster.scanCluster(ctx, inv, scanner.Options{Catalog: scanner.DefaultCatalog()}, tokens)
+	live, err := o.cluster.scanCluster(ctx, inv, scanner.Options{Catalog: scanner.DefaultCatalog()}, tokens, nil)
 	if err != nil {
 		return err
 	}
