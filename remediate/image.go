@@ -226,7 +226,9 @@ func fixReadOnlyRootFilesystemImage(b *patchBuilder, f scanner.Finding, ps *scan
 			}
 			m, found := coveringMount(mounts, p)
 			if found {
-				if !m.writable {
+				// A mount at the path itself is the workload's choice; one
+				// above it that is read-only would be shadowed in part.
+				if !m.writable && m.path != p {
 					return refuse("an emptyDir at %s would shadow what volume %q mounts read-only at %s", p, m.volume, m.path)
 				}
 				covered = append(covered, p)
@@ -252,7 +254,7 @@ func fixReadOnlyRootFilesystemImage(b *patchBuilder, f scanner.Finding, ps *scan
 			fmt.Fprintf(&d, "emptyDir mounted at %s (empty at start); ", strings.Join(added, ", "))
 		}
 		if len(covered) > 0 {
-			fmt.Fprintf(&d, "already writable through a mount: %s; ", strings.Join(covered, ", "))
+			fmt.Fprintf(&d, "already mounted: %s; ", strings.Join(covered, ", "))
 		}
 		d.WriteString("not checked: writes the image does not declare")
 		check.Detail = d.String()

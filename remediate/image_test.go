@@ -49,6 +49,11 @@ spec:
         volumeMounts:
         - name: config
           mountPath: /etc/app
+      - name: exact # VOLUME /etc/app, where the ConfigMap is mounted
+        image: REG/exact:1.0
+        volumeMounts:
+        - name: config
+          mountPath: /etc/app
       - name: pinned-user # the pod says who it runs as
         image: REG/nginx:1.0
         securityContext:
@@ -72,6 +77,7 @@ func imageRegistry(t *testing.T) (*registrytest.Registry, string) {
 	reg.Push(t, "ghost:1.0", registrytest.Image{User: "ghost", Passwd: testPasswd})
 	reg.PushIndex(t, "multi:latest", map[string]registrytest.Image{"linux/amd64": {User: "65532"}, "linux/arm64": {User: "0"}})
 	reg.Push(t, "shadow:1.0", registrytest.Image{User: "1000", Volumes: []string{"/etc/app/cache"}})
+	reg.Push(t, "exact:1.0", registrytest.Image{User: "1000", Volumes: []string{"/etc/app"}})
 	return reg, registrytest.Unreachable(t)
 }
 
