@@ -76,7 +76,7 @@ func (r *Resolver) Resolve(ctx context.Context, reqs []Request) *Set {
 		seen[q.Ref] = true
 		todo = append(todo, q)
 	}
-	run := &run{r: r, configs: map[string]*configCall{}}
+	run := &run{r: r, configs: map[string]*configCall{}, down: map[string]string{}}
 	out := make([]Info, len(todo))
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
@@ -98,11 +98,35 @@ func (r *Resolver) Resolve(ctx context.Context, reqs []Request) *Set {
 	return NewSet(out...)
 }
 
-// run is one Resolve: its per-digest cache of configs.
+// run is one Resolve: its per-digest cache of configs, and the registries
+// that did not answer, so that a dead registry costs one timeout per run,
+// not one per image.
 type run struct {
 	r       *Resolver
 	mu      sync.Mutex
 	configs map[string]*configCall
+	down    map[string]string // registry host -> why
+}
+
+// registryDown returns why the registry did not answer earlier in the run.
+func (r *run) registryDown(host string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	why, ok := r.down[host]
+	return why, ok
+}
+
+// markDown remembers a registry that timed out or could not be reached.
+func (r *run) markDown(host string, err error) {
+	var nerr net.Error
+	if !errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &nerr) {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.down[host]; !ok {
+		r.down[host] = noteOf(host, err)
+	}
 }
 
 // configCall is one config read, shared by the references with its digest.
@@ -126,6 +150,11 @@ func (r *run) lookup(ctx context.Context, q Request) Info {
 		info.Note = fmt.Sprintf("image %s: not a valid reference: %v", q.Ref, err)
 		return info
 	}
+	host := ref.Context().RegistryStr()
+	if why, down := r.registryDown(host); down {
+		info.Note = fmt.Sprintf("image %s: not looked up, an earlier lookup failed: %s", q.Ref, strings.TrimPrefix(why, "image "))
+		return info
+	}
 	opts := r.r.options(ctx, q)
 	if q.Running != "" {
 		d, err := name.NewDigest(ref.Context().Name() + "@" + q.Running)
@@ -137,6 +166,7 @@ func (r *run) lookup(ctx context.Context, q Request) Info {
 	}
 	desc, err := remote.Get(ref, opts...)
 	if err != nil {
+		r.markDown(host, err)
 		info.Note = noteOf(q.Ref, err)
 		r.r.logger().Info("image not read", "image", q.Ref, "note", info.Note)
 		return info

@@ -2,6 +2,7 @@ package imageinfo_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,8 +96,21 @@ func TestResolveFailuresAreNotes(t *testing.T) {
 	slow.SetDelay(time.Minute)
 	down := registrytest.Unreachable(t) + "/app:1"
 
-	r := &imageinfo.Resolver{Keychain: anonymous, Timeout: 2 * time.Second}
-	set := r.Resolve(context.Background(), []imageinfo.Request{{Ref: private.Ref("app:1")}, {Ref: slow.Ref("app:1")}, {Ref: down}})
+	// Five images on the slow registry, looked up one at a time, cost one
+	// timeout: the registry is skipped once it did not answer.
+	r := &imageinfo.Resolver{Keychain: anonymous, Timeout: 2 * time.Second, Parallel: 1}
+	reqs := []imageinfo.Request{{Ref: private.Ref("app:1")}, {Ref: slow.Ref("app:1")}, {Ref: down}}
+	for i := range 4 {
+		reqs = append(reqs, imageinfo.Request{Ref: slow.Ref(fmt.Sprintf("other%d:1", i))})
+	}
+	before := slow.Requests()
+	set := r.Resolve(context.Background(), reqs)
+	if n := slow.Requests() - before; n != 1 {
+		t.Errorf("the slow registry got %d requests, want 1: it is skipped once it did not answer", n)
+	}
+	if info, _ := set.Lookup(slow.Ref("other3:1")); !strings.Contains(info.Note, "did not answer in time") {
+		t.Errorf("skipped lookup note: %q", info.Note)
+	}
 	for ref, want := range map[string]string{
 		private.Ref("app:1"): "refused access (401)",
 		slow.Ref("app:1"):    "did not answer in time",
@@ -107,8 +121,8 @@ func TestResolveFailuresAreNotes(t *testing.T) {
 			t.Errorf("%s: note %q, want %q", ref, info.Note, want)
 		}
 	}
-	if len(set.Notes()) != 3 {
-		t.Errorf("Notes() = %d, want 3", len(set.Notes()))
+	if len(set.Notes()) != 7 {
+		t.Errorf("Notes() = %d, want 7", len(set.Notes()))
 	}
 
 	// With the pod's pull secret as the request's keychain, the private

@@ -46,7 +46,12 @@ type Registry struct {
 	auth remote.Option
 	// delay holds manifest and blob answers back (see SetDelay).
 	delay atomic.Int64
+	// requests counts manifest and blob requests (not the /v2/ ping).
+	requests atomic.Int64
 }
+
+// Requests is how many manifest and blob requests the registry received.
+func (r *Registry) Requests() int { return int(r.requests.Load()) }
 
 // Options of a registry.
 type Options struct {
@@ -211,6 +216,9 @@ func (r *Registry) SetDelay(d time.Duration) { r.delay.Store(int64(d)) }
 
 func (r *Registry) delayed(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path != "/v2/" {
+			r.requests.Add(1)
+		}
 		if d := time.Duration(r.delay.Load()); d > 0 && req.URL.Path != "/v2/" {
 			select {
 			case <-time.After(d):
