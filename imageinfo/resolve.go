@@ -168,7 +168,7 @@ func (r *run) lookup(ctx context.Context, q Request) Info {
 	if err != nil {
 		r.markDown(host, err)
 		info.Note = noteOf(q.Ref, err)
-		r.r.logger().Info("image not read", "image", q.Ref, "note", info.Note)
+		r.r.logger().Warn("image not read", "image", q.Ref, "note", info.Note)
 		return info
 	}
 	info.Digest = desc.Digest.String()
