@@ -232,6 +232,17 @@ func writeFixSummary(w io.Writer, sum []controlSummary, rep *scanner.Report, fix
 		fmt.Fprintf(w, "; %d inputs could not be read", len(rep.Errors))
 	}
 	fmt.Fprintln(w)
+	if fixed > 0 {
+		safe := 0
+		for _, fx := range fixes {
+			for _, oc := range fx.Outcomes {
+				if oc.Status == remediate.StatusFixed && oc.Risk() == scanner.RiskNone {
+					safe++
+				}
+			}
+		}
+		fmt.Fprintf(w, "%d of the fixes cannot change what a working container does, %d need a human check (risk in -o json)\n", safe, fixed-safe)
+	}
 	for _, fx := range fixes {
 		for _, oc := range fx.Outcomes {
 			if oc.Status == remediate.StatusNotFixable && oc.Finding.Fixable {
