@@ -34,7 +34,9 @@ type Config struct {
 	Defaults Defaults `yaml:"defaults"`
 
 	// Group is how fixes are grouped into pull requests: "repo" (default,
-	// one PR) or "per-control" (one PR per control).
+	// one PR), "per-control" (one PR per control) or "risk" (one PR for
+	// fixes that cannot change what a working container does, one for
+	// fixes a human must check).
 	Group string `yaml:"group"`
 	// Labels are added to fix PRs; nil means the default labels.
 	Labels    []string `yaml:"labels"`
@@ -46,6 +48,7 @@ type Config struct {
 	PRHourlyLimit int       `yaml:"prHourlyLimit"`
 	Templates     Templates `yaml:"templates"`
 	Helm          Helm      `yaml:"helm"`
+	Images        Images    `yaml:"images"`
 	// PSS picks the Pod Security Standards version the controls follow.
 	PSS PSS `yaml:"pss"`
 }
@@ -88,6 +91,14 @@ func (c *Config) PSSMinor() int {
 		return LatestPSSMinor
 	}
 	return n
+}
+
+// Images configures reading container images from their registries.
+type Images struct {
+	// Resolve turns on what --resolve-images does: image-tag pinned by
+	// digest, and fixes checked against each container's image. remedy
+	// serve honours it only when its own config allows image resolution.
+	Resolve bool `yaml:"resolve"`
 }
 
 // Controls turns controls on and off. With Enable set, only those run.
@@ -287,9 +298,9 @@ func (c *Config) validate(file string, doc *yaml.Node) error {
 		return &Error{File: file, Line: lineOf("severity"), Msg: fmt.Sprintf("severity %q: want low, medium, high or critical", c.Severity)}
 	}
 	switch c.Group {
-	case "", "repo", "per-repo", "per-control":
+	case "", "repo", "per-repo", "per-control", "risk":
 	default:
-		return &Error{File: file, Line: lineOf("group"), Msg: fmt.Sprintf("group %q: want repo or per-control", c.Group)}
+		return &Error{File: file, Line: lineOf("group"), Msg: fmt.Sprintf("group %q: want repo, per-control or risk", c.Group)}
 	}
 	for _, g := range c.Exclude {
 		if !doublestar.ValidatePattern(g) {

@@ -99,7 +99,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			in:   "severity: high\nexlcude: [a]\n",
-			want: `.remedy.yaml:2: unknown key "exlcude" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm, pss)`,
+			want: `.remedy.yaml:2: unknown key "exlcude" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm, images, pss)`,
 		},
 		{
 			name: "unknown nested key in a flow mapping",
@@ -144,7 +144,12 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "bad group",
 			in:   "group: per-file\n",
-			want: `.remedy.yaml:1: group "per-file": want repo or per-control`,
+			want: `.remedy.yaml:1: group "per-file": want repo, per-control or risk`,
+		},
+		{
+			name: "typo under images",
+			in:   "images:\n  resolved: true\n",
+			want: `.remedy.yaml:2: unknown key "images.resolved" (known keys of images: resolve)`,
 		},
 		{
 			name: "bad exclude glob",
@@ -259,7 +264,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, FileName), []byte("severity: high\nbogus: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(dir); err == nil || err.Error() != `.remedy.yaml:2: unknown key "bogus" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm, pss)` {
+	if _, err := Load(dir); err == nil || err.Error() != `.remedy.yaml:2: unknown key "bogus" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm, images, pss)` {
 		t.Errorf("Load with an unknown key: %v", err)
 	}
 }

@@ -18,6 +18,11 @@ type Fixes struct {
 	// or all but the declined) may differ from the full run byte-wise, so it
 	// is recomputed rather than cut out of the full run.
 	Apply func(only map[string]bool) ([]FileChange, []scanner.Finding)
+	// Risks are the risk levels of the fixed findings by fingerprint
+	// (remediate.Outcome.Risk), and Checks what the image-dependent ones
+	// were checked against: the PR body and `group: risk` read them.
+	Risks  map[string]scanner.RiskLevel
+	Checks map[string]remediate.ImageCheck
 }
 
 // FileChange is a file's content before and after its fixes.
@@ -37,6 +42,7 @@ func NewFixes(in *scanner.Inputs, rep *scanner.Report, opts remediate.Options, s
 			present[f.Fingerprint()] = true
 		}
 	}
+	risks, checks := map[string]scanner.RiskLevel{}, map[string]remediate.ImageCheck{}
 	apply := func(only map[string]bool) ([]FileChange, []scanner.Finding) {
 		sub := &scanner.Report{}
 		for _, f := range rep.Findings {
@@ -50,6 +56,11 @@ func NewFixes(in *scanner.Inputs, rep *scanner.Report, opts remediate.Options, s
 			for _, o := range ff.Outcomes {
 				if o.Status == remediate.StatusFixed {
 					fixed = append(fixed, o.Finding)
+					fp := o.Finding.Fingerprint()
+					risks[fp] = o.Risk()
+					if o.Image != nil {
+						checks[fp] = *o.Image
+					}
 				}
 			}
 			if ff.Changed() && ff.File.Path != scanner.StdinName {
@@ -60,5 +71,5 @@ func NewFixes(in *scanner.Inputs, rep *scanner.Report, opts remediate.Options, s
 		return changes, fixed
 	}
 	_, fixed := apply(nil)
-	return Fixes{Fixed: fixed, Present: present, Apply: apply}
+	return Fixes{Fixed: fixed, Present: present, Apply: apply, Risks: risks, Checks: checks}
 }

@@ -31,6 +31,10 @@ const (
 const (
 	GroupRepo       = "repo"
 	GroupPerControl = "per-control"
+	// GroupRisk opens one pull request for the fixes that cannot change
+	// what a working container does (branch risk-none), which can be
+	// merged at once, and one for those a human must check (risk-review).
+	GroupRisk = "risk"
 )
 
 // BaseBranchPrefix is the branch prefix for fixes of a base other than the
@@ -99,7 +103,7 @@ type Settings struct {
 	Repo, RepoURL string
 	// Base is the branch fixes are proposed for.
 	Base string
-	// Group is GroupRepo (default) or GroupPerControl.
+	// Group is GroupRepo (default), GroupPerControl or GroupRisk.
 	Group string
 	// BranchPrefix starts every bot branch name; empty means BranchPrefix.
 	// Fixes for another base than the default branch need their own, or
@@ -258,7 +262,7 @@ func Converge(ctx context.Context, forge Forge, repo Repository, fixes Fixes, s 
 		s.Templates = set
 	}
 	c := &converger{forge: forge, repo: repo, fixes: fixes, s: s, prs: map[string][]botPR{}}
-	groups := groupFindings(fixes.Fixed, s)
+	groups := groupFindings(fixes, s)
 	var branches []string
 	for _, b := range c.branches(groups) {
 		// GitHub closes a pull request whose head branch is deleted: without
@@ -322,16 +326,31 @@ func (s Settings) withDefaults() Settings {
 }
 
 // groupFindings assigns fixed findings to branches.
-func groupFindings(fixed []scanner.Finding, s Settings) map[string][]scanner.Finding {
+func groupFindings(fixes Fixes, s Settings) map[string][]scanner.Finding {
 	out := map[string][]scanner.Finding{}
-	for _, f := range fixed {
+	for _, f := range fixes.Fixed {
 		b := s.BranchPrefix + repoGroupName
-		if s.Group == GroupPerControl {
+		switch s.Group {
+		case GroupPerControl:
 			b = s.BranchPrefix + f.Control
+		case GroupRisk:
+			b = s.BranchPrefix + riskBranch(fixes.riskOf(f))
 		}
 		out[b] = append(out[b], f)
 	}
 	return out
+}
+
+// riskBranch names the branch of a risk group.
+func riskBranch(l scanner.RiskLevel) string { return "risk-" + string(l) }
+
+// riskOf is the risk level of a fixed finding; one remediate did not
+// grade needs a human check.
+func (f Fixes) riskOf(x scanner.Finding) scanner.RiskLevel {
+	if l, ok := f.Risks[x.Fingerprint()]; ok {
+		return l
+	}
+	return scanner.RiskReview
 }
 
 type converger struct {
@@ -359,6 +378,9 @@ func (c *converger) branches(groups map[string][]scanner.Finding) []string {
 				set[b] = true
 			}
 		}
+	} else if c.s.Group == GroupRisk {
+		set[c.s.BranchPrefix+riskBranch(scanner.RiskNone)] = true
+		set[c.s.BranchPrefix+riskBranch(scanner.RiskReview)] = true
 	} else {
 		set[c.s.BranchPrefix+repoGroupName] = true
 	}
@@ -670,7 +692,7 @@ func (c *converger) handsOff(ctx context.Context, res BranchResult, open *botPR,
 // data is what the templates render for a branch.
 func (c *converger) data(branch string, found []scanner.Finding, changes []FileChange, declined int) templates.Data {
 	d := templates.Data{Repo: c.s.Repo, RepoURL: c.s.RepoURL, Base: c.s.Base, Branch: branch, Declined: declined, Live: c.s.Live, Cluster: c.s.Cluster}
-	if c.s.Group == GroupPerControl {
+	if c.s.Group == GroupPerControl || c.s.Group == GroupRisk {
 		d.Group = strings.TrimPrefix(branch, c.s.BranchPrefix)
 	}
 	byControl := map[string]*templates.Control{}
@@ -712,6 +734,7 @@ func (c *converger) data(branch string, found []scanner.Finding, changes []FileC
 		d.Files = append(d.Files, ch.Path)
 	}
 	sort.Strings(d.Files)
+	d.Risks, d.Images, d.Unchecked = riskData(c.s.Catalog, c.fixes, found)
 	d.Table = d.Findings
 	if len(d.Table) > maxTableRows {
 		d.Table, d.Truncated = d.Table[:maxTableRows], len(d.Table)-maxTableRows

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-github/v89/github"
 
 	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/imageinfo"
 	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/render"
@@ -27,6 +28,37 @@ type RunOptions struct {
 	DryRun bool
 	Now    func() time.Time
 	Log    *slog.Logger
+	// Images, when set, reads each container's image (--resolve-images,
+	// or remedy serve's images.resolve): image-tag is pinned by digest and
+	// image-dependent fixes are checked against the image.
+	Images *imageinfo.Resolver
+	// RepoImages lets the repository's .remedy.yaml `images.resolve` turn
+	// image reading on with default settings (the CLI); remedy serve
+	// leaves it off, so that only its operator decides which registries
+	// the server contacts.
+	RepoImages bool
+}
+
+// ImageResolver is the resolver a run uses: o.Images, else a default one
+// when the repository config asks for it and o allows that, else nil.
+func (o RunOptions) ImageResolver(cfg *config.Config) *imageinfo.Resolver {
+	if o.Images != nil {
+		return o.Images
+	}
+	if o.RepoImages && cfg.Images.Resolve {
+		return &imageinfo.Resolver{Log: o.Log}
+	}
+	return nil
+}
+
+// ResolveImages reads the images of in when r is set, for scan and fix
+// options: one helper for every path that scans a repository.
+func ResolveImages(ctx context.Context, r *imageinfo.Resolver, in *scanner.Inputs, scan *scanner.Options, fix *remediate.Options) {
+	if r == nil {
+		return
+	}
+	set := r.ResolveRefs(ctx, scanner.ImageRefs(in))
+	scan.Images, fix.Images = set, set
 }
 
 // RunResult is what RemedyRepository found and did.
@@ -77,11 +109,13 @@ func RemedyRepository(ctx context.Context, gh *github.Client, owner, name string
 		LoadOptions: scanner.LoadOptions{Exclude: cfg.Excluded}, Helm: cfg.Helm,
 	})
 	scan := scanner.Options{Config: cfg, Catalog: scanner.DefaultCatalog()}
+	fixOpts := remediate.Options{ResourceDefaults: cfg.Defaults.ResourceDefaults()}
+	ResolveImages(ctx, o.ImageResolver(cfg), in, &scan, &fixOpts)
 	rep := scanner.ScanInputs(in, scan)
 	for _, e := range rep.Errors {
 		log.Warn("input not scanned", "repo", info.FullName, "file", e.File, "line", e.Line, "error", e.Message)
 	}
-	fixes := NewFixes(in, rep, remediate.Options{ResourceDefaults: cfg.Defaults.ResourceDefaults()}, scan)
+	fixes := NewFixes(in, rep, fixOpts, scan)
 	out.Findings, out.Fixable, out.InputErrors = len(fixes.Present), len(fixes.Fixed), len(rep.Errors)
 
 	s, err := SettingsFromConfig(cfg, ws.ReadFile)

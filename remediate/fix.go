@@ -25,6 +25,9 @@ type Outcome struct {
 	Finding scanner.Finding
 	Status  Status
 	Reason  string
+	// Image, for a fix whose safety depends on the container's image, says
+	// what was checked against it (nil for other fixes).
+	Image *ImageCheck
 }
 
 // FileFix is the fix of one file: its bytes before and after (After equals
@@ -119,7 +122,7 @@ func FixFile(file *scanner.SourceFile, findings []scanner.Finding, opts Options,
 	ff.After = after
 	byRes := map[*scanner.Resource]int{}
 	for _, c := range accepted {
-		ff.Outcomes = append(ff.Outcomes, Outcome{Finding: c.finding, Status: StatusFixed})
+		ff.Outcomes = append(ff.Outcomes, fixedOutcome(builders, c.finding))
 		i, ok := byRes[c.finding.Resource]
 		if !ok {
 			i = len(ff.Remediations)

@@ -28,6 +28,10 @@ type Options struct {
 	// ResourceDefaults are .remedy.yaml's defaults.resources, by "limits" /
 	// "requests" then resource name; resource fixes only write these.
 	ResourceDefaults map[string]map[string]string
+	// Images is what --resolve-images read; nil without it. The fixes of
+	// image-tag, run-as-non-root, read-only-root-filesystem and
+	// drop-all-capabilities are checked against it (image.go).
+	Images scanner.ImageLookup
 }
 
 // patchBuilder emits the operations that bring an object's JSON form to the
@@ -42,6 +46,9 @@ type patchBuilder struct {
 	tracking bool
 	// pod is the resource's pod template, as scanned.
 	pod *podTemplate
+	// checks are the image checks of the fixes planned, by finding
+	// fingerprint (image.go).
+	checks map[string]ImageCheck
 }
 
 // track starts recording the changes to doc, for rollback.
@@ -330,15 +337,12 @@ func fixers() map[string]fixer {
 		"image-pull-policy": func(b *patchBuilder, f scanner.Finding, ps *podTemplate, _ Options) error {
 			return withContainer(f, ps, func(c scanner.Path) error { return b.set(c.Key("imagePullPolicy"), "Always") })
 		},
-		"read-only-root-filesystem": containerSecurityContext("readOnlyRootFilesystem", true),
-		"no-privilege-escalation":   containerSecurityContext("allowPrivilegeEscalation", false),
-		"privileged":                containerSecurityContext("privileged", false),
-		"run-as-non-root":           fixRunAsNonRoot,
-		"drop-all-capabilities": func(b *patchBuilder, f scanner.Finding, ps *podTemplate, _ Options) error {
-			return withContainer(f, ps, func(c scanner.Path) error {
-				return b.appendTo(c.Key("securityContext").Key("capabilities").Key("drop"), "ALL")
-			})
-		},
+		"read-only-root-filesystem":       fixReadOnlyRootFilesystemImage,
+		"no-privilege-escalation":         containerSecurityContext("allowPrivilegeEscalation", false),
+		"privileged":                      containerSecurityContext("privileged", false),
+		"run-as-non-root":                 fixRunAsNonRootImage,
+		"drop-all-capabilities":           fixDropAllCapabilitiesImage,
+		"image-tag":                       fixImageTag,
 		"dangerous-capabilities":          fixDangerousCapability,
 		"restricted-capabilities":         fixRestrictedCapability,
 		"host-network":                    podField("hostNetwork", false),
@@ -414,9 +418,9 @@ func podField(field string, v any) fixer {
 	}
 }
 
-// fixRunAsNonRoot sets runAsNonRoot at pod level and drops a container's
-// own `false`, which would override it.
-func fixRunAsNonRoot(b *patchBuilder, f scanner.Finding, ps *podTemplate, _ Options) error {
+// fixRunAsNonRootPod sets runAsNonRoot at pod level and drops a container's
+// own `false`, which would override it: the fix without image data.
+func fixRunAsNonRootPod(b *patchBuilder, f scanner.Finding, ps *podTemplate) error {
 	if err := b.set(ps.Path.Key("securityContext").Key("runAsNonRoot"), true); err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func fixRendered(in *scanner.Inputs, findings []scanner.Finding, opts Options, s
 	accepted, after, refused := fx.apply(cands)
 	outcomes = append(outcomes, refused...)
 	for _, c := range accepted {
-		outcomes = append(outcomes, Outcome{Finding: c.finding, Status: StatusFixed})
+		outcomes = append(outcomes, fixedOutcome(fx.builders, c.finding))
 	}
 	return fx.fileFixes(outcomes, accepted, after)
 }

@@ -28,6 +28,8 @@ type controlJSON struct {
 	Refs     []string `json:"refs"`
 	Why      string   `json:"why"`
 	HowToFix string   `json:"howToFix"`
+	// Risk is what a fix can break at run time; only fixable controls have one.
+	Risk *scanner.Risk `json:"risk,omitempty"`
 }
 
 // WriteControls lists the catalog, sorted by ID, as a table, as JSON, or as
@@ -66,7 +68,7 @@ func controlsJSON(w io.Writer, controls []*scanner.Control) error {
 		if r == nil {
 			r = []string{}
 		}
-		out = append(out, controlJSON{ID: c.ID, Title: c.Title, Severity: c.Severity, Fixable: c.Fixable, PSS: pssOf(c), Refs: r, Why: c.Why, HowToFix: c.HowToFix})
+		out = append(out, controlJSON{ID: c.ID, Title: c.Title, Severity: c.Severity, Fixable: c.Fixable, PSS: pssOf(c), Refs: r, Why: c.Why, HowToFix: c.HowToFix, Risk: c.Risk})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -3,7 +3,7 @@ package scanner
 // DefaultCatalog returns every control of the catalog in
 // ../shared/controls.md. IDs are a public contract: never rename one.
 func DefaultCatalog() *Catalog {
-	return NewCatalog([]*Control{
+	return NewCatalog(withRisks([]*Control{
 		// Fixable controls.
 		imagePullPolicy(),
 		readOnlyRootFilesystem(),
@@ -42,7 +42,7 @@ func DefaultCatalog() *Catalog {
 		rbacPodCreate(),
 		serviceNodePort(),
 		ignoreWithoutReason(),
-	})
+	}))
 }
 
 func ignoreWithoutReason() *Control {

@@ -22,6 +22,8 @@ type Control struct {
 	// Why explains the risk; HowToFix what to change. Both are shown to humans.
 	Why      string
 	HowToFix string
+	// Risk is what the fix can break at run time (fixable controls only).
+	Risk *Risk
 	// Check returns every place the resource fails the control.
 	Check func(r *Resource, cc *CheckContext) []Hit
 }
@@ -34,6 +36,9 @@ type CheckContext struct {
 	// PSSMinor is the Pod Security Standards policy version (v1.PSSMinor)
 	// the controls follow: exemptions and allowed lists differ by version.
 	PSSMinor int
+	// Images is what --resolve-images read from the registries; nil when
+	// images were not resolved.
+	Images ImageLookup
 }
 
 // Hit is one failing place. Node locates it: the offending field's key, or,

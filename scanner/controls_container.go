@@ -286,7 +286,7 @@ func imageTag() *Control {
 		Why: "An image without a tag means :latest, and :latest moves: the same manifest runs different code on " +
 			"each pull, so a rollout cannot be reproduced, reviewed or rolled back.",
 		HowToFix: "Reference a specific version tag (`app:1.4.2`) or, better, a digest (`app@sha256:…`).",
-		Check: func(r *Resource, _ *CheckContext) []Hit {
+		Check: func(r *Resource, cc *CheckContext) []Hit {
 			return forEachContainer(r, func(_ *PodSpec, c Container) []Hit {
 				key, v := FieldPair(c.Node, "image")
 				image := ScalarValue(v)
@@ -299,9 +299,12 @@ func imageTag() *Control {
 				}
 				h := hitAt(c, key, c.Path.Key("image"),
 					fmt.Sprintf("container %q uses image %s with no version tag or digest; pin a tag or digest", c.Name, image))
-				// Pinning needs the digest the registry serves, which only
-				// image resolution knows.
-				h.NotFixable = imageTagNotFixable
+				// Pinning needs the digest the registry serves for the tag.
+				if _, note, _ := cc.ImageOf(image); note == NeedsResolve {
+					h.NotFixable = imageTagNotFixable
+				} else {
+					h.NotFixable = note
+				}
 				return []Hit{h}
 			})
 		},

@@ -76,6 +76,10 @@ type Finding struct {
 	// Rendered lists the builds that deploy the object, with its namespace
 	// and name as deployed; omitted for manifests scanned as written.
 	Rendered []RenderedBy `json:"rendered,omitempty"`
+	// Note says why --resolve-images could not check the fix against the
+	// container's image (registry unreachable, 401, missing image,
+	// timeout); omitted otherwise.
+	Note string `json:"note,omitempty"`
 
 	// Resource is the object the finding is about; FieldPath is Path in
 	// structured form. Neither is serialised.

@@ -20,6 +20,9 @@ type Options struct {
 	Catalog *Catalog
 	// Only restricts the scan to these control IDs (remedy fix --control).
 	Only []string
+	// Images, when set, is what --resolve-images read for the images of
+	// the inputs; fixes that depend on the image are checked against it.
+	Images ImageLookup
 }
 
 // ScanInputs evaluates every enabled control over every resource in.
@@ -53,7 +56,7 @@ func ScanInputs(in *Inputs, opts Options) *Report {
 		}
 		controls = append(controls, c)
 	}
-	cc := &CheckContext{ResourceDefaults: cfg.Defaults.ResourceDefaults(), PSSMinor: pssMinor}
+	cc := &CheckContext{ResourceDefaults: cfg.Defaults.ResourceDefaults(), PSSMinor: pssMinor, Images: opts.Images}
 	// Controls are pure functions of read-only nodes, so files are scanned
 	// in parallel; the sort below makes the order independent of timing.
 	perFile := make([][]Finding, len(in.Files))
@@ -64,7 +67,9 @@ func ScanInputs(in *Inputs, opts Options) *Report {
 			for _, r := range d.Resources() {
 				for _, c := range controls {
 					for _, h := range c.Check(r, cc) {
-						out = append(out, newFinding(c, r, h, pssMinor))
+						f := newFinding(c, r, h, pssMinor)
+						noteImage(&f, c, cc)
+						out = append(out, f)
 					}
 				}
 			}

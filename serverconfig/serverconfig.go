@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,6 +61,20 @@ type Config struct {
 	Schedules []Schedule `yaml:"schedules"`
 	Review    Review     `yaml:"review"`
 	Limits    Limits     `yaml:"limits"`
+	Images    Images     `yaml:"images"`
+}
+
+// Images configures reading container images from their registries for
+// every repository the server fixes (what --resolve-images does for the
+// CLI). Off by default; a repository's .remedy.yaml cannot turn it on, so
+// that only the operator decides which registries the server contacts.
+type Images struct {
+	Resolve bool `yaml:"resolve"`
+	// Timeout bounds one image lookup; default 20s.
+	Timeout Duration `yaml:"timeout"`
+	// CacheDir keeps image configs across jobs, one file per digest;
+	// default "images" beside the store.
+	CacheDir string `yaml:"cacheDir"`
 }
 
 // GitHub is how remedy reaches GitHub and verifies its deliveries.
@@ -418,6 +433,15 @@ func (c *Config) check() error {
 	}
 	if l.History == 0 {
 		l.History = Duration(30 * 24 * time.Hour)
+	}
+	if c.Images.Timeout < 0 {
+		return errors.New("images.timeout cannot be negative")
+	}
+	if c.Images.Timeout == 0 {
+		c.Images.Timeout = Duration(20 * time.Second)
+	}
+	if c.Images.CacheDir == "" {
+		c.Images.CacheDir = filepath.Join(filepath.Dir(c.Store), "images")
 	}
 	return nil
 }

@@ -90,6 +90,8 @@ func TestParseErrors(t *testing.T) {
 		{"cluster named twice", "clusters:\n  - {name: prod}\n  - {name: prod}\n", "used twice"},
 		{"schedule of an unknown cluster", "clusters:\n  - {name: prod}\nschedules:\n  - {name: n, cron: \"@daily\", clusters: [staging]}\n", "cluster \"staging\" is not under clusters"},
 		{"unknown cluster key", "clusters:\n  - {name: prod, kubecontext: x}\n", "kubecontext"},
+		{"typo under images", "images:\n  resolved: true\n", "field resolved not found"},
+		{"bad image timeout", "images:\n  timeout: -1s\n", "not a duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,6 +119,13 @@ func TestDefaults(t *testing.T) {
 		if c := mustParse(t, "limits:\n  jobMemory: "+text+"\n"); c.Limits.JobMemory != want {
 			t.Errorf("jobMemory %s: %d, want %d", text, c.Limits.JobMemory, want)
 		}
+	}
+	if c := Default(); c.Images.Resolve || time.Duration(c.Images.Timeout) != 20*time.Second || c.Images.CacheDir != "images" {
+		t.Errorf("images defaults: %+v", c.Images)
+	}
+	if c := mustParse(t, "store: /var/lib/remedy/remedy.db\nimages: {resolve: true, timeout: 5s}\n"); !c.Images.Resolve ||
+		time.Duration(c.Images.Timeout) != 5*time.Second || c.Images.CacheDir != "/var/lib/remedy/images" {
+		t.Errorf("images: %+v", c.Images)
 	}
 	if c := mustParse(t, "schedules: []\n"); len(c.Schedules) != 0 {
 		t.Errorf("an empty list of schedules became %+v", c.Schedules)

@@ -56,7 +56,7 @@ func (h *Handler) clusterSweep(ctx context.Context, j jobs.Job, reqs []Request) 
 			parts = append(parts, t.RepoURL+" skipped (not on the forge)")
 			continue
 		}
-		res, err := h.o.RemedyLive(ctx, t, clustersweep.Options{ForgeHost: h.o.ForgeHost, Bot: h.o.Bot, Now: h.o.Now, Log: log})
+		res, err := h.o.RemedyLive(ctx, t, clustersweep.Options{ForgeHost: h.o.ForgeHost, Bot: h.o.Bot, Now: h.o.Now, Log: log, Images: h.o.Images})
 		for _, b := range res.Branches {
 			h.o.Metrics.PullRequest(string(b.Action))
 		}

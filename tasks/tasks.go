@@ -16,6 +16,7 @@ import (
 	"github.com/remedy-bot/remedy/command"
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
+	"github.com/remedy-bot/remedy/imageinfo"
 	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/scanner"
@@ -52,6 +53,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// Remedy defaults to gitops.RemedyRepository.
 	Remedy RemedyFunc
+	// Images, when set, reads the images of every repository fixed
+	// (serve's images.resolve).
+	Images *imageinfo.Resolver
 	// Clusters are the clusters KindClusterSweep jobs may read, by name;
 	// ForgeHost is the forge's host, whose repositories get pull requests.
 	Clusters  map[string]clustersweep.Cluster
@@ -295,7 +299,7 @@ func (t *task) converge(ctx context.Context, reqs []Request) (string, error) {
 		return "", err
 	}
 	res, err := t.h.o.Remedy(ctx, t.h.o.GitHub, t.owner, t.name, gitops.RunOptions{
-		Token: token, Bot: t.h.o.Bot, Now: t.h.o.Now, Log: t.log,
+		Token: token, Bot: t.h.o.Bot, Now: t.h.o.Now, Log: t.log, Images: t.h.o.Images,
 	})
 	for _, b := range res.Branches {
 		t.h.o.Metrics.PullRequest(string(b.Action))

@@ -56,6 +56,38 @@ type Data struct {
 	Live []string
 	// Cluster names the cluster the live objects run in.
 	Cluster string
+	// Risks group the fixes by what they risk: level "none" first (cannot
+	// change what a working container does), then "review".
+	Risks []RiskGroup
+	// Images say, per container, what the image-dependent fixes were
+	// checked against (--resolve-images); Unchecked counts those fixes
+	// made without image data.
+	Images    []ImageCheck
+	Unchecked int
+}
+
+// RiskGroup is the fixes of one risk level.
+type RiskGroup struct {
+	Level    string
+	Controls []RiskControl
+}
+
+// RiskControl is one control's fixes in a risk group.
+type RiskControl struct {
+	ID    string
+	Count int
+	// Verified is true when these fixes were checked against the image
+	// and found safe; Breaks and Check are the control's documented risk.
+	Verified      bool
+	Breaks, Check string
+}
+
+// ImageCheck is what was checked against one container's image.
+type ImageCheck struct {
+	// Resource names the object and container.
+	Resource, Image, Digest string
+	// Verified and Unverified are "control: detail" lines.
+	Verified, Unverified []string
 }
 
 // Control is a control with fixed findings.
@@ -222,6 +254,9 @@ func Funcs() template.FuncMap {
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "x") || strings.HasSuffix(noun, "s") {
+		return strconv.Itoa(n) + " " + noun + "es"
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
 }

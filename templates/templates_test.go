@@ -146,3 +146,43 @@ func TestMarkdownHelpers(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderRiskGolden renders a body with fixes grouped by risk and the
+// image checks of --resolve-images (testdata/risk.golden).
+func TestRenderRiskGolden(t *testing.T) {
+	set, err := Parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sampleData()
+	d.Risks = []RiskGroup{
+		{Level: "none", Controls: []RiskControl{{ID: "run-as-non-root", Count: 1, Verified: true}}},
+		{Level: "review", Controls: []RiskControl{
+			{ID: "privileged", Count: 1, Breaks: "The container loses access to host devices.", Check: "Check it is not a node agent."},
+			{ID: "run-as-non-root", Count: 1, Breaks: "The kubelet refuses a root image.", Check: "Check the image's USER."},
+		}},
+	}
+	d.Images = []ImageCheck{{
+		Resource: "Deployment shop/web, container web", Image: "ghcr.io/acme/web:1.4", Digest: "sha256:abc",
+		Verified:   []string{"run-as-non-root: the image runs as uid 1000"},
+		Unverified: []string{"read-only-root-filesystem: emptyDir mounted at /tmp (empty at start); not checked: writes the image does not declare"},
+	}}
+	d.Unchecked = 1
+	_, body, _, err := set.Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "risk.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./templates -update)", err)
+	}
+	if body != string(want) {
+		t.Errorf("body differs from %s (go test ./templates -update to accept):\n%s", golden, body)
+	}
+}

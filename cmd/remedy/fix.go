@@ -97,7 +97,7 @@ func (o *fixOptions) run(ctx context.Context, inv *invocation, paths []string) e
 	if o.format != "text" && o.format != formatJSON {
 		return fmt.Errorf("--format %q: want text or json", o.format)
 	}
-	sc, err := o.scan(paths, nil)
+	sc, err := o.scan(ctx, inv.log, paths, nil)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (o *fixOptions) run(ctx context.Context, inv *invocation, paths []string) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	fixes := remediate.FixReportContext(ctx, sc.in, rep, remediate.Options{ResourceDefaults: sc.cfg.Defaults.ResourceDefaults()}, scanner.Options{Config: sc.cfg, Catalog: sc.catalog})
+	fixes := remediate.FixReportContext(ctx, sc.in, rep, sc.fix, scanner.Options{Config: sc.cfg, Catalog: sc.catalog, Images: sc.opts.Images})
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -311,6 +311,17 @@ func writeFixSummary(w io.Writer, sum []controlSummary, rep *scanner.Report, fai
 		fmt.Fprintf(w, "; %d files could not be written", len(failed))
 	}
 	fmt.Fprintln(w)
+	if fixed > 0 {
+		safe := 0
+		for _, fx := range fixes {
+			for _, oc := range fx.Outcomes {
+				if oc.Status == remediate.StatusFixed && oc.Risk() == scanner.RiskNone {
+					safe++
+				}
+			}
+		}
+		fmt.Fprintf(w, "%d of the fixes cannot change what a working container does, %d need a human check (risk in -o json)\n", safe, fixed-safe)
+	}
 	for _, fx := range fixes {
 		for _, oc := range fx.Outcomes {
 			if oc.Status == remediate.StatusNotFixable && oc.Finding.Fixable {
@@ -336,6 +347,17 @@ type outcomeJSON struct {
 	scanner.Finding
 	Status remediate.Status `json:"status"`
 	Why    string           `json:"why,omitempty"`
+	// Risk is "none" or "review" for a fixed finding (see remedy controls).
+	Risk scanner.RiskLevel `json:"risk,omitempty"`
+	// Image says what an image-dependent fix was checked against.
+	Image *imageCheckJSON `json:"image,omitempty"`
+}
+
+type imageCheckJSON struct {
+	Image    string `json:"image"`
+	Digest   string `json:"digest,omitempty"`
+	Verified bool   `json:"verified"`
+	Detail   string `json:"detail"`
 }
 
 type fileJSON struct {
@@ -354,7 +376,14 @@ func writeFixJSON(w io.Writer, rep *scanner.Report, failed []scanner.FileError, 
 	out := fixJSON{Summary: sum, Outcomes: []outcomeJSON{}, Files: []fileJSON{}, Errors: slices.Concat([]scanner.FileError{}, rep.Errors, failed), Diff: diff}
 	for _, fx := range fixes {
 		for _, oc := range fx.Outcomes {
-			out.Outcomes = append(out.Outcomes, outcomeJSON{Finding: oc.Finding, Status: oc.Status, Why: oc.Reason})
+			oj := outcomeJSON{Finding: oc.Finding, Status: oc.Status, Why: oc.Reason}
+			if oc.Status == remediate.StatusFixed {
+				oj.Risk = oc.Risk()
+			}
+			if c := oc.Image; c != nil {
+				oj.Image = &imageCheckJSON{Image: c.Image, Digest: c.Digest, Verified: c.Verified, Detail: c.Detail}
+			}
+			out.Outcomes = append(out.Outcomes, oj)
 		}
 		if !fx.Changed() {
 			continue

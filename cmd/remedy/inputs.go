@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/spf13/pflag"
 
 	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/helm"
 	"github.com/remedy-bot/remedy/scanner/render"
@@ -21,6 +25,7 @@ type inputFlags struct {
 	controls    []string
 	budgets     scanner.Budgets
 	helmBudget  helm.Budget
+	images      imageFlags
 }
 
 func newInputFlags() inputFlags { return inputFlags{failOn: scanner.SeverityLow} }
@@ -31,6 +36,7 @@ func (f *inputFlags) register(fs *pflag.FlagSet, failOnHelp, controlHelp string)
 	fs.Int64Var(&f.maxFileSize, "max-file-size", scanner.DefaultMaxFileSize, "skip files larger than this many bytes")
 	fs.StringVar(&f.configPath, "config", "", "path of the config file (default: .remedy.yaml at the scan root)")
 	fs.StringSliceVar(&f.controls, "control", nil, controlHelp)
+	f.images.register(fs)
 	// Budgets (README "Budgets"): a repository cannot raise them.
 	fs.IntVar(&f.budgets.MaxDocuments, "max-documents", scanner.DefaultMaxDocuments, "refuse a file (or chart render) of more YAML documents than this")
 	fs.IntVar(&f.budgets.MaxContainers, "max-containers", scanner.DefaultMaxContainers, "refuse a pod template of more containers than this")
@@ -65,14 +71,19 @@ type scanned struct {
 	in      *scanner.Inputs
 	rep     *scanner.Report
 	opts    scanner.Options
+	// fix are the fix options that go with the scan (defaults, images).
+	fix remediate.Options
 }
 
 // scan checks the flags, reads the config, loads paths and scans them.
-func (f *inputFlags) scan(paths []string, stdin io.Reader) (*scanned, error) {
+func (f *inputFlags) scan(ctx context.Context, log *slog.Logger, paths []string, stdin io.Reader) (*scanned, error) {
 	if f.maxFileSize <= 0 {
 		return nil, fmt.Errorf("--max-file-size %d: want a positive number of bytes", f.maxFileSize)
 	}
 	if err := f.checkBudgets(); err != nil {
+		return nil, err
+	}
+	if err := f.images.check(); err != nil {
 		return nil, err
 	}
 	catalog := scanner.DefaultCatalog()
@@ -94,5 +105,7 @@ func (f *inputFlags) scan(paths []string, stdin io.Reader) (*scanned, error) {
 		HelmBudget:  f.helmBudget,
 	})
 	opts := scanner.Options{Config: cfg, Catalog: catalog, Only: f.controls}
-	return &scanned{root: root, cfg: cfg, catalog: catalog, in: in, rep: scanner.ScanInputs(in, opts), opts: opts}, nil
+	fix := remediate.Options{ResourceDefaults: cfg.Defaults.ResourceDefaults()}
+	gitops.ResolveImages(ctx, f.images.resolver(log, cfg.Images.Resolve), in, &opts, &fix)
+	return &scanned{root: root, cfg: cfg, catalog: catalog, in: in, rep: scanner.ScanInputs(in, opts), opts: opts, fix: fix}, nil
 }

@@ -87,6 +87,7 @@ type prOptions struct {
 	dryRun bool
 	bot    botFlags
 	auth   authFlags
+	images imageFlags
 }
 
 func newPRCommand(inv *invocation) *cobra.Command {
@@ -138,6 +139,7 @@ Environment:
 	}
 	cmd.Flags().StringVar(&opts.base, "base", "", "branch to fix (default: the repository's default branch)")
 	cmd.Flags().BoolVar(&opts.dryRun, "dry-run", false, "push and write nothing; print the diff and the pull request remedy would open")
+	opts.images.register(cmd.Flags())
 	opts.bot.register(cmd)
 	opts.auth.register(cmd)
 	return cmd
@@ -146,6 +148,9 @@ Environment:
 func (o *prOptions) run(ctx context.Context, inv *invocation, arg string) error {
 	owner, name, err := splitRepo(arg)
 	if err != nil {
+		return err
+	}
+	if err := o.images.check(); err != nil {
 		return err
 	}
 	gh, tokens, err := newGitHubClient(inv, o.auth)
@@ -160,6 +165,7 @@ func (o *prOptions) run(ctx context.Context, inv *invocation, arg string) error 
 	}
 	res, err := gitops.RemedyRepository(ctx, gh, owner, name, gitops.RunOptions{
 		Token: token, Base: o.base, Bot: o.bot.identity(), DryRun: o.dryRun, Log: inv.log,
+		Images: o.images.resolver(inv.log, false), RepoImages: true,
 	})
 	if o.dryRun {
 		if werr := writeDryRun(inv.stdout, res); werr != nil {

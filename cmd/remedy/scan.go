@@ -83,7 +83,7 @@ Exit status:
 				if opts.cluster.enabled {
 					return opts.runCluster(ctx, inv, paths)
 				}
-				return opts.run(inv, paths)
+				return opts.run(ctx, inv, paths)
 			})
 		},
 	}
@@ -96,7 +96,7 @@ Exit status:
 	return cmd
 }
 
-func (o *scanOptions) run(inv *invocation, paths []string) error {
+func (o *scanOptions) run(ctx context.Context, inv *invocation, paths []string) error {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
@@ -105,7 +105,7 @@ func (o *scanOptions) run(inv *invocation, paths []string) error {
 	default:
 		return fmt.Errorf("--format %q: want table, json or sarif", o.format)
 	}
-	sc, err := o.scan(paths, inv.stdin)
+	sc, err := o.scan(ctx, inv.log, paths, inv.stdin)
 	if err != nil {
 		return err
 	}

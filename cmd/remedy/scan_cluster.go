@@ -15,6 +15,7 @@ import (
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
 	"github.com/remedy-bot/remedy/gitops/sourcemap"
+	"github.com/remedy-bot/remedy/imageinfo"
 	"github.com/remedy-bot/remedy/report"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/cluster"
@@ -80,9 +81,9 @@ func (c *clusterFlags) spec() clustersweep.Cluster {
 // scanCluster reads the cluster, scans it, and maps the objects to their
 // sources unless --sources=false, cloning forge repositories with tokens.
 // Close the result when done.
-func (c *clusterFlags) scanCluster(ctx context.Context, inv *invocation, opts scanner.Options, tokens gitops.TokenSource) (*clustersweep.Live, error) {
+func (c *clusterFlags) scanCluster(ctx context.Context, inv *invocation, opts scanner.Options, tokens gitops.TokenSource, images *imageinfo.Resolver) (*clustersweep.Live, error) {
 	return clustersweep.Read(ctx, c.spec(), clustersweep.ReadOptions{
-		Scan: opts, Sources: c.sources, ForgeHost: forgeHost(inv), Tokens: tokens, Log: inv.log,
+		Scan: opts, Sources: c.sources, ForgeHost: forgeHost(inv), Tokens: tokens, Log: inv.log, Images: images,
 	})
 }
 
@@ -116,8 +117,11 @@ func (o *scanOptions) runCluster(ctx context.Context, inv *invocation, paths []s
 			return err
 		}
 	}
+	if err := o.images.check(); err != nil {
+		return err
+	}
 	ls, err := o.cluster.scanCluster(ctx, inv, scanner.Options{Config: cfg, Catalog: catalog, Only: o.controls},
-		gitops.StaticToken(inv.getenv("GITHUB_TOKEN")))
+		gitops.StaticToken(inv.getenv("GITHUB_TOKEN")), o.images.resolver(inv.log, cfg.Images.Resolve))
 	if err != nil {
 		return err
 	}

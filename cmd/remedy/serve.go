@@ -253,8 +253,12 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 		log.Info("pruned job history", "jobs", n)
 	}
 	failOn, _ := scanner.ParseSeverity(cfg.Review.FailOn)
+	images, err := serveImages(cfg.Images, log)
+	if err != nil {
+		return nil, err
+	}
 	handler := tasks.NewHandler(tasks.Options{
-		GitHub: gh, Tokens: tokens, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn,
+		GitHub: gh, Tokens: tokens, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn, Images: images,
 		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
 		Clusters: clusterSpecs(cfg.Clusters), ForgeHost: clustersweep.ForgeHost(apiURL),
 		Metrics: m, Now: clk.Now, Log: log,

@@ -31,6 +31,7 @@ type sweepOptions struct {
 	dryRun      bool
 	bot         botFlags
 	auth        authFlags
+	images      imageFlags
 	// cluster holds --cluster and its flags (sweep_cluster.go).
 	cluster clusterFlags
 }
@@ -99,6 +100,9 @@ to the kubeconfig context's name. Sources elsewhere are listed as skipped;
 			if err := opts.cluster.check(cmd.Flags()); err != nil {
 				return err
 			}
+			if err := opts.images.check(); err != nil {
+				return err
+			}
 			if opts.cluster.enabled {
 				return interruptible(cmd.Context(), inv, func(ctx context.Context) error { return opts.runCluster(ctx, inv) })
 			}
@@ -115,6 +119,7 @@ to the kubeconfig context's name. Sources elsewhere are listed as skipped;
 	f.IntVar(&opts.shardIndex, "shard-index", 0, "this job's shard, from 0")
 	f.IntVar(&opts.shardCount, "shard-count", 1, "number of shards")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "push and write nothing; report what each repository would get")
+	opts.images.register(f)
 	opts.bot.register(cmd)
 	opts.auth.register(cmd)
 	opts.cluster.register(f)
@@ -229,6 +234,7 @@ func (o *sweepOptions) sweepOne(ctx context.Context, inv *invocation, gh *github
 	if err == nil {
 		res, err = gitops.RemedyRepository(ctx, gh, owner, name, gitops.RunOptions{
 			Token: token, Bot: o.bot.identity(), DryRun: o.dryRun, Log: inv.log.With("repo", full),
+			Images: o.images.resolver(inv.log, false), RepoImages: true,
 		})
 	}
 	return sweepRowOf(inv, full, res, err)

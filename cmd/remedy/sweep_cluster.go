@@ -32,7 +32,7 @@ func (o *sweepOptions) runCluster(ctx context.Context, inv *invocation) error {
 		return err
 	}
 	o.cluster.sources = true
-	live, err := o.cluster.scanCluster(ctx, inv, scanner.Options{Catalog: scanner.DefaultCatalog()}, tokens)
+	live, err := o.cluster.scanCluster(ctx, inv, scanner.Options{Catalog: scanner.DefaultCatalog()}, tokens, nil)
 	if err != nil {
 		return err
 	}
@@ -53,6 +53,7 @@ func (o *sweepOptions) runCluster(ctx context.Context, inv *invocation) error {
 		}
 		res, err := clustersweep.Remedy(ctx, gh, tokens, t, clustersweep.Options{
 			ForgeHost: host, Bot: o.bot.identity(), DryRun: o.dryRun, Log: inv.log.With("repo", t.FullName()),
+			Images: o.images.resolver(inv.log, false), RepoImages: true,
 		})
 		return sweepRowOf(inv, t.FullName(), res, err)
 	})

@@ -21,6 +21,7 @@ import (
 
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/sourcemap"
+	"github.com/remedy-bot/remedy/imageinfo"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/cluster"
 )
@@ -58,6 +59,9 @@ type ReadOptions struct {
 	ForgeHost string
 	Tokens    gitops.TokenSource
 	Log       *slog.Logger
+	// Images, when set, reads the live containers' images before they are
+	// scanned (cluster.Options.Images).
+	Images *imageinfo.Resolver
 }
 
 // Live is one read of a cluster: its objects, their findings and, with
@@ -99,7 +103,7 @@ func Read(ctx context.Context, c Cluster, o ReadOptions) (*Live, error) {
 	if pageSize == 0 {
 		pageSize = cluster.DefaultPageSize
 	}
-	snap, err := cluster.Scan(ctx, g, cluster.Options{Namespace: ns, PageSize: pageSize, Log: log}, o.Scan)
+	snap, err := cluster.Scan(ctx, g, cluster.Options{Namespace: ns, PageSize: pageSize, Log: log, Images: o.Images}, o.Scan)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/sourcemap"
+	"github.com/remedy-bot/remedy/imageinfo"
 	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
 )
@@ -28,6 +29,9 @@ type Options struct {
 	DryRun bool
 	Now    func() time.Time
 	Log    *slog.Logger
+	// Images and RepoImages turn image reading on, as in gitops.RunOptions.
+	Images     *imageinfo.Resolver
+	RepoImages bool
 }
 
 // ErrNotOnForge is returned for a target whose repository is not on the
@@ -75,10 +79,19 @@ func Remedy(ctx context.Context, gh *github.Client, tokens gitops.TokenSource, t
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", info.FullName, err)
 	}
+	fixOpts := remediate.Options{ResourceDefaults: cfg.Defaults.ResourceDefaults()}
+	if r := (gitops.RunOptions{Images: o.Images, RepoImages: o.RepoImages, Log: log}).ImageResolver(cfg); r != nil {
+		// The images are those of the sources as loaded; the scan that
+		// decides the fixes runs again with them.
+		gitops.ResolveImages(ctx, r, in, &scan, &fixOpts)
+		if in, rep, live, err = load(ctx, others, ws.Dir, t, scan); err != nil {
+			return out, fmt.Errorf("%s: %w", info.FullName, err)
+		}
+	}
 	for _, e := range rep.Errors {
 		log.Warn("input not scanned", "repo", info.FullName, "file", e.File, "line", e.Line, "error", e.Message)
 	}
-	fixes := gitops.NewFixes(in, rep, remediate.Options{ResourceDefaults: cfg.Defaults.ResourceDefaults()}, scan)
+	fixes := gitops.NewFixes(in, rep, fixOpts, scan)
 	out.Findings, out.Fixable, out.InputErrors = len(fixes.Present), len(fixes.Fixed), len(rep.Errors)
 
 	s, err := gitops.SettingsFromConfig(cfg, ws.ReadFile)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/remedy-bot/remedy/imageinfo"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -31,6 +32,10 @@ type Options struct {
 	// Kinds are the kinds to list; nil means Kinds().
 	Kinds []Kind
 	Log   *slog.Logger
+	// Images, when set, reads each page's container images before it is
+	// scanned (--resolve-images), with the pods' imagePullSecrets and, for
+	// a Pod, the digest its status says it runs.
+	Images *imageinfo.Resolver
 }
 
 // OwnerReference is a live object's controller.
@@ -139,6 +144,10 @@ func Scan(ctx context.Context, g Getter, o Options, scan scanner.Options) (*Snap
 	byUID := map[string]*seen{}
 	var failed []error
 	listedAny := false
+	var images *liveImages
+	if o.Images != nil {
+		images = &liveImages{g: g, resolver: o.Images, log: log, secrets: map[string][]byte{}}
+	}
 	for _, k := range kinds {
 		if o.Namespace != "" && !k.Namespaced {
 			continue
@@ -146,6 +155,7 @@ func Scan(ctx context.Context, g Getter, o Options, scan scanner.Options) (*Snap
 		n := 0
 		err := listPages(ctx, g, k, o.Namespace, cmp.Or(o.PageSize, DefaultPageSize), func(items []json.RawMessage) error {
 			var batch []*scanner.SourceFile
+			runningByFile := map[string]map[string]string{}
 			for _, raw := range items {
 				var m meta
 				if err := json.Unmarshal(raw, &m); err != nil {
@@ -188,8 +198,15 @@ func Scan(ctx context.Context, g Getter, o Options, scan scanner.Options) (*Snap
 				}
 				snap.Objects = append(snap.Objects, s.object)
 				batch = append(batch, sf)
+				if images != nil && k.Kind == "Pod" {
+					runningByFile[file] = running(raw)
+				}
 			}
-			part := scanner.ScanInputs(&scanner.Inputs{Root: "cluster", Files: batch}, scan)
+			pageScan := scan
+			if images != nil {
+				pageScan.Images = images.resolve(ctx, batch, runningByFile)
+			}
+			part := scanner.ScanInputs(&scanner.Inputs{Root: "cluster", Files: batch}, pageScan)
 			for i := range part.Findings {
 				// Let the page's nodes go; FieldPath keeps the path.
 				part.Findings[i].Resource = nil
