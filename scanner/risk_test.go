@@ -51,8 +51,8 @@ spec:
 		want   map[string]string // container -> NotFixable
 		notes  map[string]string
 	}{
-		{"offline", nil, map[string]string{"ok": NeedsResolve, "down": NeedsResolve, "other": NeedsResolve}, nil},
-		{"resolved", images, map[string]string{"ok": "", "down": "image reg.example/gone: registry unreachable", "other": NeedsResolve},
+		{"offline", nil, map[string]string{"ok": imageTagNotFixable, "down": imageTagNotFixable, "other": imageTagNotFixable}, nil},
+		{"resolved", images, map[string]string{"ok": "", "down": "image reg.example/gone: registry unreachable", "other": imageTagNotFixable},
 			map[string]string{"down": "image reg.example/gone: registry unreachable"}},
 	}
 	for _, tc := range tests {

@@ -343,7 +343,7 @@ func TestReviewDoesNotFollowSymlinks(t *testing.T) {
 		t.Fatalf("%d reviews", len(reviews))
 	}
 	body := reviews[0].GetBody()
-	for _, want := range []string{"`deploy/leak.yaml` could not be read: it is a symbolic link", "`deploy/zero.yaml` could not be read: it is a symbolic link"} {
+	for _, want := range []string{"`deploy/leak.yaml` could not be read: `it is a symbolic link", "`deploy/zero.yaml` could not be read: `it is a symbolic link"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("review body does not say %q:\n%s", want, body)
 		}
