@@ -615,6 +615,9 @@ func (r *renderer) templatePath(name string) string {
 
 // run renders the release, scans nothing, and traces the output.
 func (r *renderer) run() (*Result, error) {
+	// The render and its marker renders share a child; boolean flips,
+	// asked later if at all, start another.
+	defer r.child.close()
 	rendered, err := r.renderTemplates(mergedUserValues(r.userValues, nil), nil)
 	if err != nil {
 		return nil, err
