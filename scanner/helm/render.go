@@ -66,6 +66,9 @@ type Options struct {
 	// Budget bounds each render of the chart (time, output, memory);
 	// zero fields take the defaults.
 	Budget Budget
+	// child, when set, is the render child of an earlier render of the
+	// same release, kept for the renders that verify an edit.
+	child *childSession
 	// Replace stands in for files on disk, by Root-relative path: the
 	// render of an edit being verified.
 	Replace map[string][]byte
@@ -170,14 +173,16 @@ func realAbs(p string) (string, error) {
 
 // renderer holds one chart's files and one release's values.
 type renderer struct {
-	opts    Options
-	budget  Budget
-	child   *childSession
-	rootAbs string
-	top     string
-	dir     string
-	rel     Release
-	replace map[string][]byte
+	opts   Options
+	budget Budget
+	child  *childSession
+	// ownsChild: the child is this render's, closed when it is traced.
+	ownsChild bool
+	rootAbs   string
+	top       string
+	dir       string
+	rel       Release
+	replace   map[string][]byte
 	// files are the chart's files by slash path relative to dir, as the
 	// chart loader takes them.
 	files map[string][]byte
@@ -231,8 +236,11 @@ func newRenderer(dir string, rel Release, opts Options) (*renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chart %s: %w", dir, err)
 	}
-	r := &renderer{opts: opts, budget: opts.Budget.WithDefaults(), child: newChildSession(opts.Budget), rootAbs: rootAbs, top: top, dir: dirAbs, rel: rel,
+	r := &renderer{opts: opts, budget: opts.Budget.WithDefaults(), child: opts.child, rootAbs: rootAbs, top: top, dir: dirAbs, rel: rel,
 		replace: map[string][]byte{}, files: map[string][]byte{}, sources: map[string]*scanner.SourceFile{}}
+	if r.child == nil {
+		r.child, r.ownsChild = newChildSession(opts.Budget), true
+	}
 	for p, b := range opts.Replace {
 		r.replace[filepath.Join(rootAbs, filepath.FromSlash(p))] = b
 	}
@@ -615,9 +623,12 @@ func (r *renderer) templatePath(name string) string {
 
 // run renders the release, scans nothing, and traces the output.
 func (r *renderer) run() (*Result, error) {
-	// The render and its marker renders share a child; boolean flips,
-	// asked later if at all, start another.
-	defer r.child.close()
+	// The render and its marker renders share a child; boolean flips and
+	// the renders that verify edits, asked later if at all, start another
+	// (and share it while it is not idle).
+	if r.ownsChild {
+		defer r.child.close()
+	}
 	rendered, err := r.renderTemplates(mergedUserValues(r.userValues, nil), nil)
 	if err != nil {
 		return nil, err

@@ -875,6 +875,7 @@ func (sm *sourceMap) Rerender(replace map[string][]byte) (*scanner.SourceFile, e
 		merged[k] = v
 	}
 	opts.Replace = merged
+	opts.child = sm.r.child
 	res, err := Render(sm.r.dir, sm.r.rel, opts)
 	if err != nil {
 		return nil, err
