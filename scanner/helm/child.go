@@ -278,9 +278,12 @@ func capMemory(budget int64) {
 
 // watchHeap exits the process with childExitMemory as soon as its heap
 // and goroutine stacks (a recursive tpl grows the stack, not the heap)
-// pass budget, checked every 10 ms.
+// pass budget, checked every 10 ms; and exits when its parent died (an
+// interrupted remedy): the child runs in its own process group, which
+// neither a terminal's ^C nor the parent's timer reaches any more.
 func watchHeap(budget int64, stderr io.Writer) (stop func()) {
 	done := make(chan struct{})
+	parent := os.Getppid()
 	go func() {
 		samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
 		tick := time.NewTicker(10 * time.Millisecond)
@@ -290,6 +293,9 @@ func watchHeap(budget int64, stderr io.Writer) (stop func()) {
 			case <-done:
 				return
 			case <-tick.C:
+			}
+			if os.Getppid() != parent {
+				os.Exit(childExitBadRun)
 			}
 			metrics.Read(samples)
 			var used uint64

@@ -178,6 +178,8 @@ type renderer struct {
 	child  *childSession
 	// ownsChild: the child is this render's, closed when it is traced.
 	ownsChild bool
+	// ctx stops the renders.
+	ctx context.Context
 	rootAbs   string
 	top       string
 	dir       string
@@ -205,6 +207,13 @@ type userValues struct {
 
 // Render renders the chart in dir for a release and traces its output.
 func Render(dir string, rel Release, opts Options) (res *Result, err error) {
+	return RenderContext(context.Background(), dir, rel, opts)
+}
+
+// RenderContext is Render stopped when ctx is done: the render child is
+// killed, and the renders that trace the output later (boolean flips,
+// verifying an edit) fail too.
+func RenderContext(ctx context.Context, dir string, rel Release, opts Options) (res *Result, err error) {
 	// One hostile chart must not take the whole scan down.
 	defer func() {
 		if p := recover(); p != nil {
@@ -215,6 +224,7 @@ func Render(dir string, rel Release, opts Options) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
+	r.ctx = ctx
 	return r.run()
 }
 
@@ -473,7 +483,7 @@ func (r *renderer) renderTemplates(vals map[string]any, mutate func(ch *chart.Ch
 	if err != nil {
 		return nil, err
 	}
-	resp, err := r.child.render(context.Background(), req)
+	resp, err := r.child.render(r.context(), req)
 	if err != nil {
 		return nil, fmt.Errorf("helm template %s: %w", r.display(r.dir), err)
 	}
@@ -490,6 +500,14 @@ func (r *renderer) renderTemplates(vals map[string]any, mutate func(ch *chart.Ch
 		return nil, fmt.Errorf("helm template %s: %w: %s (--max-documents)", r.display(r.dir), errBudget, resp.Error)
 	}
 	return nil, fmt.Errorf("helm template %s: %s", r.display(r.dir), resp.Error)
+}
+
+// context is the renders' context: RenderContext's, else Background.
+func (r *renderer) context() context.Context {
+	if r.ctx == nil {
+		return context.Background()
+	}
+	return r.ctx
 }
 
 // request is what the render child needs to render the chart with user

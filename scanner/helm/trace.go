@@ -876,7 +876,7 @@ func (sm *sourceMap) Rerender(replace map[string][]byte) (*scanner.SourceFile, e
 	}
 	opts.Replace = merged
 	opts.child = sm.r.child
-	res, err := Render(sm.r.dir, sm.r.rel, opts)
+	res, err := RenderContext(sm.r.context(), sm.r.dir, sm.r.rel, opts)
 	if err != nil {
 		return nil, err
 	}
