@@ -179,12 +179,12 @@ type renderer struct {
 	// ownsChild: the child is this render's, closed when it is traced.
 	ownsChild bool
 	// ctx stops the renders.
-	ctx context.Context
-	rootAbs   string
-	top       string
-	dir       string
-	rel       Release
-	replace   map[string][]byte
+	ctx     context.Context
+	rootAbs string
+	top     string
+	dir     string
+	rel     Release
+	replace map[string][]byte
 	// files are the chart's files by slash path relative to dir, as the
 	// chart loader takes them.
 	files map[string][]byte
