@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"context"
 	"errors"
 	"math"
 	"os"
@@ -139,5 +140,20 @@ func TestChildSession(t *testing.T) {
 	case <-exited:
 	case <-time.After(childIdle + 5*time.Second):
 		t.Fatal("the idle child did not exit")
+	}
+}
+
+// TestRenderContextStopsTheChild: an interrupted run stops the render in
+// flight, not after its budget.
+func TestRenderContextStopsTheChild(t *testing.T) {
+	root, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	_, err = RenderContext(ctx, filepath.Join(root, "hostile-loop"), Release{Name: "x"}, Options{Root: root, Budget: Budget{Timeout: time.Minute}})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
 	}
 }

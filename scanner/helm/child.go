@@ -44,8 +44,9 @@ import (
 // no chart's render shares a process with another chart's. The garbage of
 // one render counts against the next one's memory budget until
 // collected: the memory limit (debug.SetMemoryLimit, the budget) makes
-// the collector run before the watchdog's threshold. An idle child is
-// closed after two seconds (measured in README's "Budgets").
+// the collector run before the watchdog's threshold. A child is closed
+// when its release is rendered and traced, or after childIdle without a
+// render (measured in README's "Budgets").
 
 // ChildEnv is the environment variable that makes a process a render
 // child; its value is the memory budget in bytes.
@@ -277,9 +278,12 @@ func capMemory(budget int64) {
 
 // watchHeap exits the process with childExitMemory as soon as its heap
 // and goroutine stacks (a recursive tpl grows the stack, not the heap)
-// pass budget, checked every 10 ms.
+// pass budget, checked every 10 ms; and exits when its parent died (an
+// interrupted remedy): the child runs in its own process group, which
+// neither a terminal's ^C nor the parent's timer reaches any more.
 func watchHeap(budget int64, stderr io.Writer) (stop func()) {
 	done := make(chan struct{})
+	parent := os.Getppid()
 	go func() {
 		samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
 		tick := time.NewTicker(10 * time.Millisecond)
@@ -289,6 +293,9 @@ func watchHeap(budget int64, stderr io.Writer) (stop func()) {
 			case <-done:
 				return
 			case <-tick.C:
+			}
+			if os.Getppid() != parent {
+				os.Exit(childExitBadRun)
 			}
 			metrics.Read(samples)
 			var used uint64
@@ -310,8 +317,10 @@ func watchHeap(budget int64, stderr io.Writer) (stop func()) {
 var errBudget = errors.New("over budget")
 
 // childIdle is how long a render child waits for the next render of its
-// chart before it is closed.
-const childIdle = 2 * time.Second
+// chart before it is closed: long enough for the next of a burst (the
+// boolean flips one finding asks for), short enough that the children of
+// a repository's many charts do not pile up.
+const childIdle = 250 * time.Millisecond
 
 // childSession is a render child kept for the renders of one release of
 // one chart (the render, its marker renders and boolean flips): one

@@ -1,7 +1,10 @@
 package helm
 
 import (
+	"encoding/json"
+	"math"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -39,6 +42,36 @@ func FuzzRenderAndTrace(f *testing.F) {
 					_, _ = res.File.Rendered.Map.(*sourceMap).Trace(fd.Resource, fd.FieldPath.Pointer())
 				}
 			}
+		}
+	})
+}
+
+// FuzzWireValues: values sent to the render child come back as they
+// were, Go types included.
+func FuzzWireValues(f *testing.F) {
+	f.Add("a: 1\nb: [x, 2.5, true, null]\nc: {d: {e: \"\"}}\n")
+	f.Add("big: 1000000\nneg: -3\nexp: 1e400\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		vals, err := chartutil.ReadValues([]byte(text))
+		if err != nil {
+			return
+		}
+		in := map[string]any(vals)
+		in["int"], in["i64"], in["u32"], in["inf"] = 7, int64(-9), uint32(4), math.Inf(-1)
+		w, err := toWire(in, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back wireValue
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if got := fromWireMap(&back); !reflect.DeepEqual(got, in) {
+			t.Errorf("round trip of %q:\n got %#v\nwant %#v", text, got, in)
 		}
 	})
 }

@@ -68,6 +68,9 @@ type Options struct {
 	// Budget bounds each render of the chart (time, output, memory);
 	// zero fields take the defaults.
 	Budget Budget
+	// child, when set, is the render child of an earlier render of the
+	// same release, kept for the renders that verify an edit.
+	child *childSession
 	// Replace stands in for files on disk, by Root-relative path: the
 	// render of an edit being verified.
 	Replace map[string][]byte
@@ -172,9 +175,13 @@ func realAbs(p string) (string, error) {
 
 // renderer holds one chart's files and one release's values.
 type renderer struct {
-	opts    Options
-	budget  Budget
-	child   *childSession
+	opts   Options
+	budget Budget
+	child  *childSession
+	// ownsChild: the child is this render's, closed when it is traced.
+	ownsChild bool
+	// ctx stops the renders.
+	ctx     context.Context
 	rootAbs string
 	top     string
 	dir     string
@@ -202,6 +209,13 @@ type userValues struct {
 
 // Render renders the chart in dir for a release and traces its output.
 func Render(dir string, rel Release, opts Options) (res *Result, err error) {
+	return RenderContext(context.Background(), dir, rel, opts)
+}
+
+// RenderContext is Render stopped when ctx is done: the render child is
+// killed, and the renders that trace the output later (boolean flips,
+// verifying an edit) fail too.
+func RenderContext(ctx context.Context, dir string, rel Release, opts Options) (res *Result, err error) {
 	// One hostile chart must not take the whole scan down.
 	defer func() {
 		if p := recover(); p != nil {
@@ -212,6 +226,7 @@ func Render(dir string, rel Release, opts Options) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
+	r.ctx = ctx
 	return r.run()
 }
 
@@ -233,8 +248,11 @@ func newRenderer(dir string, rel Release, opts Options) (*renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chart %s: %w", dir, err)
 	}
-	r := &renderer{opts: opts, budget: opts.Budget.WithDefaults(), child: newChildSession(opts.Budget), rootAbs: rootAbs, top: top, dir: dirAbs, rel: rel,
+	r := &renderer{opts: opts, budget: opts.Budget.WithDefaults(), child: opts.child, rootAbs: rootAbs, top: top, dir: dirAbs, rel: rel,
 		replace: map[string][]byte{}, files: map[string][]byte{}, sources: map[string]*scanner.SourceFile{}}
+	if r.child == nil {
+		r.child, r.ownsChild = newChildSession(opts.Budget), true
+	}
 	for p, b := range opts.Replace {
 		r.replace[filepath.Join(rootAbs, filepath.FromSlash(p))] = b
 	}
@@ -465,7 +483,7 @@ func (r *renderer) renderTemplates(vals map[string]any, mutate func(ch *chart.Ch
 	if err != nil {
 		return nil, err
 	}
-	resp, err := r.child.render(context.Background(), req)
+	resp, err := r.child.render(r.context(), req)
 	if err != nil {
 		return nil, fmt.Errorf("helm template %s: %w", r.display(r.dir), err)
 	}
@@ -482,6 +500,14 @@ func (r *renderer) renderTemplates(vals map[string]any, mutate func(ch *chart.Ch
 		return nil, fmt.Errorf("helm template %s: %w: %s (--max-documents)", r.display(r.dir), errBudget, resp.Error)
 	}
 	return nil, fmt.Errorf("helm template %s: %s", r.display(r.dir), resp.Error)
+}
+
+// context is the renders' context: RenderContext's, else Background.
+func (r *renderer) context() context.Context {
+	if r.ctx == nil {
+		return context.Background()
+	}
+	return r.ctx
 }
 
 // request is what the render child needs to render the chart with user
@@ -615,6 +641,12 @@ func (r *renderer) templatePath(name string) string {
 
 // run renders the release, scans nothing, and traces the output.
 func (r *renderer) run() (*Result, error) {
+	// The render and its marker renders share a child; boolean flips and
+	// the renders that verify edits, asked later if at all, start another
+	// (and share it while it is not idle).
+	if r.ownsChild {
+		defer r.child.close()
+	}
 	rendered, err := r.renderTemplates(mergedUserValues(r.userValues, nil), nil)
 	if err != nil {
 		return nil, err

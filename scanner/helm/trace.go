@@ -875,7 +875,8 @@ func (sm *sourceMap) Rerender(replace map[string][]byte) (*scanner.SourceFile, e
 		merged[k] = v
 	}
 	opts.Replace = merged
-	res, err := Render(sm.r.dir, sm.r.rel, opts)
+	opts.child = sm.r.child
+	res, err := RenderContext(sm.r.context(), sm.r.dir, sm.r.rel, opts)
 	if err != nil {
 		return nil, err
 	}

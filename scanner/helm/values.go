@@ -3,7 +3,9 @@ package helm
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
+	"strconv"
 )
 
 // wireValue is one Helm value as the render child receives it: JSON with
@@ -38,9 +40,9 @@ func toWire(x any, depth int) (*wireValue, error) {
 	case bool:
 		return &wireValue{T: "b", B: x}, nil
 	case float64:
-		return &wireValue{T: "f", F: x}, nil
+		return wireFloat("f", x), nil
 	case float32:
-		return &wireValue{T: "f32", F: float64(x)}, nil
+		return wireFloat("f32", float64(x)), nil
 	case int:
 		return &wireValue{T: "i", I: int64(x)}, nil
 	case int64:
@@ -84,6 +86,23 @@ func toWire(x any, depth int) (*wireValue, error) {
 	return nil, fmt.Errorf("a value of type %T cannot be rendered", x)
 }
 
+// wireFloat encodes a float; JSON has no infinities nor NaN, which travel
+// as text (.inf in YAML).
+func wireFloat(t string, x float64) *wireValue {
+	if math.IsInf(x, 0) || math.IsNaN(x) {
+		return &wireValue{T: t, S: strconv.FormatFloat(x, 'g', -1, 64)}
+	}
+	return &wireValue{T: t, F: x}
+}
+
+func (w *wireValue) float() float64 {
+	if w.S != "" {
+		f, _ := strconv.ParseFloat(w.S, 64)
+		return f
+	}
+	return w.F
+}
+
 // fromWire decodes what toWire encoded.
 func fromWire(w *wireValue) any {
 	if w == nil {
@@ -95,9 +114,9 @@ func fromWire(w *wireValue) any {
 	case "b":
 		return w.B
 	case "f":
-		return w.F
+		return w.float()
 	case "f32":
-		return float32(w.F)
+		return float32(w.float())
 	case "i":
 		return int(w.I)
 	case "i64":
