@@ -119,9 +119,9 @@ func isBlank(line []byte) bool { return len(bytes.TrimSpace(line)) == 0 }
 // scalar n. A literal block scalar (`patch: |-`) is located line by line,
 // so its fields get their own lines and it can be edited; any other
 // scalar style gets the scalar's line for every field and is not editable.
-func inlineDocs(kf *scanner.SourceFile, n *yaml.Node) []*sourceDoc {
+func inlineDocs(kf *scanner.SourceFile, starts []int, n *yaml.Node) []*sourceDoc {
 	if n.Style&yaml.LiteralStyle != 0 {
-		if docs := literalDocs(kf, n); docs != nil {
+		if docs := literalDocs(kf, starts, n); docs != nil {
 			return docs
 		}
 	}
@@ -137,9 +137,9 @@ func inlineDocs(kf *scanner.SourceFile, n *yaml.Node) []*sourceDoc {
 	return out
 }
 
-// literalDocs locates the documents of a literal block scalar in kf.
-func literalDocs(kf *scanner.SourceFile, n *yaml.Node) []*sourceDoc {
-	starts := lineStarts(kf.Bytes)
+// literalDocs locates the documents of a literal block scalar in kf, whose
+// lineStarts are starts.
+func literalDocs(kf *scanner.SourceFile, starts []int, n *yaml.Node) []*sourceDoc {
 	line := func(l int) []byte {
 		s, e := lineRange(kf.Bytes, starts, l, l)
 		return bytes.TrimRight(kf.Bytes[s:e], "\r\n")

@@ -79,7 +79,7 @@ func (b *builder) trace(rendered *scanner.SourceFile, objs []renderedObject) *so
 func (b *builder) traceObject(r *scanner.Resource, o renderedObject, docs map[*scanner.Document]*sourceDoc) *objectTrace {
 	t := &objectTrace{refs: map[*yaml.Node][]srcRef{}}
 	if f := b.files[o.origin]; f != nil {
-		t.origin, t.originDoc, t.obj = findOrigin(f, r, docs)
+		t.origin, t.originDoc, t.obj = findOrigin(b.originIndexOf(f), f, r, docs)
 	}
 	if t.origin == nil {
 		kf := b.order[0].file
@@ -109,19 +109,30 @@ func (b *builder) traceObject(r *scanner.Resource, o renderedObject, docs map[*s
 	return t
 }
 
+// originIndex holds the objects of a resource file, in order, and by kind
+// and name.
+type originIndex struct {
+	all    []*scanner.Resource
+	byName map[[2]string][]*scanner.Resource
+}
+
 // findOrigin finds, in the resource file f, the object r was built from:
 // the one of the same kind whose name r's name contains (kustomize adds
 // prefixes and suffixes, never removes), the longest such name winning.
-func findOrigin(f *scanner.SourceFile, r *scanner.Resource, docs map[*scanner.Document]*sourceDoc) (*yaml.Node, *sourceDoc, scanner.ObjectSource) {
+func findOrigin(x *originIndex, f *scanner.SourceFile, r *scanner.Resource, docs map[*scanner.Document]*sourceDoc) (*yaml.Node, *sourceDoc, scanner.ObjectSource) {
+	// An object of the same name is as long a name as can be: the first
+	// one, or the last in r's namespace, as the scan below would choose.
+	candidates := x.byName[[2]string{r.Kind, r.Name}]
+	if len(candidates) == 0 {
+		candidates = x.all
+	}
 	var best *scanner.Resource
-	for _, d := range f.Docs {
-		for _, c := range d.Resources() {
-			if c.Kind != r.Kind || !strings.Contains(r.Name, c.Name) {
-				continue
-			}
-			if best == nil || len(c.Name) > len(best.Name) || len(c.Name) == len(best.Name) && c.Namespace == r.Namespace {
-				best = c
-			}
+	for _, c := range candidates {
+		if c.Kind != r.Kind || !strings.Contains(r.Name, c.Name) {
+			continue
+		}
+		if best == nil || len(c.Name) > len(best.Name) || len(c.Name) == len(best.Name) && c.Namespace == r.Namespace {
+			best = c
 		}
 	}
 	if best == nil {

@@ -213,7 +213,7 @@ func (b *builder) readPatch(k *kustomization, field string, i int, it *yaml.Node
 		docs = fileDocs(f)
 	} else {
 		p.text = p.inline.Value
-		docs = inlineDocs(k.file, p.inline)
+		docs = inlineDocs(k.file, b.lineStartsOf(k.file), p.inline)
 	}
 	p.json = field == "patchesJson6902"
 	if field == "patches" && len(docs) > 0 && docs[0].root.Kind == yaml.SequenceNode {
