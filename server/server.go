@@ -48,7 +48,7 @@ type Options struct {
 	Known command.Known
 	Clock clock.Clock
 	Log   *slog.Logger
-	// BodyBudget bounds the bytes of request bodies held at once while
+	// BodyBudget bounds the memory of request bodies held at once while
 	// their signatures are checked; 0 means DefaultBodyBudget. A request
 	// that does not fit is answered 503 with Retry-After.
 	BodyBudget int64

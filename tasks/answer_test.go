@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -87,6 +88,20 @@ func TestFailedAnswersFailTheJob(t *testing.T) {
 	}
 	cancel()
 	<-done
+
+	// A Slack answer is escaped as a whole: nothing in it is a mention.
+	var got struct{ Text string }
+	slackOK := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewDecoder(r.Body).Decode(&got)
+	}))
+	t.Cleanup(slackOK.Close)
+	e.h.o.AllowResponseURL = allowAll
+	if _, err := e.run(t, KindReply, "", Request{Source: SourceSlack, Verb: "help", Requester: "U1", ResponseURL: slackOK.URL, Message: "unknown control `<!channel>` & <@U0>"}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(got.Text, "<>") || !strings.Contains(got.Text, "&lt;!channel&gt;` &amp; &lt;@U0&gt;") {
+		t.Errorf("Slack answer %q", got.Text)
+	}
 
 	// And an answer that is posted leaves the job succeeded.
 	e.h.o.AllowResponseURL = allowAll

@@ -246,7 +246,9 @@ func (t *task) post(ctx context.Context, r Request, text string) error {
 		if !t.h.o.AllowResponseURL(r.ResponseURL) {
 			return errors.New("answer on Slack: the response_url is not one remedy posts to (slack.responseURLPrefixes)")
 		}
-		msg := &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: text}
+		// Answers are written for GitHub; Slack reads "<…>" as mentions
+		// and links wherever it is, so the whole text is escaped.
+		msg := &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: quote.SlackEscape(text)}
 		if err := slack.PostWebhookCustomHTTPContext(ctx, r.ResponseURL, t.h.o.HTTPClient, msg); err != nil {
 			// The URL carries a capability: it stays out of the error,
 			// which the job history keeps.

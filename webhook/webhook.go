@@ -209,16 +209,30 @@ func refuse(r io.Reader, err error) error {
 	return err
 }
 
-// readHashed reads r to its end through mac into a buffer of at most max
-// bytes.
+// readHashed reads r to its end through mac, keeping at most max bytes.
+// It reads into chunks that grow from 16 KiB to 1 MiB and joins them at the
+// end: a buffer that doubles as it grows would allocate about three times
+// the body, most of it garbage, for every large body read at once; chunks
+// cost the body, and once more for the moment of the join.
 func readHashed(r io.Reader, mac hash.Hash, max int64) ([]byte, error) {
-	var buf bytes.Buffer
-	n, err := io.Copy(&buf, io.TeeReader(io.LimitReader(r, max+1), mac))
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("read body: %w", err)
-	case n > max:
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+	var chunks [][]byte
+	var n int64
+	for size := int64(16 << 10); ; size = min(2*size, 1<<20) {
+		c := make([]byte, min(size, max+1-n))
+		k, err := io.ReadFull(r, c)
+		mac.Write(c[:k])
+		chunks = append(chunks, c[:k])
+		n += int64(k)
+		switch {
+		case n > max:
+			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			if len(chunks) == 1 {
+				return chunks[0], nil
+			}
+			return bytes.Join(chunks, nil), nil
+		case err != nil:
+			return nil, fmt.Errorf("read body: %w", err)
+		}
 	}
-	return buf.Bytes(), nil
 }

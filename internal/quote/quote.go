@@ -138,12 +138,15 @@ func Slack(s string) string {
 	return "`" + t + "`"
 }
 
-// SlackText escapes s for a Slack message without quoting it as code: for
-// text remedy wrote that may hold untrusted parts already quoted, or
-// error messages. It is one line of at most max runes, "&", "<" and ">"
-// escaped.
-func SlackText(s string, max int) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(Line(s, max))
+// SlackText escapes s for one line of a Slack message without quoting it
+// as code (an error message, a job's result): SlackEscape(Line(s, max)).
+func SlackText(s string, max int) string { return SlackEscape(Line(s, max)) }
+
+// SlackEscape escapes "&", "<" and ">" as Slack asks, and nothing else:
+// for a whole message remedy wrote, whose untrusted parts are already
+// quoted, so that none of it is read as a mention ("<!channel>") or a link.
+func SlackEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
 func longestRun(s string, c byte) int {
