@@ -76,6 +76,9 @@ type Finding struct {
 	// Rendered lists the builds that deploy the object, with its namespace
 	// and name as deployed; omitted for manifests scanned as written.
 	Rendered []RenderedBy `json:"rendered,omitempty"`
+	// Address is the Terraform resource address of the object
+	// (kubernetes_deployment_v1.web); omitted for other sources.
+	Address string `json:"address,omitempty"`
 
 	// Resource is the object the finding is about; FieldPath is Path in
 	// structured form. Neither is serialised.
