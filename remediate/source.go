@@ -378,12 +378,12 @@ func (fx *renderedFix) write(cands []*renderedCandidate) (map[string][]byte, []O
 			return coalesce(mergeAdds(out))
 		}
 		src := fx.files[rg.file].Bytes[rg.start:rg.end]
-		text, err := editRegion(src, rg.indent, ops(byRegion[rg]))
+		text, err := editSourceRegion(rg.file, src, rg.indent, ops(byRegion[rg]))
 		if err != nil {
 			// One by one, so that one refusal does not block the rest.
 			var ok []*renderedCandidate
 			for _, c := range byRegion[rg] {
-				if _, err := editRegion(src, rg.indent, ops(append(append([]*renderedCandidate{}, ok...), c))); err != nil {
+				if _, err := editSourceRegion(rg.file, src, rg.indent, ops(append(append([]*renderedCandidate{}, ok...), c))); err != nil {
 					if !refusedSet[c] {
 						refusedSet[c] = true
 						refused = append(refused, Outcome{Finding: c.finding, Status: StatusNotFixable, Reason: reasonOf(err)})
@@ -392,7 +392,7 @@ func (fx *renderedFix) write(cands []*renderedCandidate) (map[string][]byte, []O
 				}
 				ok = append(ok, c)
 			}
-			if text, err = editRegion(src, rg.indent, ops(ok)); err != nil {
+			if text, err = editSourceRegion(rg.file, src, rg.indent, ops(ok)); err != nil {
 				return nil, refused, err
 			}
 		}
