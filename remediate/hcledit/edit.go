@@ -349,11 +349,16 @@ func (e *editor) removeRange(start, end int) error {
 	for le < len(e.src) && (e.src[le] == ' ' || e.src[le] == '\t') {
 		le++
 	}
-	if len(bytes.TrimSpace(e.src[ls:start])) == 0 && (le == len(e.src) || e.src[le] == '\n') {
+	alone := len(bytes.TrimSpace(e.src[ls:start])) == 0
+	switch {
+	case alone && (le == len(e.src) || e.src[le] == '\n'):
 		start = ls
 		if le < len(e.src) {
 			le++
 		}
+		end = le
+	case alone && (bytes.HasPrefix(e.src[le:], []byte("#")) || bytes.HasPrefix(e.src[le:], []byte("//"))):
+		// A trailing comment stays, on a line of its own.
 		end = le
 	}
 	out := append(append([]byte{}, e.src[:start]...), e.src[end:]...)

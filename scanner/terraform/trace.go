@@ -27,12 +27,11 @@ func (l *loader) result(dir string) *Result {
 	l.readTFVars(m)
 	root := &scope{l: l, m: m}
 	var objs []*object
-	l.collect(root, &objs, map[string]bool{dir: true})
+	read := map[*parsedFile]bool{}
+	l.collect(root, &objs, map[string]bool{dir: true}, read)
 	res := &Result{Dir: l.display(dir), Resources: len(objs)}
-	for abs, f := range l.files {
-		if f != nil {
-			res.Consumed = append(res.Consumed, abs)
-		}
+	for f := range read {
+		res.Consumed = append(res.Consumed, f.src.Abs)
 	}
 	sort.Strings(res.Consumed)
 	res.Errors = l.errs
@@ -65,10 +64,8 @@ func (l *loader) result(dir string) *Result {
 		i++
 	}
 	sources := map[string]*scanner.SourceFile{}
-	for _, f := range l.files {
-		if f != nil {
-			sources[f.src.Path] = f.src
-		}
+	for f := range read {
+		sources[f.src.Path] = f.src
 	}
 	file.Rendered = &scanner.Rendered{Tool: Tool, Root: res.Dir, Sources: sources, Map: sm}
 	res.File = file
@@ -77,7 +74,10 @@ func (l *loader) result(dir string) *Result {
 
 // collect maps the resources of a module instance and of the modules it
 // calls.
-func (l *loader) collect(sc *scope, objs *[]*object, seen map[string]bool) {
+func (l *loader) collect(sc *scope, objs *[]*object, seen map[string]bool, read map[*parsedFile]bool) {
+	for _, f := range sc.m.files {
+		read[f] = true
+	}
 	for _, rb := range sc.m.resources {
 		if o := sc.buildObject(rb); o != nil {
 			*objs = append(*objs, o)
@@ -92,7 +92,7 @@ func (l *loader) collect(sc *scope, objs *[]*object, seen map[string]bool) {
 		}
 		child := &scope{l: l, m: l.module(c.dir), parent: sc, call: c, prefix: sc.prefix + "module." + c.name + ".", depth: sc.depth + 1}
 		seen[c.dir] = true
-		l.collect(child, objs, seen)
+		l.collect(child, objs, seen, read)
 		delete(seen, c.dir)
 	}
 }
