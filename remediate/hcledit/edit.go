@@ -481,6 +481,10 @@ func (e *editor) insertLines(blk *hclsyntax.Block, texts []string, isBlock bool)
 		for _, t := range texts {
 			text.WriteString(indentLines(t, child) + "\n")
 		}
+		if len(attrs) == 0 && len(blk.Body.Blocks) > 0 {
+			// The first attribute of a body of blocks: set apart from them.
+			text.WriteString("\n")
+		}
 	} else {
 		at = lineStartOf(e.src, closeB.Start.Byte)
 		prev := bytes.TrimSpace(lastLine(e.src[:at]))
