@@ -10,10 +10,11 @@ import (
 // Kubernetes objects is one rendered output.
 func loadTerraform(root, top string, dirs []string, opts Options, in *scanner.Inputs) []*scanner.SourceFile {
 	var out []*scanner.SourceFile
-	results, errs := terraform.LoadAll(dirs, terraform.Options{
+	results, errs, skipped := terraform.LoadAll(dirs, terraform.Options{
 		Root: root, Top: top, MaxFileSize: opts.MaxFileSize, Exclude: opts.Exclude,
 	})
 	in.Errors = append(in.Errors, errs...)
+	in.Skipped = append(in.Skipped, skipped...)
 	for _, res := range results {
 		if res.File != nil {
 			out = append(out, res.File)

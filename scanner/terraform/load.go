@@ -97,7 +97,7 @@ func Modules(dirs []string) []string {
 // and the files that could not be read or parsed. A module that another of
 // them calls (`module "x" { source = "./x" }`) is read through its calls,
 // with their arguments, not on its own: that is how Terraform applies it.
-func LoadAll(dirs []string, opts Options) ([]*Result, []scanner.FileError) {
+func LoadAll(dirs []string, opts Options) ([]*Result, []scanner.FileError, []scanner.Skipped) {
 	mods := Modules(dirs)
 	l := newLoader(opts)
 	for i, d := range mods {
@@ -121,7 +121,7 @@ func LoadAll(dirs []string, opts Options) ([]*Result, []scanner.FileError) {
 		r.Errors = nil
 		out = append(out, r)
 	}
-	return out, l.errs
+	return out, l.errs, l.skipped
 }
 
 // Load reads one root module.
@@ -138,7 +138,12 @@ type loader struct {
 	modules map[string]*module     // by absolute folder
 	errs    []scanner.FileError
 	errSeen map[string]bool
+	skipped []scanner.Skipped
 }
+
+// errTooLarge marks a file over MaxFileSize: skipped, as scanner.Load
+// skips a large manifest, not an error.
+var errTooLarge = errors.New("too large")
 
 // parsedFile is one .tf or .tfvars file.
 type parsedFile struct {
@@ -206,7 +211,7 @@ func (l *loader) read(abs string) ([]byte, error) {
 		return nil, errors.New("not a regular file")
 	}
 	if info.Size() > l.opts.MaxFileSize {
-		return nil, fmt.Errorf("file is %d bytes, over the %d-byte limit (--max-file-size)", info.Size(), l.opts.MaxFileSize)
+		return nil, fmt.Errorf("%w: file is %d bytes, over the %d-byte limit (--max-file-size)", errTooLarge, info.Size(), l.opts.MaxFileSize)
 	}
 	return io.ReadAll(io.LimitReader(fh, l.opts.MaxFileSize+1))
 }
@@ -219,7 +224,11 @@ func (l *loader) file(abs string) *parsedFile {
 	rel := l.display(abs)
 	b, err := l.read(abs)
 	if err != nil {
-		l.fail(scanner.FileError{File: rel, Message: err.Error()})
+		if errors.Is(err, errTooLarge) {
+			l.skipped = append(l.skipped, scanner.Skipped{File: rel, Reason: strings.TrimPrefix(err.Error(), errTooLarge.Error()+": ")})
+		} else {
+			l.fail(scanner.FileError{File: rel, Message: err.Error()})
+		}
 		l.files[abs] = nil
 		return nil
 	}

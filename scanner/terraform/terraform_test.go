@@ -37,8 +37,8 @@ func writeTree(t testing.TB, files map[string]string) string {
 // scan loads the modules below dir and scans them.
 func scan(t testing.TB, dir string) (*scanner.Report, []*terraform.Result) {
 	t.Helper()
-	results, errs := terraform.LoadAll([]string{dir}, terraform.Options{Root: dir})
-	in := &scanner.Inputs{Root: dir, Errors: errs}
+	results, errs, skipped := terraform.LoadAll([]string{dir}, terraform.Options{Root: dir})
+	in := &scanner.Inputs{Root: dir, Errors: errs, Skipped: skipped}
 	for _, r := range results {
 		if r.File != nil {
 			in.Files = append(in.Files, r.File)
@@ -230,6 +230,22 @@ func TestManifestFromYAMLFile(t *testing.T) {
 `}))
 	if len(rep.Findings) != 0 || results[0].File != nil {
 		t.Errorf("findings %v", rep.Findings)
+	}
+}
+
+// TestLargeFileSkipped: .tf files over the size limit are listed as
+// skipped, as a large manifest is, not as errors.
+func TestLargeFileSkipped(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"big.tf":  "# " + strings.Repeat("x", 200) + "\n",
+		"main.tf": strings.Replace(strings.Replace(deployment, "%s", `"Never"`, 1), "%s", "", 1),
+	})
+	results, errs, skipped := terraform.LoadAll([]string{dir}, terraform.Options{Root: dir, MaxFileSize: 150})
+	if len(errs) != 0 {
+		t.Errorf("errors %v", errs)
+	}
+	if len(skipped) != 2 || !strings.Contains(skipped[0].Reason, "--max-file-size") || len(results) != 1 || results[0].File != nil {
+		t.Errorf("skipped %v, results %d", skipped, len(results))
 	}
 }
 
