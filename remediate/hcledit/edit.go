@@ -541,16 +541,11 @@ func (e *editor) insertInObject(c *hclsyntax.ObjectConsExpr, key string, v any) 
 // field k8s.
 func findAttr(b *hclsyntax.Body, k8s string) *hclsyntax.Attribute {
 	for name, a := range b.Attributes {
-		if n, list := terraform.K8sName(name); n == k8s && !list || camelOf(name) == k8s {
+		if terraform.AttrName(name) == k8s {
 			return a
 		}
 	}
 	return nil
-}
-
-func camelOf(name string) string {
-	n, _ := terraform.K8sName(name)
-	return n
 }
 
 // findBlocks returns the blocks of a provider body that write field k8s,

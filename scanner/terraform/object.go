@@ -102,12 +102,7 @@ func (b *builder) body(body *hclsyntax.Body, p scanner.Path, m *yaml.Node) {
 			if tfOnly[a.Name] {
 				continue
 			}
-			key, _ := K8sName(a.Name)
-			if n, ok := renamed[a.Name]; ok {
-				key = n
-			} else {
-				key = camel(a.Name)
-			}
+			key := AttrName(a.Name)
 			v := b.expr(a.Expr, p.Key(key), a.NameRange)
 			if v == nil {
 				continue

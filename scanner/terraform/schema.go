@@ -126,6 +126,15 @@ func K8sName(tf string) (name string, list bool) {
 	return camel(tf), false
 }
 
+// AttrName is the Kubernetes field a provider attribute sets: an
+// attribute is never the item of a list, whatever its name.
+func AttrName(tf string) string {
+	if n, ok := renamed[tf]; ok {
+		return n
+	}
+	return camel(tf)
+}
+
 func camel(s string) string {
 	if !strings.Contains(s, "_") {
 		return s
