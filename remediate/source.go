@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/remedy-bot/remedy/scanner"
 )
@@ -378,12 +381,12 @@ func (fx *renderedFix) write(cands []*renderedCandidate) (map[string][]byte, []O
 			return coalesce(mergeAdds(out))
 		}
 		src := fx.files[rg.file].Bytes[rg.start:rg.end]
-		text, err := editRegion(src, rg.indent, ops(byRegion[rg]))
+		text, err := editSourceRegion(rg.file, src, rg.indent, ops(byRegion[rg]))
 		if err != nil {
 			// One by one, so that one refusal does not block the rest.
 			var ok []*renderedCandidate
 			for _, c := range byRegion[rg] {
-				if _, err := editRegion(src, rg.indent, ops(append(append([]*renderedCandidate{}, ok...), c))); err != nil {
+				if _, err := editSourceRegion(rg.file, src, rg.indent, ops(append(append([]*renderedCandidate{}, ok...), c))); err != nil {
 					if !refusedSet[c] {
 						refusedSet[c] = true
 						refused = append(refused, Outcome{Finding: c.finding, Status: StatusNotFixable, Reason: reasonOf(err)})
@@ -392,7 +395,7 @@ func (fx *renderedFix) write(cands []*renderedCandidate) (map[string][]byte, []O
 				}
 				ok = append(ok, c)
 			}
-			if text, err = editRegion(src, rg.indent, ops(ok)); err != nil {
+			if text, err = editSourceRegion(rg.file, src, rg.indent, ops(ok)); err != nil {
 				return nil, refused, err
 			}
 		}
@@ -642,20 +645,24 @@ func (fx *renderedFix) sameObjects(before, after *scanner.SourceFile, old *scann
 		}
 		_, _ = planFinding(builders, fixes, f, fx.opts)
 	}
-	fixed := map[string]*patchBuilder{}
+	// By node, and by identity and rank, so that two objects of one
+	// output with the same identity (two Terraform examples declaring the
+	// same Deployment) are told apart.
+	fixed := map[*yaml.Node]*patchBuilder{}
 	for r, b := range builders {
-		fixed[objectID(r)] = b
+		fixed[r.Node.YNode()] = b
 	}
 	want := map[string][]byte{}
 	var order []string
+	seen := map[string]int{}
 	for _, d := range before.Docs {
 		for _, r := range d.Resources() {
-			id := objectID(r)
+			id := rankedID(r, seen)
 			obj, err := nodeJSON(r.Node.YNode())
 			if err != nil {
 				return err
 			}
-			if b := fixed[id]; b != nil {
+			if b := fixed[r.Node.YNode()]; b != nil {
 				if obj, err = json.Marshal(b.doc); err != nil {
 					return err
 				}
@@ -665,13 +672,14 @@ func (fx *renderedFix) sameObjects(before, after *scanner.SourceFile, old *scann
 		}
 	}
 	got := map[string][]byte{}
+	seen = map[string]int{}
 	for _, d := range after.Docs {
 		for _, r := range d.Resources() {
 			obj, err := nodeJSON(r.Node.YNode())
 			if err != nil {
 				return err
 			}
-			got[objectID(r)] = obj
+			got[rankedID(r, seen)] = obj
 		}
 	}
 	if len(got) != len(want) {
@@ -691,6 +699,18 @@ func (fx *renderedFix) sameObjects(before, after *scanner.SourceFile, old *scann
 
 func objectID(r *scanner.Resource) string {
 	return r.APIVersion + " " + r.ID()
+}
+
+// rankedID is objectID with the number of objects of that identity seen
+// before it in the same output.
+func rankedID(r *scanner.Resource, seen map[string]int) string {
+	id := objectID(r)
+	n := seen[id]
+	seen[id]++
+	if n == 0 {
+		return id
+	}
+	return id + " #" + strconv.Itoa(n+1)
 }
 
 // fileFixes turns the run into one FileFix per source file that a finding

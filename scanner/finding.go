@@ -80,6 +80,9 @@ type Finding struct {
 	// container's image (registry unreachable, 401, missing image,
 	// timeout); omitted otherwise.
 	Note string `json:"note,omitempty"`
+	// Address is the Terraform resource address of the object
+	// (kubernetes_deployment_v1.web); omitted for other sources.
+	Address string `json:"address,omitempty"`
 
 	// Resource is the object the finding is about; FieldPath is Path in
 	// structured form. Neither is serialised.

@@ -60,6 +60,8 @@ const (
 	SourceValues = "values"
 	// SourceTemplate is a Helm template: a value hard-coded there.
 	SourceTemplate = "template"
+	// SourceTerraform is a .tf or .tfvars file (scanner/terraform).
+	SourceTerraform = "terraform"
 )
 
 // SourceMap knows where the fields of a build's output were written. It is
@@ -85,6 +87,9 @@ type ObjectSource struct {
 	// MetadataLine is the line of the object's `metadata:` key in File, or
 	// 0: an ignore directive there covers the whole object.
 	MetadataLine int
+	// Address is the Terraform resource address (module.app.kubernetes_deployment_v1.web);
+	// empty for other tools.
+	Address string
 }
 
 // Location is a place in a source file.
@@ -93,6 +98,9 @@ type Location struct {
 	Line, Column int
 	// Source is one of the Source* kinds.
 	Source string
+	// NotFixable, when set, says why a fix cannot be written there (a
+	// value Terraform computes): the finding is reported, not fixed.
+	NotFixable string
 }
 
 // RenderedBy names one build that deploys a finding's object, and the
@@ -133,9 +141,13 @@ func (rd *Rendered) place(f *Finding, r *Resource, h Hit) {
 		f.File, f.Kind, f.Namespace, f.Name = obj.File, obj.Kind, obj.Namespace, obj.Name
 		f.Line, f.Column = max(obj.MetadataLine, 1), 1
 		f.Source = SourceResource
+		f.Address = obj.Address
 	}
 	if loc := rd.Map.Field(r, h.Path, h.Node); loc.File != "" {
 		f.File, f.Line, f.Column, f.Source = loc.File, loc.Line, loc.Column, loc.Source
+		if loc.NotFixable != "" && f.Fixable {
+			f.Fixable, f.NotFixable = false, loc.NotFixable
+		}
 	}
 	if f.Fixable && f.Source == SourceTemplate {
 		// remedy edits values files, never templates: `fixable` says

@@ -134,6 +134,8 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 		in.Skipped = append(in.Skipped, b.skipped...)
 		rendered = append(rendered, b.file)
 	}
+	// Terraform modules: every folder with .tf files (terraform.go).
+	rendered = append(rendered, loadTerraform(root, top, dirs, opts, in)...)
 	in.Skipped = slices.DeleteFunc(in.Skipped, func(s scanner.Skipped) bool {
 		abs, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(s.File)))
 		return err == nil && consumed[abs] && strings.Contains(s.Reason, "template")
