@@ -8,12 +8,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 )
 
-func newGitServer(t *testing.T) *forgetest.Server {
+// testToken authenticates against the fake GitHub.
+const testToken = "ghp_remedytest"
+
+func newGitServer(t *testing.T) *githubtest.Server {
 	t.Helper()
-	s := forgetest.New(t)
+	s := githubtest.New(t)
 	s.AddToken(testToken, "remedy-bot")
 	s.CreateRepo("acme", "widget", map[string]string{
 		"README.md":           "# widget\n",
@@ -24,7 +27,7 @@ func newGitServer(t *testing.T) *forgetest.Server {
 	return s
 }
 
-func cloneWidget(t *testing.T, s *forgetest.Server) *Workspace {
+func cloneWidget(t *testing.T, s *githubtest.Server) *Workspace {
 	t.Helper()
 	w, err := Clone(context.Background(), CloneOptions{URL: s.CloneURL("acme", "widget"), Branch: "main", Token: testToken})
 	if err != nil {

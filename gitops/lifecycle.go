@@ -40,47 +40,6 @@ func BaseBranchPrefix(base string) string { return BranchPrefix + base + "/" }
 // DefaultLabels are the labels of fix pull requests when the config sets none.
 func DefaultLabels() []string { return []string{"security", "remedy"} }
 
-// PullRequest is the forge's view of a pull request.
-type PullRequest struct {
-	Number  int
-	State   string // "open" or "closed"
-	Merged  bool
-	Title   string
-	Body    string
-	Head    string // branch name
-	Base    string
-	HeadSHA string
-	URL     string
-	Created time.Time
-}
-
-// NewPullRequest is a pull request to open.
-type NewPullRequest struct {
-	Title, Body, Head, Base string
-}
-
-// ErrPullRequestExists is returned by Forge.CreatePullRequest when an open
-// pull request from the same head already exists.
-var ErrPullRequestExists = errors.New("a pull request from this branch already exists")
-
-// Forge is the pull request API of one repository that the life cycle
-// needs. GitHubForge implements it.
-type Forge interface {
-	// ListPullRequests lists the pull requests, open and closed, whose head
-	// is branch of the repository itself.
-	ListPullRequests(ctx context.Context, branch string) ([]PullRequest, error)
-	CreatePullRequest(ctx context.Context, pr NewPullRequest) (PullRequest, error)
-	EditPullRequest(ctx context.Context, number int, title, body string) error
-	// ClosePullRequest closes a pull request, setting its body in the same call.
-	ClosePullRequest(ctx context.Context, number int, body string) error
-	Comment(ctx context.Context, number int, body string) error
-	Comments(ctx context.Context, number int) ([]string, error)
-	AddLabels(ctx context.Context, number int, labels []string) error
-	RequestReviewers(ctx context.Context, number int, logins []string) error
-	AddAssignees(ctx context.Context, number int, logins []string) error
-	DeleteBranch(ctx context.Context, branch string) error
-}
-
 // Repository is the git side: a clone of the base branch that knows the
 // remote's branch heads. *Workspace implements it.
 type Repository interface {
@@ -199,10 +158,6 @@ const (
 
 var fingerprintsRE = regexp.MustCompile(`<!-- remedy:fingerprints ([0-9a-f,]*) -->`)
 
-// maxBodyRunes keeps a body, marker included, under GitHub's limit of
-// 65536 characters: a longer one is refused.
-const maxBodyRunes = 60000
-
 // maxTableRows bounds the findings table of a body.
 const maxTableRows = 100
 
@@ -215,6 +170,13 @@ type botPR struct {
 
 // declined reports whether a human closed the pull request unmerged.
 func (p botPR) declined() bool { return p.State == "closed" && !p.Merged && !p.obsolete }
+
+// MarkerFingerprints reads back the finding fingerprints that the marker
+// of a fix pull request's body records; ok is false without a marker.
+func MarkerFingerprints(body string) (fingerprints []string, ok bool) {
+	bp, ok := parseBotPR(PullRequest{Body: body})
+	return bp.fingerprints, ok
+}
 
 func parseBotPR(pr PullRequest) (botPR, bool) {
 	m := fingerprintsRE.FindStringSubmatch(pr.Body)
@@ -257,13 +219,17 @@ func Converge(ctx context.Context, forge Forge, repo Repository, fixes Fixes, s 
 		}
 		s.Templates = set
 	}
-	c := &converger{forge: forge, repo: repo, fixes: fixes, s: s, prs: map[string][]botPR{}}
+	c := &converger{forge: forge, repo: repo, fixes: fixes, s: s, prs: map[string][]botPR{}, traits: forge.Traits()}
+	if c.traits.MaxBodyRunes <= 0 {
+		c.traits.MaxBodyRunes = DefaultTraits().MaxBodyRunes
+	}
 	groups := groupFindings(fixes.Fixed, s)
 	var branches []string
 	for _, b := range c.branches(groups) {
-		// GitHub closes a pull request whose head branch is deleted: without
-		// the branch nothing is open, and without fixes nothing is wanted.
-		if _, exists := repo.RemoteHead(b); exists || len(groups[b]) > 0 {
+		// Where the forge closes a pull request whose head branch is
+		// deleted, without the branch nothing is open, and without fixes
+		// nothing is wanted.
+		if _, exists := repo.RemoteHead(b); exists || len(groups[b]) > 0 || !c.traits.DeletedBranchClosesPR {
 			branches = append(branches, b)
 		}
 	}
@@ -340,6 +306,8 @@ type converger struct {
 	fixes Fixes
 	s     Settings
 	prs   map[string][]botPR // by branch, newest first
+	// traits are the forge's facts.
+	traits Traits
 	// open and recent count the bot's open pull requests and those opened
 	// within the hour, for the limits.
 	open, recent int
@@ -439,7 +407,7 @@ func (c *converger) branch(ctx context.Context, branch string, fixed []scanner.F
 	if err != nil {
 		return res, err
 	}
-	body = withMarker(body, found)
+	body = withMarker(body, found, c.traits.MaxBodyRunes)
 	files := map[string][]byte{}
 	for _, ch := range changes {
 		files[ch.Path] = ch.After
@@ -727,8 +695,8 @@ func objectName(f scanner.Finding) string {
 }
 
 // withMarker appends the fingerprint marker to a body, cutting the body
-// first if the two would pass GitHub's size limit.
-func withMarker(body string, found []scanner.Finding) string {
+// first if the two would pass the forge's size limit of maxBodyRunes.
+func withMarker(body string, found []scanner.Finding, maxBodyRunes int) string {
 	fps := make([]string, 0, len(found))
 	for _, f := range found {
 		fps = append(fps, f.Fingerprint())

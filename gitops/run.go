@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/google/go-github/v89/github"
-
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
@@ -45,12 +43,12 @@ var ErrArchived = errors.New("repository is archived")
 // RemedyRepository runs remedy on one repository: read it, clone its base
 // branch, read .remedy.yaml from it, scan, fix, and converge the fix pull
 // requests. Settings come from the base branch, never from a pull request.
-func RemedyRepository(ctx context.Context, gh *github.Client, owner, name string, o RunOptions) (RunResult, error) {
+func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunOptions) (RunResult, error) {
 	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	info, err := GetRepository(ctx, gh, owner, name)
+	info, err := host.Repository(ctx, owner, name)
 	if err != nil {
 		return RunResult{}, err
 	}
@@ -93,7 +91,7 @@ func RemedyRepository(ctx context.Context, gh *github.Client, owner, name string
 		s.BranchPrefix = BaseBranchPrefix(out.Base)
 	}
 	s.Bot, s.DryRun, s.Now, s.Log = o.Bot, o.DryRun, o.Now, log
-	out.Result, err = Converge(ctx, &GitHubForge{Client: gh, Owner: info.Owner, Name: info.Name}, ws, fixes, s)
+	out.Result, err = Converge(ctx, host.Forge(info.Owner, info.Name), ws, fixes, s)
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", info.FullName, err)
 	}

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/go-github/v89/github"
 	"github.com/slack-go/slack"
 
 	"github.com/remedy-bot/remedy/command"
@@ -28,12 +27,14 @@ type Recorder interface {
 
 // RemedyFunc runs the fix life cycle of one repository.
 // gitops.RemedyRepository is the one in use; tests may wrap it.
-type RemedyFunc func(ctx context.Context, gh *github.Client, owner, name string, o gitops.RunOptions) (gitops.RunResult, error)
+type RemedyFunc func(ctx context.Context, forge gitops.Host, owner, name string, o gitops.RunOptions) (gitops.RunResult, error)
 
 // Options configure a Handler.
 type Options struct {
-	// GitHub is the one API client of the process (gitops.NewGitHubClient).
-	GitHub *github.Client
+	// Forge is the one forge client of the process (a driver of
+	// gitops/forge). Reviews, commit statuses and permission checks ask
+	// its repositories' forges for the extras declared in forge.go.
+	Forge gitops.Host
 	// Tokens authenticate git traffic, per repository owner (the API
 	// client carries the same source).
 	Tokens gitops.TokenSource
@@ -55,7 +56,7 @@ type Options struct {
 	// ForgeHost is the forge's host, whose repositories get pull requests.
 	Clusters  map[string]clustersweep.Cluster
 	ForgeHost string
-	// RemedyLive defaults to clustersweep.Remedy with GitHub and Tokens.
+	// RemedyLive defaults to clustersweep.Remedy with Forge and Tokens.
 	RemedyLive RemedyLiveFunc
 	Metrics    Recorder
 	Now        func() time.Time
@@ -75,7 +76,7 @@ func NewHandler(o Options) *Handler {
 	}
 	if o.RemedyLive == nil {
 		o.RemedyLive = func(ctx context.Context, t clustersweep.Target, opts clustersweep.Options) (gitops.RunResult, error) {
-			return clustersweep.Remedy(ctx, o.GitHub, o.Tokens, t, opts)
+			return clustersweep.Remedy(ctx, o.Forge, o.Tokens, t, opts)
 		}
 	}
 	if o.HTTPClient == nil {
@@ -148,8 +149,9 @@ func (t *task) token(ctx context.Context) (string, error) {
 	return tok, nil
 }
 
-// mayWrite asks GitHub whether login has write access (write, maintain or
-// admin) to the repository. Only the API answer counts: nothing in a
+// mayWrite asks the forge whether login has write access to the
+// repository (GitHub: write, maintain or admin; GitLab: Developer or
+// above; Gitea: write or admin). Only the API answer counts: nothing in a
 // delivery says who may do what.
 func (t *task) mayWrite(ctx context.Context, login string) (bool, error) {
 	t.mu.Lock()
@@ -158,16 +160,13 @@ func (t *task) mayWrite(ctx context.Context, login string) (bool, error) {
 	if seen {
 		return ok, nil
 	}
-	p, resp, err := t.h.o.GitHub.Repositories.GetPermissionLevel(ctx, t.owner, t.name, login)
-	switch {
-	case err != nil && resp != nil && resp.StatusCode == http.StatusNotFound:
-		ok = false
-	case err != nil:
+	pf, err := forgeFor[permissionForge](t, "permission checks")
+	if err != nil {
+		return false, err
+	}
+	ok, err = pf.MayWrite(ctx, login)
+	if err != nil {
 		return false, fmt.Errorf("permission of %s on %s: %w", login, t.full(), err)
-	default:
-		// "permission" is the legacy level: maintain reads as write,
-		// triage as read.
-		ok = p.GetPermission() == "admin" || p.GetPermission() == "write"
 	}
 	t.mu.Lock()
 	t.perms[strings.ToLower(login)] = ok
@@ -209,8 +208,7 @@ func (t *task) answer(ctx context.Context, r Request, text string) {
 		if r.Requester != "" {
 			body = "@" + r.Requester + " " + text
 		}
-		forge := &gitops.GitHubForge{Client: t.h.o.GitHub, Owner: t.owner, Name: t.name}
-		if err := forge.Comment(ctx, r.Issue, body); err != nil {
+		if err := t.forge().Comment(ctx, r.Issue, body); err != nil {
 			t.log.Warn("could not answer on GitHub", "issue", r.Issue, "error", err)
 		}
 	case r.Source == SourceSlack && r.ResponseURL != "":
@@ -261,7 +259,7 @@ func (t *task) converge(ctx context.Context, reqs []Request) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	res, err := t.h.o.Remedy(ctx, t.h.o.GitHub, t.owner, t.name, gitops.RunOptions{
+	res, err := t.h.o.Remedy(ctx, t.h.o.Forge, t.owner, t.name, gitops.RunOptions{
 		Token: token, Bot: t.h.o.Bot, Now: t.h.o.Now, Log: t.log,
 	})
 	for _, b := range res.Branches {

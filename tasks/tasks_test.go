@@ -9,7 +9,8 @@ import (
 	"github.com/google/go-github/v89/github"
 
 	"github.com/remedy-bot/remedy/gitops"
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	ghforge "github.com/remedy-bot/remedy/gitops/forge/github"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/review"
 	"github.com/remedy-bot/remedy/scanner"
@@ -62,22 +63,22 @@ spec:
 )
 
 type env struct {
-	forge *forgetest.Server
-	gh    *github.Client
+	forge *githubtest.Server
+	gh    *ghforge.Client
 	h     *Handler
 	pr    int // the developer's pull request
 }
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	s := forgetest.New(t)
+	s := githubtest.New(t)
 	s.AddToken(botToken, "remedy-bot")
 	s.AddToken(maintToken, "maint")
 	s.CreateRepo("acme", "shop", map[string]string{".remedy.yaml": remedyYAML, "deploy/web.yaml": webYAML})
 	s.SetPermission("acme", "shop", "remedy-bot", "write")
 	s.SetPermission("acme", "shop", "maint", "maintain")
 	s.SetPermission("acme", "shop", "reader", "read")
-	gh, err := gitops.NewGitHubClient(gitops.GitHubOptions{APIURL: s.APIURL(), Tokens: gitops.StaticToken(botToken)})
+	gh, err := ghforge.New(ghforge.Options{APIURL: s.APIURL(), Tokens: gitops.StaticToken(botToken)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := NewHandler(Options{GitHub: gh, Tokens: gitops.StaticToken(botToken), BotLogin: "remedy-bot", FailOn: scanner.SeverityHigh})
+	h := NewHandler(Options{Forge: gh, Tokens: gitops.StaticToken(botToken), BotLogin: "remedy-bot", FailOn: scanner.SeverityHigh})
 	return &env{forge: s, gh: gh, h: h, pr: pr.GetNumber()}
 }
 

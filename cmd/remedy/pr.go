@@ -11,10 +11,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/google/go-github/v89/github"
 	"github.com/spf13/cobra"
 
 	"github.com/remedy-bot/remedy/gitops"
+	ghforge "github.com/remedy-bot/remedy/gitops/forge/github"
 	"github.com/remedy-bot/remedy/remediate"
 )
 
@@ -42,7 +42,7 @@ func (a *authFlags) register(cmd *cobra.Command) {
 
 // tokenSource chooses the credentials: GITHUB_TOKEN, or a GitHub App from
 // the flags or else the environment; never both, never neither.
-func (a authFlags) tokenSource(inv *invocation, o gitops.GitHubOptions) (gitops.TokenSource, error) {
+func (a authFlags) tokenSource(inv *invocation, o ghforge.Options) (gitops.TokenSource, error) {
 	appID, keyFile := a.appID, a.keyFile
 	if appID == 0 {
 		if v := inv.getenv("REMEDY_APP_ID"); v != "" {
@@ -62,7 +62,7 @@ func (a authFlags) tokenSource(inv *invocation, o gitops.GitHubOptions) (gitops.
 		return nil, errors.New("both GITHUB_TOKEN and a GitHub App (--app-id, --app-key-file or REMEDY_APP_ID, REMEDY_APP_KEY_FILE) are set: use one")
 	case !app:
 		if o.Token == "" {
-			return nil, fmt.Errorf("%w, or --app-id and --app-key-file for a GitHub App", gitops.ErrNoToken)
+			return nil, fmt.Errorf("%w, or --app-id and --app-key-file for a GitHub App", ghforge.ErrNoToken)
 		}
 		return gitops.StaticToken(o.Token), nil
 	case appID == 0:
@@ -72,11 +72,11 @@ func (a authFlags) tokenSource(inv *invocation, o gitops.GitHubOptions) (gitops.
 	case keyFile == "":
 		return nil, errors.New("--app-id needs --app-key-file (or REMEDY_APP_KEY_FILE), the App's private key")
 	}
-	key, err := gitops.ReadAppKey(keyFile)
+	key, err := ghforge.ReadAppKey(keyFile)
 	if err != nil {
 		return nil, err
 	}
-	return gitops.NewAppTokenSource(gitops.AppOptions{
+	return ghforge.NewAppTokenSource(ghforge.AppOptions{
 		APIURL: o.APIURL, AppID: appID, Key: key, Transport: o.Transport, UserAgent: o.UserAgent, Log: o.Log,
 	})
 }
@@ -180,10 +180,17 @@ func splitRepo(s string) (owner, name string, err error) {
 	return owner, name, nil
 }
 
+// forgeClient is what the commands need of a forge driver's client: the
+// life cycle's gitops.Host and the listing of an owner's repositories.
+type forgeClient interface {
+	gitops.Host
+	ListRepositories(ctx context.Context, owner string) ([]gitops.RepoInfo, error)
+}
+
 // newGitHubClient builds the API client from the environment and auth. The
 // token source is returned for git, which authenticates separately.
-func newGitHubClient(inv *invocation, auth authFlags) (*github.Client, gitops.TokenSource, error) {
-	o := gitops.GitHubOptionsFromEnv(inv.getenv)
+func newGitHubClient(inv *invocation, auth authFlags) (forgeClient, gitops.TokenSource, error) {
+	o := ghforge.OptionsFromEnv(inv.getenv)
 	o.Log = inv.log
 	o.UserAgent = "remedy/" + versionString()
 	tokens, err := auth.tokenSource(inv, o)
@@ -198,13 +205,13 @@ func newGitHubClient(inv *invocation, auth authFlags) (*github.Client, gitops.To
 		case "off":
 		case "":
 			if base, err := os.UserCacheDir(); err == nil {
-				o.Cache = gitops.DirCache{Dir: filepath.Join(base, "remedy", "github")}
+				o.Cache = ghforge.DirCache{Dir: filepath.Join(base, "remedy", "github")}
 			}
 		default:
-			o.Cache = gitops.DirCache{Dir: dir}
+			o.Cache = ghforge.DirCache{Dir: dir}
 		}
 	}
-	gh, err := gitops.NewGitHubClient(o)
+	gh, err := ghforge.New(o)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 )
 
 const (
@@ -27,9 +27,9 @@ spec:
 )
 
 // forge starts a fake GitHub and points the CLI's environment at it.
-func forge(t *testing.T) *forgetest.Server {
+func forge(t *testing.T) *githubtest.Server {
 	t.Helper()
-	s := forgetest.New(t)
+	s := githubtest.New(t)
 	s.AddToken(prTestToken, "remedy-bot")
 	t.Setenv("GITHUB_API_URL", s.APIURL())
 	t.Setenv("GITHUB_TOKEN", prTestToken)

@@ -13,13 +13,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/go-github/v89/github"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/remedy-bot/remedy/clock"
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
+	ghforge "github.com/remedy-bot/remedy/gitops/forge/github"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/metrics"
 	"github.com/remedy-bot/remedy/scanner"
@@ -132,7 +132,7 @@ func checkServeConfig(w io.Writer, cfg *serverconfig.Config, getenv func(string)
 	}
 	auth := "token"
 	if s.AppID != 0 {
-		if _, err := gitops.ParseAppKey(s.AppKey); err != nil {
+		if _, err := ghforge.ParseAppKey(s.AppKey); err != nil {
 			return fmt.Errorf("github.app.privateKey: %w", err)
 		}
 		auth = fmt.Sprintf("GitHub App %d", s.AppID)
@@ -227,15 +227,15 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	ua := "remedy/" + versionString()
 	var tokens gitops.TokenSource = gitops.StaticToken(secrets.GitHubToken)
 	if secrets.AppID != 0 {
-		key, err := gitops.ParseAppKey(secrets.AppKey)
+		key, err := ghforge.ParseAppKey(secrets.AppKey)
 		if err != nil {
 			return nil, fmt.Errorf("github.app.privateKey: %w", err)
 		}
-		if tokens, err = gitops.NewAppTokenSource(gitops.AppOptions{APIURL: apiURL, AppID: secrets.AppID, Key: key, Transport: transport, UserAgent: ua, Log: log}); err != nil {
+		if tokens, err = ghforge.NewAppTokenSource(ghforge.AppOptions{APIURL: apiURL, AppID: secrets.AppID, Key: key, Transport: transport, UserAgent: ua, Log: log}); err != nil {
 			return nil, err
 		}
 	}
-	gh, err := gitops.NewGitHubClient(gitops.GitHubOptions{APIURL: apiURL, Tokens: tokens, Transport: transport, UserAgent: ua, Log: log})
+	gh, err := ghforge.New(ghforge.Options{APIURL: apiURL, Tokens: tokens, Transport: transport, UserAgent: ua, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +254,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	}
 	failOn, _ := scanner.ParseSeverity(cfg.Review.FailOn)
 	handler := tasks.NewHandler(tasks.Options{
-		GitHub: gh, Tokens: tokens, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn,
+		Forge: gh, Tokens: tokens, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn,
 		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
 		Clusters: clusterSpecs(cfg.Clusters), ForgeHost: clustersweep.ForgeHost(apiURL),
 		Metrics: m, Now: clk.Now, Log: log,
@@ -349,21 +349,23 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 // resolveBotLogin is the account remedy comments as: the config's, else
 // the token's user. An App's installations comment as "<slug>[bot]",
 // which every "[bot]" check covers.
-func resolveBotLogin(ctx context.Context, gh *github.Client, cfg *serverconfig.Config, s serverconfig.Secrets) (string, error) {
+func resolveBotLogin(ctx context.Context, gh interface {
+	BotLogin(ctx context.Context) (string, error)
+}, cfg *serverconfig.Config, s serverconfig.Secrets) (string, error) {
 	if cfg.GitHub.BotLogin != "" || s.AppID != 0 {
 		return cfg.GitHub.BotLogin, nil
 	}
-	u, _, err := gh.Users.Get(ctx, "")
+	login, err := gh.BotLogin(ctx)
 	if err != nil {
 		return "", fmt.Errorf("who is the token's user (set github.botLogin to skip asking): %w", err)
 	}
-	return u.GetLogin(), nil
+	return login, nil
 }
 
 // sweeper is the schedules' work: queue a converge job per repository,
 // each at its own offset in the schedule's jitter window.
 type sweeper struct {
-	gh      *github.Client
+	gh      forgeClient
 	store   *jobs.Store
 	cfg     *serverconfig.Config
 	metrics *metrics.Metrics

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"text/tabwriter"
 
-	"github.com/google/go-github/v89/github"
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -221,7 +220,7 @@ func safeRow(fn func(i int) sweepRow, i int) (row sweepRow) {
 }
 
 // sweepOne runs remedy pr on one repository.
-func (o *sweepOptions) sweepOne(ctx context.Context, inv *invocation, gh *github.Client, tokens gitops.TokenSource, full string) sweepRow {
+func (o *sweepOptions) sweepOne(ctx context.Context, inv *invocation, gh forgeClient, tokens gitops.TokenSource, full string) sweepRow {
 	owner, name, _ := strings.Cut(full, "/")
 	// Asked per repository, so that a long sweep gets renewed tokens.
 	token, err := tokens.Token(ctx, owner)
@@ -287,7 +286,7 @@ func readSweepConfig(p string) (*sweepConfig, error) {
 
 // selectRepositories resolves the config into full names, deduplicated
 // (case-insensitively, as GitHub names are) and sorted.
-func selectRepositories(ctx context.Context, gh *github.Client, cfg *sweepConfig) ([]string, error) {
+func selectRepositories(ctx context.Context, gh forgeClient, cfg *sweepConfig) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
 	add := func(full string) {
@@ -300,7 +299,7 @@ func selectRepositories(ctx context.Context, gh *github.Client, cfg *sweepConfig
 		add(strings.TrimSuffix(r, ".git"))
 	}
 	for _, ow := range cfg.Owners {
-		repos, err := gitops.ListRepositories(ctx, gh, ow.Name)
+		repos, err := gh.ListRepositories(ctx, ow.Name)
 		if err != nil {
 			return nil, err
 		}

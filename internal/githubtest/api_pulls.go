@@ -1,4 +1,4 @@
-package forgetest
+package githubtest
 
 import (
 	"fmt"
@@ -467,7 +467,7 @@ func (s *Server) listPullFiles(c *call) {
 	}
 	files, err := s.pullFiles(rp, p)
 	if err != nil {
-		s.t.Errorf("forgetest: pull files: %v", err)
+		s.t.Errorf("githubtest: pull files: %v", err)
 		c.fail(http.StatusInternalServerError, "Server Error")
 		return
 	}
@@ -578,7 +578,7 @@ func (s *Server) listPullCommits(c *call) {
 	format := strings.Join([]string{"%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%T", "%B"}, "%x1f") + "%x1e"
 	out, err := s.git(rp.dir, nil, nil, "log", "--reverse", "--format="+format, p.baseSHA+".."+p.headSHA)
 	if err != nil {
-		s.t.Errorf("forgetest: pull commits: %v", err)
+		s.t.Errorf("githubtest: pull commits: %v", err)
 		c.fail(http.StatusInternalServerError, "Server Error")
 		return
 	}
@@ -711,17 +711,17 @@ func (s *Server) ClosePR(owner, repo string, number int, merged bool) {
 	s.syncPulls(rp)
 	p := s.findPull(rp, number)
 	if p == nil {
-		s.t.Fatalf("forgetest: ClosePR: no pull request %s#%d", rp.fullName(), number)
+		s.t.Fatalf("githubtest: ClosePR: no pull request %s#%d", rp.fullName(), number)
 	}
 	if p.state != "open" {
-		s.t.Fatalf("forgetest: ClosePR: %s#%d is not open", rp.fullName(), number)
+		s.t.Fatalf("githubtest: ClosePR: %s#%d is not open", rp.fullName(), number)
 	}
 	if !merged {
 		s.closePull(p)
 		return
 	}
 	if err := s.doMerge(rp, p, rp.owner, "merge", "", ""); err != nil {
-		s.t.Fatalf("forgetest: ClosePR: merging %s#%d: %v", rp.fullName(), number, err)
+		s.t.Fatalf("githubtest: ClosePR: merging %s#%d: %v", rp.fullName(), number, err)
 	}
 }
 

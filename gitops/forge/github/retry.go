@@ -1,4 +1,4 @@
-package gitops
+package github
 
 import (
 	"bytes"
@@ -33,7 +33,7 @@ type RetryTransport struct {
 	BaseDelay, MaxDelay time.Duration
 	// MaxWait is the longest wait a rate limit answer may ask for and still
 	// be retried (default 2m); a longer one is returned to the caller, which
-	// go-github turns into *github.RateLimitError or *github.AbuseRateLimitError.
+	// go-github turns into *gogithub.RateLimitError or *gogithub.AbuseRateLimitError.
 	MaxWait time.Duration
 	// Now and Sleep are the clock; Jitter returns a number in [0, 1).
 	// Tests replace them so that no test waits.

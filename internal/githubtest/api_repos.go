@@ -1,4 +1,4 @@
-package forgetest
+package githubtest
 
 import (
 	"net/http"
@@ -141,7 +141,7 @@ func (c *call) requireNotApp() bool {
 // refuse logs why the caller's identity may not make this request, answers
 // status with msg, and returns false for the require* checks to return.
 func (c *call) refuse(why string, status int, msg string) bool {
-	c.s.t.Logf("forgetest: %s %s %s", c.r.Method, c.r.URL.Path, why)
+	c.s.t.Logf("githubtest: %s %s %s", c.r.Method, c.r.URL.Path, why)
 	c.fail(status, msg)
 	return false
 }

@@ -1,4 +1,4 @@
-package gitops
+package github
 
 import (
 	"bytes"
@@ -25,7 +25,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 )
 
 const testAppID = 42
@@ -122,9 +123,9 @@ func appKey(t *testing.T) *rsa.PrivateKey {
 
 // appForge is a fake GitHub where App testAppID is installed on acme (7)
 // and other (8), each owning one repository.
-func appForge(t *testing.T, opts ...forgetest.Option) *forgetest.Server {
+func appForge(t *testing.T, opts ...githubtest.Option) *githubtest.Server {
 	t.Helper()
-	s := forgetest.New(t, opts...)
+	s := githubtest.New(t, opts...)
 	s.AddApp(testAppID, &appKey(t).PublicKey)
 	s.AddInstallation(testAppID, 7, "acme")
 	s.AddInstallation(testAppID, 8, "other")
@@ -133,7 +134,7 @@ func appForge(t *testing.T, opts ...forgetest.Option) *forgetest.Server {
 	return s
 }
 
-func newAppSource(t *testing.T, s *forgetest.Server, o AppOptions) *AppTokenSource {
+func newAppSource(t *testing.T, s *githubtest.Server, o AppOptions) *AppTokenSource {
 	t.Helper()
 	o.APIURL, o.AppID, o.Retry = s.APIURL(), testAppID, noWait()
 	if o.Key == nil {
@@ -147,7 +148,7 @@ func newAppSource(t *testing.T, s *forgetest.Server, o AppOptions) *AppTokenSour
 }
 
 // mints counts the installation tokens created so far.
-func mints(s *forgetest.Server) int {
+func mints(s *githubtest.Server) int {
 	n := 0
 	for _, r := range s.RequestLog() {
 		if strings.HasPrefix(r, "POST ") && strings.HasSuffix(r, "/access_tokens") {
@@ -209,7 +210,7 @@ func TestAppTokenSourcePerOwner(t *testing.T) {
 	// the fake GitHub scopes installation tokens to their account, so a
 	// wrong token would be a 404.
 	api := &authRecorder{}
-	gh, err := NewGitHubClient(GitHubOptions{APIURL: s.APIURL(), Tokens: src, Transport: api, Retry: noWait()})
+	gh, err := newGoGitHub(Options{APIURL: s.APIURL(), Tokens: src, Transport: api, Retry: noWait()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +222,7 @@ func TestAppTokenSourcePerOwner(t *testing.T) {
 			t.Errorf("%s/%s: sent another credential than the owner's token", r.owner, r.name)
 		}
 	}
-	if repos, err := ListRepositories(ctx, gh, "acme"); err != nil || len(repos) != 1 {
+	if repos, err := listRepositories(ctx, gh, "acme"); err != nil || len(repos) != 1 {
 		t.Errorf("list acme's repositories: %v, %v", repos, err)
 	}
 	if n := mints(s); n != 3 {
@@ -233,10 +234,10 @@ func TestAppTokenSourceRefresh(t *testing.T) {
 	// Tokens live two minutes, so they are renewed halfway, a minute before
 	// they expire. The fake GitHub checks JWTs and tokens by the real clock;
 	// the source follows the test's, which stays close to it.
-	s := appForge(t, forgetest.WithInstallationTokenTTL(2*time.Minute))
+	s := appForge(t, githubtest.WithInstallationTokenTTL(2*time.Minute))
 	clock := &testClock{now: time.Now()}
 	src := newAppSource(t, s, AppOptions{Now: clock.Now})
-	gh, err := NewGitHubClient(GitHubOptions{APIURL: s.APIURL(), Tokens: src, Retry: noWait()})
+	gh, err := newGoGitHub(Options{APIURL: s.APIURL(), Tokens: src, Retry: noWait()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,8 +373,8 @@ func TestAppTokenSourceErrors(t *testing.T) {
 			t.Errorf("NewAppTokenSource(app %d, key %v, API %q): no error", o.AppID, o.Key != nil, o.APIURL)
 		}
 	}
-	if _, err := StaticToken("").Token(context.Background(), "acme"); !errors.Is(err, ErrNoToken) {
-		t.Errorf("empty StaticToken: %v, want ErrNoToken", err)
+	if _, err := gitops.StaticToken("").Token(context.Background(), "acme"); !errors.Is(err, gitops.ErrNoToken) {
+		t.Errorf("empty gitops.StaticToken: %v, want ErrNoToken", err)
 	}
 }
 
@@ -515,7 +516,7 @@ func TestAppAuthSecretsStayOut(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	app, api := &authRecorder{}, &authRecorder{}
 	src := newAppSource(t, s, AppOptions{Transport: app, Log: log})
-	gh, err := NewGitHubClient(GitHubOptions{APIURL: s.APIURL(), Tokens: src, Transport: api, Retry: noWait(), Log: log})
+	gh, err := newGoGitHub(Options{APIURL: s.APIURL(), Tokens: src, Transport: api, Retry: noWait(), Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,7 +540,7 @@ func TestAppAuthSecretsStayOut(t *testing.T) {
 	check(err)
 	_, _, err = gh.Users.Get(ctx, "") // GET /user names no owner
 	check(err)
-	_, err = ListRepositories(ctx, gh, "nobody")
+	_, err = listRepositories(ctx, gh, "nobody")
 	check(err)
 	_, err = src.Token(ctx, "other")
 	check(err)

@@ -1,4 +1,4 @@
-// Package forgetest provides an in-process fake GitHub for integration tests:
+// Package githubtest provides an in-process fake GitHub for integration tests:
 // a REST API server (GitHub v3 shapes, GHES-style path prefix /api/v3) and
 // real git hosting over smart HTTP backed by bare repositories on disk.
 //
@@ -6,7 +6,7 @@
 // git CLI), so the code under test exercises the same wire protocol it uses
 // against github.com:
 //
-//	srv := forgetest.New(t)
+//	srv := githubtest.New(t)
 //	srv.AddToken("tok", "remedy-bot")
 //	srv.CreateRepo("acme", "widget", map[string]string{"go.mod": "module x\n"})
 //	gh := srv.Client("tok") // *github.Client pointed at srv.APIURL()
@@ -38,7 +38,7 @@
 // Fault injection (FailNext, SetFaultRate) and rate limit exhaustion
 // (SetRateLimit) only affect API requests, never git traffic, and an injected
 // failure has no side effect.
-package forgetest
+package githubtest
 
 import (
 	"bytes"
@@ -130,7 +130,7 @@ func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	gitBin := "/usr/bin/git"
 	if _, err := os.Stat(gitBin); err != nil {
-		t.Fatalf("forgetest: git not found at %s: %v", gitBin, err)
+		t.Fatalf("githubtest: git not found at %s: %v", gitBin, err)
 	}
 	dir := t.TempDir()
 	s := &Server{
@@ -154,7 +154,7 @@ func New(t testing.TB, opts ...Option) *Server {
 	}
 	for _, d := range []string{s.root, s.home} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatalf("forgetest: %v", err)
+			t.Fatalf("githubtest: %v", err)
 		}
 	}
 	s.routes()
@@ -162,7 +162,7 @@ func New(t testing.TB, opts ...Option) *Server {
 	top.HandleFunc("/api/v3/", s.serveAPI)
 	top.HandleFunc("/git/", s.serveGit)
 	top.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.t.Logf("forgetest: request outside /api/v3 and /git: %s %s → 404", r.Method, r.URL.Path)
+		s.t.Logf("githubtest: request outside /api/v3 and /git: %s %s → 404", r.Method, r.URL.Path)
 		http.NotFound(w, r)
 	})
 	s.srv = httptest.NewServer(top)
@@ -181,7 +181,7 @@ func (s *Server) Client(token string) *github.Client {
 	s.t.Helper()
 	c, err := github.NewClient(github.WithAuthToken(token), github.WithEnterpriseURLs(s.APIURL(), s.APIURL()))
 	if err != nil {
-		s.t.Fatalf("forgetest: github.NewClient: %v", err)
+		s.t.Fatalf("githubtest: github.NewClient: %v", err)
 	}
 	return c
 }
@@ -212,7 +212,7 @@ func (s *Server) SetPermission(owner, repo, user, perm string) {
 	switch perm {
 	case "admin", "maintain", "write", "triage", "read", "none":
 	default:
-		s.t.Fatalf("forgetest: SetPermission: bad permission %q", perm)
+		s.t.Fatalf("githubtest: SetPermission: bad permission %q", perm)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -284,7 +284,7 @@ func (s *Server) SetRateLimit(token string, remaining int, reset time.Time) {
 	defer s.mu.Unlock()
 	id := s.tokens[token]
 	if id == nil {
-		s.t.Fatalf("forgetest: SetRateLimit: unknown token")
+		s.t.Fatalf("githubtest: SetRateLimit: unknown token")
 	}
 	if reset.IsZero() {
 		reset = time.Now().Add(time.Hour)
@@ -511,8 +511,8 @@ type errorBody struct {
 func (c *call) json(status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		c.s.t.Errorf("forgetest: encoding answer: %v", err)
-		status, b = http.StatusInternalServerError, []byte(`{"message":"forgetest encoding error"}`)
+		c.s.t.Errorf("githubtest: encoding answer: %v", err)
+		status, b = http.StatusInternalServerError, []byte(`{"message":"githubtest encoding error"}`)
 	}
 	c.header.Set("Content-Type", "application/json; charset=utf-8")
 	c.WriteHeader(status)
@@ -527,7 +527,7 @@ func (c *call) notFound() { c.fail(http.StatusNotFound, "Not Found") }
 
 // invalid answers 422 Validation Failed with one custom error.
 func (c *call) invalid(resource, field, code, msg string) {
-	c.s.t.Logf("forgetest: %s %s → 422 %s", c.r.Method, c.r.URL.Path, firstNonEmpty(msg, resource+"."+field+" "+code))
+	c.s.t.Logf("githubtest: %s %s → 422 %s", c.r.Method, c.r.URL.Path, firstNonEmpty(msg, resource+"."+field+" "+code))
 	c.json(http.StatusUnprocessableEntity, errorBody{
 		Message:          "Validation Failed",
 		Errors:           []github.Error{{Resource: resource, Field: field, Code: code, Message: msg}},
@@ -537,7 +537,7 @@ func (c *call) invalid(resource, field, code, msg string) {
 
 // unprocessable answers 422 with a plain message.
 func (c *call) unprocessable(msg string) {
-	c.s.t.Logf("forgetest: %s %s → 422 %s", c.r.Method, c.r.URL.Path, msg)
+	c.s.t.Logf("githubtest: %s %s → 422 %s", c.r.Method, c.r.URL.Path, msg)
 	c.fail(http.StatusUnprocessableEntity, msg)
 }
 
@@ -616,7 +616,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	b.setHeaders(c.header)
 	if s.verbose {
-		s.t.Logf("forgetest: %s %s → %d", r.Method, r.URL.RequestURI(), c.status)
+		s.t.Logf("githubtest: %s %s → %d", r.Method, r.URL.RequestURI(), c.status)
 	}
 	for k, v := range c.header {
 		w.Header()[k] = v
@@ -654,7 +654,7 @@ func (s *Server) route(pattern string, h func(c *call)) {
 }
 
 func (s *Server) unimplemented(c *call) {
-	s.t.Logf("forgetest: unimplemented API endpoint %s %s → 404", c.r.Method, c.r.URL.RequestURI())
+	s.t.Logf("githubtest: unimplemented API endpoint %s %s → 404", c.r.Method, c.r.URL.RequestURI())
 	c.notFound()
 }
 

@@ -1,4 +1,4 @@
-package forgetest
+package githubtest
 
 import (
 	"crypto"
@@ -34,7 +34,7 @@ func (s *Server) AddInstallation(appID, installationID int64, account string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.apps[appID] == nil {
-		s.t.Fatalf("forgetest: AddInstallation: unknown app %d", appID)
+		s.t.Fatalf("githubtest: AddInstallation: unknown app %d", appID)
 	}
 	s.insts[installationID] = &installation{id: installationID, appID: appID, account: account}
 }

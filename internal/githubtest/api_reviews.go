@@ -1,4 +1,4 @@
-package forgetest
+package githubtest
 
 import (
 	"fmt"
@@ -350,11 +350,11 @@ func (s *Server) AddReview(owner, repo string, number int, login, event, body st
 	tips := s.syncPulls(rp)
 	p := s.findPull(rp, number)
 	if p == nil {
-		s.t.Fatalf("forgetest: AddReview: no pull request %s#%d", rp.fullName(), number)
+		s.t.Fatalf("githubtest: AddReview: no pull request %s#%d", rp.fullName(), number)
 	}
 	state, ok := reviewStates[event]
 	if !ok || state == "PENDING" {
-		s.t.Fatalf("forgetest: AddReview: bad event %q", event)
+		s.t.Fatalf("githubtest: AddReview: bad event %q", event)
 	}
 	return copyJSON(s.addReview(rp, p, login, state, body, s.headSHA(rp, p, tips), nil))
 }

@@ -1,4 +1,4 @@
-package forgetest
+package githubtest
 
 import (
 	"encoding/json"
@@ -398,7 +398,7 @@ func (s *Server) AddComment(owner, repo string, number int, login, body string) 
 	rp := s.mustRepo(owner, repo)
 	p := s.findPull(rp, number)
 	if p == nil {
-		s.t.Fatalf("forgetest: AddComment: no pull request %s#%d", rp.fullName(), number)
+		s.t.Fatalf("githubtest: AddComment: no pull request %s#%d", rp.fullName(), number)
 	}
 	return copyJSON(s.newComment(rp, p, login, body))
 }

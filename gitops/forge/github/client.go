@@ -1,7 +1,12 @@
-package gitops
+// Package github is remedy's GitHub driver: the one package that speaks
+// GitHub's REST API (over go-github), with GitHub App authentication and the
+// retrying, conditional-request (ETag) transports. It implements the forge
+// seam of package gitops (Host, Forge) and the extras that tasks and the
+// server ask of a forge: reviews, commit statuses, permissions, webhooks.
+package github
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -9,11 +14,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v89/github"
+	gogithub "github.com/google/go-github/v89/github"
+
+	"github.com/remedy-bot/remedy/gitops"
 )
 
-// GitHubOptions configure NewGitHubClient.
-type GitHubOptions struct {
+// Options configure newGoGitHub.
+type Options struct {
 	// APIURL is the REST API root: empty or https://api.github.com for
 	// github.com, https://HOST/api/v3 for GitHub Enterprise Server (the
 	// value of GITHUB_API_URL in GitHub Actions).
@@ -22,38 +29,43 @@ type GitHubOptions struct {
 	Token string
 	// Tokens authenticates each request with the token of the repository
 	// owner its path names, such as an AppTokenSource; nil means
-	// StaticToken(Token).
-	Tokens TokenSource
+	// gitops.StaticToken(Token).
+	Tokens gitops.TokenSource
 	// Transport sends the requests; nil means a clone of
 	// http.DefaultTransport with a response header timeout.
 	Transport http.RoundTripper
 	// Cache keeps answers for conditional requests; nil means a MemoryCache.
 	Cache ResponseCache
-	// Retry tunes retries; NewGitHubClient sets its Base and, when nil, Log.
+	// Retry tunes retries; newGoGitHub sets its Base and, when nil, Log.
 	Retry RetryTransport
 	// UserAgent defaults to "remedy".
 	UserAgent string
 	Log       *slog.Logger
 }
 
-// GitHubOptionsFromEnv reads GITHUB_API_URL and GITHUB_TOKEN.
-func GitHubOptionsFromEnv(getenv func(string) string) GitHubOptions {
-	return GitHubOptions{APIURL: getenv("GITHUB_API_URL"), Token: getenv("GITHUB_TOKEN")}
+// OptionsFromEnv reads GITHUB_API_URL and GITHUB_TOKEN.
+func OptionsFromEnv(getenv func(string) string) Options {
+	return Options{APIURL: getenv("GITHUB_API_URL"), Token: getenv("GITHUB_TOKEN")}
 }
 
-// ErrNoToken is returned by NewGitHubClient without a token.
-var ErrNoToken = errors.New("no GitHub token: set GITHUB_TOKEN")
+// ErrNoToken is returned by New without a token; it is a gitops.ErrNoToken.
+var ErrNoToken error = noTokenError{}
 
-// NewGitHubClient returns a go-github client for o.APIURL that retries
+type noTokenError struct{}
+
+func (noTokenError) Error() string        { return "no GitHub token: set GITHUB_TOKEN" }
+func (noTokenError) Is(target error) bool { return target == gitops.ErrNoToken }
+
+// newGoGitHub returns a go-github client for o.APIURL that retries
 // transient failures and revalidates GET answers with ETags. The token is
 // set on each request and appears in no URL, log or error.
-func NewGitHubClient(o GitHubOptions) (*github.Client, error) {
+func newGoGitHub(o Options) (*gogithub.Client, error) {
 	tokens := o.Tokens
 	if tokens == nil {
 		if o.Token == "" {
 			return nil, ErrNoToken
 		}
-		tokens = StaticToken(o.Token)
+		tokens = gitops.StaticToken(o.Token)
 	}
 	base := o.Transport
 	if base == nil {
@@ -73,21 +85,21 @@ func NewGitHubClient(o GitHubOptions) (*github.Client, error) {
 		ua = "remedy"
 	}
 	auth := &tokenTransport{base: &ETagTransport{Base: &retry, Cache: cache}, tokens: tokens}
-	opts := []github.ClientOptionsFunc{
-		github.WithTransport(auth),
-		github.WithUserAgent(ua),
+	opts := []gogithub.ClientOptionsFunc{
+		gogithub.WithTransport(auth),
+		gogithub.WithUserAgent(ua),
 	}
-	if _, static := tokens.(StaticToken); !static {
+	if _, static := tokens.(gitops.StaticToken); !static {
 		// go-github remembers one rate limit per client, but each owner's
 		// token has its own: one exhausted must not stop the others.
-		opts = append(opts, github.WithDisableRateLimitCheck())
+		opts = append(opts, gogithub.WithDisableRateLimitCheck())
 	}
 	if api, upload, ok, err := enterpriseURLs(o.APIURL); err != nil {
 		return nil, err
 	} else if ok {
-		opts = append(opts, github.WithEnterpriseURLs(api, upload))
+		opts = append(opts, gogithub.WithEnterpriseURLs(api, upload))
 	}
-	c, err := github.NewClient(opts...)
+	c, err := gogithub.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("github client: %w", err)
 	}
@@ -97,6 +109,21 @@ func NewGitHubClient(o GitHubOptions) (*github.Client, error) {
 		}
 	}
 	return c, nil
+}
+
+// Client is one GitHub (github.com or an Enterprise Server): the
+// gitops.Host of its repositories.
+type Client struct{ gh *gogithub.Client }
+
+var _ gitops.Host = (*Client)(nil)
+
+// New returns the Client for o.APIURL, see newGoGitHub.
+func New(o Options) (*Client, error) {
+	gh, err := newGoGitHub(o)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{gh: gh}, nil
 }
 
 // defaultTransport is a clone of http.DefaultTransport that gives up on a
@@ -128,4 +155,13 @@ func enterpriseURLs(apiURL string) (api, upload string, ok bool, err error) {
 		up.Path = "/api/uploads/"
 	}
 	return api, up.String(), true, nil
+}
+
+// BotLogin is the login of the token's user, the account remedy acts as.
+func (c *Client) BotLogin(ctx context.Context) (string, error) {
+	u, _, err := c.gh.Users.Get(ctx, "")
+	if err != nil {
+		return "", err
+	}
+	return u.GetLogin(), nil
 }

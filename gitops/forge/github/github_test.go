@@ -1,4 +1,4 @@
-package gitops
+package github
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v89/github"
+	gogithub "github.com/google/go-github/v89/github"
 
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 )
 
 const testToken = "ghp_remedytest"
@@ -22,9 +22,9 @@ func noWait() RetryTransport {
 	return RetryTransport{MaxAttempts: 8, Now: clock.Now, Sleep: clock.Sleep, Jitter: func() float64 { return 0 }}
 }
 
-func newTestClient(t *testing.T, s *forgetest.Server, cache ResponseCache) *github.Client {
+func newTestClient(t *testing.T, s *githubtest.Server, cache ResponseCache) *gogithub.Client {
 	t.Helper()
-	gh, err := NewGitHubClient(GitHubOptions{APIURL: s.APIURL(), Token: testToken, Cache: cache, Retry: noWait()})
+	gh, err := newGoGitHub(Options{APIURL: s.APIURL(), Token: testToken, Cache: cache, Retry: noWait()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,10 +55,10 @@ func TestEnterpriseURLs(t *testing.T) {
 }
 
 func TestNewGitHubClient(t *testing.T) {
-	if _, err := NewGitHubClient(GitHubOptions{}); !errors.Is(err, ErrNoToken) {
+	if _, err := newGoGitHub(Options{}); !errors.Is(err, ErrNoToken) {
 		t.Errorf("no token: %v, want ErrNoToken", err)
 	}
-	gh, err := NewGitHubClient(GitHubOptionsFromEnv(func(k string) string {
+	gh, err := newGoGitHub(OptionsFromEnv(func(k string) string {
 		return map[string]string{"GITHUB_API_URL": "https://ghe.example.com/api/v3", "GITHUB_TOKEN": "t"}[k]
 	}))
 	if err != nil {
@@ -67,14 +67,14 @@ func TestNewGitHubClient(t *testing.T) {
 	if got := gh.BaseURL(); got != "https://ghe.example.com/api/v3/" {
 		t.Errorf("base URL %q", got)
 	}
-	gh, err = NewGitHubClient(GitHubOptions{Token: "t"})
+	gh, err = newGoGitHub(Options{Token: "t"})
 	if err != nil || gh.BaseURL() != "https://api.github.com/" {
 		t.Errorf("default base URL %v, %v", gh.BaseURL(), err)
 	}
 }
 
 func TestGitHubClientRetriesFaults(t *testing.T) {
-	s := forgetest.New(t)
+	s := githubtest.New(t)
 	s.AddToken(testToken, "remedy-bot")
 	s.CreateRepo("acme", "widget", map[string]string{"a.yaml": "a: 1\n"})
 	gh := newTestClient(t, s, nil)
@@ -94,14 +94,14 @@ func TestGitHubClientRetriesFaults(t *testing.T) {
 	// A primary limit that resets in an hour is the caller's problem.
 	s.SetRateLimit(testToken, 0, time.Now().Add(time.Hour))
 	_, _, err = gh.Repositories.Get(ctx, "acme", "nope")
-	var rle *github.RateLimitError
+	var rle *gogithub.RateLimitError
 	if !errors.As(err, &rle) {
-		t.Errorf("exhausted primary limit: %v (%T), want *github.RateLimitError", err, err)
+		t.Errorf("exhausted primary limit: %v (%T), want *gogithub.RateLimitError", err, err)
 	}
 }
 
 func TestETagTransportRevalidates(t *testing.T) {
-	s := forgetest.New(t)
+	s := githubtest.New(t)
 	s.AddToken(testToken, "remedy-bot")
 	s.AddToken("ghp_other", "someone")
 	s.CreateRepo("acme", "widget", map[string]string{"a.yaml": "a: 1\n"})
@@ -126,7 +126,7 @@ func TestETagTransportRevalidates(t *testing.T) {
 	}
 
 	// Another token never gets this token's answer.
-	other, err := NewGitHubClient(GitHubOptions{APIURL: s.APIURL(), Token: "ghp_other", Cache: cache, Retry: noWait()})
+	other, err := newGoGitHub(Options{APIURL: s.APIURL(), Token: "ghp_other", Cache: cache, Retry: noWait()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,8 +135,8 @@ func TestETagTransportRevalidates(t *testing.T) {
 	}
 
 	// A changed resource is fetched again.
-	list := func() []*github.PullRequest {
-		prs, _, err := gh.PullRequests.List(ctx, "acme", "widget", &github.PullRequestListOptions{State: "all"})
+	list := func() []*gogithub.PullRequest {
+		prs, _, err := gh.PullRequests.List(ctx, "acme", "widget", &gogithub.PullRequestListOptions{State: "all"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +146,7 @@ func TestETagTransportRevalidates(t *testing.T) {
 		t.Fatal("pull requests in a new repository")
 	}
 	s.CommitFiles("acme", "widget", "f", map[string]string{"b.yaml": "b: 1\n"}, "b")
-	if _, _, err := gh.PullRequests.Create(ctx, "acme", "widget", &github.NewPullRequest{Title: github.Ptr("t"), Head: github.Ptr("f"), Base: github.Ptr("main")}); err != nil {
+	if _, _, err := gh.PullRequests.Create(ctx, "acme", "widget", &gogithub.NewPullRequest{Title: gogithub.Ptr("t"), Head: gogithub.Ptr("f"), Base: gogithub.Ptr("main")}); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(list()); n != 1 {

@@ -1,4 +1,4 @@
-package forgetest
+package githubtest
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package gitops
+package github
 
 import (
 	"context"
@@ -20,26 +20,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/go-github/v89/github"
+	gogithub "github.com/google/go-github/v89/github"
+
+	"github.com/remedy-bot/remedy/gitops"
 )
-
-// TokenSource gives the token that authenticates requests about the
-// repositories of owner (an organization or user), for the API and for git
-// alike. Implementations must be safe for concurrent use.
-type TokenSource interface {
-	Token(ctx context.Context, owner string) (string, error)
-}
-
-// StaticToken is one token for every owner, such as GITHUB_TOKEN.
-type StaticToken string
-
-// Token implements TokenSource.
-func (t StaticToken) Token(context.Context, string) (string, error) {
-	if t == "" {
-		return "", ErrNoToken
-	}
-	return string(t), nil
-}
 
 // ErrNotInstalled is returned by AppTokenSource for an owner the GitHub App
 // is not installed on.
@@ -51,14 +35,14 @@ var errNoOwner = errors.New("GitHub App authentication needs a repository owner,
 
 // AppOptions configure NewAppTokenSource.
 type AppOptions struct {
-	// APIURL is the REST API root, as in GitHubOptions.
+	// APIURL is the REST API root, as in Options.
 	APIURL string
 	// AppID is the GitHub App's ID (the JWT's issuer).
 	AppID int64
 	// Key is the App's private key; it signs the JWTs.
 	Key *rsa.PrivateKey
 	// Transport sends the App's own requests (installation look-ups and
-	// token creation); nil means the default of NewGitHubClient.
+	// token creation); nil means the default of newGoGitHub.
 	Transport http.RoundTripper
 	// Retry tunes retries of the App's own requests; its Base is set.
 	Retry RetryTransport
@@ -86,7 +70,7 @@ type AppOptions struct {
 type AppTokenSource struct {
 	appID         int64
 	key           *rsa.PrivateKey
-	gh            *github.Client // authenticated by App JWTs
+	gh            *gogithub.Client // authenticated by App JWTs
 	refreshBefore time.Duration
 	now           func() time.Time
 	log           *slog.Logger
@@ -106,9 +90,9 @@ type installationToken struct {
 	refreshAt time.Time
 }
 
-var _ TokenSource = (*AppTokenSource)(nil)
+var _ gitops.TokenSource = (*AppTokenSource)(nil)
 
-// NewAppTokenSource returns the TokenSource of GitHub App o.AppID.
+// NewAppTokenSource returns the gitops.TokenSource of GitHub App o.AppID.
 func NewAppTokenSource(o AppOptions) (*AppTokenSource, error) {
 	if o.AppID <= 0 {
 		return nil, fmt.Errorf("GitHub App ID %d: want a positive number", o.AppID)
@@ -142,16 +126,16 @@ func NewAppTokenSource(o AppOptions) (*AppTokenSource, error) {
 	if ua == "" {
 		ua = "remedy"
 	}
-	opts := []github.ClientOptionsFunc{
-		github.WithTransport(&jwtTransport{base: &retry, app: s}),
-		github.WithUserAgent(ua),
+	opts := []gogithub.ClientOptionsFunc{
+		gogithub.WithTransport(&jwtTransport{base: &retry, app: s}),
+		gogithub.WithUserAgent(ua),
 	}
 	if api, upload, ok, err := enterpriseURLs(o.APIURL); err != nil {
 		return nil, err
 	} else if ok {
-		opts = append(opts, github.WithEnterpriseURLs(api, upload))
+		opts = append(opts, gogithub.WithEnterpriseURLs(api, upload))
 	}
-	gh, err := github.NewClient(opts...)
+	gh, err := gogithub.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("GitHub App %d client: %w", o.AppID, err)
 	}
@@ -159,7 +143,7 @@ func NewAppTokenSource(o AppOptions) (*AppTokenSource, error) {
 	return s, nil
 }
 
-// Token implements TokenSource: the installation token for owner, created
+// Token implements gitops.TokenSource: the installation token for owner, created
 // or refreshed when needed.
 func (s *AppTokenSource) Token(ctx context.Context, owner string) (string, error) {
 	if owner == "" {
@@ -295,7 +279,7 @@ func (t *jwtTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // /users/{owner}/…); a request naming none asks Tokens for owner "".
 type tokenTransport struct {
 	base   http.RoundTripper
-	tokens TokenSource
+	tokens gitops.TokenSource
 	// roots are the paths of the API and upload roots, each ending in "/".
 	roots []string
 }

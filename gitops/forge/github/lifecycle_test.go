@@ -1,4 +1,4 @@
-package gitops
+package github
 
 import (
 	"context"
@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v89/github"
+	gogithub "github.com/google/go-github/v89/github"
 
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 )
 
 // The fixture: two findings of two controls, in two files.
@@ -97,19 +98,19 @@ spec:
 // or cached CLI would have.
 type harness struct {
 	t  *testing.T
-	s  *forgetest.Server
-	gh *github.Client
+	s  *githubtest.Server
+	gh *gogithub.Client
 	// intercept, when set, may answer an API request instead of the server.
 	mu        sync.Mutex
 	intercept func(*http.Request) (*http.Response, error)
 }
 
-func newHarness(t *testing.T, files map[string]string, opts ...forgetest.Option) *harness {
+func newHarness(t *testing.T, files map[string]string, opts ...githubtest.Option) *harness {
 	t.Helper()
-	h := &harness{t: t, s: forgetest.New(t, opts...)}
+	h := &harness{t: t, s: githubtest.New(t, opts...)}
 	h.s.AddToken(testToken, "remedy-bot")
 	h.s.CreateRepo("acme", "shop", files)
-	gh, err := NewGitHubClient(GitHubOptions{
+	gh, err := newGoGitHub(Options{
 		APIURL: h.s.APIURL(), Token: testToken, Retry: noWait(),
 		Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			h.mu.Lock()
@@ -142,15 +143,15 @@ func (h *harness) setIntercept(f func(*http.Request) (*http.Response, error)) {
 
 // run is one run of remedy pr; it returns the result, the error and the
 // API requests the run made.
-func (h *harness) run(o RunOptions) (RunResult, error, []string) {
+func (h *harness) run(o gitops.RunOptions) (gitops.RunResult, error, []string) {
 	h.t.Helper()
 	h.s.ResetRequests()
 	o.Token = testToken
-	res, err := RemedyRepository(context.Background(), h.gh, "acme", "shop", o)
+	res, err := gitops.RemedyRepository(context.Background(), &Client{gh: h.gh}, "acme", "shop", o)
 	return res, err, h.s.RequestLog()
 }
 
-func (h *harness) mustRun(o RunOptions) (RunResult, []string) {
+func (h *harness) mustRun(o gitops.RunOptions) (gitops.RunResult, []string) {
 	h.t.Helper()
 	res, err, reqs := h.run(o)
 	if err != nil {
@@ -159,7 +160,7 @@ func (h *harness) mustRun(o RunOptions) (RunResult, []string) {
 	return res, reqs
 }
 
-func (h *harness) prs() []*github.PullRequest { return h.s.PullRequests("acme", "shop") }
+func (h *harness) prs() []*gogithub.PullRequest { return h.s.PullRequests("acme", "shop") }
 
 func (h *harness) branch(name string) string { return h.s.BranchSHA("acme", "shop", name) }
 
@@ -172,7 +173,7 @@ func fixture() map[string]string {
 	return map[string]string{".remedy.yaml": twoControls, "deploy/web.yaml": webPrivileged, "deploy/db.yaml": dbHostPID, "README.md": "# shop\n"}
 }
 
-func actions(r RunResult) []string {
+func actions(r gitops.RunResult) []string {
 	var out []string
 	for _, b := range r.Branches {
 		out = append(out, b.Branch+":"+string(b.Action))
@@ -194,12 +195,12 @@ func TestFirstRunThenIdle(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, fixture())
 
-	res, reqs := h.mustRun(RunOptions{})
+	res, reqs := h.mustRun(gitops.RunOptions{})
 	t.Logf("first run: %d API requests: %v", len(reqs), reqs)
 	if len(reqs) > 8 {
 		t.Errorf("first run made %d API requests, want ≤ 8", len(reqs))
 	}
-	if got := actions(res); !slices.Equal(got, []string{RepoBranch + ":created"}) {
+	if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":created"}) {
 		t.Fatalf("actions %v", got)
 	}
 	prs := h.prs()
@@ -207,20 +208,20 @@ func TestFirstRunThenIdle(t *testing.T) {
 		t.Fatalf("%d pull requests, want 1", len(prs))
 	}
 	pr := prs[0]
-	if pr.GetHead().GetRef() != RepoBranch || pr.GetBase().GetRef() != "main" || pr.GetState() != "open" {
+	if pr.GetHead().GetRef() != gitops.RepoBranch || pr.GetBase().GetRef() != "main" || pr.GetState() != "open" {
 		t.Errorf("PR head %s base %s state %s", pr.GetHead().GetRef(), pr.GetBase().GetRef(), pr.GetState())
 	}
 	if pr.GetTitle() != "fix(security): host-pid and privileged in 2 resources" {
 		t.Errorf("title %q", pr.GetTitle())
 	}
 	body := pr.GetBody()
-	for _, want := range []string{"| `privileged` | high | Deployment shop/web, container web |", "| `host-pid` | high | StatefulSet shop/db |", "CIS 5.2.2", "# remedy:ignore", "/remedy rebase", fingerprintsPrefix} {
+	for _, want := range []string{"| `privileged` | high | Deployment shop/web, container web |", "| `host-pid` | high | StatefulSet shop/db |", "CIS 5.2.2", "# remedy:ignore", "/remedy rebase", "<!-- remedy:fingerprints "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("body lacks %q:\n%s", want, body)
 		}
 	}
-	if bp, ok := parseBotPR(pullRequest(pr)); !ok || len(bp.fingerprints) != 2 || len(res.Branches[0].Fingerprints) != 2 {
-		t.Errorf("marker fingerprints %v", bp.fingerprints)
+	if fps, ok := gitops.MarkerFingerprints(pr.GetBody()); !ok || len(fps) != 2 || len(res.Branches[0].Fingerprints) != 2 {
+		t.Errorf("marker fingerprints %v", fps)
 	}
 	var labels []string
 	for _, l := range pr.Labels {
@@ -229,24 +230,24 @@ func TestFirstRunThenIdle(t *testing.T) {
 	if !slices.Equal(labels, []string{"security", "remedy"}) {
 		t.Errorf("labels %v", labels)
 	}
-	if h.file(RepoBranch, "deploy/web.yaml") != webFixed || h.file(RepoBranch, "deploy/db.yaml") != dbFixed {
-		t.Errorf("branch files:\n%s\n%s", h.file(RepoBranch, "deploy/web.yaml"), h.file(RepoBranch, "deploy/db.yaml"))
+	if h.file(gitops.RepoBranch, "deploy/web.yaml") != webFixed || h.file(gitops.RepoBranch, "deploy/db.yaml") != dbFixed {
+		t.Errorf("branch files:\n%s\n%s", h.file(gitops.RepoBranch, "deploy/web.yaml"), h.file(gitops.RepoBranch, "deploy/db.yaml"))
 	}
-	if h.file(RepoBranch, "README.md") != "# shop\n" || h.file("main", "deploy/web.yaml") != webPrivileged {
+	if h.file(gitops.RepoBranch, "README.md") != "# shop\n" || h.file("main", "deploy/web.yaml") != webPrivileged {
 		t.Error("the branch changed more than the fixes, or main changed")
 	}
-	head := h.branch(RepoBranch)
+	head := h.branch(gitops.RepoBranch)
 
 	// Idle rerun: nothing pushed, nothing written, at most two requests.
-	res, reqs = h.mustRun(RunOptions{})
+	res, reqs = h.mustRun(gitops.RunOptions{})
 	t.Logf("idle rerun: %d API requests: %v", len(reqs), reqs)
 	if len(reqs) > 2 || len(writes(reqs)) > 0 {
 		t.Errorf("idle rerun made %d API requests (%d writes), want ≤ 2 reads: %v", len(reqs), len(writes(reqs)), reqs)
 	}
-	if got := actions(res); !slices.Equal(got, []string{RepoBranch + ":unchanged"}) || res.Branches[0].Pushed {
+	if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":unchanged"}) || res.Branches[0].Pushed {
 		t.Errorf("idle rerun: %v pushed=%v", got, res.Branches[0].Pushed)
 	}
-	if h.branch(RepoBranch) != head {
+	if h.branch(gitops.RepoBranch) != head {
 		t.Error("idle rerun moved the branch")
 	}
 	if n := len(h.prs()); n != 1 {
@@ -257,15 +258,15 @@ func TestFirstRunThenIdle(t *testing.T) {
 func TestDryRunWritesNothing(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, fixture())
-	res, reqs := h.mustRun(RunOptions{DryRun: true})
-	if len(writes(reqs)) > 0 || h.branch(RepoBranch) != "" || len(h.prs()) != 0 {
-		t.Fatalf("dry run wrote: %v, branch %q, %d PRs", writes(reqs), h.branch(RepoBranch), len(h.prs()))
+	res, reqs := h.mustRun(gitops.RunOptions{DryRun: true})
+	if len(writes(reqs)) > 0 || h.branch(gitops.RepoBranch) != "" || len(h.prs()) != 0 {
+		t.Fatalf("dry run wrote: %v, branch %q, %d PRs", writes(reqs), h.branch(gitops.RepoBranch), len(h.prs()))
 	}
 	if !res.DryRun || len(res.Branches) != 1 {
 		t.Fatalf("result %+v", res)
 	}
 	b := res.Branches[0]
-	if b.Action != ActionCreated || !b.Pushed || !strings.HasPrefix(b.Title, "fix(security):") || len(b.Changes) != 2 {
+	if b.Action != gitops.ActionCreated || !b.Pushed || !strings.HasPrefix(b.Title, "fix(security):") || len(b.Changes) != 2 {
 		t.Errorf("dry run plan: %s pushed=%v title=%q changes=%d", b.Action, b.Pushed, b.Title, len(b.Changes))
 	}
 }
@@ -281,22 +282,22 @@ func TestCrashBetweenPushAndPullRequest(t *testing.T) {
 		}
 		return nil, nil
 	})
-	if _, err, _ := h.run(RunOptions{}); err == nil {
+	if _, err, _ := h.run(gitops.RunOptions{}); err == nil {
 		t.Fatal("the interrupted run reported no error")
 	}
-	pushed := h.branch(RepoBranch)
+	pushed := h.branch(gitops.RepoBranch)
 	if pushed == "" || len(h.prs()) != 0 {
 		t.Fatalf("after the crash: branch %q, %d PRs", pushed, len(h.prs()))
 	}
 
 	h.setIntercept(nil)
-	res, reqs := h.mustRun(RunOptions{})
+	res, reqs := h.mustRun(gitops.RunOptions{})
 	t.Logf("recovery run: %d API requests: %v", len(reqs), reqs)
-	if got := actions(res); !slices.Equal(got, []string{RepoBranch + ":created"}) || res.Branches[0].Pushed {
+	if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":created"}) || res.Branches[0].Pushed {
 		t.Errorf("recovery: %v pushed=%v, want created without a push", got, res.Branches[0].Pushed)
 	}
-	if h.branch(RepoBranch) != pushed || len(h.prs()) != 1 {
-		t.Errorf("recovery: branch %s (was %s), %d PRs", h.branch(RepoBranch), pushed, len(h.prs()))
+	if h.branch(gitops.RepoBranch) != pushed || len(h.prs()) != 1 {
+		t.Errorf("recovery: branch %s (was %s), %d PRs", h.branch(gitops.RepoBranch), pushed, len(h.prs()))
 	}
 	branches, _, err := h.gh.Repositories.ListBranches(context.Background(), "acme", "shop", nil)
 	if err != nil || len(branches) != 2 {
@@ -307,7 +308,7 @@ func TestCrashBetweenPushAndPullRequest(t *testing.T) {
 func TestAdoptsExistingPullRequest(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, fixture())
-	h.mustRun(RunOptions{})
+	h.mustRun(gitops.RunOptions{})
 	// A stale list (another run raced this one): the pull request is not
 	// seen, creating it again is a 422, which must adopt the existing one.
 	h.setIntercept(func(r *http.Request) (*http.Response, error) {
@@ -317,8 +318,8 @@ func TestAdoptsExistingPullRequest(t *testing.T) {
 		}
 		return nil, nil
 	})
-	res, reqs := h.mustRun(RunOptions{})
-	if got := actions(res); !slices.Equal(got, []string{RepoBranch + ":adopted"}) {
+	res, reqs := h.mustRun(gitops.RunOptions{})
+	if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":adopted"}) {
 		t.Errorf("actions %v, requests %v", got, reqs)
 	}
 	if n := len(h.prs()); n != 1 {
@@ -329,28 +330,28 @@ func TestAdoptsExistingPullRequest(t *testing.T) {
 func TestBaseMovedRebuildsBranch(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, fixture())
-	h.mustRun(RunOptions{})
-	before := h.branch(RepoBranch)
+	h.mustRun(gitops.RunOptions{})
+	before := h.branch(gitops.RepoBranch)
 	newBase := h.s.CommitFiles("acme", "shop", "main", map[string]string{"README.md": "# shop, now with docs\n"}, "docs")
 
-	res, reqs := h.mustRun(RunOptions{})
+	res, reqs := h.mustRun(gitops.RunOptions{})
 	t.Logf("base-moved run: %d API requests: %v", len(reqs), reqs)
-	if got := actions(res); !slices.Equal(got, []string{RepoBranch + ":updated"}) || !res.Branches[0].Pushed {
+	if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":updated"}) || !res.Branches[0].Pushed {
 		t.Fatalf("actions %v pushed=%v", got, res.Branches[0].Pushed)
 	}
-	after := h.branch(RepoBranch)
+	after := h.branch(gitops.RepoBranch)
 	if after == before {
 		t.Fatal("branch not rebuilt")
 	}
 	w := cloneFrom(t, h.s, "acme", "shop", "main")
-	info, err := w.Inspect(context.Background(), RepoBranch)
+	info, err := w.Inspect(context.Background(), gitops.RepoBranch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(info.Parents) != 1 || info.Parents[0] != newBase {
 		t.Errorf("rebuilt branch parents %v, want the new base %s", info.Parents, newBase)
 	}
-	if h.file(RepoBranch, "README.md") != "# shop, now with docs\n" || h.file(RepoBranch, "deploy/web.yaml") != webFixed {
+	if h.file(gitops.RepoBranch, "README.md") != "# shop, now with docs\n" || h.file(gitops.RepoBranch, "deploy/web.yaml") != webFixed {
 		t.Error("rebuilt branch lacks the new base or the fixes")
 	}
 	// Lines did not move, so the texts are the same: no edit.
@@ -362,9 +363,9 @@ func TestBaseMovedRebuildsBranch(t *testing.T) {
 	}
 }
 
-func cloneFrom(t *testing.T, s *forgetest.Server, owner, name, branch string) *Workspace {
+func cloneFrom(t *testing.T, s *githubtest.Server, owner, name, branch string) *gitops.Workspace {
 	t.Helper()
-	w, err := Clone(context.Background(), CloneOptions{URL: s.CloneURL(owner, name), Branch: branch, Token: testToken})
+	w, err := gitops.Clone(context.Background(), gitops.CloneOptions{URL: s.CloneURL(owner, name), Branch: branch, Token: testToken})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,10 +376,10 @@ func cloneFrom(t *testing.T, s *forgetest.Server, owner, name, branch string) *W
 func TestNewFindingUpdatesOpenPullRequest(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, fixture())
-	h.mustRun(RunOptions{})
+	h.mustRun(gitops.RunOptions{})
 	h.s.CommitFiles("acme", "shop", "main", map[string]string{"deploy/api.yaml": apiPrivileged}, "api")
-	res, reqs := h.mustRun(RunOptions{})
-	if got := actions(res); !slices.Equal(got, []string{RepoBranch + ":updated"}) {
+	res, reqs := h.mustRun(gitops.RunOptions{})
+	if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":updated"}) {
 		t.Fatalf("actions %v", got)
 	}
 	if w := writes(reqs); len(w) != 1 || !strings.HasPrefix(w[0], "PATCH /repos/acme/shop/pulls/") {
@@ -393,21 +394,21 @@ func TestNewFindingUpdatesOpenPullRequest(t *testing.T) {
 func TestHumanCommitIsLeftAlone(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, fixture())
-	h.mustRun(RunOptions{})
-	human := h.s.CommitFiles("acme", "shop", RepoBranch, map[string]string{"deploy/web.yaml": webFixed + "# reviewed\n"}, "tweak")
+	h.mustRun(gitops.RunOptions{})
+	human := h.s.CommitFiles("acme", "shop", gitops.RepoBranch, map[string]string{"deploy/web.yaml": webFixed + "# reviewed\n"}, "tweak")
 	h.s.CommitFiles("acme", "shop", "main", map[string]string{"README.md": "moved\n"}, "base moves too")
 
 	for run := 1; run <= 2; run++ {
-		res, reqs := h.mustRun(RunOptions{})
+		res, reqs := h.mustRun(gitops.RunOptions{})
 		t.Logf("hands-off run %d: %d API requests: %v", run, len(reqs), reqs)
-		if got := actions(res); !slices.Equal(got, []string{RepoBranch + ":hands-off"}) {
+		if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":hands-off"}) {
 			t.Fatalf("run %d: actions %v", run, got)
 		}
-		if h.branch(RepoBranch) != human {
+		if h.branch(gitops.RepoBranch) != human {
 			t.Fatalf("run %d moved the human's branch", run)
 		}
 		comments := h.s.Comments("acme", "shop", 1)
-		if len(comments) != 1 || !strings.Contains(comments[0].GetBody(), handsOffMarker) {
+		if len(comments) != 1 || !strings.Contains(comments[0].GetBody(), "<!-- remedy:hands-off -->") {
 			t.Fatalf("run %d: %d comments, want exactly one hands-off comment", run, len(comments))
 		}
 		if pr := h.prs()[0]; pr.GetState() != "open" {
@@ -416,8 +417,8 @@ func TestHumanCommitIsLeftAlone(t *testing.T) {
 	}
 	// Even with its findings gone, remedy does not close a PR it no longer owns.
 	h.s.CommitFiles("acme", "shop", "main", map[string]string{"deploy/web.yaml": webFixed, "deploy/db.yaml": dbFixed}, "fixed by hand")
-	h.mustRun(RunOptions{})
-	if pr := h.prs()[0]; pr.GetState() != "open" || h.branch(RepoBranch) != human {
+	h.mustRun(gitops.RunOptions{})
+	if pr := h.prs()[0]; pr.GetState() != "open" || h.branch(gitops.RepoBranch) != human {
 		t.Error("remedy closed a pull request somebody else pushed to")
 	}
 }
@@ -425,11 +426,11 @@ func TestHumanCommitIsLeftAlone(t *testing.T) {
 func TestClosedUnmergedIsNotRecreated(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, fixture())
-	h.mustRun(RunOptions{})
+	h.mustRun(gitops.RunOptions{})
 	h.s.ClosePR("acme", "shop", 1, false)
 
-	res, reqs := h.mustRun(RunOptions{})
-	if got := actions(res); !slices.Equal(got, []string{RepoBranch + ":declined"}) {
+	res, reqs := h.mustRun(gitops.RunOptions{})
+	if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":declined"}) {
 		t.Errorf("actions %v", got)
 	}
 	if w := writes(reqs); len(w) != 0 || len(h.prs()) != 1 {
@@ -438,22 +439,22 @@ func TestClosedUnmergedIsNotRecreated(t *testing.T) {
 
 	// A new finding: a new pull request for it alone.
 	h.s.CommitFiles("acme", "shop", "main", map[string]string{"deploy/api.yaml": apiPrivileged}, "api")
-	res, _ = h.mustRun(RunOptions{})
-	if got := actions(res); !slices.Equal(got, []string{RepoBranch + ":created"}) {
+	res, _ = h.mustRun(gitops.RunOptions{})
+	if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":created"}) {
 		t.Fatalf("actions %v", got)
 	}
 	prs := h.prs()
 	if len(prs) != 2 || prs[1].GetState() != "open" {
 		t.Fatalf("%d PRs", len(prs))
 	}
-	bp, _ := parseBotPR(pullRequest(prs[1]))
-	if len(bp.fingerprints) != 1 || !strings.Contains(prs[1].GetBody(), "Deployment shop/api") || strings.Contains(prs[1].GetBody(), "shop/web") {
-		t.Errorf("new PR fixes %v:\n%s", bp.fingerprints, prs[1].GetBody())
+	fps, _ := gitops.MarkerFingerprints(prs[1].GetBody())
+	if len(fps) != 1 || !strings.Contains(prs[1].GetBody(), "Deployment shop/api") || strings.Contains(prs[1].GetBody(), "shop/web") {
+		t.Errorf("new PR fixes %v:\n%s", fps, prs[1].GetBody())
 	}
 	if !strings.Contains(prs[1].GetBody(), "2 other findings are left out") {
 		t.Error("the new PR does not say declined findings were left out")
 	}
-	if h.file(RepoBranch, "deploy/web.yaml") != webPrivileged || h.file(RepoBranch, "deploy/api.yaml") == apiPrivileged {
+	if h.file(gitops.RepoBranch, "deploy/web.yaml") != webPrivileged || h.file(gitops.RepoBranch, "deploy/api.yaml") == apiPrivileged {
 		t.Error("the new branch holds declined fixes, or not the new one")
 	}
 }
@@ -461,30 +462,30 @@ func TestClosedUnmergedIsNotRecreated(t *testing.T) {
 func TestFixedOnBaseClosesPullRequest(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, fixture())
-	h.mustRun(RunOptions{})
+	h.mustRun(gitops.RunOptions{})
 	h.s.CommitFiles("acme", "shop", "main", map[string]string{"deploy/web.yaml": webFixed, "deploy/db.yaml": dbFixed}, "fixed by hand")
 
-	res, reqs := h.mustRun(RunOptions{})
+	res, reqs := h.mustRun(gitops.RunOptions{})
 	t.Logf("closing run: %d API requests: %v", len(reqs), reqs)
-	if got := actions(res); !slices.Equal(got, []string{RepoBranch + ":closed"}) {
+	if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":closed"}) {
 		t.Fatalf("actions %v", got)
 	}
 	pr := h.prs()[0]
-	if pr.GetState() != "closed" || pr.GetMerged() || h.branch(RepoBranch) != "" {
-		t.Errorf("PR state %s, branch %q; want closed and deleted", pr.GetState(), h.branch(RepoBranch))
+	if pr.GetState() != "closed" || pr.GetMerged() || h.branch(gitops.RepoBranch) != "" {
+		t.Errorf("PR state %s, branch %q; want closed and deleted", pr.GetState(), h.branch(gitops.RepoBranch))
 	}
 	if cs := h.s.Comments("acme", "shop", 1); len(cs) != 1 || !strings.Contains(cs[0].GetBody(), "gone from `main`") {
 		t.Errorf("comments %v", cs)
 	}
 	// Nothing left: the next run makes no request beyond reading the repo.
-	res, reqs = h.mustRun(RunOptions{})
+	res, reqs = h.mustRun(gitops.RunOptions{})
 	if len(res.Branches) != 0 || len(reqs) != 1 {
 		t.Errorf("run on a clean repo: %v, requests %v", actions(res), reqs)
 	}
 	// remedy closed it, not a human: the findings coming back are proposed again.
 	h.s.CommitFiles("acme", "shop", "main", map[string]string{"deploy/web.yaml": webPrivileged}, "revert")
-	res, _ = h.mustRun(RunOptions{})
-	if got := actions(res); !slices.Equal(got, []string{RepoBranch + ":created"}) || len(h.prs()) != 2 {
+	res, _ = h.mustRun(gitops.RunOptions{})
+	if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":created"}) || len(h.prs()) != 2 {
 		t.Errorf("after a revert: %v, %d PRs", got, len(h.prs()))
 	}
 }
@@ -492,10 +493,10 @@ func TestFixedOnBaseClosesPullRequest(t *testing.T) {
 func TestPartlyFixedOnBaseShrinksPullRequest(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, fixture())
-	h.mustRun(RunOptions{})
+	h.mustRun(gitops.RunOptions{})
 	h.s.CommitFiles("acme", "shop", "main", map[string]string{"deploy/db.yaml": dbFixed}, "db fixed by hand")
-	res, _ := h.mustRun(RunOptions{})
-	if got := actions(res); !slices.Equal(got, []string{RepoBranch + ":updated"}) {
+	res, _ := h.mustRun(gitops.RunOptions{})
+	if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":updated"}) {
 		t.Fatalf("actions %v", got)
 	}
 	pr := h.prs()[0]
@@ -512,7 +513,7 @@ func TestFaultsConvergeWithoutDuplicates(t *testing.T) {
 	}{
 		{3, []int{http.StatusBadGateway, http.StatusTooManyRequests}},
 		{4, []int{http.StatusBadGateway, http.StatusTooManyRequests}},
-		{5, nil}, // forgetest's default mix: 502, 429 and secondary-limit 403
+		{5, nil}, // githubtest's default mix: 502, 429 and secondary-limit 403
 	} {
 		t.Run(strconv.FormatInt(tt.seed, 10), func(t *testing.T) {
 			t.Parallel()
@@ -521,7 +522,7 @@ func TestFaultsConvergeWithoutDuplicates(t *testing.T) {
 			// Without faults: 4 requests, then 2 and 2.
 			total := 0
 			for run := 1; run <= 3; run++ {
-				res, reqs := h.mustRun(RunOptions{})
+				res, reqs := h.mustRun(gitops.RunOptions{})
 				total += len(reqs)
 				t.Logf("run %d under 20%% faults: %v, %d API requests", run, actions(res), len(reqs))
 			}
@@ -533,8 +534,8 @@ func TestFaultsConvergeWithoutDuplicates(t *testing.T) {
 				t.Fatalf("%d PRs (want 1 open, labelled)", len(prs))
 			}
 			h.s.SetFaultRate(0, 0)
-			res, reqs := h.mustRun(RunOptions{})
-			if got := actions(res); !slices.Equal(got, []string{RepoBranch + ":unchanged"}) || len(writes(reqs)) != 0 {
+			res, reqs := h.mustRun(gitops.RunOptions{})
+			if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":unchanged"}) || len(writes(reqs)) != 0 {
 				t.Errorf("after the faults: %v, writes %v", got, writes(reqs))
 			}
 		})
@@ -548,7 +549,7 @@ func TestPerControlGroupsAndLimits(t *testing.T) {
 	h := newHarness(t, files)
 	h.s.SetPermission("acme", "shop", "alice", "write")
 
-	res, reqs := h.mustRun(RunOptions{})
+	res, reqs := h.mustRun(gitops.RunOptions{})
 	t.Logf("per-control first run: %d API requests: %v", len(reqs), reqs)
 	want := []string{"remedy/host-pid:created", "remedy/privileged:deferred"}
 	if got := actions(res); !slices.Equal(got, want) {
@@ -567,7 +568,7 @@ func TestPerControlGroupsAndLimits(t *testing.T) {
 
 	// The first is merged: the second may open.
 	h.s.ClosePR("acme", "shop", 1, true)
-	res, _ = h.mustRun(RunOptions{})
+	res, _ = h.mustRun(gitops.RunOptions{})
 	want = []string{"remedy/host-pid:", "remedy/privileged:created"}
 	got := actions(res)
 	if len(got) == 0 || got[len(got)-1] != want[1] || len(h.prs()) != 2 {
@@ -580,11 +581,11 @@ func TestHourlyLimit(t *testing.T) {
 	files := fixture()
 	files[".remedy.yaml"] = twoControls + "group: per-control\nprHourlyLimit: 1\n"
 	h := newHarness(t, files)
-	res, _ := h.mustRun(RunOptions{})
+	res, _ := h.mustRun(gitops.RunOptions{})
 	if got := actions(res); !slices.Equal(got, []string{"remedy/host-pid:created", "remedy/privileged:deferred"}) {
 		t.Fatalf("actions %v", got)
 	}
-	res, _ = h.mustRun(RunOptions{Now: func() time.Time { return time.Now().Add(2 * time.Hour) }})
+	res, _ = h.mustRun(gitops.RunOptions{Now: func() time.Time { return time.Now().Add(2 * time.Hour) }})
 	if got := actions(res); !slices.Equal(got, []string{"remedy/host-pid:unchanged", "remedy/privileged:created"}) {
 		t.Errorf("an hour later: %v", got)
 	}
@@ -596,14 +597,14 @@ func TestTemplateOverrides(t *testing.T) {
 	files[".remedy.yaml"] = twoControls + "templates:\n  title: .github/remedy/title.tmpl\n"
 	files[".github/remedy/title.tmpl"] = "chore(deps): harden {{len .Findings}} things\n"
 	h := newHarness(t, files)
-	h.mustRun(RunOptions{})
+	h.mustRun(gitops.RunOptions{})
 	if pr := h.prs()[0]; pr.GetTitle() != "chore(deps): harden 2 things" {
 		t.Errorf("title %q", pr.GetTitle())
 	}
 
 	files[".remedy.yaml"] = twoControls + "templates:\n  body: nope.tmpl\n"
 	h2 := newHarness(t, files)
-	if _, err, _ := h2.run(RunOptions{}); err == nil || !strings.Contains(err.Error(), "templates.body") {
+	if _, err, _ := h2.run(gitops.RunOptions{}); err == nil || !strings.Contains(err.Error(), "templates.body") {
 		t.Errorf("missing template file: %v", err)
 	}
 }
@@ -613,12 +614,12 @@ func TestOtherBaseHasItsOwnBranch(t *testing.T) {
 	h := newHarness(t, fixture())
 	h.s.CommitFiles("acme", "shop", "release-1", map[string]string{"deploy/db.yaml": dbFixed}, "release branch")
 
-	res, _ := h.mustRun(RunOptions{Base: "release-1"})
+	res, _ := h.mustRun(gitops.RunOptions{Base: "release-1"})
 	if got := actions(res); !slices.Equal(got, []string{"remedy/release-1/security-fixes:created"}) {
 		t.Fatalf("actions %v", got)
 	}
-	res, _ = h.mustRun(RunOptions{})
-	if got := actions(res); !slices.Equal(got, []string{RepoBranch + ":created"}) {
+	res, _ = h.mustRun(gitops.RunOptions{})
+	if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":created"}) {
 		t.Fatalf("actions on main %v", got)
 	}
 	prs := h.prs()
@@ -629,8 +630,8 @@ func TestOtherBaseHasItsOwnBranch(t *testing.T) {
 		t.Error("each PR should fix its own base's findings")
 	}
 	for _, base := range []string{"release-1", ""} {
-		res, reqs := h.mustRun(RunOptions{Base: base})
-		if len(res.Branches) != 1 || res.Branches[0].Action != ActionUnchanged || len(writes(reqs)) != 0 {
+		res, reqs := h.mustRun(gitops.RunOptions{Base: base})
+		if len(res.Branches) != 1 || res.Branches[0].Action != gitops.ActionUnchanged || len(writes(reqs)) != 0 {
 			t.Errorf("rerun on %q: %v, writes %v", base, actions(res), writes(reqs))
 		}
 	}

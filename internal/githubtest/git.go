@@ -1,4 +1,4 @@
-package forgetest
+package githubtest
 
 import (
 	"bytes"
@@ -79,23 +79,23 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 func (s *Server) CreateRepo(owner, name string, files map[string]string) *Repo {
 	s.t.Helper()
 	if !nameRE.MatchString(owner) || !nameRE.MatchString(name) || strings.HasSuffix(name, ".git") {
-		s.t.Fatalf("forgetest: CreateRepo: bad owner/name %q/%q", owner, name)
+		s.t.Fatalf("githubtest: CreateRepo: bad owner/name %q/%q", owner, name)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := strings.ToLower(owner + "/" + name)
 	if s.repos[key] != nil {
-		s.t.Fatalf("forgetest: CreateRepo: %s/%s exists", owner, name)
+		s.t.Fatalf("githubtest: CreateRepo: %s/%s exists", owner, name)
 	}
 	dir := filepath.Join(s.root, owner, name+".git")
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		s.t.Fatalf("forgetest: %v", err)
+		s.t.Fatalf("githubtest: %v", err)
 	}
 	if _, err := s.git("", nil, nil, "init", "--bare", "--quiet", "--initial-branch="+DefaultBranch, dir); err != nil {
-		s.t.Fatalf("forgetest: %v", err)
+		s.t.Fatalf("githubtest: %v", err)
 	}
 	if err := appendFile(filepath.Join(dir, "config"), "[http]\n\treceivepack = true\n[receive]\n\tdenyDeleteCurrent = refuse\n"); err != nil {
-		s.t.Fatalf("forgetest: %v", err)
+		s.t.Fatalf("githubtest: %v", err)
 	}
 	rp := &repoState{
 		id: s.newID(), owner: owner, name: name, dir: dir, defaultBranch: DefaultBranch,
@@ -103,7 +103,7 @@ func (s *Server) CreateRepo(owner, name string, files map[string]string) *Repo {
 		perms: map[string]string{}, labels: map[string]*github.Label{}, cache: map[string]any{},
 	}
 	if _, err := s.commit(rp, DefaultBranch, "", files, "Initial commit"); err != nil {
-		s.t.Fatalf("forgetest: CreateRepo: %v", err)
+		s.t.Fatalf("githubtest: CreateRepo: %v", err)
 	}
 	s.repos[key] = rp
 	s.repoOrder = append(s.repoOrder, rp)
@@ -152,7 +152,7 @@ func (s *Server) CommitFiles(owner, repo, branch string, files map[string]string
 	}
 	sha, err := s.commit(rp, branch, parent, files, message)
 	if err != nil {
-		s.t.Fatalf("forgetest: CommitFiles: %v", err)
+		s.t.Fatalf("githubtest: CommitFiles: %v", err)
 	}
 	return sha
 }
@@ -192,7 +192,7 @@ func (s *Server) mustRepo(owner, name string) *repoState {
 	s.t.Helper()
 	rp := s.repos[strings.ToLower(owner+"/"+name)]
 	if rp == nil {
-		s.t.Fatalf("forgetest: no repository %s/%s", owner, name)
+		s.t.Fatalf("githubtest: no repository %s/%s", owner, name)
 	}
 	return rp
 }
@@ -423,7 +423,7 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 	}
 	if push && !s.canPush(id, rp) {
 		s.mu.Unlock()
-		s.t.Logf("forgetest: push to %s denied to %s (permission %q)", rp.fullName(), id.login, s.permission(rp, id.login))
+		s.t.Logf("githubtest: push to %s denied to %s (permission %q)", rp.fullName(), id.login, s.permission(rp, id.login))
 		http.Error(w, fmt.Sprintf("Permission to %s.git denied to %s.", rp.fullName(), id.login), http.StatusForbidden)
 		return
 	}
@@ -453,6 +453,6 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 type logWriter struct{ t testing.TB }
 
 func (w logWriter) Write(p []byte) (int, error) {
-	w.t.Logf("forgetest: git http-backend: %s", strings.TrimSpace(string(p)))
+	w.t.Logf("githubtest: git http-backend: %s", strings.TrimSpace(string(p)))
 	return len(p), nil
 }

@@ -1,4 +1,4 @@
-package forgetest_test
+package githubtest_test
 
 import (
 	"context"
@@ -26,14 +26,14 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/google/go-github/v89/github"
 
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 )
 
 const tok = "ghp_test"
 
-func setup(t *testing.T, opts ...forgetest.Option) (*forgetest.Server, *github.Client) {
+func setup(t *testing.T, opts ...githubtest.Option) (*githubtest.Server, *github.Client) {
 	t.Helper()
-	s := forgetest.New(t, opts...)
+	s := githubtest.New(t, opts...)
 	s.AddToken(tok, "remedy-bot")
 	s.CreateRepo("acme", "widget", map[string]string{
 		"README.md":  "# widget\n",
@@ -44,7 +44,7 @@ func setup(t *testing.T, opts ...forgetest.Option) (*forgetest.Server, *github.C
 
 // pushBranch clones acme/widget with go-git, commits files on a new branch
 // and pushes it, returning the commit SHA.
-func pushBranch(t *testing.T, s *forgetest.Server, branch string, files map[string]string) string {
+func pushBranch(t *testing.T, s *githubtest.Server, branch string, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	auth := &githttp.BasicAuth{Username: "x-access-token", Password: tok}
@@ -687,7 +687,7 @@ func TestUnimplemented(t *testing.T) {
 
 func TestInstallationTokenExpiry(t *testing.T) {
 	t.Parallel()
-	s, _ := setup(t, forgetest.WithInstallationTokenTTL(time.Nanosecond))
+	s, _ := setup(t, githubtest.WithInstallationTokenTTL(time.Nanosecond))
 	ctx := context.Background()
 	key, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
@@ -706,7 +706,7 @@ func TestInstallationTokenExpiry(t *testing.T) {
 func TestCommitFilesDelete(t *testing.T) {
 	t.Parallel()
 	s, _ := setup(t)
-	s.CommitFiles("acme", "widget", "del", map[string]string{"README.md": forgetest.Deleted, "x/y.txt": "y"}, "rm")
+	s.CommitFiles("acme", "widget", "del", map[string]string{"README.md": githubtest.Deleted, "x/y.txt": "y"}, "rm")
 	if _, ok := s.ReadFile("acme", "widget", "del", "README.md"); ok {
 		t.Fatal("README.md still there")
 	}
