@@ -143,6 +143,9 @@ type BranchResult struct {
 	// who is not a collaborator).
 	Reason   string
 	Warnings []string
+	// Undecorated: the pull request still lacks some of its labels,
+	// reviewers or assignees (see Warnings); the next run adds them.
+	Undecorated bool
 }
 
 // Markers in pull request bodies and comments. They are the life cycle's
@@ -457,6 +460,9 @@ func (c *converger) branch(ctx context.Context, branch string, fixed []scanner.F
 			}
 			res.Action = ActionUpdated
 		}
+		if !c.s.DryRun {
+			res.Warnings, res.Undecorated = c.decorate(ctx, open.Number, c.missingDecorations(open.PullRequest))
+		}
 		return res, nil
 	}
 
@@ -484,7 +490,7 @@ func (c *converger) branch(ctx context.Context, branch string, fixed []scanner.F
 	c.open++
 	c.recent++
 	res.PR, res.URL = pr.Number, pr.URL
-	res.Warnings = c.decorate(ctx, pr.Number)
+	res.Warnings, res.Undecorated = c.decorate(ctx, pr.Number, c.allDecorations())
 	c.s.Log.Info("opened fix pull request", "repo", c.s.Repo, "branch", branch, "pr", pr.Number, "findings", len(found))
 	return res, nil
 }
@@ -525,18 +531,88 @@ func (c *converger) limited() string {
 	return ""
 }
 
-// decorate adds labels, reviewers and assignees to a new pull request.
-// They are niceties: a failure is a warning, not a failed run.
-func (c *converger) decorate(ctx context.Context, number int) []string {
-	var warnings []string
+// decorations are the labels, reviewers and assignees a pull request
+// still needs.
+type decorations struct{ labels, reviewers, assignees []string }
+
+func (d decorations) empty() bool {
+	return len(d.labels) == 0 && len(d.reviewers) == 0 && len(d.assignees) == 0
+}
+
+// allDecorations are what a new pull request gets.
+func (c *converger) allDecorations() decorations {
+	return decorations{labels: c.s.Labels, reviewers: c.s.Reviewers, assignees: c.s.Assignees}
+}
+
+// missingDecorations are the decorations an open pull request lacks, so
+// that they converge like everything else: a lost answer, a call out of
+// retries or a crash after the pull request was opened is mended by the
+// next run, and a run that finds them in place writes nothing.
+//
+// Labels and assignees are state: any one missing is added again (also
+// after a human removed it; remove it from .remedy.yaml instead).
+// Requested reviewers are not: GitHub drops a reviewer from the request
+// once they review, so they are requested again only while the labels are
+// incomplete, which is what an unfinished decoration looks like (they are
+// requested before the labels are added, see decorate).
+func (c *converger) missingDecorations(pr PullRequest) decorations {
+	var d decorations
+	if pr.LabelsKnown {
+		d.labels = missing(c.s.Labels, pr.Labels)
+	} else {
+		d.labels = c.s.Labels
+	}
+	if pr.AssigneesKnown {
+		d.assignees = missing(c.s.Assignees, pr.Assignees)
+	} else {
+		d.assignees = c.s.Assignees
+	}
+	if len(d.labels) > 0 || (len(c.s.Labels) == 0 && !pr.LabelsKnown) {
+		d.reviewers = c.s.Reviewers
+		if pr.ReviewersKnown {
+			d.reviewers = missing(c.s.Reviewers, pr.Reviewers)
+		}
+	}
+	return d
+}
+
+// missing are the names of want not in have, compared as forges do
+// (without case, without a leading @, a team "org/team" by its slug).
+func missing(want, have []string) []string {
+	key := func(s string) string {
+		s = strings.ToLower(strings.TrimPrefix(s, "@"))
+		if _, team, ok := strings.Cut(s, "/"); ok {
+			return team
+		}
+		return s
+	}
+	in := map[string]bool{}
+	for _, h := range have {
+		in[key(h)] = true
+	}
+	var out []string
+	for _, w := range want {
+		if !in[key(w)] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// decorate adds labels, reviewers and assignees to a pull request.
+// They are niceties: a failure is a warning, not a failed run, and
+// undecorated says some are still missing, for the next run to add.
+// Reviewers and assignees go first and the labels last, so complete
+// labels mean a finished decoration.
+func (c *converger) decorate(ctx context.Context, number int, d decorations) (warnings []string, undecorated bool) {
 	steps := []struct {
 		what  string
 		items []string
 		do    func(context.Context, int, []string) error
 	}{
-		{"labels", c.s.Labels, c.forge.AddLabels},
-		{"reviewers", c.s.Reviewers, c.forge.RequestReviewers},
-		{"assignees", c.s.Assignees, c.forge.AddAssignees},
+		{"reviewers", d.reviewers, c.forge.RequestReviewers},
+		{"assignees", d.assignees, c.forge.AddAssignees},
+		{"labels", d.labels, c.forge.AddLabels},
 	}
 	for _, st := range steps {
 		if len(st.items) == 0 {
@@ -544,10 +620,11 @@ func (c *converger) decorate(ctx context.Context, number int) []string {
 		}
 		if err := st.do(ctx, number, st.items); err != nil {
 			warnings = append(warnings, fmt.Sprintf("%s of #%d: %v", st.what, number, err))
+			undecorated = true
 			c.s.Log.Warn("could not set "+st.what, "repo", c.s.Repo, "pr", number, "error", err)
 		}
 	}
-	return warnings
+	return warnings, undecorated
 }
 
 // adopt takes over the open pull request of branch that CreatePullRequest
@@ -568,9 +645,8 @@ func (c *converger) adopt(ctx context.Context, res BranchResult, branch, title, 
 				return res, fmt.Errorf("edit pull request #%d: %w", pr.Number, err)
 			}
 		}
-		// Whoever opened it may have stopped before labelling it; adding
-		// labels, reviewers and assignees again changes nothing.
-		res.Warnings = c.decorate(ctx, pr.Number)
+		// Whoever opened it may have stopped before labelling it.
+		res.Warnings, res.Undecorated = c.decorate(ctx, pr.Number, c.missingDecorations(pr))
 		return res, nil
 	}
 	return res, fmt.Errorf("open pull request: %w, yet none is listed", ErrPullRequestExists)

@@ -116,6 +116,7 @@ func (o *serveOptions) run(ctx context.Context, inv *invocation) error {
 	if o.checkConfig {
 		return checkServeConfig(inv.stdout, cfg, inv.getenv, time.Now())
 	}
+	inv.removeStaleClones()
 	svc, err := startServe(ctx, inv, cfg, serveDeps{Bot: o.bot.identity()})
 	if err != nil {
 		return err

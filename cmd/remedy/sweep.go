@@ -138,6 +138,10 @@ type sweepBranch struct {
 	PR     int    `json:"pr,omitempty"`
 	URL    string `json:"url,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Undecorated: labels, reviewers or assignees could not all be set
+	// (Warnings say why); the next run adds them.
+	Undecorated bool     `json:"undecorated,omitempty"`
+	Warnings    []string `json:"warnings,omitempty"`
 }
 
 func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
@@ -158,6 +162,7 @@ func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	inv.removeStaleClones()
 	repos, err := selectRepositories(ctx, gh, cfg)
 	if err != nil {
 		return err
@@ -238,7 +243,7 @@ func sweepRowOf(inv *invocation, full string, res gitops.RunResult, err error) s
 	row := sweepRow{Repo: full, Branches: []sweepBranch{}}
 	row.Findings, row.Fixable = res.Findings, res.Fixable
 	for _, b := range res.Branches {
-		row.Branches = append(row.Branches, sweepBranch{Branch: b.Branch, Action: string(b.Action), PR: b.PR, URL: b.URL, Reason: b.Reason})
+		row.Branches = append(row.Branches, sweepBranch{Branch: b.Branch, Action: string(b.Action), PR: b.PR, URL: b.URL, Reason: b.Reason, Undecorated: b.Undecorated, Warnings: b.Warnings})
 	}
 	switch {
 	case errors.Is(err, gitops.ErrArchived):
@@ -347,6 +352,11 @@ func writeSweep(w io.Writer, rows []sweepRow, format string) error {
 			s := b.Action
 			if b.PR != 0 {
 				s += fmt.Sprintf(" #%d", b.PR)
+			}
+			if b.Undecorated {
+				// The run did not finish the pull request's labels,
+				// reviewers or assignees: it is not quite "ok".
+				s += " (labels/reviewers/assignees incomplete)"
 			}
 			prs = append(prs, s)
 		}

@@ -31,6 +31,7 @@ func (o *sweepOptions) runCluster(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	inv.removeStaleClones()
 	o.cluster.sources = true
 	live, err := o.cluster.scanCluster(ctx, inv, scanner.Options{Catalog: scanner.DefaultCatalog()}, tokens)
 	if err != nil {

@@ -125,13 +125,28 @@ func (f *Forge) ListPullRequests(ctx context.Context, branch string) ([]gitops.P
 }
 
 func pullRequest(pr *gogithub.PullRequest) gitops.PullRequest {
-	return gitops.PullRequest{
+	out := gitops.PullRequest{
 		Number: pr.GetNumber(), State: pr.GetState(), Merged: pr.MergedAt != nil || pr.GetMerged(),
 		Title: pr.GetTitle(), Body: pr.GetBody(),
 		Head: pr.GetHead().GetRef(), Base: pr.GetBase().GetRef(), HeadSHA: pr.GetHead().GetSHA(),
 		URL: pr.GetHTMLURL(), Created: pr.GetCreatedAt().Time,
 		HeadCloneURL: pr.GetHead().GetRepo().GetCloneURL(),
+		// GitHub's pull request answers, listed or not, carry all three.
+		LabelsKnown: true, ReviewersKnown: true, AssigneesKnown: true,
 	}
+	for _, l := range pr.Labels {
+		out.Labels = append(out.Labels, l.GetName())
+	}
+	for _, u := range pr.RequestedReviewers {
+		out.Reviewers = append(out.Reviewers, u.GetLogin())
+	}
+	for _, t := range pr.RequestedTeams {
+		out.Reviewers = append(out.Reviewers, t.GetSlug())
+	}
+	for _, u := range pr.Assignees {
+		out.Assignees = append(out.Assignees, u.GetLogin())
+	}
+	return out
 }
 
 // CreatePullRequest implements Forge.

@@ -636,3 +636,46 @@ func TestOtherBaseHasItsOwnBranch(t *testing.T) {
 		}
 	}
 }
+
+// Labels that could not be set when the pull request was opened are added
+// by the next run, which otherwise writes nothing; the run that failed
+// says so.
+func TestLabelsConverge(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fixture())
+	h.setIntercept(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/labels") {
+			return nil, errors.New("connection reset")
+		}
+		return nil, nil
+	})
+	res, _ := h.mustRun(gitops.RunOptions{})
+	if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":created"}) || !res.Branches[0].Undecorated || len(res.Branches[0].Warnings) != 1 {
+		t.Fatalf("first run: %v undecorated=%v warnings=%v", got, res.Branches[0].Undecorated, res.Branches[0].Warnings)
+	}
+	if n := len(h.prs()[0].Labels); n != 0 {
+		t.Fatalf("labels set despite the failure: %d", n)
+	}
+
+	h.setIntercept(nil)
+	res, reqs := h.mustRun(gitops.RunOptions{})
+	if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":unchanged"}) || res.Branches[0].Undecorated {
+		t.Errorf("second run: %v undecorated=%v", got, res.Branches[0].Undecorated)
+	}
+	if w := writes(reqs); len(w) != 1 || !strings.HasSuffix(w[0], "/labels") {
+		t.Errorf("second run writes %v, want the labels alone", w)
+	}
+	var labels []string
+	for _, l := range h.prs()[0].Labels {
+		labels = append(labels, l.GetName())
+	}
+	slices.Sort(labels)
+	if !slices.Equal(labels, []string{"remedy", "security"}) {
+		t.Errorf("labels %v", labels)
+	}
+
+	res, reqs = h.mustRun(gitops.RunOptions{})
+	if w := writes(reqs); len(w) != 0 || res.Branches[0].Undecorated {
+		t.Errorf("third run writes %v (undecorated=%v), want none", w, res.Branches[0].Undecorated)
+	}
+}
