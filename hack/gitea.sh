@@ -146,7 +146,7 @@ INI
 		--password 'remedy-e2e-Passw0rd' --email remedy-admin@example.test --must-change-password=false \
 		>"$dir/log/user.out" 2>&1 || { cat "$dir/log/user.out" >&2; exit 1; }
 	token="$("$bin" --config "$conf" admin user generate-access-token --username "$admin_user" \
-		--token-name remedy-e2e --scopes all --raw 2>"$dir/log/token.err")" || { cat "$dir/log/token.err" >&2; exit 1; }
+		--token-name remedy-e2e --scopes all --raw 2>"$dir/log/token.err" | tail -n 1)" || { cat "$dir/log/token.err" >&2; exit 1; }
 	nohup "$bin" --config "$conf" web >"$dir/log/web.out" 2>&1 </dev/null &
 	pid=$!
 	echo "$pid" >"$dir/gitea.pid"
