@@ -87,6 +87,7 @@ type prOptions struct {
 	dryRun bool
 	bot    botFlags
 	auth   authFlags
+	forge  forgeFlags
 }
 
 func newPRCommand(inv *invocation) *cobra.Command {
@@ -140,15 +141,20 @@ Environment:
 	cmd.Flags().BoolVar(&opts.dryRun, "dry-run", false, "push and write nothing; print the diff and the pull request remedy would open")
 	opts.bot.register(cmd)
 	opts.auth.register(cmd)
+	opts.forge.register(cmd)
 	return cmd
 }
 
 func (o *prOptions) run(ctx context.Context, inv *invocation, arg string) error {
-	owner, name, err := splitRepo(arg)
+	kind, _, err := o.forge.resolve(inv)
 	if err != nil {
 		return err
 	}
-	gh, tokens, err := newGitHubClient(inv, o.auth)
+	owner, name, err := splitRepoOn(kind, arg)
+	if err != nil {
+		return err
+	}
+	gh, tokens, _, err := newForge(inv, o.auth, o.forge)
 	if err != nil {
 		return err
 	}
@@ -186,6 +192,20 @@ func splitRepo(s string) (owner, name string, err error) {
 type forgeClient interface {
 	gitops.Host
 	ListRepositories(ctx context.Context, owner string) ([]gitops.RepoInfo, error)
+}
+
+// splitRepoOn reads OWNER/REPO of a forge of kind; on GitLab, OWNER is the
+// project's namespace, which may hold slashes (group/subgroup/project).
+func splitRepoOn(kind, s string) (owner, name string, err error) {
+	if kind != forgeGitLab {
+		return splitRepo(s)
+	}
+	full := strings.TrimSuffix(s, ".git")
+	i := strings.LastIndex(full, "/")
+	if i <= 0 || i == len(full)-1 || strings.HasPrefix(full, "/") || strings.Contains(full, "//") {
+		return "", "", fmt.Errorf("project %q: want GROUP[/SUBGROUP…]/PROJECT", s)
+	}
+	return full[:i], full[i+1:], nil
 }
 
 // newGitHubClient builds the API client from the environment and auth. The

@@ -123,3 +123,26 @@ func TestSplitRepo(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitRepoOnGitLab(t *testing.T) {
+	for in, want := range map[string]string{
+		"acme/shop":              "acme shop",
+		"acme/platform/shop.git": "acme/platform shop",
+		"shop":                   "",
+		"acme//shop":             "",
+		"/acme/shop":             "",
+		"acme/shop/":             "",
+	} {
+		o, n, err := splitRepoOn(forgeGitLab, in)
+		got := ""
+		if err == nil {
+			got = o + " " + n
+		}
+		if got != want {
+			t.Errorf("splitRepoOn(gitlab, %q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, _, err := splitRepoOn(forgeGitHub, "a/b/c"); err == nil {
+		t.Error("a GitHub repository named a/b/c was accepted")
+	}
+}

@@ -30,6 +30,7 @@ type sweepOptions struct {
 	dryRun      bool
 	bot         botFlags
 	auth        authFlags
+	forge       forgeFlags
 	// cluster holds --cluster and its flags (sweep_cluster.go).
 	cluster clusterFlags
 }
@@ -116,6 +117,7 @@ to the kubeconfig context's name. Sources elsewhere are listed as skipped;
 	f.BoolVar(&opts.dryRun, "dry-run", false, "push and write nothing; report what each repository would get")
 	opts.bot.register(cmd)
 	opts.auth.register(cmd)
+	opts.forge.register(cmd)
 	opts.cluster.register(f)
 	_ = f.MarkHidden("sources") // a cluster sweep always maps sources
 	f.StringVar(&opts.cluster.name, "cluster-name", "", "with --cluster: the cluster's name in branch names (remedy/live/<name>/…) and pull requests (default the kubeconfig context's name)")
@@ -158,7 +160,7 @@ func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	gh, tokens, err := newGitHubClient(inv, o.auth)
+	gh, tokens, _, err := newForge(inv, o.auth, o.forge)
 	if err != nil {
 		return err
 	}
@@ -226,7 +228,9 @@ func safeRow(fn func(i int) sweepRow, i int) (row sweepRow) {
 
 // sweepOne runs remedy pr on one repository.
 func (o *sweepOptions) sweepOne(ctx context.Context, inv *invocation, gh forgeClient, tokens gitops.TokenSource, full string) sweepRow {
-	owner, name, _ := strings.Cut(full, "/")
+	// The last slash: a GitLab project's namespace may hold more.
+	sl := strings.LastIndex(full, "/")
+	owner, name := full[:max(sl, 0)], full[sl+1:]
 	// Asked per repository, so that a long sweep gets renewed tokens.
 	token, err := tokens.Token(ctx, owner)
 	var res gitops.RunResult
