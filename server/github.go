@@ -103,34 +103,43 @@ func (s *Server) route(event string, body []byte) (jobs.Request, string) {
 	if err != nil {
 		return jobs.Request{}, fmt.Sprintf("event %s is not handled", event)
 	}
-	return s.routeEvent(ev)
+	return s.routeEvent(ev, tasks.SourceGitHub)
 }
 
-// routeEvent routes a parsed delivery of any forge.
-func (s *Server) routeEvent(ev webhook.Event) (jobs.Request, string) {
+// routeEvent routes a parsed delivery of the forge source (a
+// tasks.Source… of a forge); the job's repository names the forge
+// (tasks.JobRepo).
+func (s *Server) routeEvent(ev webhook.Event, source string) (jobs.Request, string) {
+	var req jobs.Request
+	var ignored string
 	switch ev.Kind {
 	case webhook.EventComment:
-		return s.routeComment(ev)
+		req, ignored = s.routeComment(ev, source)
 	case webhook.EventPullRequest:
-		return s.routePullRequest(ev)
+		req, ignored = s.routePullRequest(ev, source)
 	case webhook.EventPush:
-		return routePush(ev)
+		req, ignored = routePush(ev, source)
+	default:
+		return jobs.Request{}, fmt.Sprintf("event %s is not handled", ev.Kind)
 	}
-	return jobs.Request{}, fmt.Sprintf("event %s is not handled", ev.Kind)
+	if ignored == "" {
+		req.Repo = tasks.JobRepo(source, req.Repo)
+	}
+	return req, ignored
 }
 
 func (s *Server) isBot(login string) bool {
 	return strings.HasSuffix(strings.ToLower(login), "[bot]") || (s.o.BotLogin != "" && strings.EqualFold(login, s.o.BotLogin))
 }
 
-func (s *Server) routeComment(ev webhook.Event) (jobs.Request, string) {
+func (s *Server) routeComment(ev webhook.Event, source string) (jobs.Request, string) {
 	// Edits of old comments are not new commands: re-running "/remedy fix"
 	// because someone fixed a typo in it would surprise everyone.
 	if ev.Action != "created" {
 		return jobs.Request{}, "comment " + ev.Action
 	}
 	author := ev.CommentAuthor
-	if s.isBot(author) {
+	if s.isBot(author) || (source != tasks.SourceGitHub && strings.EqualFold(author, s.o.ForgeBotLogins[source])) {
 		return jobs.Request{}, "comment by a bot"
 	}
 	repo := ev.Repo
@@ -141,7 +150,7 @@ func (s *Server) routeComment(ev webhook.Event) (jobs.Request, string) {
 	if errors.Is(err, command.ErrNoCommand) {
 		return jobs.Request{}, "no command"
 	}
-	req := tasks.Request{Source: tasks.SourceGitHub, Requester: author, Issue: ev.Issue, IsPR: ev.OnPullRequest}
+	req := tasks.Request{Source: source, Requester: author, Issue: ev.Issue, IsPR: ev.OnPullRequest}
 	var ue *command.UsageError
 	if errors.As(err, &ue) {
 		req.Verb, req.Message = command.Help, ue.Msg
@@ -166,7 +175,7 @@ func (s *Server) routeComment(ev webhook.Event) (jobs.Request, string) {
 	return out, ""
 }
 
-func (s *Server) routePullRequest(ev webhook.Event) (jobs.Request, string) {
+func (s *Server) routePullRequest(ev webhook.Event, source string) (jobs.Request, string) {
 	switch ev.Action {
 	case "opened", "synchronize", "reopened":
 	default:
@@ -180,17 +189,17 @@ func (s *Server) routePullRequest(ev webhook.Event) (jobs.Request, string) {
 		return jobs.Request{}, "a remedy fix pull request"
 	}
 	n := ev.Number
-	req := tasks.Request{Source: tasks.SourceGitHub, Verb: "review", PR: n, Requester: ev.Sender}
+	req := tasks.Request{Source: source, Verb: "review", PR: n, Requester: ev.Sender}
 	return jobs.Request{Repo: ev.Repo, Kind: tasks.KindReview, Key: strconv.Itoa(n), Payload: req.Payload()}, ""
 }
 
-func routePush(ev webhook.Event) (jobs.Request, string) {
+func routePush(ev webhook.Event, source string) (jobs.Request, string) {
 	// Only the default branch has a fix pull request to re-converge. The
 	// job reads the default branch from the API again; this only drops
 	// the noise of other branches and tags.
 	if ev.Ref != "refs/heads/"+ev.DefaultBranch || ev.Deleted {
 		return jobs.Request{}, "not a push to the default branch"
 	}
-	req := tasks.Request{Source: tasks.SourceGitHub, Verb: "push", Requester: ev.Sender}
+	req := tasks.Request{Source: source, Verb: "push", Requester: ev.Sender}
 	return jobs.Request{Repo: ev.Repo, Kind: tasks.KindConverge, Payload: req.Payload()}, ""
 }

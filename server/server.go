@@ -48,6 +48,10 @@ type Options struct {
 	Known command.Known
 	Clock clock.Clock
 	Log   *slog.Logger
+	// ForgeBotLogins are remedy's accounts on the other forges, by
+	// source (tasks.SourceGitea, tasks.SourceGitLab): their comments are
+	// never commands.
+	ForgeBotLogins map[string]string
 }
 
 // Server is the HTTP handler of remedy serve.
@@ -70,6 +74,8 @@ func New(o Options) *Server {
 	}
 	s := &Server{o: o, mux: http.NewServeMux()}
 	s.mux.HandleFunc("POST /webhooks/github", s.github)
+	s.mux.HandleFunc("POST /webhooks/gitea", s.gitea)
+	s.mux.HandleFunc("POST /webhooks/gitlab", s.gitlab)
 	s.mux.HandleFunc("POST /slack/commands", s.slack)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok\n") })
 	s.mux.HandleFunc("GET /readyz", s.readyz)

@@ -32,7 +32,7 @@ type permissionForge interface {
 }
 
 // forge is the life cycle's forge of the task's repository.
-func (t *task) forge() gitops.Forge { return t.h.o.Forge.Forge(t.owner, t.name) }
+func (t *task) forge() gitops.Forge { return t.host.Forge(t.owner, t.name) }
 
 // forgeFor is the task's repository forge as an F, or an error naming what
 // the forge does not support.

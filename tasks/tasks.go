@@ -35,6 +35,11 @@ type Options struct {
 	// gitops/forge). Reviews, commit statuses and permission checks ask
 	// its repositories' forges for the extras declared in forge.go.
 	Forge gitops.Host
+	// Forges are the other forges (GitLab, Gitea) by kind, and
+	// ForgeTokens their git tokens; a job's repository "gitea:owner/name"
+	// is on Forges["gitea"] (see JobRepo).
+	Forges      map[string]gitops.Host
+	ForgeTokens map[string]gitops.TokenSource
 	// Tokens authenticate git traffic, per repository owner (the API
 	// client carries the same source).
 	Tokens gitops.TokenSource
@@ -106,11 +111,24 @@ func (h *Handler) Handle(ctx context.Context, j jobs.Job) (string, error) {
 	if j.Kind == KindClusterSweep {
 		return h.clusterSweep(ctx, j, reqs)
 	}
-	owner, name, ok := strings.Cut(j.Repo, "/")
+	kind, full := SplitJobRepo(j.Repo)
+	owner, name, ok := strings.Cut(full, "/")
+	if kind != "" {
+		// A GitLab project's namespace may hold slashes.
+		i := strings.LastIndex(full, "/")
+		owner, name, ok = full[:max(i, 0)], full[i+1:], i > 0
+	}
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
 		return "", fmt.Errorf("job %d: repository %q: want owner/name", j.ID, j.Repo)
 	}
-	t := &task{h: h, owner: owner, name: name, log: h.o.Log.With("job", j.ID, "kind", j.Kind, "repo", j.Repo), perms: map[string]bool{}}
+	host, tokens := h.o.Forge, h.o.Tokens
+	if kind != "" {
+		if host, ok = h.o.Forges[kind]; !ok {
+			return "", fmt.Errorf("job %d: repository %q: no %s forge is configured", j.ID, j.Repo, kind)
+		}
+		tokens = h.o.ForgeTokens[kind]
+	}
+	t := &task{h: h, host: host, tokens: tokens, owner: owner, name: name, log: h.o.Log.With("job", j.ID, "kind", j.Kind, "repo", j.Repo), perms: map[string]bool{}}
 	switch j.Kind {
 	case KindConverge:
 		return t.converge(ctx, reqs)
@@ -129,6 +147,8 @@ func (h *Handler) Handle(ctx context.Context, j jobs.Job) (string, error) {
 // task is one job being run.
 type task struct {
 	h           *Handler
+	host        gitops.Host
+	tokens      gitops.TokenSource
 	owner, name string
 	log         *slog.Logger
 	mu          sync.Mutex
@@ -139,10 +159,10 @@ func (t *task) full() string { return t.owner + "/" + t.name }
 
 // token is the git token for the repository's owner.
 func (t *task) token(ctx context.Context) (string, error) {
-	if t.h.o.Tokens == nil {
+	if t.tokens == nil {
 		return "", gitops.ErrNoToken
 	}
-	tok, err := t.h.o.Tokens.Token(ctx, t.owner)
+	tok, err := t.tokens.Token(ctx, t.owner)
 	if err != nil {
 		return "", fmt.Errorf("token for %s: %w", t.owner, err)
 	}
@@ -181,7 +201,7 @@ func (t *task) authorized(ctx context.Context, reqs []Request) ([]Request, error
 	for _, r := range reqs {
 		// Slack requests were granted by the server config when they were
 		// taken; pushes and schedules come from no person.
-		if r.Source != SourceGitHub || r.Verb == "push" || r.Verb == "review" {
+		if !r.fromForge() || r.Verb == "push" || r.Verb == "review" {
 			out = append(out, r)
 			continue
 		}
@@ -203,7 +223,7 @@ func (t *task) authorized(ctx context.Context, reqs []Request) ([]Request, error
 // message to Slack. Failing to answer does not fail the job.
 func (t *task) answer(ctx context.Context, r Request, text string) {
 	switch {
-	case r.Source == SourceGitHub && r.Issue > 0:
+	case r.fromForge() && r.Issue > 0:
 		body := text
 		if r.Requester != "" {
 			body = "@" + r.Requester + " " + text
@@ -259,7 +279,7 @@ func (t *task) converge(ctx context.Context, reqs []Request) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	res, err := t.h.o.Remedy(ctx, t.h.o.Forge, t.owner, t.name, gitops.RunOptions{
+	res, err := t.h.o.Remedy(ctx, t.host, t.owner, t.name, gitops.RunOptions{
 		Token: token, Bot: t.h.o.Bot, Now: t.h.o.Now, Log: t.log,
 	})
 	for _, b := range res.Branches {

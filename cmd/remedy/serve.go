@@ -19,7 +19,9 @@ import (
 	"github.com/remedy-bot/remedy/clock"
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
+	"github.com/remedy-bot/remedy/gitops/forge/gitea"
 	ghforge "github.com/remedy-bot/remedy/gitops/forge/github"
+	"github.com/remedy-bot/remedy/gitops/forge/gitlab"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/metrics"
 	"github.com/remedy-bot/remedy/scanner"
@@ -244,6 +246,10 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	if err != nil {
 		return nil, err
 	}
+	forges, err := serveForges(ctx, cfg, secrets, transport, ua, log)
+	if err != nil {
+		return nil, err
+	}
 
 	store, err := jobs.Open(ctx, cfg.Store, jobs.Options{MaxQueued: cfg.Limits.MaxQueued, Now: clk.Now})
 	if err != nil {
@@ -255,7 +261,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	}
 	failOn, _ := scanner.ParseSeverity(cfg.Review.FailOn)
 	handler := tasks.NewHandler(tasks.Options{
-		Forge: gh, Tokens: tokens, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn,
+		Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn,
 		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
 		Clusters: clusterSpecs(cfg.Clusters), ForgeHost: clustersweep.ForgeHost(apiURL),
 		Metrics: m, Now: clk.Now, Log: log,
@@ -286,7 +292,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	}
 	cat := scanner.DefaultCatalog()
 	srv := server.New(server.Options{
-		Config: cfg, Secrets: secrets, BotLogin: botLogin, Queue: store, Ready: store.Ping,
+		Config: cfg, Secrets: secrets, BotLogin: botLogin, ForgeBotLogins: forges.bots, Queue: store, Ready: store.Ping,
 		MetricsHandler: m.Handler(), Metrics: m, Known: func(id string) bool { return cat.Get(id) != nil },
 		Clock: clk, Log: log,
 	})
@@ -347,13 +353,51 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	return svc, nil
 }
 
+// servedForges are the clients of the forges besides GitHub, by kind
+// (tasks.Source…), with their git tokens and remedy's login on each.
+type servedForges struct {
+	hosts  map[string]gitops.Host
+	tokens map[string]gitops.TokenSource
+	bots   map[string]string
+}
+
+// serveForges connects to the configured forges and asks each who remedy
+// is there, so that its own comments are never taken for commands.
+func serveForges(ctx context.Context, cfg *serverconfig.Config, secrets serverconfig.Secrets, transport http.RoundTripper, ua string, log *slog.Logger) (servedForges, error) {
+	out := servedForges{hosts: map[string]gitops.Host{}, tokens: map[string]gitops.TokenSource{}, bots: map[string]string{}}
+	for _, f := range cfg.Forges {
+		tok := string(secrets.Forges[f.Kind].Token)
+		var c interface {
+			gitops.Host
+			BotLogin(ctx context.Context) (string, error)
+		}
+		var err error
+		switch f.Kind {
+		case serverconfig.ForgeGitea:
+			c, err = gitea.New(gitea.Options{URL: f.URL, Token: tok, Transport: transport, UserAgent: ua, Log: log})
+		case serverconfig.ForgeGitLab:
+			c, err = gitlab.New(gitlab.Options{URL: f.URL, Token: tok, Transport: transport, UserAgent: ua, Log: log})
+		}
+		if err != nil {
+			return servedForges{}, fmt.Errorf("forges (%s): %w", f.Kind, err)
+		}
+		login, err := c.BotLogin(ctx)
+		if err != nil {
+			return servedForges{}, fmt.Errorf("forges (%s): who is the token's user: %w", f.Kind, err)
+		}
+		out.hosts[f.Kind], out.tokens[f.Kind], out.bots[f.Kind] = c, gitops.StaticToken(tok), login
+		log.Info("forge configured", "kind", f.Kind, "url", f.URL, "bot", login)
+	}
+	return out, nil
+}
+
 // resolveBotLogin is the account remedy comments as: the config's, else
 // the token's user. An App's installations comment as "<slug>[bot]",
 // which every "[bot]" check covers.
 func resolveBotLogin(ctx context.Context, gh interface {
 	BotLogin(ctx context.Context) (string, error)
 }, cfg *serverconfig.Config, s serverconfig.Secrets) (string, error) {
-	if cfg.GitHub.BotLogin != "" || s.AppID != 0 {
+	if cfg.GitHub.BotLogin != "" || s.AppID != 0 || len(s.GitHubToken) == 0 {
 		return cfg.GitHub.BotLogin, nil
 	}
 	login, err := gh.BotLogin(ctx)
