@@ -57,6 +57,13 @@ func Connect(t *testing.T) *Server {
 // unless status lists the answer's code; it returns the code.
 func (s *Server) API(method, path string, in, out any, status ...int) int {
 	s.t.Helper()
+	return s.APIAs("", method, path, in, out, status...)
+}
+
+// APIAs calls the API as user (the admin acting for them with Gitea's
+// Sudo header; "" is the admin).
+func (s *Server) APIAs(user, method, path string, in, out any, status ...int) int {
+	s.t.Helper()
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -71,6 +78,9 @@ func (s *Server) API(method, path string, in, out any, status ...int) int {
 	}
 	req.Header.Set("Authorization", "token "+s.Token)
 	req.Header.Set("Content-Type", "application/json")
+	if user != "" {
+		req.Header.Set("Sudo", user)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatalf("%s %s: %v", method, path, err)
@@ -132,6 +142,19 @@ func (s *Server) Commit(name, branch string, files map[string]string, message st
 		ops = append(ops, op)
 	}
 	s.API(http.MethodPost, "repos/"+s.User+"/"+name+"/contents", map[string]any{"branch": branch, "message": message, "files": ops}, nil)
+}
+
+// CreateUser creates a user with a unique name that starts with prefix and
+// makes them a collaborator of the admin's repository repo with
+// permission (read, write, admin); it returns the login.
+func (s *Server) CreateUser(prefix, repo, permission string) string {
+	s.t.Helper()
+	login := fmt.Sprintf("%s-%d", prefix, seq.Add(1))
+	s.API(http.MethodPost, "admin/users", map[string]any{
+		"username": login, "email": login + "@example.test", "password": "remedy-e2e-Passw0rd!", "must_change_password": false,
+	}, nil)
+	s.API(http.MethodPut, "repos/"+s.User+"/"+repo+"/collaborators/"+login, map[string]string{"permission": permission}, nil)
+	return login
 }
 
 // PullRequest is what tests read of a pull request.
