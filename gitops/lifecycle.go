@@ -86,7 +86,12 @@ type Settings struct {
 	Live []string
 	// Cluster names the cluster those live objects run in.
 	Cluster string
-	Log     *slog.Logger
+	// Inputs identifies what the fixes were computed from besides the
+	// base commit (remedy's version, its settings); when set, bodies
+	// record a RunState, which lets the next run skip the clone when
+	// neither moved (see RemedyRepository).
+	Inputs string
+	Log    *slog.Logger
 }
 
 // Action is what Converge did, or in a dry run would do, to a branch.
@@ -410,7 +415,6 @@ func (c *converger) branch(ctx context.Context, branch string, fixed []scanner.F
 	if err != nil {
 		return res, err
 	}
-	body = withMarker(body, found, c.traits.MaxBodyRunes)
 	files := map[string][]byte{}
 	for _, ch := range changes {
 		files[ch.Path] = ch.After
@@ -418,6 +422,17 @@ func (c *converger) branch(ctx context.Context, branch string, fixed []scanner.F
 	commit, err := c.repo.Commit(files, message, c.s.Bot)
 	if err != nil {
 		return res, err
+	}
+	st := ""
+	if c.s.Inputs != "" {
+		st = RunState{
+			Base: c.repo.BaseHead(), Head: commit.SHA, Inputs: c.s.Inputs, Findings: len(c.fixes.Present), Fixable: len(c.fixes.Fixed),
+			Labels: c.s.Labels, Assignees: c.s.Assignees,
+		}.marker()
+	}
+	body = withMarker(body, found, c.traits.MaxBodyRunes-len([]rune(st)))
+	if st != "" {
+		body += st + "\n"
 	}
 	res.Title, res.Body, res.Changes = title, body, changes
 	for _, f := range found {

@@ -21,10 +21,14 @@ type RunOptions struct {
 	// Base is the branch to fix; empty means the default branch.
 	Base string
 	// Bot is the commit identity; zero means DefaultBot.
-	Bot    Identity
-	DryRun bool
-	Now    func() time.Time
-	Log    *slog.Logger
+	Bot Identity
+	// Version is remedy's version: with it, the fix pull request records
+	// the run's state, and a run that finds neither the base commit nor
+	// the inputs moved does not clone (see RunState).
+	Version string
+	DryRun  bool
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // RunResult is what RemedyRepository found and did.
@@ -34,6 +38,10 @@ type RunResult struct {
 	// Findings counts unsuppressed findings at the base head, Fixable those
 	// remedy fixes, InputErrors the files that could not be read or parsed.
 	Findings, Fixable, InputErrors int
+	// Idle: neither the base nor the inputs moved since the run that wrote
+	// the fix pull request, so the repository was not cloned; the counts
+	// are that run's.
+	Idle bool
 	Result
 }
 
@@ -58,6 +66,30 @@ func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunO
 	}
 	if info.Archived && !o.DryRun {
 		return out, fmt.Errorf("%s: %w", info.FullName, ErrArchived)
+	}
+	prefix := BranchPrefix
+	if out.Base != info.DefaultBranch {
+		prefix = BaseBranchPrefix(out.Base)
+	}
+	bot := o.Bot
+	if bot == (Identity{}) {
+		bot = DefaultBot()
+	}
+	inputs := ""
+	if o.Version != "" {
+		inputs = InputsHash(o.Version, bot, prefix)
+	}
+	forge := host.Forge(info.Owner, info.Name)
+	if !o.DryRun && inputs != "" {
+		res, st, idle, prs, _ := idleCheck(ctx, host, forge, info, out.Base, prefix+repoGroupName, inputs)
+		if idle {
+			out.Result, out.Idle, out.Findings, out.Fixable = res, true, st.Findings, st.Fixable
+			log.Debug("repository idle: not cloned", "repo", info.FullName, "base", st.Base)
+			return out, nil
+		}
+		if prs != nil {
+			forge = &listedForge{Forge: forge, branch: prefix + repoGroupName, prs: prs}
+		}
 	}
 	ws, err := Clone(ctx, CloneOptions{URL: info.CloneURL, Branch: out.Base, Token: o.Token})
 	if err != nil {
@@ -90,8 +122,8 @@ func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunO
 	if out.Base != info.DefaultBranch {
 		s.BranchPrefix = BaseBranchPrefix(out.Base)
 	}
-	s.Bot, s.DryRun, s.Now, s.Log = o.Bot, o.DryRun, o.Now, log
-	out.Result, err = Converge(ctx, host.Forge(info.Owner, info.Name), ws, fixes, s)
+	s.Bot, s.DryRun, s.Now, s.Log, s.Inputs = o.Bot, o.DryRun, o.Now, log, inputs
+	out.Result, err = Converge(ctx, forge, ws, fixes, s)
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", info.FullName, err)
 	}

@@ -45,6 +45,9 @@ type Options struct {
 	Tokens gitops.TokenSource
 	// Bot is the commit identity; zero means gitops.DefaultBot.
 	Bot gitops.Identity
+	// Version is remedy's version, recorded in fix pull requests so that
+	// an idle repository is not cloned again (gitops.RunOptions.Version).
+	Version string
 	// BotLogin is the account remedy reviews and comments as; its earlier
 	// reviews are the ones a new review replaces.
 	BotLogin string
@@ -280,7 +283,7 @@ func (t *task) converge(ctx context.Context, reqs []Request) (string, error) {
 		return "", err
 	}
 	res, err := t.h.o.Remedy(ctx, t.host, t.owner, t.name, gitops.RunOptions{
-		Token: token, Bot: t.h.o.Bot, Now: t.h.o.Now, Log: t.log,
+		Token: token, Bot: t.h.o.Bot, Version: t.h.o.Version, Now: t.h.o.Now, Log: t.log,
 	})
 	for _, b := range res.Branches {
 		t.h.o.Metrics.PullRequest(string(b.Action))

@@ -166,7 +166,7 @@ func (o *prOptions) run(ctx context.Context, inv *invocation, arg string) error 
 		return err
 	}
 	res, err := gitops.RemedyRepository(ctx, gh, owner, name, gitops.RunOptions{
-		Token: token, Base: o.base, Bot: o.bot.identity(), DryRun: o.dryRun, Log: inv.log,
+		Token: token, Base: o.base, Bot: o.bot.identity(), Version: versionString(), DryRun: o.dryRun, Log: inv.log,
 	})
 	if o.dryRun {
 		if werr := writeDryRun(inv.stdout, res); werr != nil {

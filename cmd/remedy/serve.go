@@ -261,7 +261,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	}
 	failOn, _ := scanner.ParseSeverity(cfg.Review.FailOn)
 	handler := tasks.NewHandler(tasks.Options{
-		Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn,
+		Version: versionString(), Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn,
 		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
 		Clusters: clusterSpecs(cfg.Clusters), ForgeHost: clustersweep.ForgeHost(apiURL),
 		Metrics: m, Now: clk.Now, Log: log,

@@ -236,7 +236,7 @@ func (o *sweepOptions) sweepOne(ctx context.Context, inv *invocation, gh forgeCl
 	var res gitops.RunResult
 	if err == nil {
 		res, err = gitops.RemedyRepository(ctx, gh, owner, name, gitops.RunOptions{
-			Token: token, Bot: o.bot.identity(), DryRun: o.dryRun, Log: inv.log.With("repo", full),
+			Token: token, Bot: o.bot.identity(), Version: versionString(), DryRun: o.dryRun, Log: inv.log.With("repo", full),
 		})
 	}
 	return sweepRowOf(inv, full, res, err)

@@ -23,6 +23,7 @@ func (s *Server) routes() {
 	s.route("POST /repos/{owner}/{repo}/git/refs", s.createRef)
 	s.route("PATCH /repos/{owner}/{repo}/git/refs/{ref...}", s.updateRef)
 	s.route("DELETE /repos/{owner}/{repo}/git/refs/{ref...}", s.deleteRef)
+	s.route("GET /repos/{owner}/{repo}/commits/{ref...}", s.getCommitSHA)
 	s.route("GET /repos/{owner}/{repo}/collaborators/{user}", s.isCollaborator)
 	s.route("GET /repos/{owner}/{repo}/collaborators/{user}/permission", s.getPermission)
 
@@ -422,6 +423,33 @@ func (s *Server) updateRef(c *call) {
 		return
 	}
 	c.json(http.StatusOK, s.refJSON(rp, ref, sha))
+}
+
+// getCommitSHA answers GET /repos/{owner}/{repo}/commits/{ref} in the
+// SHA media type (Accept: application/vnd.github.sha, as go-github's
+// GetCommitSHA1 asks): the commit SHA alone, as plain text. The full
+// commit JSON is not modelled.
+func (s *Server) getCommitSHA(c *call) {
+	rp := c.repo()
+	if rp == nil {
+		return
+	}
+	if !strings.Contains(c.r.Header.Get("Accept"), ".sha") {
+		c.fail(http.StatusNotImplemented, "githubtest models only the SHA media type of this endpoint")
+		return
+	}
+	ref := c.r.PathValue("ref")
+	sha := s.resolveRef(rp, "refs/heads/"+ref)
+	if sha == "" {
+		sha = s.resolveRef(rp, ref)
+	}
+	if sha == "" {
+		c.fail(http.StatusUnprocessableEntity, "No commit found for SHA: "+ref)
+		return
+	}
+	c.header.Set("Content-Type", "application/vnd.github.sha; charset=utf-8")
+	c.WriteHeader(http.StatusOK)
+	c.body.WriteString(sha)
 }
 
 func (s *Server) deleteRef(c *call) {

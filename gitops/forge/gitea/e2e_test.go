@@ -90,10 +90,16 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 
 func (h *e2eHarness) run() (gitops.RunResult, []string, error) {
 	h.t.Helper()
+	return h.runWith(gitops.RunOptions{})
+}
+
+func (h *e2eHarness) runWith(o gitops.RunOptions) (gitops.RunResult, []string, error) {
+	h.t.Helper()
+	o.Token = h.srv.Token
 	h.mu.Lock()
 	h.reqs = nil
 	h.mu.Unlock()
-	res, err := gitops.RemedyRepository(context.Background(), h.c, h.srv.User, h.name, gitops.RunOptions{Token: h.srv.Token})
+	res, err := gitops.RemedyRepository(context.Background(), h.c, h.srv.User, h.name, o)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return res, slices.Clone(h.reqs), err
@@ -227,3 +233,22 @@ func TestE2EGiteaCrashBetweenPushAndPullRequest(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// With remedy's version given, an idle rerun does not clone: API reads
+// only (Gitea answers them in full; it has no conditional requests).
+func TestE2EGiteaIdleRerunSkipsTheClone(t *testing.T) {
+	h := newE2E(t)
+	o := gitops.RunOptions{Version: "v1.0.0-e2e"}
+	if _, _, err := h.runWith(o); err != nil {
+		t.Fatal(err)
+	}
+	res, reqs, err := h.runWith(o)
+	t.Logf("Gitea idle rerun without a clone: %d API requests: %v", len(reqs), reqs)
+	if err != nil || !res.Idle || len(e2eWrites(reqs)) != 0 || len(reqs) != 3 {
+		t.Errorf("idle rerun: idle=%v err=%v requests %v", res.Idle, err, reqs)
+	}
+	h.srv.Commit(h.name, "main", map[string]string{"README.md": "# moved\n"}, "move the base")
+	if res, _, err = h.runWith(o); err != nil || res.Idle || !res.Branches[0].Pushed {
+		t.Errorf("after the base moved: idle=%v err=%v %v", res.Idle, err, e2eActions(res))
+	}
+}

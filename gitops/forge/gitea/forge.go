@@ -238,3 +238,16 @@ func escapeBranch(b string) string {
 	}
 	return strings.Join(parts, "/")
 }
+
+// BranchHead reads the head commit of branch.
+func (c *Client) BranchHead(ctx context.Context, owner, name, branch string) (string, error) {
+	var b struct {
+		Commit struct {
+			ID string `json:"id"`
+		} `json:"commit"`
+	}
+	if _, err := c.do(ctx, http.MethodGet, repoPath(owner, name)+"/branches/"+escapeBranch(branch), nil, nil, &b); err != nil {
+		return "", fmt.Errorf("head of %s/%s %s: %w", owner, name, branch, err)
+	}
+	return b.Commit.ID, nil
+}

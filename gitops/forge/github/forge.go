@@ -255,3 +255,14 @@ func isStatus(err error, status int) bool {
 	var er *gogithub.ErrorResponse
 	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == status
 }
+
+// BranchHead reads the head commit of branch in the SHA media type, which
+// the ETag transport revalidates: an unchanged head costs a 304, which
+// GitHub does not count against the rate limit.
+func (c *Client) BranchHead(ctx context.Context, owner, name, branch string) (string, error) {
+	sha, _, err := c.gh.Repositories.GetCommitSHA1(ctx, owner, name, "refs/heads/"+branch, "")
+	if err != nil {
+		return "", fmt.Errorf("head of %s/%s %s: %w", owner, name, branch, err)
+	}
+	return strings.TrimSpace(sha), nil
+}

@@ -679,3 +679,74 @@ func TestLabelsConverge(t *testing.T) {
 		t.Errorf("third run writes %v (undecorated=%v), want none", w, res.Branches[0].Undecorated)
 	}
 }
+
+// With remedy's version given, a rerun that finds neither the base nor the
+// inputs moved does not clone: three conditional requests, which GitHub
+// answers 304 once they are cached. Anything that moved brings the clone
+// back.
+func TestIdleRerunSkipsTheClone(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fixture())
+	o := gitops.RunOptions{Version: "v1.0.0-test"}
+	res, reqs := h.mustRun(o)
+	t.Logf("first run: %d API requests: %v", len(reqs), reqs)
+	if len(reqs) != 4 || res.Idle {
+		t.Errorf("first run: %d API requests (idle=%v): %v", len(reqs), res.Idle, reqs)
+	}
+
+	var mu sync.Mutex
+	var statuses []int
+	h.setIntercept(func(r *http.Request) (*http.Response, error) {
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		if err == nil {
+			mu.Lock()
+			statuses = append(statuses, resp.StatusCode)
+			mu.Unlock()
+		}
+		return resp, err
+	})
+	for i := range 2 {
+		mu.Lock()
+		statuses = nil
+		mu.Unlock()
+		res, reqs = h.mustRun(o)
+		t.Logf("idle rerun %d: %d API requests: %v, answers %v", i, len(reqs), reqs, statuses)
+		if !res.Idle || len(reqs) != 3 || len(writes(reqs)) != 0 || res.Findings != 2 || res.Fixable != 2 {
+			t.Errorf("idle rerun %d: idle=%v findings=%d fixable=%d requests %v", i, res.Idle, res.Findings, res.Fixable, reqs)
+		}
+		if got := actions(res); !slices.Equal(got, []string{gitops.RepoBranch + ":unchanged"}) || res.Branches[0].PR != 1 {
+			t.Errorf("idle rerun %d: %v", i, got)
+		}
+		if i == 1 && !slices.Equal(statuses, []int{304, 304, 304}) {
+			t.Errorf("second idle rerun answered %v, want three 304s", statuses)
+		}
+	}
+	h.setIntercept(nil)
+
+	// Another version of remedy: cloned, and the body records it.
+	res, _ = h.mustRun(gitops.RunOptions{Version: "v1.0.1-test"})
+	if res.Idle || !slices.Equal(actions(res), []string{gitops.RepoBranch + ":updated"}) {
+		t.Errorf("new version: idle=%v %v", res.Idle, actions(res))
+	}
+	o.Version = "v1.0.1-test"
+	if res, _ = h.mustRun(o); !res.Idle {
+		t.Error("not idle after the new version's run")
+	}
+
+	// The base moved: cloned, the branch rebuilt.
+	h.s.CommitFiles("acme", "shop", "main", map[string]string{"README.md": "# shop, moved\n"}, "move the base")
+	res, _ = h.mustRun(o)
+	if res.Idle || !res.Branches[0].Pushed {
+		t.Errorf("base moved: idle=%v %v pushed=%v", res.Idle, actions(res), res.Branches[0].Pushed)
+	}
+	if res, _ = h.mustRun(o); !res.Idle {
+		t.Error("not idle after the base moved and was caught up with")
+	}
+
+	// A human pushed to the branch: cloned, and left alone.
+	h.s.CommitFiles("acme", "shop", gitops.RepoBranch, map[string]string{"NOTES.md": "mine\n"}, "a human was here")
+	res, _ = h.mustRun(o)
+	if res.Idle || !slices.Equal(actions(res), []string{gitops.RepoBranch + ":hands-off"}) {
+		t.Errorf("human push: idle=%v %v", res.Idle, actions(res))
+	}
+}

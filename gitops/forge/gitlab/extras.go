@@ -183,4 +183,3 @@ func (f *Forge) MayWrite(ctx context.Context, login string) (bool, error) {
 	}
 	return m.AccessLevel >= gl.DeveloperPermissions, nil
 }
-

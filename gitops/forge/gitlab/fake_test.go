@@ -330,6 +330,13 @@ func (f *fakeGitLab) project(w http.ResponseWriter, r *http.Request, p *gl.Proje
 		}
 		f.discussions[full][mr.IID] = append(f.discussions[full][mr.IID], d)
 		writeJSON(w, http.StatusCreated, &gl.Discussion{ID: fmt.Sprint(f.id()), Notes: []*gl.Note{{Body: *d.Body}}})
+	case len(seg) == 3 && seg[0] == "repository" && seg[1] == "branches" && r.Method == "GET":
+		sha := f.git.BranchSHA(owner, name, seg[2])
+		if sha == "" {
+			notFound()
+			return
+		}
+		writeJSON(w, 200, &gl.Branch{Name: seg[2], Commit: &gl.Commit{ID: sha}})
 	case len(seg) == 3 && seg[0] == "repository" && seg[1] == "branches" && r.Method == "DELETE":
 		if f.git.BranchSHA(owner, name, seg[2]) == "" {
 			notFound()

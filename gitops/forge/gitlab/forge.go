@@ -234,3 +234,14 @@ func (f *Forge) DeleteBranch(ctx context.Context, branch string) error {
 	return err
 }
 
+// BranchHead reads the head commit of branch.
+func (c *Client) BranchHead(ctx context.Context, owner, name, branch string) (string, error) {
+	b, _, err := c.gl.Branches.GetBranch(owner+"/"+name, branch, gl.WithContext(ctx))
+	if err != nil {
+		return "", fmt.Errorf("head of %s/%s %s: %w", owner, name, branch, err)
+	}
+	if b.Commit == nil {
+		return "", fmt.Errorf("head of %s/%s %s: no commit", owner, name, branch)
+	}
+	return b.Commit.ID, nil
+}

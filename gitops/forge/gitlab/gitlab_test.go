@@ -220,3 +220,22 @@ func TestGitLabReview(t *testing.T) {
 		t.Errorf("statuses: %+v", st)
 	}
 }
+
+// With remedy's version given, an idle rerun reads three answers and
+// clones nothing.
+func TestGitLabIdleRerunSkipsTheClone(t *testing.T) {
+	f := newFakeGitLab(t)
+	f.createProject("acme/shop", map[string]string{".remedy.yaml": twoControls, "deploy/web.yaml": webPrivileged})
+	c := f.client(t)
+	o := gitops.RunOptions{Token: fakeToken, Version: "v1.0.0-test"}
+	if _, err := gitops.RemedyRepository(context.Background(), c, "acme", "shop", o); err != nil {
+		t.Fatal(err)
+	}
+	f.reset()
+	res, err := gitops.RemedyRepository(context.Background(), c, "acme", "shop", o)
+	reqs := f.requests()
+	t.Logf("GitLab idle rerun without a clone: %d API requests: %v", len(reqs), reqs)
+	if err != nil || !res.Idle || len(reqs) != 3 || len(writes(reqs)) != 0 {
+		t.Errorf("idle rerun: idle=%v err=%v requests %v", res.Idle, err, reqs)
+	}
+}
