@@ -162,3 +162,40 @@ func TestCloneKeepsTheTokenOutOfErrors(t *testing.T) {
 		t.Error("cloning a missing branch succeeded")
 	}
 }
+
+// Two overlapping runs that push the same commit both succeed: the second
+// one's lease is stale, but the branch is at its very commit. (When the two
+// pushes meet inside the server, receive-pack refuses the second with
+// "failed to update ref"; Push then lists the remote again and finds its
+// commit there, which this sequential test cannot provoke.) A different
+// commit is still refused.
+func TestPushOfTheSameCommitByTwoRuns(t *testing.T) {
+	s := newGitServer(t)
+	old := s.CommitFiles("acme", "widget", "remedy/security-fixes", map[string]string{"deploy/web.yaml": "kind: Deployment # old fix\n"}, "old fix")
+	a, b := cloneWidget(t, s), cloneWidget(t, s)
+	defer a.Close()
+	defer b.Close()
+	files := map[string][]byte{"deploy/web.yaml": []byte("kind: Deployment # fixed\n")}
+	ca, err := a.Commit(files, "fix", DefaultBot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := b.Commit(files, "fix", DefaultBot())
+	if err != nil || cb.SHA != ca.SHA {
+		t.Fatalf("commits %s and %s differ (%v)", ca.SHA, cb.SHA, err)
+	}
+	ctx := context.Background()
+	if err := a.Push(ctx, "remedy/security-fixes", ca.SHA, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Push(ctx, "remedy/security-fixes", cb.SHA, old); err != nil {
+		t.Errorf("the second push of the same commit: %v", err)
+	}
+	other, err := b.Commit(map[string][]byte{"deploy/web.yaml": []byte("other\n")}, "fix", DefaultBot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Push(ctx, "remedy/security-fixes", other.SHA, old); !errors.Is(err, ErrLeaseBroken) {
+		t.Errorf("a push of another commit over a moved branch: %v, want ErrLeaseBroken", err)
+	}
+}
