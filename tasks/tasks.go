@@ -40,6 +40,9 @@ type Options struct {
 	// is on Forges["gitea"] (see JobRepo).
 	Forges      map[string]gitops.Host
 	ForgeTokens map[string]gitops.TokenSource
+	// ForgeHosts are the hosts of Forges, by kind: a cluster sweep gives
+	// each source the forge its URL's host names.
+	ForgeHosts map[string]string
 	// Tokens authenticate git traffic, per repository owner (the API
 	// client carries the same source).
 	Tokens gitops.TokenSource
@@ -64,7 +67,7 @@ type Options struct {
 	// ForgeHost is the forge's host, whose repositories get pull requests.
 	Clusters  map[string]clustersweep.Cluster
 	ForgeHost string
-	// RemedyLive defaults to clustersweep.Remedy with Forge and Tokens.
+	// RemedyLive defaults to clustersweep.Remedy.
 	RemedyLive RemedyLiveFunc
 	Metrics    Recorder
 	Now        func() time.Time
@@ -83,9 +86,7 @@ func NewHandler(o Options) *Handler {
 		o.Remedy = gitops.RemedyRepository
 	}
 	if o.RemedyLive == nil {
-		o.RemedyLive = func(ctx context.Context, t clustersweep.Target, opts clustersweep.Options) (gitops.RunResult, error) {
-			return clustersweep.Remedy(ctx, o.Forge, o.Tokens, t, opts)
-		}
+		o.RemedyLive = clustersweep.Remedy
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}

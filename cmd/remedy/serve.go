@@ -261,7 +261,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	}
 	failOn, _ := scanner.ParseSeverity(cfg.Review.FailOn)
 	handler := tasks.NewHandler(tasks.Options{
-		Version: versionString(), Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn,
+		Version: versionString(), Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, ForgeHosts: forges.webHosts, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn,
 		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
 		Clusters: clusterSpecs(cfg.Clusters), ForgeHost: clustersweep.ForgeHost(apiURL),
 		Metrics: m, Now: clk.Now, Log: log,
@@ -356,15 +356,16 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 // servedForges are the clients of the forges besides GitHub, by kind
 // (tasks.Source…), with their git tokens and remedy's login on each.
 type servedForges struct {
-	hosts  map[string]gitops.Host
-	tokens map[string]gitops.TokenSource
-	bots   map[string]string
+	hosts    map[string]gitops.Host
+	tokens   map[string]gitops.TokenSource
+	bots     map[string]string
+	webHosts map[string]string
 }
 
 // serveForges connects to the configured forges and asks each who remedy
 // is there, so that its own comments are never taken for commands.
 func serveForges(ctx context.Context, cfg *serverconfig.Config, secrets serverconfig.Secrets, transport http.RoundTripper, ua string, log *slog.Logger) (servedForges, error) {
-	out := servedForges{hosts: map[string]gitops.Host{}, tokens: map[string]gitops.TokenSource{}, bots: map[string]string{}}
+	out := servedForges{hosts: map[string]gitops.Host{}, tokens: map[string]gitops.TokenSource{}, bots: map[string]string{}, webHosts: map[string]string{}}
 	for _, f := range cfg.Forges {
 		tok := string(secrets.Forges[f.Kind].Token)
 		var c interface {
@@ -386,6 +387,7 @@ func serveForges(ctx context.Context, cfg *serverconfig.Config, secrets serverco
 			return servedForges{}, fmt.Errorf("forges (%s): who is the token's user: %w", f.Kind, err)
 		}
 		out.hosts[f.Kind], out.tokens[f.Kind], out.bots[f.Kind] = c, gitops.StaticToken(tok), login
+		out.webHosts[f.Kind] = clustersweep.ForgeHost(f.URL)
 		log.Info("forge configured", "kind", f.Kind, "url", f.URL, "bot", login)
 	}
 	return out, nil
