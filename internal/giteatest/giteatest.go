@@ -149,7 +149,7 @@ func (s *Server) Commit(name, branch string, files map[string]string, message st
 // permission (read, write, admin); it returns the login.
 func (s *Server) CreateUser(prefix, repo, permission string) string {
 	s.t.Helper()
-	login := fmt.Sprintf("%s-%d", prefix, seq.Add(1))
+	login := fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%1e9, seq.Add(1))
 	s.API(http.MethodPost, "admin/users", map[string]any{
 		"username": login, "email": login + "@example.test", "password": "remedy-e2e-Passw0rd!", "must_change_password": false,
 	}, nil)
