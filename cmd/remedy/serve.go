@@ -152,6 +152,9 @@ func checkServeConfig(w io.Writer, cfg *serverconfig.Config, getenv func(string)
 		return err
 	}
 	next := sched.Next(now)
+	for _, f := range cfg.Forges {
+		fmt.Fprintf(w, "forge          %s at %s, webhooks %s (/webhooks/%s)\n", f.Kind, f.URL, onOff(s.Forges[f.Kind].WebhookSecret), f.Kind)
+	}
 	for _, c := range cfg.Clusters {
 		where := cmp.Or(c.Kubeconfig, "in-cluster (or $KUBECONFIG)")
 		if c.Context != "" {
