@@ -156,7 +156,11 @@ func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
 	if o.format != formatTable && o.format != formatJSON {
 		return fmt.Errorf("--format %q: want table or json", o.format)
 	}
-	cfg, err := readSweepConfig(o.configPath)
+	kind, _, err := o.forge.resolve(inv)
+	if err != nil {
+		return err
+	}
+	cfg, err := readSweepConfig(o.configPath, kind)
 	if err != nil {
 		return err
 	}
@@ -261,7 +265,9 @@ func sweepRowOf(inv *invocation, full string, res gitops.RunResult, err error) s
 	return row
 }
 
-func readSweepConfig(p string) (*sweepConfig, error) {
+// readSweepConfig reads the sweep config of repositories on a forge of
+// kind (a GitLab project may be group/subgroup/project).
+func readSweepConfig(p, kind string) (*sweepConfig, error) {
 	b, err := os.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("read sweep config: %w", err)
@@ -273,7 +279,7 @@ func readSweepConfig(p string) (*sweepConfig, error) {
 		return nil, fmt.Errorf("sweep config %s: %w", p, err)
 	}
 	for _, r := range cfg.Repositories {
-		if _, _, err := splitRepo(r); err != nil {
+		if _, _, err := splitRepoOn(kind, r); err != nil {
 			return nil, fmt.Errorf("sweep config %s: %w", p, err)
 		}
 	}
