@@ -19,7 +19,6 @@ type forgeHook struct {
 	deliveryHeader, eventHeader string
 	verify                      func(secret, body []byte, r *http.Request) error
 	parse                       func(event string, body []byte) (webhook.Event, error)
-	ignoreEvents                map[string]string // event → why it is ignored
 }
 
 var giteaHook = forgeHook{
