@@ -7,8 +7,9 @@
 // finding fingerprints recorded in a hidden marker of each body, and the
 // branch heads. A run that finds nothing new to propose writes nothing.
 //
-// The forge is a small interface declared here (Forge); GitHub implements it
-// over go-github with a retrying, conditional-request transport. Git traffic
+// The forge is a seam declared here (forge.go: Host, Forge and the words
+// they share); one driver package per forge implements it (gitops/forge/
+// github, gitea, gitlab), and nothing outside the drivers knows a forge API. Git traffic
 // (clone, push) goes through go-git with the token passed per operation, so
 // no remote URL or config file ever holds it.
 package gitops

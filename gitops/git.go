@@ -92,7 +92,7 @@ func Clone(ctx context.Context, o CloneOptions) (*Workspace, error) {
 	}
 	w := &Workspace{Dir: o.Dir, Base: o.Branch, auth: &githttp.BasicAuth{Username: "x-access-token", Password: o.Token}}
 	if w.Dir == "" {
-		if w.Dir, err = os.MkdirTemp("", "remedy-clone-"); err != nil {
+		if w.Dir, err = os.MkdirTemp("", fmt.Sprintf("%s%d-", clonePrefix, os.Getpid())); err != nil {
 			return nil, fmt.Errorf("clone %s: %w", u.Path, err)
 		}
 		w.temp = true
@@ -357,6 +357,12 @@ func (w *Workspace) Push(ctx context.Context, branch, sha, lease string) error {
 		opts.ForceWithLease = &git.ForceWithLease{RefName: local, Hash: plumbing.NewHash(lease)}
 	}
 	err := w.repo.PushContext(ctx, opts)
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) && w.listRemote(ctx) == nil && w.remote[branch] == sha {
+		// Another run pushed the very same commit first (commits are a
+		// function of their inputs): the branch is where this run wanted
+		// it, so the push succeeded in all but name.
+		err = nil
+	}
 	switch {
 	case err == nil, errors.Is(err, git.NoErrAlreadyUpToDate):
 	case strings.Contains(err.Error(), "non-fast-forward"):

@@ -8,12 +8,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 )
 
-func newGitServer(t *testing.T) *forgetest.Server {
+// testToken authenticates against the fake GitHub.
+const testToken = "ghp_remedytest"
+
+func newGitServer(t *testing.T) *githubtest.Server {
 	t.Helper()
-	s := forgetest.New(t)
+	s := githubtest.New(t)
 	s.AddToken(testToken, "remedy-bot")
 	s.CreateRepo("acme", "widget", map[string]string{
 		"README.md":           "# widget\n",
@@ -24,7 +27,7 @@ func newGitServer(t *testing.T) *forgetest.Server {
 	return s
 }
 
-func cloneWidget(t *testing.T, s *forgetest.Server) *Workspace {
+func cloneWidget(t *testing.T, s *githubtest.Server) *Workspace {
 	t.Helper()
 	w, err := Clone(context.Background(), CloneOptions{URL: s.CloneURL("acme", "widget"), Branch: "main", Token: testToken})
 	if err != nil {
@@ -157,5 +160,42 @@ func TestCloneKeepsTheTokenOutOfErrors(t *testing.T) {
 	_, err = Clone(context.Background(), CloneOptions{URL: s.CloneURL("acme", "widget"), Branch: "nope", Token: testToken})
 	if err == nil {
 		t.Error("cloning a missing branch succeeded")
+	}
+}
+
+// Two overlapping runs that push the same commit both succeed: the second
+// one's lease is stale, but the branch is at its very commit. (When the two
+// pushes meet inside the server, receive-pack refuses the second with
+// "failed to update ref"; Push then lists the remote again and finds its
+// commit there, which this sequential test cannot provoke.) A different
+// commit is still refused.
+func TestPushOfTheSameCommitByTwoRuns(t *testing.T) {
+	s := newGitServer(t)
+	old := s.CommitFiles("acme", "widget", "remedy/security-fixes", map[string]string{"deploy/web.yaml": "kind: Deployment # old fix\n"}, "old fix")
+	a, b := cloneWidget(t, s), cloneWidget(t, s)
+	defer a.Close()
+	defer b.Close()
+	files := map[string][]byte{"deploy/web.yaml": []byte("kind: Deployment # fixed\n")}
+	ca, err := a.Commit(files, "fix", DefaultBot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := b.Commit(files, "fix", DefaultBot())
+	if err != nil || cb.SHA != ca.SHA {
+		t.Fatalf("commits %s and %s differ (%v)", ca.SHA, cb.SHA, err)
+	}
+	ctx := context.Background()
+	if err := a.Push(ctx, "remedy/security-fixes", ca.SHA, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Push(ctx, "remedy/security-fixes", cb.SHA, old); err != nil {
+		t.Errorf("the second push of the same commit: %v", err)
+	}
+	other, err := b.Commit(map[string][]byte{"deploy/web.yaml": []byte("other\n")}, "fix", DefaultBot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Push(ctx, "remedy/security-fixes", other.SHA, old); !errors.Is(err, ErrLeaseBroken) {
+		t.Errorf("a push of another commit over a moved branch: %v, want ErrLeaseBroken", err)
 	}
 }

@@ -44,47 +44,6 @@ func BaseBranchPrefix(base string) string { return BranchPrefix + base + "/" }
 // DefaultLabels are the labels of fix pull requests when the config sets none.
 func DefaultLabels() []string { return []string{"security", "remedy"} }
 
-// PullRequest is the forge's view of a pull request.
-type PullRequest struct {
-	Number  int
-	State   string // "open" or "closed"
-	Merged  bool
-	Title   string
-	Body    string
-	Head    string // branch name
-	Base    string
-	HeadSHA string
-	URL     string
-	Created time.Time
-}
-
-// NewPullRequest is a pull request to open.
-type NewPullRequest struct {
-	Title, Body, Head, Base string
-}
-
-// ErrPullRequestExists is returned by Forge.CreatePullRequest when an open
-// pull request from the same head already exists.
-var ErrPullRequestExists = errors.New("a pull request from this branch already exists")
-
-// Forge is the pull request API of one repository that the life cycle
-// needs. GitHubForge implements it.
-type Forge interface {
-	// ListPullRequests lists the pull requests, open and closed, whose head
-	// is branch of the repository itself.
-	ListPullRequests(ctx context.Context, branch string) ([]PullRequest, error)
-	CreatePullRequest(ctx context.Context, pr NewPullRequest) (PullRequest, error)
-	EditPullRequest(ctx context.Context, number int, title, body string) error
-	// ClosePullRequest closes a pull request, setting its body in the same call.
-	ClosePullRequest(ctx context.Context, number int, body string) error
-	Comment(ctx context.Context, number int, body string) error
-	Comments(ctx context.Context, number int) ([]string, error)
-	AddLabels(ctx context.Context, number int, labels []string) error
-	RequestReviewers(ctx context.Context, number int, logins []string) error
-	AddAssignees(ctx context.Context, number int, logins []string) error
-	DeleteBranch(ctx context.Context, branch string) error
-}
-
 // Repository is the git side: a clone of the base branch that knows the
 // remote's branch heads. *Workspace implements it.
 type Repository interface {
@@ -131,7 +90,12 @@ type Settings struct {
 	Live []string
 	// Cluster names the cluster those live objects run in.
 	Cluster string
-	Log     *slog.Logger
+	// Inputs identifies what the fixes were computed from besides the
+	// base commit (remedy's version, its settings); when set, bodies
+	// record a RunState, which lets the next run skip the clone when
+	// neither moved (see RemedyRepository).
+	Inputs string
+	Log    *slog.Logger
 }
 
 // Action is what Converge did, or in a dry run would do, to a branch.
@@ -188,6 +152,9 @@ type BranchResult struct {
 	// who is not a collaborator).
 	Reason   string
 	Warnings []string
+	// Undecorated: the pull request still lacks some of its labels,
+	// reviewers or assignees (see Warnings); the next run adds them.
+	Undecorated bool
 }
 
 // Markers in pull request bodies and comments. They are the life cycle's
@@ -203,10 +170,6 @@ const (
 
 var fingerprintsRE = regexp.MustCompile(`<!-- remedy:fingerprints ([0-9a-f,]*) -->`)
 
-// maxBodyRunes keeps a body, marker included, under GitHub's limit of
-// 65536 characters: a longer one is refused.
-const maxBodyRunes = 60000
-
 // maxTableRows bounds the findings table of a body.
 const maxTableRows = 100
 
@@ -219,6 +182,13 @@ type botPR struct {
 
 // declined reports whether a human closed the pull request unmerged.
 func (p botPR) declined() bool { return p.State == "closed" && !p.Merged && !p.obsolete }
+
+// MarkerFingerprints reads back the finding fingerprints that the marker
+// of a fix pull request's body records; ok is false without a marker.
+func MarkerFingerprints(body string) (fingerprints []string, ok bool) {
+	bp, ok := parseBotPR(PullRequest{Body: body})
+	return bp.fingerprints, ok
+}
 
 func parseBotPR(pr PullRequest) (botPR, bool) {
 	m := fingerprintsRE.FindStringSubmatch(pr.Body)
@@ -261,13 +231,17 @@ func Converge(ctx context.Context, forge Forge, repo Repository, fixes Fixes, s 
 		}
 		s.Templates = set
 	}
-	c := &converger{forge: forge, repo: repo, fixes: fixes, s: s, prs: map[string][]botPR{}}
+	c := &converger{forge: forge, repo: repo, fixes: fixes, s: s, prs: map[string][]botPR{}, traits: forge.Traits()}
+	if c.traits.MaxBodyRunes <= 0 {
+		c.traits.MaxBodyRunes = DefaultTraits().MaxBodyRunes
+	}
 	groups := groupFindings(fixes, s)
 	var branches []string
 	for _, b := range c.branches(groups) {
-		// GitHub closes a pull request whose head branch is deleted: without
-		// the branch nothing is open, and without fixes nothing is wanted.
-		if _, exists := repo.RemoteHead(b); exists || len(groups[b]) > 0 {
+		// Where the forge closes a pull request whose head branch is
+		// deleted, without the branch nothing is open, and without fixes
+		// nothing is wanted.
+		if _, exists := repo.RemoteHead(b); exists || len(groups[b]) > 0 || !c.traits.DeletedBranchClosesPR {
 			branches = append(branches, b)
 		}
 	}
@@ -359,6 +333,8 @@ type converger struct {
 	fixes Fixes
 	s     Settings
 	prs   map[string][]botPR // by branch, newest first
+	// traits are the forge's facts.
+	traits Traits
 	// open and recent count the bot's open pull requests and those opened
 	// within the hour, for the limits.
 	open, recent int
@@ -461,7 +437,6 @@ func (c *converger) branch(ctx context.Context, branch string, fixed []scanner.F
 	if err != nil {
 		return res, err
 	}
-	body = withMarker(body, found)
 	files := map[string][]byte{}
 	for _, ch := range changes {
 		files[ch.Path] = ch.After
@@ -469,6 +444,17 @@ func (c *converger) branch(ctx context.Context, branch string, fixed []scanner.F
 	commit, err := c.repo.Commit(files, message, c.s.Bot)
 	if err != nil {
 		return res, err
+	}
+	st := ""
+	if c.s.Inputs != "" {
+		st = RunState{
+			Base: c.repo.BaseHead(), Head: commit.SHA, Inputs: c.s.Inputs, Findings: len(c.fixes.Present), Fixable: len(c.fixes.Fixed),
+			Labels: c.s.Labels, Assignees: c.s.Assignees,
+		}.marker()
+	}
+	body = withMarker(body, found, c.traits.MaxBodyRunes-len([]rune(st)))
+	if st != "" {
+		body += st + "\n"
 	}
 	res.Title, res.Body, res.Changes = title, body, changes
 	for _, f := range found {
@@ -511,6 +497,9 @@ func (c *converger) branch(ctx context.Context, branch string, fixed []scanner.F
 			}
 			res.Action = ActionUpdated
 		}
+		if !c.s.DryRun {
+			res.Warnings, res.Undecorated = c.decorate(ctx, open.Number, c.missingDecorations(open.PullRequest))
+		}
 		return res, nil
 	}
 
@@ -538,7 +527,7 @@ func (c *converger) branch(ctx context.Context, branch string, fixed []scanner.F
 	c.open++
 	c.recent++
 	res.PR, res.URL = pr.Number, pr.URL
-	res.Warnings = c.decorate(ctx, pr.Number)
+	res.Warnings, res.Undecorated = c.decorate(ctx, pr.Number, c.allDecorations())
 	c.s.Log.Info("opened fix pull request", "repo", c.s.Repo, "branch", branch, "pr", pr.Number, "findings", len(found))
 	return res, nil
 }
@@ -579,18 +568,88 @@ func (c *converger) limited() string {
 	return ""
 }
 
-// decorate adds labels, reviewers and assignees to a new pull request.
-// They are niceties: a failure is a warning, not a failed run.
-func (c *converger) decorate(ctx context.Context, number int) []string {
-	var warnings []string
+// decorations are the labels, reviewers and assignees a pull request
+// still needs.
+type decorations struct{ labels, reviewers, assignees []string }
+
+func (d decorations) empty() bool {
+	return len(d.labels) == 0 && len(d.reviewers) == 0 && len(d.assignees) == 0
+}
+
+// allDecorations are what a new pull request gets.
+func (c *converger) allDecorations() decorations {
+	return decorations{labels: c.s.Labels, reviewers: c.s.Reviewers, assignees: c.s.Assignees}
+}
+
+// missingDecorations are the decorations an open pull request lacks, so
+// that they converge like everything else: a lost answer, a call out of
+// retries or a crash after the pull request was opened is mended by the
+// next run, and a run that finds them in place writes nothing.
+//
+// Labels and assignees are state: any one missing is added again (also
+// after a human removed it; remove it from .remedy.yaml instead).
+// Requested reviewers are not: GitHub drops a reviewer from the request
+// once they review, so they are requested again only while the labels are
+// incomplete, which is what an unfinished decoration looks like (they are
+// requested before the labels are added, see decorate).
+func (c *converger) missingDecorations(pr PullRequest) decorations {
+	var d decorations
+	if pr.LabelsKnown {
+		d.labels = missing(c.s.Labels, pr.Labels)
+	} else {
+		d.labels = c.s.Labels
+	}
+	if pr.AssigneesKnown {
+		d.assignees = missing(c.s.Assignees, pr.Assignees)
+	} else {
+		d.assignees = c.s.Assignees
+	}
+	if len(d.labels) > 0 || (len(c.s.Labels) == 0 && !pr.LabelsKnown) {
+		d.reviewers = c.s.Reviewers
+		if pr.ReviewersKnown {
+			d.reviewers = missing(c.s.Reviewers, pr.Reviewers)
+		}
+	}
+	return d
+}
+
+// missing are the names of want not in have, compared as forges do
+// (without case, without a leading @, a team "org/team" by its slug).
+func missing(want, have []string) []string {
+	key := func(s string) string {
+		s = strings.ToLower(strings.TrimPrefix(s, "@"))
+		if _, team, ok := strings.Cut(s, "/"); ok {
+			return team
+		}
+		return s
+	}
+	in := map[string]bool{}
+	for _, h := range have {
+		in[key(h)] = true
+	}
+	var out []string
+	for _, w := range want {
+		if !in[key(w)] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// decorate adds labels, reviewers and assignees to a pull request.
+// They are niceties: a failure is a warning, not a failed run, and
+// undecorated says some are still missing, for the next run to add.
+// Reviewers and assignees go first and the labels last, so complete
+// labels mean a finished decoration.
+func (c *converger) decorate(ctx context.Context, number int, d decorations) (warnings []string, undecorated bool) {
 	steps := []struct {
 		what  string
 		items []string
 		do    func(context.Context, int, []string) error
 	}{
-		{"labels", c.s.Labels, c.forge.AddLabels},
-		{"reviewers", c.s.Reviewers, c.forge.RequestReviewers},
-		{"assignees", c.s.Assignees, c.forge.AddAssignees},
+		{"reviewers", d.reviewers, c.forge.RequestReviewers},
+		{"assignees", d.assignees, c.forge.AddAssignees},
+		{"labels", d.labels, c.forge.AddLabels},
 	}
 	for _, st := range steps {
 		if len(st.items) == 0 {
@@ -598,10 +657,11 @@ func (c *converger) decorate(ctx context.Context, number int) []string {
 		}
 		if err := st.do(ctx, number, st.items); err != nil {
 			warnings = append(warnings, fmt.Sprintf("%s of #%d: %v", st.what, number, err))
+			undecorated = true
 			c.s.Log.Warn("could not set "+st.what, "repo", c.s.Repo, "pr", number, "error", err)
 		}
 	}
-	return warnings
+	return warnings, undecorated
 }
 
 // adopt takes over the open pull request of branch that CreatePullRequest
@@ -622,9 +682,8 @@ func (c *converger) adopt(ctx context.Context, res BranchResult, branch, title, 
 				return res, fmt.Errorf("edit pull request #%d: %w", pr.Number, err)
 			}
 		}
-		// Whoever opened it may have stopped before labelling it; adding
-		// labels, reviewers and assignees again changes nothing.
-		res.Warnings = c.decorate(ctx, pr.Number)
+		// Whoever opened it may have stopped before labelling it.
+		res.Warnings, res.Undecorated = c.decorate(ctx, pr.Number, c.missingDecorations(pr))
 		return res, nil
 	}
 	return res, fmt.Errorf("open pull request: %w, yet none is listed", ErrPullRequestExists)
@@ -750,8 +809,8 @@ func objectName(f scanner.Finding) string {
 }
 
 // withMarker appends the fingerprint marker to a body, cutting the body
-// first if the two would pass GitHub's size limit.
-func withMarker(body string, found []scanner.Finding) string {
+// first if the two would pass the forge's size limit of maxBodyRunes.
+func withMarker(body string, found []scanner.Finding, maxBodyRunes int) string {
 	fps := make([]string, 0, len(found))
 	for _, f := range found {
 		fps = append(fps, f.Fingerprint())

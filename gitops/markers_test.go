@@ -34,12 +34,12 @@ func TestParseBotPR(t *testing.T) {
 
 func TestWithMarkerKeepsBodiesUnderGitHubsLimit(t *testing.T) {
 	found := []scanner.Finding{{Control: "b", File: "x"}, {Control: "a", File: "x"}, {Control: "a", File: "x"}}
-	body := withMarker("short body\n\n", found)
+	body := withMarker("short body\n\n", found, maxBodyRunes)
 	bp, ok := parseBotPR(PullRequest{Body: body})
 	if !ok || len(bp.fingerprints) != 2 || !slices.IsSorted(bp.fingerprints) || !strings.HasPrefix(body, "short body\n\n<!--") {
 		t.Errorf("marker %v in %q", bp.fingerprints, body)
 	}
-	long := withMarker(strings.Repeat("é", 70000), found)
+	long := withMarker(strings.Repeat("é", 70000), found, maxBodyRunes)
 	if n := utf8.RuneCountInString(long); n > maxBodyRunes {
 		t.Errorf("body of %d runes, limit %d", n, maxBodyRunes)
 	}
@@ -66,3 +66,6 @@ func TestLimits(t *testing.T) {
 		}
 	}
 }
+
+// maxBodyRunes is GitHub's body limit, the strictest forge's.
+var maxBodyRunes = DefaultTraits().MaxBodyRunes

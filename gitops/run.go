@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/google/go-github/v89/github"
-
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/imageinfo"
 	"github.com/remedy-bot/remedy/remediate"
@@ -24,10 +22,14 @@ type RunOptions struct {
 	// Base is the branch to fix; empty means the default branch.
 	Base string
 	// Bot is the commit identity; zero means DefaultBot.
-	Bot    Identity
-	DryRun bool
-	Now    func() time.Time
-	Log    *slog.Logger
+	Bot Identity
+	// Version is remedy's version: with it, the fix pull request records
+	// the run's state, and a run that finds neither the base commit nor
+	// the inputs moved does not clone (see RunState).
+	Version string
+	DryRun  bool
+	Now     func() time.Time
+	Log     *slog.Logger
 	// Images, when set, reads each container's image (--resolve-images,
 	// or remedy serve's images.resolve): image-tag is pinned by digest and
 	// image-dependent fixes are checked against the image.
@@ -68,6 +70,10 @@ type RunResult struct {
 	// Findings counts unsuppressed findings at the base head, Fixable those
 	// remedy fixes, InputErrors the files that could not be read or parsed.
 	Findings, Fixable, InputErrors int
+	// Idle: neither the base nor the inputs moved since the run that wrote
+	// the fix pull request, so the repository was not cloned; the counts
+	// are that run's.
+	Idle bool
 	Result
 }
 
@@ -77,12 +83,12 @@ var ErrArchived = errors.New("repository is archived")
 // RemedyRepository runs remedy on one repository: read it, clone its base
 // branch, read .remedy.yaml from it, scan, fix, and converge the fix pull
 // requests. Settings come from the base branch, never from a pull request.
-func RemedyRepository(ctx context.Context, gh *github.Client, owner, name string, o RunOptions) (RunResult, error) {
+func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunOptions) (RunResult, error) {
 	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	info, err := GetRepository(ctx, gh, owner, name)
+	info, err := host.Repository(ctx, owner, name)
 	if err != nil {
 		return RunResult{}, err
 	}
@@ -92,6 +98,30 @@ func RemedyRepository(ctx context.Context, gh *github.Client, owner, name string
 	}
 	if info.Archived && !o.DryRun {
 		return out, fmt.Errorf("%s: %w", info.FullName, ErrArchived)
+	}
+	prefix := BranchPrefix
+	if out.Base != info.DefaultBranch {
+		prefix = BaseBranchPrefix(out.Base)
+	}
+	bot := o.Bot
+	if bot == (Identity{}) {
+		bot = DefaultBot()
+	}
+	inputs := ""
+	if o.Version != "" {
+		inputs = InputsHash(o.Version, bot, prefix)
+	}
+	forge := host.Forge(info.Owner, info.Name)
+	if !o.DryRun && inputs != "" {
+		res, st, idle, prs, _ := idleCheck(ctx, host, forge, info, out.Base, prefix+repoGroupName, inputs)
+		if idle {
+			out.Result, out.Idle, out.Findings, out.Fixable = res, true, st.Findings, st.Fixable
+			log.Debug("repository idle: not cloned", "repo", info.FullName, "base", st.Base)
+			return out, nil
+		}
+		if prs != nil {
+			forge = &listedForge{Forge: forge, branch: prefix + repoGroupName, prs: prs}
+		}
 	}
 	ws, err := Clone(ctx, CloneOptions{URL: info.CloneURL, Branch: out.Base, Token: o.Token})
 	if err != nil {
@@ -126,8 +156,8 @@ func RemedyRepository(ctx context.Context, gh *github.Client, owner, name string
 	if out.Base != info.DefaultBranch {
 		s.BranchPrefix = BaseBranchPrefix(out.Base)
 	}
-	s.Bot, s.DryRun, s.Now, s.Log = o.Bot, o.DryRun, o.Now, log
-	out.Result, err = Converge(ctx, &GitHubForge{Client: gh, Owner: info.Owner, Name: info.Name}, ws, fixes, s)
+	s.Bot, s.DryRun, s.Now, s.Log, s.Inputs = o.Bot, o.DryRun, o.Now, log, inputs
+	out.Result, err = Converge(ctx, forge, ws, fixes, s)
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", info.FullName, err)
 	}

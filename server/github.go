@@ -8,9 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/go-github/v89/github"
-
 	"github.com/remedy-bot/remedy/command"
+	ghforge "github.com/remedy-bot/remedy/gitops/forge/github"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/tasks"
 	"github.com/remedy-bot/remedy/webhook"
@@ -95,45 +94,58 @@ func (s *Server) route(event string, body []byte) (jobs.Request, string) {
 	if event == "ping" {
 		return jobs.Request{}, "ping"
 	}
-	payload, err := github.ParseWebHook(event, body)
+	ev, err := ghforge.ParseWebhook(event, body)
 	if err != nil {
 		return jobs.Request{}, fmt.Sprintf("event %s is not handled", event)
 	}
-	switch ev := payload.(type) {
-	case *github.IssueCommentEvent:
-		return s.routeComment(ev)
-	case *github.PullRequestEvent:
-		return s.routePullRequest(ev)
-	case *github.PushEvent:
-		return routePush(ev)
+	return s.routeEvent(ev, tasks.SourceGitHub)
+}
+
+// routeEvent routes a parsed delivery of the forge source (a
+// tasks.Source… of a forge); the job's repository names the forge
+// (tasks.JobRepo).
+func (s *Server) routeEvent(ev webhook.Event, source string) (jobs.Request, string) {
+	var req jobs.Request
+	var ignored string
+	switch ev.Kind {
+	case webhook.EventComment:
+		req, ignored = s.routeComment(ev, source)
+	case webhook.EventPullRequest:
+		req, ignored = s.routePullRequest(ev, source)
+	case webhook.EventPush:
+		req, ignored = routePush(ev, source)
+	default:
+		return jobs.Request{}, fmt.Sprintf("event %s is not handled", ev.Kind)
 	}
-	return jobs.Request{}, fmt.Sprintf("event %s is not handled", event)
+	if ignored == "" {
+		req.Repo = tasks.JobRepo(source, req.Repo)
+	}
+	return req, ignored
 }
 
 func (s *Server) isBot(login string) bool {
 	return strings.HasSuffix(strings.ToLower(login), "[bot]") || (s.o.BotLogin != "" && strings.EqualFold(login, s.o.BotLogin))
 }
 
-func (s *Server) routeComment(ev *github.IssueCommentEvent) (jobs.Request, string) {
+func (s *Server) routeComment(ev webhook.Event, source string) (jobs.Request, string) {
 	// Edits of old comments are not new commands: re-running "/remedy fix"
 	// because someone fixed a typo in it would surprise everyone.
-	if ev.GetAction() != "created" {
-		return jobs.Request{}, "comment " + ev.GetAction()
+	if ev.Action != "created" {
+		return jobs.Request{}, "comment " + ev.Action
 	}
-	author := ev.GetComment().GetUser().GetLogin()
-	if s.isBot(author) {
+	author := ev.CommentAuthor
+	if s.isBot(author) || (source != tasks.SourceGitHub && strings.EqualFold(author, s.o.ForgeBotLogins[source])) {
 		return jobs.Request{}, "comment by a bot"
 	}
-	repo := ev.GetRepo().GetFullName()
+	repo := ev.Repo
 	if repo == "" {
 		return jobs.Request{}, "no repository"
 	}
-	cmd, err := command.FromComment(ev.GetComment().GetBody(), s.o.Known)
+	cmd, err := command.FromComment(ev.CommentBody, s.o.Known)
 	if errors.Is(err, command.ErrNoCommand) {
 		return jobs.Request{}, "no command"
 	}
-	issue := ev.GetIssue()
-	req := tasks.Request{Source: tasks.SourceGitHub, Requester: author, Issue: issue.GetNumber(), IsPR: issue.IsPullRequest()}
+	req := tasks.Request{Source: source, Requester: author, Issue: ev.Issue, IsPR: ev.OnPullRequest}
 	var ue *command.UsageError
 	if errors.As(err, &ue) {
 		req.Verb, req.Message = command.Help, ue.Markdown()
@@ -149,7 +161,7 @@ func (s *Server) routeComment(ev *github.IssueCommentEvent) (jobs.Request, strin
 	case command.Scan:
 		out.Kind = tasks.KindScan
 		if req.IsPR {
-			out.Kind, out.Key, req.PR = tasks.KindReview, strconv.Itoa(issue.GetNumber()), issue.GetNumber()
+			out.Kind, out.Key, req.PR = tasks.KindReview, strconv.Itoa(ev.Issue), ev.Issue
 		}
 	default:
 		out.Kind = tasks.KindReply
@@ -158,37 +170,31 @@ func (s *Server) routeComment(ev *github.IssueCommentEvent) (jobs.Request, strin
 	return out, ""
 }
 
-func (s *Server) routePullRequest(ev *github.PullRequestEvent) (jobs.Request, string) {
-	switch ev.GetAction() {
+func (s *Server) routePullRequest(ev webhook.Event, source string) (jobs.Request, string) {
+	switch ev.Action {
 	case "opened", "synchronize", "reopened":
 	default:
-		return jobs.Request{}, "pull request " + ev.GetAction()
+		return jobs.Request{}, "pull request " + ev.Action
 	}
 	if s.o.Config != nil && s.o.Config.Review.Disabled {
 		return jobs.Request{}, "reviews are disabled"
 	}
-	pr := ev.GetPullRequest()
-	repo := ev.GetRepo().GetFullName()
 	// remedy's own fix pull requests need no review by remedy.
-	if strings.HasPrefix(pr.GetHead().GetRef(), "remedy/") && strings.EqualFold(pr.GetHead().GetRepo().GetFullName(), repo) {
+	if strings.HasPrefix(ev.HeadRef, "remedy/") && strings.EqualFold(ev.HeadRepo, ev.Repo) {
 		return jobs.Request{}, "a remedy fix pull request"
 	}
-	n := pr.GetNumber()
-	if n == 0 {
-		n = ev.GetNumber()
-	}
-	req := tasks.Request{Source: tasks.SourceGitHub, Verb: "review", PR: n, Requester: ev.GetSender().GetLogin()}
-	return jobs.Request{Repo: repo, Kind: tasks.KindReview, Key: strconv.Itoa(n), Payload: req.Payload()}, ""
+	n := ev.Number
+	req := tasks.Request{Source: source, Verb: "review", PR: n, Requester: ev.Sender}
+	return jobs.Request{Repo: ev.Repo, Kind: tasks.KindReview, Key: strconv.Itoa(n), Payload: req.Payload()}, ""
 }
 
-func routePush(ev *github.PushEvent) (jobs.Request, string) {
-	repo := ev.GetRepo()
+func routePush(ev webhook.Event, source string) (jobs.Request, string) {
 	// Only the default branch has a fix pull request to re-converge. The
 	// job reads the default branch from the API again; this only drops
 	// the noise of other branches and tags.
-	if ev.GetRef() != "refs/heads/"+repo.GetDefaultBranch() || ev.GetDeleted() {
+	if ev.Ref != "refs/heads/"+ev.DefaultBranch || ev.Deleted {
 		return jobs.Request{}, "not a push to the default branch"
 	}
-	req := tasks.Request{Source: tasks.SourceGitHub, Verb: "push", Requester: ev.GetSender().GetLogin()}
-	return jobs.Request{Repo: repo.GetFullName(), Kind: tasks.KindConverge, Payload: req.Payload()}, ""
+	req := tasks.Request{Source: source, Verb: "push", Requester: ev.Sender}
+	return jobs.Request{Repo: ev.Repo, Kind: tasks.KindConverge, Payload: req.Payload()}, ""
 }

@@ -52,6 +52,10 @@ type Options struct {
 	// their signatures are checked; 0 means DefaultBodyBudget. A request
 	// that does not fit is answered 503 with Retry-After.
 	BodyBudget int64
+	// ForgeBotLogins are remedy's accounts on the other forges, by
+	// source (tasks.SourceGitea, tasks.SourceGitLab): their comments are
+	// never commands.
+	ForgeBotLogins map[string]string
 }
 
 // Server is the HTTP handler of remedy serve.
@@ -78,6 +82,8 @@ func New(o Options) *Server {
 	}
 	s := &Server{o: o, mux: http.NewServeMux(), budget: &bodyBudget{max: o.BodyBudget}}
 	s.mux.HandleFunc("POST /webhooks/github", s.github)
+	s.mux.HandleFunc("POST /webhooks/gitea", s.gitea)
+	s.mux.HandleFunc("POST /webhooks/gitlab", s.gitlab)
 	s.mux.HandleFunc("POST /slack/commands", s.slack)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok\n") })
 	s.mux.HandleFunc("GET /readyz", s.readyz)

@@ -47,7 +47,9 @@ type Config struct {
 	// Store is the SQLite file of the job queue and history.
 	Store  string `yaml:"store"`
 	GitHub GitHub `yaml:"github"`
-	Slack  Slack  `yaml:"slack"`
+	// Forges are GitLab and Gitea instances served beside GitHub.
+	Forges []Forge `yaml:"forges"`
+	Slack  Slack   `yaml:"slack"`
 	// Repositories and Owners select what the schedules sweep, in the
 	// shape of the remedy sweep config.
 	Repositories []string `yaml:"repositories"`
@@ -341,6 +343,9 @@ func (c *Config) check() error {
 	if c.Slack.SigningSecret == nil {
 		c.Slack.SigningSecret = &Secret{Env: EnvSlackSecret}
 	}
+	if err := c.checkForges(); err != nil {
+		return err
+	}
 	if len(c.Slack.ResponseURLPrefixes) == 0 {
 		c.Slack.ResponseURLPrefixes = []string{"https://hooks.slack.com/"}
 	}
@@ -529,6 +534,9 @@ type Secrets struct {
 	AppKey      []byte
 
 	WebhookSecret, SlackSigningSecret []byte
+
+	// Forges are the secrets of the forges besides GitHub, by kind.
+	Forges map[string]ForgeSecrets
 }
 
 // Resolve reads the secrets. GitHub credentials are required: the token,
@@ -553,6 +561,9 @@ func (c *Config) Resolve(getenv func(string) string) (s Secrets, missing []strin
 		if s.AppKey, err = app.PrivateKey.Resolve(getenv); err != nil {
 			return Secrets{}, nil, fmt.Errorf("github.app.privateKey: %w", err)
 		}
+	} else if len(c.Forges) > 0 && c.GitHub.Token.Env == EnvGitHubToken && getenv(EnvGitHubToken) == "" {
+		// A server of other forges only: GitHub is not configured.
+		missing = append(missing, "github: no GITHUB_TOKEN, GitHub repositories are not served")
 	} else if s.GitHubToken, err = c.GitHub.Token.Resolve(getenv); err != nil {
 		return Secrets{}, nil, fmt.Errorf("github.token: %w", err)
 	}
@@ -562,7 +573,11 @@ func (c *Config) Resolve(getenv func(string) string) (s Secrets, missing []strin
 	if s.SlackSigningSecret, err = c.Slack.SigningSecret.Resolve(getenv); err != nil {
 		missing = append(missing, fmt.Sprintf("slack.signingSecret: %v", err))
 	}
-	return s, missing, nil
+	var fmissing []string
+	if s.Forges, fmissing, err = c.resolveForges(getenv); err != nil {
+		return Secrets{}, nil, err
+	}
+	return s, append(missing, fmissing...), nil
 }
 
 // APIURL is the GitHub REST root: the config's, else GITHUB_API_URL.

@@ -1,9 +1,12 @@
 package tasks
 
 import (
+	"net/url"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/remedy-bot/remedy/gitops/sourcemap"
 	"strings"
 
 	"github.com/remedy-bot/remedy/gitops"
@@ -23,9 +26,50 @@ const KindClusterSweep = "cluster-sweep"
 // ClusterJobRepo is the job queue's name for the cluster's sweeps.
 func ClusterJobRepo(cluster string) string { return "cluster:" + cluster }
 
-// RemedyLiveFunc converges one cluster target's pull request;
-// clustersweep.Remedy is the one in use.
-type RemedyLiveFunc func(ctx context.Context, t clustersweep.Target, o clustersweep.Options) (gitops.RunResult, error)
+// RemedyLiveFunc converges one cluster target's pull request on forge,
+// whose git tokens are tokens; clustersweep.Remedy is the one in use.
+type RemedyLiveFunc func(ctx context.Context, forge gitops.Host, tokens gitops.TokenSource, t clustersweep.Target, o clustersweep.Options) (gitops.RunResult, error)
+
+// liveForge is a forge a cluster sweep may open pull requests on.
+type liveForge struct {
+	kind, host string
+	client     gitops.Host
+	tokens     gitops.TokenSource
+}
+
+// liveForges are GitHub's and the other forges', by host.
+func (h *Handler) liveForges() []liveForge {
+	out := []liveForge{{host: h.o.ForgeHost, client: h.o.Forge, tokens: h.o.Tokens}}
+	for kind, c := range h.o.Forges {
+		out = append(out, liveForge{kind: kind, host: h.o.ForgeHosts[kind], client: c, tokens: h.o.ForgeTokens[kind]})
+	}
+	return out
+}
+
+// forgeOf picks the forge of a target by its source URL's host, and names
+// the repository there: a GitLab project's owner is its whole namespace.
+func (h *Handler) forgeOf(t clustersweep.Target) (liveForge, clustersweep.Target, bool) {
+	host := sourcemap.RepoHost(t.RepoURL)
+	for _, f := range h.liveForges() {
+		if f.host == "" || f.client == nil || !strings.EqualFold(f.host, host) {
+			continue
+		}
+		owner, name, ok := clustersweep.ForgeRepo(t.RepoURL, f.host)
+		if !ok {
+			return liveForge{}, t, false
+		}
+		if f.kind == SourceGitLab {
+			if web, ok := sourcemap.HTTPSURL(t.RepoURL); ok {
+				if u, err := url.Parse(web); err == nil {
+					owner = strings.TrimSuffix(strings.Trim(u.Path, "/"), "/"+name)
+				}
+			}
+		}
+		t.Owner, t.Name = owner, name
+		return f, t, true
+	}
+	return liveForge{}, t, false
+}
 
 // clusterSweep runs a KindClusterSweep job. Requests that waited together
 // name the same cluster; one read serves them all.
@@ -48,15 +92,18 @@ func (h *Handler) clusterSweep(ctx context.Context, j jobs.Job, reqs []Request) 
 	for _, e := range live.Report.Errors {
 		log.Warn("not placed", "object", e.File, "error", e.Message)
 	}
-	targets := live.Targets(h.o.ForgeHost)
+	// Each source goes to the forge its URL's host names: GitHub or one
+	// of the configured GitLab and Gitea forges.
+	targets := live.Targets("")
 	var parts []string
 	var errs []error
 	for _, t := range targets {
-		if t.Owner == "" {
-			parts = append(parts, t.RepoURL+" skipped (not on the forge)")
+		f, t, ok := h.forgeOf(t)
+		if !ok {
+			parts = append(parts, t.RepoURL+" skipped (not on a configured forge)")
 			continue
 		}
-		res, err := h.o.RemedyLive(ctx, t, clustersweep.Options{ForgeHost: h.o.ForgeHost, Bot: h.o.Bot, Now: h.o.Now, Log: log, Images: h.o.Images})
+		res, err := h.o.RemedyLive(ctx, f.client, f.tokens, t, clustersweep.Options{ForgeHost: f.host, Bot: h.o.Bot, Now: h.o.Now, Log: log, Images: h.o.Images})
 		for _, b := range res.Branches {
 			h.o.Metrics.PullRequest(string(b.Action))
 		}

@@ -113,7 +113,7 @@ func (t *task) ignore(ctx context.Context, control string, reqs []Request) (stri
 	s.Repo, s.RepoURL, s.Base = co.info.FullName, co.info.HTMLURL, co.info.DefaultBranch
 	s.Group, s.BranchPrefix = gitops.GroupPerControl, IgnoreBranchPrefix
 	s.Bot, s.Now, s.Log = t.h.o.Bot, t.h.o.Now, t.log
-	res, err := gitops.Converge(ctx, &gitops.GitHubForge{Client: t.h.o.GitHub, Owner: co.info.Owner, Name: co.info.Name}, co.ws, fixes, s)
+	res, err := gitops.Converge(ctx, t.host.Forge(co.info.Owner, co.info.Name), co.ws, fixes, s)
 	var lines []string
 	for _, br := range res.Branches {
 		t.h.o.Metrics.PullRequest(string(br.Action))

@@ -12,6 +12,7 @@ package tasks
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Job kinds. Jobs of one kind and key coalesce while they wait.
@@ -32,9 +33,35 @@ const (
 // Sources of requests.
 const (
 	SourceGitHub   = "github"
+	SourceGitLab   = "gitlab"
+	SourceGitea    = "gitea"
 	SourceSlack    = "slack"
 	SourceSchedule = "schedule"
 )
+
+// fromForge reports whether a person asked on a forge (a comment), where
+// the forge says who may do what and the answer goes.
+func (r Request) fromForge() bool {
+	return r.Source == SourceGitHub || r.Source == SourceGitLab || r.Source == SourceGitea
+}
+
+// JobRepo is the job repository of full on a forge of kind: full itself
+// on GitHub, "kind:full" on the others, so that jobs of two forges never
+// share a key.
+func JobRepo(kind, full string) string {
+	if kind == "" || kind == SourceGitHub {
+		return full
+	}
+	return kind + ":" + full
+}
+
+// SplitJobRepo reads JobRepo back: kind is "" for GitHub.
+func SplitJobRepo(repo string) (kind, full string) {
+	if k, f, ok := strings.Cut(repo, ":"); ok && (k == SourceGitLab || k == SourceGitea) {
+		return k, f
+	}
+	return "", repo
+}
 
 // Request is one requester's part of a job, stored as the job's payload.
 type Request struct {

@@ -5,11 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
-	"strconv"
 	"strings"
-
-	"github.com/google/go-github/v89/github"
 
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/internal/repofs"
@@ -39,16 +35,18 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 	if n == 0 {
 		return "", errors.New("review: no pull request number")
 	}
-	gh := t.h.o.GitHub
-	pr, _, err := gh.PullRequests.Get(ctx, t.owner, t.name, n)
+	rf, err := forgeFor[reviewForge](t, "reviews")
+	if err != nil {
+		return "", err
+	}
+	pr, err := rf.PullRequest(ctx, n)
 	if err != nil {
 		return "", fmt.Errorf("pull request #%d: %w", n, err)
 	}
-	if pr.GetState() != "open" {
-		return fmt.Sprintf("#%d is %s; not reviewed", n, pr.GetState()), nil
+	if pr.State != "open" {
+		return fmt.Sprintf("#%d is %s; not reviewed", n, pr.State), nil
 	}
-	head := pr.GetHead()
-	sha := head.GetSHA()
+	sha := pr.HeadSHA
 	t.status(ctx, sha, "pending", "remedy is scanning the changed manifests")
 
 	base, err := t.cloneBase(ctx)
@@ -63,7 +61,7 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 		baseline[f.Fingerprint()] = true
 	}
 
-	cloneURL := head.GetRepo().GetCloneURL()
+	cloneURL := pr.HeadCloneURL
 	if cloneURL == "" {
 		cloneURL = base.info.CloneURL
 	}
@@ -71,7 +69,7 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ws, err := gitops.Clone(ctx, gitops.CloneOptions{URL: cloneURL, Branch: head.GetRef(), Token: token})
+	ws, err := gitops.Clone(ctx, gitops.CloneOptions{URL: cloneURL, Branch: pr.Head, Token: token})
 	if err != nil {
 		t.status(ctx, sha, "error", "remedy could not read the pull request's branch")
 		return "", fmt.Errorf("pull request #%d: %w", n, err)
@@ -80,9 +78,9 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 	// Review what was cloned: the branch may have moved since the event.
 	sha = ws.BaseHead()
 
-	changed, err := t.changedFiles(ctx, n)
+	changed, err := rf.ChangedFiles(ctx, n, maxReviewFiles)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("files of #%d: %w", n, err)
 	}
 	files, err := readChanged(ws.Dir, changed)
 	if err != nil {
@@ -97,7 +95,7 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 		t.h.o.Metrics.Findings(c, k)
 	}
 
-	if err := t.postReview(ctx, n, sha, res); err != nil {
+	if err := t.postReview(ctx, rf, n, sha, res); err != nil {
 		t.status(ctx, sha, "error", "remedy could not post its review")
 		return "", err
 	}
@@ -118,7 +116,7 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 // file that is a symlink (whose target could be a file outside the clone,
 // then quoted in review comments, or /dev/zero) or any other special file
 // is not read, and the review says so.
-func readChanged(dir string, changed []*github.CommitFile) ([]review.File, error) {
+func readChanged(dir string, changed []gitops.ChangedFile) ([]review.File, error) {
 	repo, err := repofs.Open(dir, scanner.DefaultMaxFileSize)
 	if err != nil {
 		return nil, err
@@ -126,14 +124,14 @@ func readChanged(dir string, changed []*github.CommitFile) ([]review.File, error
 	defer repo.Close()
 	var files []review.File
 	for _, cf := range changed {
-		if cf.GetStatus() == "removed" {
+		if cf.Removed {
 			continue
 		}
-		f := review.File{Path: cf.GetFilename(), Patch: cf.GetPatch()}
+		f := review.File{Path: cf.Path, Patch: cf.Patch}
 		info, err := repo.Lstat(f.Path)
 		switch {
 		case err != nil || info.IsDir():
-			continue // a submodule, or a file GitHub lists but git does not
+			continue // a submodule, or a file the forge lists but git does not
 		case info.Mode()&fs.ModeSymlink != 0:
 			f.Unread = "it is a symbolic link; remedy reviews regular files only"
 		case !info.Mode().IsRegular():
@@ -158,84 +156,56 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-func (t *task) changedFiles(ctx context.Context, n int) ([]*github.CommitFile, error) {
-	opt := &github.ListOptions{PerPage: 100}
-	var out []*github.CommitFile
-	for {
-		fs, resp, err := t.h.o.GitHub.PullRequests.ListFiles(ctx, t.owner, t.name, n, opt)
-		if err != nil {
-			return nil, fmt.Errorf("files of #%d: %w", n, err)
-		}
-		out = append(out, fs...)
-		if resp.NextPage == 0 || len(out) >= maxReviewFiles {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
-	}
-}
-
 // postReview posts the review and dismisses remedy's earlier ones. A run
 // that finds its own review of this commit with this body already up (a
 // job re-run after a restart) posts nothing.
-func (t *task) postReview(ctx context.Context, n int, sha string, res review.Result) error {
-	gh := t.h.o.GitHub
+func (t *task) postReview(ctx context.Context, rf reviewForge, n int, sha string, res review.Result) error {
 	body := res.Body(sha, t.h.o.FailOn)
-	var mine []*github.PullRequestReview
-	opt := &github.ListOptions{PerPage: 100}
-	for {
-		rs, resp, err := gh.PullRequests.ListReviews(ctx, t.owner, t.name, n, opt)
-		if err != nil {
-			return fmt.Errorf("reviews of #%d: %w", n, err)
+	all, err := rf.Reviews(ctx, n)
+	if err != nil {
+		return fmt.Errorf("reviews of #%d: %w", n, err)
+	}
+	var mine []gitops.Review
+	for _, r := range all {
+		if strings.Contains(r.Body, review.Marker) && (t.h.o.BotLogin == "" || strings.EqualFold(r.Author, t.h.o.BotLogin)) {
+			mine = append(mine, r)
 		}
-		for _, r := range rs {
-			if strings.Contains(r.GetBody(), review.Marker) && (t.h.o.BotLogin == "" || strings.EqualFold(r.GetUser().GetLogin(), t.h.o.BotLogin)) {
-				mine = append(mine, r)
-			}
-		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opt.Page = resp.NextPage
 	}
 	var posted int64
 	if len(res.New) > 0 {
 		for _, r := range mine {
-			if r.GetCommitID() == sha && r.GetState() == "CHANGES_REQUESTED" && normalize(r.GetBody()) == body {
+			if r.CommitID == sha && r.ChangesRequested && normalize(r.Body) == body {
 				return nil
 			}
 		}
-		req := &github.PullRequestReviewRequest{CommitID: github.Ptr(sha), Body: github.Ptr(body), Event: github.Ptr("REQUEST_CHANGES")}
+		req := gitops.NewReview{CommitID: sha, Body: body}
 		for _, c := range res.Comments {
-			d := &github.DraftReviewComment{Path: github.Ptr(c.Path), Body: github.Ptr(c.Body), Line: github.Ptr(c.Line), Side: github.Ptr("RIGHT")}
-			if c.StartLine < c.Line {
-				d.StartLine, d.StartSide = github.Ptr(c.StartLine), github.Ptr("RIGHT")
-			}
-			req.Comments = append(req.Comments, d)
+			req.Comments = append(req.Comments, gitops.ReviewComment{Path: c.Path, Body: c.Body, Line: c.Line, StartLine: c.StartLine})
 		}
-		rv, resp, err := gh.PullRequests.CreateReview(ctx, t.owner, t.name, n, req)
-		if err != nil && resp != nil && resp.StatusCode == http.StatusUnprocessableEntity && len(req.Comments) > 0 {
-			// GitHub refuses the whole review when one comment's lines are
-			// not in the diff (the head moved): say it all in the body.
+		id, err := rf.CreateReview(ctx, n, req)
+		if errors.Is(err, gitops.ErrReviewCommentsRefused) {
+			// The forge refuses the whole review when one comment's lines
+			// are not in the diff (the head moved): say it all in the body.
 			t.log.Warn("review comments refused; posting the review without them", "pr", n, "error", err)
 			req.Comments = nil
-			req.Body = github.Ptr(review.Result{New: res.New, Unplaced: append(res.Comments, res.Unplaced...), Failing: res.Failing, Errors: res.Errors}.Body(sha, t.h.o.FailOn))
-			rv, _, err = gh.PullRequests.CreateReview(ctx, t.owner, t.name, n, req)
+			req.Body = review.Result{New: res.New, Unplaced: append(res.Comments, res.Unplaced...), Failing: res.Failing, Errors: res.Errors}.Body(sha, t.h.o.FailOn)
+			id, err = rf.CreateReview(ctx, n, req)
 		}
 		if err != nil {
 			return fmt.Errorf("review #%d: %w", n, err)
 		}
-		posted = rv.GetID()
+		posted = id
 	}
 	for _, r := range mine {
-		if r.GetID() == posted || r.GetState() != "CHANGES_REQUESTED" {
+		if r.ID == posted || !r.ChangesRequested {
 			continue
 		}
 		msg := "Superseded by remedy's review of " + short(sha) + "."
 		if posted == 0 {
 			msg = "No new finding left as of " + short(sha) + "."
 		}
-		if _, _, err := gh.PullRequests.DismissReview(ctx, t.owner, t.name, n, r.GetID(), &github.PullRequestReviewDismissalRequest{Message: github.Ptr(msg)}); err != nil {
-			t.log.Warn("could not dismiss an earlier review", "pr", n, "review", strconv.FormatInt(r.GetID(), 10), "error", err)
+		if err := rf.DismissReview(ctx, n, r.ID, msg); err != nil {
+			t.log.Warn("could not dismiss an earlier review", "pr", n, "review", r.ID, "error", err)
 		}
 	}
 	return nil
@@ -249,9 +219,10 @@ func (t *task) status(ctx context.Context, sha, state, desc string) {
 	if len(desc) > 140 {
 		desc = desc[:139] + "…"
 	}
-	_, _, err := t.h.o.GitHub.Repositories.CreateStatus(ctx, t.owner, t.name, sha, github.RepoStatus{
-		State: github.Ptr(state), Description: github.Ptr(desc), Context: github.Ptr(StatusContext),
-	})
+	sf, err := forgeFor[statusForge](t, "commit statuses")
+	if err == nil {
+		err = sf.SetStatus(ctx, sha, gitops.CommitStatus{State: state, Description: desc, Context: StatusContext})
+	}
 	if err != nil {
 		t.log.Warn("could not set the commit status", "sha", sha, "state", state, "error", err)
 	}

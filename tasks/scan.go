@@ -22,7 +22,7 @@ type checkout struct {
 
 // cloneBase clones the default branch and reads its .remedy.yaml.
 func (t *task) cloneBase(ctx context.Context) (*checkout, error) {
-	info, err := gitops.GetRepository(ctx, t.h.o.GitHub, t.owner, t.name)
+	info, err := t.host.Repository(ctx, t.owner, t.name)
 	if err != nil {
 		return nil, err
 	}

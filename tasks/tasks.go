@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/go-github/v89/github"
 	"github.com/slack-go/slack"
 
 	"github.com/remedy-bot/remedy/command"
@@ -30,17 +29,30 @@ type Recorder interface {
 
 // RemedyFunc runs the fix life cycle of one repository.
 // gitops.RemedyRepository is the one in use; tests may wrap it.
-type RemedyFunc func(ctx context.Context, gh *github.Client, owner, name string, o gitops.RunOptions) (gitops.RunResult, error)
+type RemedyFunc func(ctx context.Context, forge gitops.Host, owner, name string, o gitops.RunOptions) (gitops.RunResult, error)
 
 // Options configure a Handler.
 type Options struct {
-	// GitHub is the one API client of the process (gitops.NewGitHubClient).
-	GitHub *github.Client
+	// Forge is the one forge client of the process (a driver of
+	// gitops/forge). Reviews, commit statuses and permission checks ask
+	// its repositories' forges for the extras declared in forge.go.
+	Forge gitops.Host
+	// Forges are the other forges (GitLab, Gitea) by kind, and
+	// ForgeTokens their git tokens; a job's repository "gitea:owner/name"
+	// is on Forges["gitea"] (see JobRepo).
+	Forges      map[string]gitops.Host
+	ForgeTokens map[string]gitops.TokenSource
+	// ForgeHosts are the hosts of Forges, by kind: a cluster sweep gives
+	// each source the forge its URL's host names.
+	ForgeHosts map[string]string
 	// Tokens authenticate git traffic, per repository owner (the API
 	// client carries the same source).
 	Tokens gitops.TokenSource
 	// Bot is the commit identity; zero means gitops.DefaultBot.
 	Bot gitops.Identity
+	// Version is remedy's version, recorded in fix pull requests so that
+	// an idle repository is not cloned again (gitops.RunOptions.Version).
+	Version string
 	// BotLogin is the account remedy reviews and comments as; its earlier
 	// reviews are the ones a new review replaces.
 	BotLogin string
@@ -60,7 +72,7 @@ type Options struct {
 	// ForgeHost is the forge's host, whose repositories get pull requests.
 	Clusters  map[string]clustersweep.Cluster
 	ForgeHost string
-	// RemedyLive defaults to clustersweep.Remedy with GitHub and Tokens.
+	// RemedyLive defaults to clustersweep.Remedy.
 	RemedyLive RemedyLiveFunc
 	Metrics    Recorder
 	Now        func() time.Time
@@ -79,9 +91,7 @@ func NewHandler(o Options) *Handler {
 		o.Remedy = gitops.RemedyRepository
 	}
 	if o.RemedyLive == nil {
-		o.RemedyLive = func(ctx context.Context, t clustersweep.Target, opts clustersweep.Options) (gitops.RunResult, error) {
-			return clustersweep.Remedy(ctx, o.GitHub, o.Tokens, t, opts)
-		}
+		o.RemedyLive = clustersweep.Remedy
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
@@ -110,11 +120,24 @@ func (h *Handler) Handle(ctx context.Context, j jobs.Job) (string, error) {
 	if j.Kind == KindClusterSweep {
 		return h.clusterSweep(ctx, j, reqs)
 	}
-	owner, name, ok := strings.Cut(j.Repo, "/")
+	kind, full := SplitJobRepo(j.Repo)
+	owner, name, ok := strings.Cut(full, "/")
+	if kind != "" {
+		// A GitLab project's namespace may hold slashes.
+		i := strings.LastIndex(full, "/")
+		owner, name, ok = full[:max(i, 0)], full[i+1:], i > 0
+	}
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
 		return "", fmt.Errorf("job %d: repository %q: want owner/name", j.ID, j.Repo)
 	}
-	t := &task{h: h, owner: owner, name: name, log: h.o.Log.With("job", j.ID, "kind", j.Kind, "repo", j.Repo), perms: map[string]bool{}}
+	host, tokens := h.o.Forge, h.o.Tokens
+	if kind != "" {
+		if host, ok = h.o.Forges[kind]; !ok {
+			return "", fmt.Errorf("job %d: repository %q: no %s forge is configured", j.ID, j.Repo, kind)
+		}
+		tokens = h.o.ForgeTokens[kind]
+	}
+	t := &task{h: h, host: host, tokens: tokens, owner: owner, name: name, log: h.o.Log.With("job", j.ID, "kind", j.Kind, "repo", j.Repo), perms: map[string]bool{}}
 	result, err := t.run(ctx, j, reqs)
 	// A job whose answer did not reach the person who asked failed, even
 	// when its work was done: they would otherwise wait for nothing, and
@@ -144,6 +167,8 @@ func (t *task) run(ctx context.Context, j jobs.Job, reqs []Request) (string, err
 // task is one job being run.
 type task struct {
 	h           *Handler
+	host        gitops.Host
+	tokens      gitops.TokenSource
 	owner, name string
 	log         *slog.Logger
 	mu          sync.Mutex
@@ -156,18 +181,19 @@ func (t *task) full() string { return t.owner + "/" + t.name }
 
 // token is the git token for the repository's owner.
 func (t *task) token(ctx context.Context) (string, error) {
-	if t.h.o.Tokens == nil {
+	if t.tokens == nil {
 		return "", gitops.ErrNoToken
 	}
-	tok, err := t.h.o.Tokens.Token(ctx, t.owner)
+	tok, err := t.tokens.Token(ctx, t.owner)
 	if err != nil {
 		return "", fmt.Errorf("token for %s: %w", t.owner, err)
 	}
 	return tok, nil
 }
 
-// mayWrite asks GitHub whether login has write access (write, maintain or
-// admin) to the repository. Only the API answer counts: nothing in a
+// mayWrite asks the forge whether login has write access to the
+// repository (GitHub: write, maintain or admin; GitLab: Developer or
+// above; Gitea: write or admin). Only the API answer counts: nothing in a
 // delivery says who may do what.
 func (t *task) mayWrite(ctx context.Context, login string) (bool, error) {
 	t.mu.Lock()
@@ -176,16 +202,13 @@ func (t *task) mayWrite(ctx context.Context, login string) (bool, error) {
 	if seen {
 		return ok, nil
 	}
-	p, resp, err := t.h.o.GitHub.Repositories.GetPermissionLevel(ctx, t.owner, t.name, login)
-	switch {
-	case err != nil && resp != nil && resp.StatusCode == http.StatusNotFound:
-		ok = false
-	case err != nil:
+	pf, err := forgeFor[permissionForge](t, "permission checks")
+	if err != nil {
+		return false, err
+	}
+	ok, err = pf.MayWrite(ctx, login)
+	if err != nil {
 		return false, fmt.Errorf("permission of %s on %s: %w", login, t.full(), err)
-	default:
-		// "permission" is the legacy level: maintain reads as write,
-		// triage as read.
-		ok = p.GetPermission() == "admin" || p.GetPermission() == "write"
 	}
 	t.mu.Lock()
 	t.perms[strings.ToLower(login)] = ok
@@ -200,7 +223,7 @@ func (t *task) authorized(ctx context.Context, reqs []Request) ([]Request, error
 	for _, r := range reqs {
 		// Slack requests were granted by the server config when they were
 		// taken; pushes and schedules come from no person.
-		if r.Source != SourceGitHub || r.Verb == "push" || r.Verb == "review" {
+		if !r.fromForge() || r.Verb == "push" || r.Verb == "review" {
 			out = append(out, r)
 			continue
 		}
@@ -233,13 +256,12 @@ func (t *task) answer(ctx context.Context, r Request, text string) {
 // post sends one answer.
 func (t *task) post(ctx context.Context, r Request, text string) error {
 	switch {
-	case r.Source == SourceGitHub && r.Issue > 0:
+	case r.fromForge() && r.Issue > 0:
 		body := text
 		if r.Requester != "" {
 			body = "@" + r.Requester + " " + text
 		}
-		forge := &gitops.GitHubForge{Client: t.h.o.GitHub, Owner: t.owner, Name: t.name}
-		if err := forge.Comment(ctx, r.Issue, body); err != nil {
+		if err := t.forge().Comment(ctx, r.Issue, body); err != nil {
 			return fmt.Errorf("answer on #%d: %w", r.Issue, err)
 		}
 	case r.Source == SourceSlack && r.ResponseURL != "":
@@ -300,8 +322,8 @@ func (t *task) converge(ctx context.Context, reqs []Request) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	res, err := t.h.o.Remedy(ctx, t.h.o.GitHub, t.owner, t.name, gitops.RunOptions{
-		Token: token, Bot: t.h.o.Bot, Now: t.h.o.Now, Log: t.log, Images: t.h.o.Images,
+	res, err := t.h.o.Remedy(ctx, t.host, t.owner, t.name, gitops.RunOptions{
+		Token: token, Bot: t.h.o.Bot, Version: t.h.o.Version, Now: t.h.o.Now, Log: t.log, Images: t.h.o.Images,
 	})
 	for _, b := range res.Branches {
 		t.h.o.Metrics.PullRequest(string(b.Action))

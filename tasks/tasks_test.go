@@ -11,7 +11,8 @@ import (
 	"github.com/google/go-github/v89/github"
 
 	"github.com/remedy-bot/remedy/gitops"
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	ghforge "github.com/remedy-bot/remedy/gitops/forge/github"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 	"github.com/remedy-bot/remedy/internal/repofs/repofstest"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/review"
@@ -65,22 +66,22 @@ spec:
 )
 
 type env struct {
-	forge *forgetest.Server
-	gh    *github.Client
+	forge *githubtest.Server
+	gh    *ghforge.Client
 	h     *Handler
 	pr    int // the developer's pull request
 }
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	s := forgetest.New(t)
+	s := githubtest.New(t)
 	s.AddToken(botToken, "remedy-bot")
 	s.AddToken(maintToken, "maint")
 	s.CreateRepo("acme", "shop", map[string]string{".remedy.yaml": remedyYAML, "deploy/web.yaml": webYAML})
 	s.SetPermission("acme", "shop", "remedy-bot", "write")
 	s.SetPermission("acme", "shop", "maint", "maintain")
 	s.SetPermission("acme", "shop", "reader", "read")
-	gh, err := gitops.NewGitHubClient(gitops.GitHubOptions{APIURL: s.APIURL(), Tokens: gitops.StaticToken(botToken)})
+	gh, err := ghforge.New(ghforge.Options{APIURL: s.APIURL(), Tokens: gitops.StaticToken(botToken)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := NewHandler(Options{GitHub: gh, Tokens: gitops.StaticToken(botToken), BotLogin: "remedy-bot", FailOn: scanner.SeverityHigh})
+	h := NewHandler(Options{Forge: gh, Tokens: gitops.StaticToken(botToken), BotLogin: "remedy-bot", FailOn: scanner.SeverityHigh})
 	return &env{forge: s, gh: gh, h: h, pr: pr.GetNumber()}
 }
 
@@ -331,8 +332,8 @@ func TestReviewDoesNotFollowSymlinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.forge.CommitFiles("acme", "shop", "add-api", map[string]string{
-		"deploy/leak.yaml": forgetest.Symlink("../../" + filepath.ToSlash(rel)),
-		"deploy/zero.yaml": forgetest.Symlink(repofstest.Up(repofstest.Zero)),
+		"deploy/leak.yaml": githubtest.Symlink("../../" + filepath.ToSlash(rel)),
+		"deploy/zero.yaml": githubtest.Symlink(repofstest.Up(repofstest.Zero)),
 	}, "links")
 	req := Request{Source: SourceGitHub, Verb: "review", PR: e.pr}
 	if _, err := e.run(t, KindReview, strconv.Itoa(e.pr), req); err != nil {

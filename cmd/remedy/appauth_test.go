@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 )
 
 const cliAppID = "4242"
@@ -51,10 +51,10 @@ func appKeyFiles(t *testing.T) (key *rsa.PrivateKey, pkcs1, pkcs8 string) {
 
 // appForge starts a fake GitHub where the test App is installed on acme
 // and other, and no token is valid: everything must go through the App.
-func appForge(t *testing.T) (s *forgetest.Server, pkcs1, pkcs8 string) {
+func appForge(t *testing.T) (s *githubtest.Server, pkcs1, pkcs8 string) {
 	t.Helper()
 	key, pkcs1, pkcs8 := appKeyFiles(t)
-	s = forgetest.New(t)
+	s = githubtest.New(t)
 	s.AddApp(4242, &key.PublicKey)
 	s.AddInstallation(4242, 1, "acme")
 	s.AddInstallation(4242, 2, "other")

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/remedy-bot/remedy/clock"
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/scanner/cluster"
 	"github.com/remedy-bot/remedy/scanner/cluster/clustertest"
@@ -65,14 +65,14 @@ spec:
 // nobody. web was changed by hand after the sync: it runs privileged.
 type gitopsCluster struct {
 	env  *clustertest.Env
-	srv  *forgetest.Server
-	repo *forgetest.Repo
+	srv  *githubtest.Server
+	repo *githubtest.Repo
 }
 
 func newGitOpsCluster(t *testing.T) *gitopsCluster {
 	t.Helper()
 	env := clustertest.Start(t)
-	srv := forgetest.New(t)
+	srv := githubtest.New(t)
 	srv.AddToken("tok", "remedy-bot")
 	repo := srv.CreateRepo("acme", "shop", map[string]string{
 		"plain/deployment.yaml":   webSource,
@@ -97,7 +97,7 @@ spec:
 `,
 	})
 	srv.SetPermission("acme", "shop", "remedy-bot", "write")
-	elsewhere := forgetest.New(t) // another host: cloned anonymously, which it refuses
+	elsewhere := githubtest.New(t) // another host: cloned anonymously, which it refuses
 	other := elsewhere.CreateRepo("acme", "other", map[string]string{"x.yaml": "a: 1\n"})
 
 	env.Apply(t, fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
@@ -577,7 +577,7 @@ func waitForJob(t *testing.T, svc *service, repo string, n int) {
 // alone.
 func TestE2EInlineHelmValues(t *testing.T) {
 	env := clustertest.Start(t)
-	srv := forgetest.New(t)
+	srv := githubtest.New(t)
 	srv.AddToken("tok", "remedy-bot")
 	repo := srv.CreateRepo("acme", "charts", map[string]string{
 		"chart/Chart.yaml":  "apiVersion: v2\nname: web\nversion: 0.1.0\n",

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/remedy-bot/remedy/config"
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 	"github.com/remedy-bot/remedy/internal/repofs/repofstest"
 )
 
@@ -121,8 +121,8 @@ func TestPRTemplatesLinkedOutOfTheRepository(t *testing.T) {
 	s.CreateRepo("acme", "shop", map[string]string{
 		".remedy.yaml":    onlyPrivileged + "templates:\n  body: body.md\n  commit: commit.md\n",
 		"deploy/web.yaml": privilegedDeployment,
-		"body.md":         forgetest.Symlink("../../../../etc/passwd"),
-		"commit.md":       forgetest.Symlink("../../../../proc/self/environ"),
+		"body.md":         githubtest.Symlink("../../../../etc/passwd"),
+		"commit.md":       githubtest.Symlink("../../../../proc/self/environ"),
 	})
 	r := runReturning(t, "pr", "acme/shop")
 	assertNoToken(t, r)
@@ -147,14 +147,14 @@ func TestPROnAHostileRepository(t *testing.T) {
 	s.CreateRepo("acme", "shop", map[string]string{
 		".remedy.yaml":               onlyPrivileged,
 		"deploy/web.yaml":            privilegedDeployment,
-		"deploy/passwd.yaml":         forgetest.Symlink(repofstest.Up(repofstest.Passwd)),
-		"deploy/environ.yaml":        forgetest.Symlink(repofstest.Up(repofstest.Environ)),
-		"deploy/zero.yaml":           forgetest.Symlink(repofstest.Up(repofstest.Zero)),
-		"kzero/kustomization.yaml":   forgetest.Symlink(repofstest.Up(repofstest.Zero)),
+		"deploy/passwd.yaml":         githubtest.Symlink(repofstest.Up(repofstest.Passwd)),
+		"deploy/environ.yaml":        githubtest.Symlink(repofstest.Up(repofstest.Environ)),
+		"deploy/zero.yaml":           githubtest.Symlink(repofstest.Up(repofstest.Zero)),
+		"kzero/kustomization.yaml":   githubtest.Symlink(repofstest.Up(repofstest.Zero)),
 		"kremote/kustomization.yaml": "resources:\n- Http://" + host + "/pod.yaml\n- https://" + host + "/x//base?ref=main\n",
 		"chart/Chart.yaml":           "apiVersion: v2\nname: chart\nversion: 0.1.0\n",
-		"chart/.helmignore":          forgetest.Symlink(repofstest.Up(repofstest.Zero)),
-		"chart/values.yaml":          forgetest.Symlink(repofstest.Up(repofstest.Environ)),
+		"chart/.helmignore":          githubtest.Symlink(repofstest.Up(repofstest.Zero)),
+		"chart/values.yaml":          githubtest.Symlink(repofstest.Up(repofstest.Environ)),
 	})
 	r := runReturning(t, "pr", "acme/shop")
 	assertNoToken(t, r)

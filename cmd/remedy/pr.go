@@ -11,10 +11,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/google/go-github/v89/github"
 	"github.com/spf13/cobra"
 
 	"github.com/remedy-bot/remedy/gitops"
+	ghforge "github.com/remedy-bot/remedy/gitops/forge/github"
 	"github.com/remedy-bot/remedy/remediate"
 )
 
@@ -42,7 +42,7 @@ func (a *authFlags) register(cmd *cobra.Command) {
 
 // tokenSource chooses the credentials: GITHUB_TOKEN, or a GitHub App from
 // the flags or else the environment; never both, never neither.
-func (a authFlags) tokenSource(inv *invocation, o gitops.GitHubOptions) (gitops.TokenSource, error) {
+func (a authFlags) tokenSource(inv *invocation, o ghforge.Options) (gitops.TokenSource, error) {
 	appID, keyFile := a.appID, a.keyFile
 	if appID == 0 {
 		if v := inv.getenv("REMEDY_APP_ID"); v != "" {
@@ -62,7 +62,7 @@ func (a authFlags) tokenSource(inv *invocation, o gitops.GitHubOptions) (gitops.
 		return nil, errors.New("both GITHUB_TOKEN and a GitHub App (--app-id, --app-key-file or REMEDY_APP_ID, REMEDY_APP_KEY_FILE) are set: use one")
 	case !app:
 		if o.Token == "" {
-			return nil, fmt.Errorf("%w, or --app-id and --app-key-file for a GitHub App", gitops.ErrNoToken)
+			return nil, fmt.Errorf("%w, or --app-id and --app-key-file for a GitHub App", ghforge.ErrNoToken)
 		}
 		return gitops.StaticToken(o.Token), nil
 	case appID == 0:
@@ -72,11 +72,11 @@ func (a authFlags) tokenSource(inv *invocation, o gitops.GitHubOptions) (gitops.
 	case keyFile == "":
 		return nil, errors.New("--app-id needs --app-key-file (or REMEDY_APP_KEY_FILE), the App's private key")
 	}
-	key, err := gitops.ReadAppKey(keyFile)
+	key, err := ghforge.ReadAppKey(keyFile)
 	if err != nil {
 		return nil, err
 	}
-	return gitops.NewAppTokenSource(gitops.AppOptions{
+	return ghforge.NewAppTokenSource(ghforge.AppOptions{
 		APIURL: o.APIURL, AppID: appID, Key: key, Transport: o.Transport, UserAgent: o.UserAgent, Log: o.Log,
 	})
 }
@@ -88,6 +88,7 @@ type prOptions struct {
 	bot    botFlags
 	auth   authFlags
 	images imageFlags
+	forge  forgeFlags
 }
 
 func newPRCommand(inv *invocation) *cobra.Command {
@@ -142,21 +143,27 @@ Environment:
 	opts.images.register(cmd.Flags())
 	opts.bot.register(cmd)
 	opts.auth.register(cmd)
+	opts.forge.register(cmd)
 	return cmd
 }
 
 func (o *prOptions) run(ctx context.Context, inv *invocation, arg string) error {
-	owner, name, err := splitRepo(arg)
+	kind, _, err := o.forge.resolve(inv)
 	if err != nil {
 		return err
 	}
 	if err := o.images.check(); err != nil {
 		return err
 	}
-	gh, tokens, err := newGitHubClient(inv, o.auth)
+	owner, name, err := splitRepoOn(kind, arg)
 	if err != nil {
 		return err
 	}
+	gh, tokens, _, err := newForge(inv, o.auth, o.forge)
+	if err != nil {
+		return err
+	}
+	inv.removeStaleClones()
 	// git authenticates with the owner's token too; it stays valid for the
 	// run (an App's is renewed minutes before it expires).
 	token, err := tokens.Token(ctx, owner)
@@ -164,7 +171,7 @@ func (o *prOptions) run(ctx context.Context, inv *invocation, arg string) error 
 		return err
 	}
 	res, err := gitops.RemedyRepository(ctx, gh, owner, name, gitops.RunOptions{
-		Token: token, Base: o.base, Bot: o.bot.identity(), DryRun: o.dryRun, Log: inv.log,
+		Token: token, Base: o.base, Bot: o.bot.identity(), Version: versionString(), DryRun: o.dryRun, Log: inv.log,
 		Images: o.images.resolver(inv.log, false), RepoImages: true,
 	})
 	if o.dryRun {
@@ -186,10 +193,31 @@ func splitRepo(s string) (owner, name string, err error) {
 	return owner, name, nil
 }
 
+// forgeClient is what the commands need of a forge driver's client: the
+// life cycle's gitops.Host and the listing of an owner's repositories.
+type forgeClient interface {
+	gitops.Host
+	ListRepositories(ctx context.Context, owner string) ([]gitops.RepoInfo, error)
+}
+
+// splitRepoOn reads OWNER/REPO of a forge of kind; on GitLab, OWNER is the
+// project's namespace, which may hold slashes (group/subgroup/project).
+func splitRepoOn(kind, s string) (owner, name string, err error) {
+	if kind != forgeGitLab {
+		return splitRepo(s)
+	}
+	full := strings.TrimSuffix(s, ".git")
+	i := strings.LastIndex(full, "/")
+	if i <= 0 || i == len(full)-1 || strings.HasPrefix(full, "/") || strings.Contains(full, "//") {
+		return "", "", fmt.Errorf("project %q: want GROUP[/SUBGROUP…]/PROJECT", s)
+	}
+	return full[:i], full[i+1:], nil
+}
+
 // newGitHubClient builds the API client from the environment and auth. The
 // token source is returned for git, which authenticates separately.
-func newGitHubClient(inv *invocation, auth authFlags) (*github.Client, gitops.TokenSource, error) {
-	o := gitops.GitHubOptionsFromEnv(inv.getenv)
+func newGitHubClient(inv *invocation, auth authFlags) (forgeClient, gitops.TokenSource, error) {
+	o := ghforge.OptionsFromEnv(inv.getenv)
 	o.Log = inv.log
 	o.UserAgent = "remedy/" + versionString()
 	tokens, err := auth.tokenSource(inv, o)
@@ -204,13 +232,13 @@ func newGitHubClient(inv *invocation, auth authFlags) (*github.Client, gitops.To
 		case "off":
 		case "":
 			if base, err := os.UserCacheDir(); err == nil {
-				o.Cache = gitops.DirCache{Dir: filepath.Join(base, "remedy", "github")}
+				o.Cache = ghforge.DirCache{Dir: filepath.Join(base, "remedy", "github")}
 			}
 		default:
-			o.Cache = gitops.DirCache{Dir: dir}
+			o.Cache = ghforge.DirCache{Dir: dir}
 		}
 	}
-	gh, err := gitops.NewGitHubClient(o)
+	gh, err := ghforge.New(o)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 )
 
 const (
@@ -27,9 +27,9 @@ spec:
 )
 
 // forge starts a fake GitHub and points the CLI's environment at it.
-func forge(t *testing.T) *forgetest.Server {
+func forge(t *testing.T) *githubtest.Server {
 	t.Helper()
-	s := forgetest.New(t)
+	s := githubtest.New(t)
 	s.AddToken(prTestToken, "remedy-bot")
 	t.Setenv("GITHUB_API_URL", s.APIURL())
 	t.Setenv("GITHUB_TOKEN", prTestToken)
@@ -72,10 +72,12 @@ func TestPRCommand(t *testing.T) {
 		t.Errorf("branch content:\n%s", c)
 	}
 
-	// A new process: the on-disk cache makes the idle rerun cheap.
+	// A new process: the on-disk cache makes the idle rerun cheap, and
+	// the pull request's recorded state spares it the clone: three
+	// conditional requests, no git.
 	s.ResetRequests()
 	r = runCLI(t, "", "pr", "acme/shop", "--bot-name", "remedy[bot]")
-	if r.code != exitOK || !strings.Contains(r.stdout, "unchanged") || s.Requests() > 2 {
+	if r.code != exitOK || !strings.Contains(r.stdout, "unchanged") || !strings.Contains(r.stdout, "not cloned") || s.Requests() > 3 {
 		t.Errorf("rerun: exit %d, %d requests %v\n%s%s", r.code, s.Requests(), s.RequestLog(), r.stdout, r.stderr)
 	}
 }
@@ -121,5 +123,28 @@ func TestSplitRepo(t *testing.T) {
 		if got != want {
 			t.Errorf("splitRepo(%q) = %q, %v; want %q", in, got, err, want)
 		}
+	}
+}
+
+func TestSplitRepoOnGitLab(t *testing.T) {
+	for in, want := range map[string]string{
+		"acme/shop":              "acme shop",
+		"acme/platform/shop.git": "acme/platform shop",
+		"shop":                   "",
+		"acme//shop":             "",
+		"/acme/shop":             "",
+		"acme/shop/":             "",
+	} {
+		o, n, err := splitRepoOn(forgeGitLab, in)
+		got := ""
+		if err == nil {
+			got = o + " " + n
+		}
+		if got != want {
+			t.Errorf("splitRepoOn(gitlab, %q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, _, err := splitRepoOn(forgeGitHub, "a/b/c"); err == nil {
+		t.Error("a GitHub repository named a/b/c was accepted")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/remedy-bot/remedy/gitops"
 	"io"
 	"log/slog"
 	"os"
@@ -139,3 +140,15 @@ type levelFlag struct{ level *slog.LevelVar }
 func (f levelFlag) String() string     { return strings.ToLower(f.level.Level().String()) }
 func (f levelFlag) Set(s string) error { return f.level.UnmarshalText([]byte(s)) }
 func (f levelFlag) Type() string       { return "level" }
+
+// removeStaleClones removes the temporary clones that killed runs left
+// behind, before a command that clones makes its own.
+func (inv *invocation) removeStaleClones() {
+	removed, err := gitops.RemoveStaleClones("")
+	if len(removed) > 0 {
+		inv.log.Info("removed temporary clones of runs that were killed", "folders", len(removed))
+	}
+	if err != nil {
+		inv.log.Warn("could not remove every stale temporary clone", "error", err)
+	}
+}

@@ -13,13 +13,15 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/go-github/v89/github"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/remedy-bot/remedy/clock"
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
+	"github.com/remedy-bot/remedy/gitops/forge/gitea"
+	ghforge "github.com/remedy-bot/remedy/gitops/forge/github"
+	"github.com/remedy-bot/remedy/gitops/forge/gitlab"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/metrics"
 	"github.com/remedy-bot/remedy/scanner"
@@ -116,6 +118,7 @@ func (o *serveOptions) run(ctx context.Context, inv *invocation) error {
 	if o.checkConfig {
 		return checkServeConfig(inv.stdout, cfg, inv.getenv, time.Now())
 	}
+	inv.removeStaleClones()
 	svc, err := startServe(ctx, inv, cfg, serveDeps{Bot: o.bot.identity()})
 	if err != nil {
 		return err
@@ -132,7 +135,7 @@ func checkServeConfig(w io.Writer, cfg *serverconfig.Config, getenv func(string)
 	}
 	auth := "token"
 	if s.AppID != 0 {
-		if _, err := gitops.ParseAppKey(s.AppKey); err != nil {
+		if _, err := ghforge.ParseAppKey(s.AppKey); err != nil {
 			return fmt.Errorf("github.app.privateKey: %w", err)
 		}
 		auth = fmt.Sprintf("GitHub App %d", s.AppID)
@@ -149,6 +152,9 @@ func checkServeConfig(w io.Writer, cfg *serverconfig.Config, getenv func(string)
 		return err
 	}
 	next := sched.Next(now)
+	for _, f := range cfg.Forges {
+		fmt.Fprintf(w, "forge          %s at %s, webhooks %s (/webhooks/%s)\n", f.Kind, f.URL, onOff(s.Forges[f.Kind].WebhookSecret), f.Kind)
+	}
 	for _, c := range cfg.Clusters {
 		where := cmp.Or(c.Kubeconfig, "in-cluster (or $KUBECONFIG)")
 		if c.Context != "" {
@@ -227,19 +233,23 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	ua := "remedy/" + versionString()
 	var tokens gitops.TokenSource = gitops.StaticToken(secrets.GitHubToken)
 	if secrets.AppID != 0 {
-		key, err := gitops.ParseAppKey(secrets.AppKey)
+		key, err := ghforge.ParseAppKey(secrets.AppKey)
 		if err != nil {
 			return nil, fmt.Errorf("github.app.privateKey: %w", err)
 		}
-		if tokens, err = gitops.NewAppTokenSource(gitops.AppOptions{APIURL: apiURL, AppID: secrets.AppID, Key: key, Transport: transport, UserAgent: ua, Log: log}); err != nil {
+		if tokens, err = ghforge.NewAppTokenSource(ghforge.AppOptions{APIURL: apiURL, AppID: secrets.AppID, Key: key, Transport: transport, UserAgent: ua, Log: log}); err != nil {
 			return nil, err
 		}
 	}
-	gh, err := gitops.NewGitHubClient(gitops.GitHubOptions{APIURL: apiURL, Tokens: tokens, Transport: transport, UserAgent: ua, Log: log})
+	gh, err := ghforge.New(ghforge.Options{APIURL: apiURL, Tokens: tokens, Transport: transport, UserAgent: ua, Log: log})
 	if err != nil {
 		return nil, err
 	}
 	botLogin, err := resolveBotLogin(ctx, gh, cfg, secrets)
+	if err != nil {
+		return nil, err
+	}
+	forges, err := serveForges(ctx, cfg, secrets, transport, ua, log)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +268,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 		return nil, err
 	}
 	handler := tasks.NewHandler(tasks.Options{
-		GitHub: gh, Tokens: tokens, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn, Images: images,
+		Version: versionString(), Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, ForgeHosts: forges.webHosts, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn, Images: images,
 		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
 		Clusters: clusterSpecs(cfg.Clusters), ForgeHost: clustersweep.ForgeHost(apiURL),
 		Metrics: m, Now: clk.Now, Log: log,
@@ -289,7 +299,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	}
 	cat := scanner.DefaultCatalog()
 	srv := server.New(server.Options{
-		Config: cfg, Secrets: secrets, BotLogin: botLogin, Queue: store, Ready: store.Ping,
+		Config: cfg, Secrets: secrets, BotLogin: botLogin, ForgeBotLogins: forges.bots, Queue: store, Ready: store.Ping,
 		MetricsHandler: m.Handler(), Metrics: m, Known: func(id string) bool { return cat.Get(id) != nil },
 		Clock: clk, Log: log,
 	})
@@ -350,24 +360,66 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	return svc, nil
 }
 
+// servedForges are the clients of the forges besides GitHub, by kind
+// (tasks.Source…), with their git tokens and remedy's login on each.
+type servedForges struct {
+	hosts    map[string]gitops.Host
+	tokens   map[string]gitops.TokenSource
+	bots     map[string]string
+	webHosts map[string]string
+}
+
+// serveForges connects to the configured forges and asks each who remedy
+// is there, so that its own comments are never taken for commands.
+func serveForges(ctx context.Context, cfg *serverconfig.Config, secrets serverconfig.Secrets, transport http.RoundTripper, ua string, log *slog.Logger) (servedForges, error) {
+	out := servedForges{hosts: map[string]gitops.Host{}, tokens: map[string]gitops.TokenSource{}, bots: map[string]string{}, webHosts: map[string]string{}}
+	for _, f := range cfg.Forges {
+		tok := string(secrets.Forges[f.Kind].Token)
+		var c interface {
+			gitops.Host
+			BotLogin(ctx context.Context) (string, error)
+		}
+		var err error
+		switch f.Kind {
+		case serverconfig.ForgeGitea:
+			c, err = gitea.New(gitea.Options{URL: f.URL, Token: tok, Transport: transport, UserAgent: ua, Log: log})
+		case serverconfig.ForgeGitLab:
+			c, err = gitlab.New(gitlab.Options{URL: f.URL, Token: tok, Transport: transport, UserAgent: ua, Log: log})
+		}
+		if err != nil {
+			return servedForges{}, fmt.Errorf("forges (%s): %w", f.Kind, err)
+		}
+		login, err := c.BotLogin(ctx)
+		if err != nil {
+			return servedForges{}, fmt.Errorf("forges (%s): who is the token's user: %w", f.Kind, err)
+		}
+		out.hosts[f.Kind], out.tokens[f.Kind], out.bots[f.Kind] = c, gitops.StaticToken(tok), login
+		out.webHosts[f.Kind] = clustersweep.ForgeHost(f.URL)
+		log.Info("forge configured", "kind", f.Kind, "url", f.URL, "bot", login)
+	}
+	return out, nil
+}
+
 // resolveBotLogin is the account remedy comments as: the config's, else
 // the token's user. An App's installations comment as "<slug>[bot]",
 // which every "[bot]" check covers.
-func resolveBotLogin(ctx context.Context, gh *github.Client, cfg *serverconfig.Config, s serverconfig.Secrets) (string, error) {
-	if cfg.GitHub.BotLogin != "" || s.AppID != 0 {
+func resolveBotLogin(ctx context.Context, gh interface {
+	BotLogin(ctx context.Context) (string, error)
+}, cfg *serverconfig.Config, s serverconfig.Secrets) (string, error) {
+	if cfg.GitHub.BotLogin != "" || s.AppID != 0 || len(s.GitHubToken) == 0 {
 		return cfg.GitHub.BotLogin, nil
 	}
-	u, _, err := gh.Users.Get(ctx, "")
+	login, err := gh.BotLogin(ctx)
 	if err != nil {
 		return "", fmt.Errorf("who is the token's user (set github.botLogin to skip asking): %w", err)
 	}
-	return u.GetLogin(), nil
+	return login, nil
 }
 
 // sweeper is the schedules' work: queue a converge job per repository,
 // each at its own offset in the schedule's jitter window.
 type sweeper struct {
-	gh      *github.Client
+	gh      forgeClient
 	store   *jobs.Store
 	cfg     *serverconfig.Config
 	metrics *metrics.Metrics

@@ -22,7 +22,7 @@ import (
 	"github.com/remedy-bot/remedy/clock"
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/gitops"
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 	"github.com/remedy-bot/remedy/internal/testfiles"
 	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/review"
@@ -92,7 +92,7 @@ func (w *syncWriter) String() string {
 
 type serveEnv struct {
 	t      *testing.T
-	forge  *forgetest.Server
+	forge  *githubtest.Server
 	env    map[string]string
 	logs   *syncWriter
 	dir    string
@@ -102,13 +102,13 @@ type serveEnv struct {
 
 func newServeEnv(t *testing.T) *serveEnv {
 	t.Helper()
-	s := forgetest.New(t)
+	s := githubtest.New(t)
 	s.AddToken(serveBotToken, "remedy-bot")
 	return newServeEnvOn(t, s, serveBotToken)
 }
 
 // newServeEnvOn serves the forge s, whose token for remedy-bot is token.
-func newServeEnvOn(t *testing.T, s *forgetest.Server, token string) *serveEnv {
+func newServeEnvOn(t *testing.T, s *githubtest.Server, token string) *serveEnv {
 	t.Helper()
 	e := &serveEnv{t: t, forge: s, logs: &syncWriter{}, dir: t.TempDir(), posted: make(chan string, 10)}
 	e.env = map[string]string{
@@ -461,7 +461,7 @@ func TestServeRestartMidJob(t *testing.T) {
 	inFlight := make(chan struct{})
 	var calls int
 	var mu sync.Mutex
-	interrupted := func(ctx context.Context, gh *github.Client, owner, name string, o gitops.RunOptions) (gitops.RunResult, error) {
+	interrupted := func(ctx context.Context, gh gitops.Host, owner, name string, o gitops.RunOptions) (gitops.RunResult, error) {
 		res, err := gitops.RemedyRepository(ctx, gh, owner, name, o)
 		if err != nil {
 			t.Errorf("the first run failed: %v", err)

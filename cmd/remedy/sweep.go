@@ -14,7 +14,6 @@ import (
 	"sync"
 	"text/tabwriter"
 
-	"github.com/google/go-github/v89/github"
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -32,6 +31,7 @@ type sweepOptions struct {
 	bot         botFlags
 	auth        authFlags
 	images      imageFlags
+	forge       forgeFlags
 	// cluster holds --cluster and its flags (sweep_cluster.go).
 	cluster clusterFlags
 }
@@ -122,6 +122,7 @@ to the kubeconfig context's name. Sources elsewhere are listed as skipped;
 	opts.images.register(f)
 	opts.bot.register(cmd)
 	opts.auth.register(cmd)
+	opts.forge.register(cmd)
 	opts.cluster.register(f)
 	_ = f.MarkHidden("sources") // a cluster sweep always maps sources
 	f.StringVar(&opts.cluster.name, "cluster-name", "", "with --cluster: the cluster's name in branch names (remedy/live/<name>/…) and pull requests (default the kubeconfig context's name)")
@@ -144,6 +145,10 @@ type sweepBranch struct {
 	PR     int    `json:"pr,omitempty"`
 	URL    string `json:"url,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Undecorated: labels, reviewers or assignees could not all be set
+	// (Warnings say why); the next run adds them.
+	Undecorated bool     `json:"undecorated,omitempty"`
+	Warnings    []string `json:"warnings,omitempty"`
 }
 
 func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
@@ -156,14 +161,19 @@ func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
 	if o.format != formatTable && o.format != formatJSON {
 		return fmt.Errorf("--format %q: want table or json", o.format)
 	}
-	cfg, err := readSweepConfig(o.configPath)
+	kind, _, err := o.forge.resolve(inv)
 	if err != nil {
 		return err
 	}
-	gh, tokens, err := newGitHubClient(inv, o.auth)
+	cfg, err := readSweepConfig(o.configPath, kind)
 	if err != nil {
 		return err
 	}
+	gh, tokens, _, err := newForge(inv, o.auth, o.forge)
+	if err != nil {
+		return err
+	}
+	inv.removeStaleClones()
 	repos, err := selectRepositories(ctx, gh, cfg)
 	if err != nil {
 		return err
@@ -226,14 +236,16 @@ func safeRow(fn func(i int) sweepRow, i int) (row sweepRow) {
 }
 
 // sweepOne runs remedy pr on one repository.
-func (o *sweepOptions) sweepOne(ctx context.Context, inv *invocation, gh *github.Client, tokens gitops.TokenSource, full string) sweepRow {
-	owner, name, _ := strings.Cut(full, "/")
+func (o *sweepOptions) sweepOne(ctx context.Context, inv *invocation, gh forgeClient, tokens gitops.TokenSource, full string) sweepRow {
+	// The last slash: a GitLab project's namespace may hold more.
+	sl := strings.LastIndex(full, "/")
+	owner, name := full[:max(sl, 0)], full[sl+1:]
 	// Asked per repository, so that a long sweep gets renewed tokens.
 	token, err := tokens.Token(ctx, owner)
 	var res gitops.RunResult
 	if err == nil {
 		res, err = gitops.RemedyRepository(ctx, gh, owner, name, gitops.RunOptions{
-			Token: token, Bot: o.bot.identity(), DryRun: o.dryRun, Log: inv.log.With("repo", full),
+			Token: token, Bot: o.bot.identity(), Version: versionString(), DryRun: o.dryRun, Log: inv.log.With("repo", full),
 			Images: o.images.resolver(inv.log, false), RepoImages: true,
 		})
 	}
@@ -245,7 +257,7 @@ func sweepRowOf(inv *invocation, full string, res gitops.RunResult, err error) s
 	row := sweepRow{Repo: full, Branches: []sweepBranch{}}
 	row.Findings, row.Fixable = res.Findings, res.Fixable
 	for _, b := range res.Branches {
-		row.Branches = append(row.Branches, sweepBranch{Branch: b.Branch, Action: string(b.Action), PR: b.PR, URL: b.URL, Reason: b.Reason})
+		row.Branches = append(row.Branches, sweepBranch{Branch: b.Branch, Action: string(b.Action), PR: b.PR, URL: b.URL, Reason: b.Reason, Undecorated: b.Undecorated, Warnings: b.Warnings})
 	}
 	switch {
 	case errors.Is(err, gitops.ErrArchived):
@@ -259,7 +271,9 @@ func sweepRowOf(inv *invocation, full string, res gitops.RunResult, err error) s
 	return row
 }
 
-func readSweepConfig(p string) (*sweepConfig, error) {
+// readSweepConfig reads the sweep config of repositories on a forge of
+// kind (a GitLab project may be group/subgroup/project).
+func readSweepConfig(p, kind string) (*sweepConfig, error) {
 	b, err := os.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("read sweep config: %w", err)
@@ -271,7 +285,7 @@ func readSweepConfig(p string) (*sweepConfig, error) {
 		return nil, fmt.Errorf("sweep config %s: %w", p, err)
 	}
 	for _, r := range cfg.Repositories {
-		if _, _, err := splitRepo(r); err != nil {
+		if _, _, err := splitRepoOn(kind, r); err != nil {
 			return nil, fmt.Errorf("sweep config %s: %w", p, err)
 		}
 	}
@@ -293,7 +307,7 @@ func readSweepConfig(p string) (*sweepConfig, error) {
 
 // selectRepositories resolves the config into full names, deduplicated
 // (case-insensitively, as GitHub names are) and sorted.
-func selectRepositories(ctx context.Context, gh *github.Client, cfg *sweepConfig) ([]string, error) {
+func selectRepositories(ctx context.Context, gh forgeClient, cfg *sweepConfig) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
 	add := func(full string) {
@@ -306,7 +320,7 @@ func selectRepositories(ctx context.Context, gh *github.Client, cfg *sweepConfig
 		add(strings.TrimSuffix(r, ".git"))
 	}
 	for _, ow := range cfg.Owners {
-		repos, err := gitops.ListRepositories(ctx, gh, ow.Name)
+		repos, err := gh.ListRepositories(ctx, ow.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -354,6 +368,11 @@ func writeSweep(w io.Writer, rows []sweepRow, format string) error {
 			s := b.Action
 			if b.PR != 0 {
 				s += fmt.Sprintf(" #%d", b.PR)
+			}
+			if b.Undecorated {
+				// The run did not finish the pull request's labels,
+				// reviewers or assignees: it is not quite "ok".
+				s += " (labels/reviewers/assignees incomplete)"
 			}
 			prs = append(prs, s)
 		}

@@ -27,10 +27,11 @@ func (o *sweepOptions) runCluster(ctx context.Context, inv *invocation) error {
 	if o.configPath != "" {
 		return errors.New("--config selects repositories; --cluster sweeps the ones the cluster is deployed from: give one of them")
 	}
-	gh, tokens, err := newGitHubClient(inv, o.auth)
+	gh, tokens, host, err := newForge(inv, o.auth, o.forge)
 	if err != nil {
 		return err
 	}
+	inv.removeStaleClones()
 	o.cluster.sources = true
 	live, err := o.cluster.scanCluster(ctx, inv, scanner.Options{Catalog: scanner.DefaultCatalog()}, tokens, nil)
 	if err != nil {
@@ -38,7 +39,6 @@ func (o *sweepOptions) runCluster(ctx context.Context, inv *invocation) error {
 	}
 	defer live.Close()
 
-	host := forgeHost(inv)
 	var mine []clustersweep.Target
 	for _, t := range live.Targets(host) {
 		if gitops.Shard(t.FullName(), o.shardCount) == o.shardIndex {

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/google/go-github/v89/github"
-
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/sourcemap"
@@ -43,12 +41,12 @@ var ErrNotOnForge = errors.New("not on the forge: fix it there by hand")
 // findings of the objects that run in the cluster, and converge on the
 // cluster's branches (BranchPrefix) through the gitops life cycle. The
 // pull request body names the live objects.
-func Remedy(ctx context.Context, gh *github.Client, tokens gitops.TokenSource, t Target, o Options) (gitops.RunResult, error) {
+func Remedy(ctx context.Context, host gitops.Host, tokens gitops.TokenSource, t Target, o Options) (gitops.RunResult, error) {
 	log := cmp.Or(o.Log, slog.New(slog.DiscardHandler))
 	if t.Owner == "" || t.Name == "" {
 		return gitops.RunResult{}, fmt.Errorf("%s: %w", t.RepoURL, ErrNotOnForge)
 	}
-	info, err := gitops.GetRepository(ctx, gh, t.Owner, t.Name)
+	info, err := host.Repository(ctx, t.Owner, t.Name)
 	if err != nil {
 		return gitops.RunResult{}, err
 	}
@@ -102,7 +100,7 @@ func Remedy(ctx context.Context, gh *github.Client, tokens gitops.TokenSource, t
 	s.BranchPrefix = BranchPrefix(t.Cluster, out.Base, info.DefaultBranch)
 	s.Bot, s.DryRun, s.Now, s.Log = o.Bot, o.DryRun, o.Now, log
 	s.Live, s.Cluster = live, t.Cluster
-	out.Result, err = gitops.Converge(ctx, &gitops.GitHubForge{Client: gh, Owner: info.Owner, Name: info.Name}, ws, fixes, s)
+	out.Result, err = gitops.Converge(ctx, host.Forge(info.Owner, info.Name), ws, fixes, s)
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", info.FullName, err)
 	}

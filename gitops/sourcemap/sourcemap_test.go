@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -63,7 +63,7 @@ func TestClonerSendsTheTokenOnlyToTheForge(t *testing.T) {
 }
 
 func TestClonerCheckout(t *testing.T) {
-	srv := forgetest.New(t)
+	srv := githubtest.New(t)
 	srv.AddToken("tok", "remedy-bot")
 	repo := srv.CreateRepo("acme", "shop", map[string]string{"a.yaml": "v: 1\n"})
 	first := srv.BranchSHA("acme", "shop", "main")

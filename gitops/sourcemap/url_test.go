@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/remedy-bot/remedy/gitops/forgetest"
+	"github.com/remedy-bot/remedy/internal/githubtest"
 )
 
 func TestRepoURLForms(t *testing.T) {
@@ -72,7 +72,7 @@ func TestClonerSendsTheTokenOnlyToTheForgeOverSSHURLs(t *testing.T) {
 // TestClonerCheckoutSSHURL clones a forge repository named by its SSH
 // URLs: over HTTP(S), with the forge's token.
 func TestClonerCheckoutSSHURL(t *testing.T) {
-	srv := forgetest.New(t)
+	srv := githubtest.New(t)
 	srv.AddToken("tok", "remedy-bot")
 	srv.CreateRepo("acme", "shop", map[string]string{"a.yaml": "v: 1\n"})
 	host := strings.TrimPrefix(srv.URL, "http://")

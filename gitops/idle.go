@@ -1,0 +1,140 @@
+package gitops
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// RunState is what a fix pull request's body records of the run that
+// wrote it, in a hidden marker: the base commit and the inputs the fixes
+// were computed from, the branch head it pushed, the counts, and the
+// labels and assignees it was to carry. A later run that finds the base
+// and the inputs where they were, the head untouched and the decorations
+// in place has nothing to do, and skips the clone.
+type RunState struct {
+	Base, Head, Inputs string
+	Findings, Fixable  int
+	Labels, Assignees  []string
+}
+
+var stateRE = regexp.MustCompile(`<!-- remedy:state ([^>]*) -->`)
+
+func (st RunState) marker() string {
+	return fmt.Sprintf("<!-- remedy:state base=%s head=%s inputs=%s findings=%d fixable=%d labels=%s assignees=%s -->",
+		st.Base, st.Head, st.Inputs, st.Findings, st.Fixable, strings.Join(st.Labels, ","), strings.Join(st.Assignees, ","))
+}
+
+// parseRunState reads the RunState of a body; ok is false without one.
+func parseRunState(body string) (st RunState, ok bool) {
+	m := stateRE.FindStringSubmatch(body)
+	if m == nil {
+		return RunState{}, false
+	}
+	list := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return strings.Split(v, ",")
+	}
+	for _, kv := range strings.Fields(m[1]) {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "base":
+			st.Base = v
+		case "head":
+			st.Head = v
+		case "inputs":
+			st.Inputs = v
+		case "findings":
+			st.Findings, _ = strconv.Atoi(v)
+		case "fixable":
+			st.Fixable, _ = strconv.Atoi(v)
+		case "labels":
+			st.Labels = list(v)
+		case "assignees":
+			st.Assignees = list(v)
+		}
+	}
+	return st, st.Base != "" && st.Head != "" && st.Inputs != ""
+}
+
+// InputsHash identifies the inputs of a run besides the repository's
+// content: remedy's version and the settings from outside the repository.
+// The repository's own configuration is part of the base commit.
+func InputsHash(version string, bot Identity, branchPrefix string) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{"remedy-inputs/1", version, bot.Name, bot.Email, branchPrefix}, "\n")))
+	return hex.EncodeToString(sum[:8])
+}
+
+// branchHeads reads a branch's head commit without cloning; drivers whose
+// forge answers it conditionally (GitHub: 304, free of rate limits)
+// implement it on their Host.
+type branchHeads interface {
+	BranchHead(ctx context.Context, owner, name, branch string) (string, error)
+}
+
+// idleCheck looks, before any clone, for the proof that a repository is
+// idle: the open fix pull request of the repository's group branch
+// records a RunState whose base is still the base's head, whose inputs are
+// inputs, whose head is the pull request's, and whose labels and
+// assignees it carries. prs are the pull requests of branch it listed,
+// for Converge to reuse when the repository is not idle.
+func idleCheck(ctx context.Context, host Host, forge Forge, info RepoInfo, base, branch, inputs string) (res Result, st RunState, idle bool, prs []PullRequest, err error) {
+	heads, ok := host.(branchHeads)
+	if !ok || inputs == "" {
+		return Result{}, RunState{}, false, nil, nil
+	}
+	prs, err = forge.ListPullRequests(ctx, branch)
+	if err != nil {
+		return Result{}, RunState{}, false, nil, nil // Converge will ask again and say what failed
+	}
+	if prs == nil {
+		prs = []PullRequest{} // listed, and none
+	}
+	var open *botPR
+	for _, pr := range prs {
+		if bp, ok := parseBotPR(pr); ok && pr.State == "open" && (open == nil || bp.Number > open.Number) {
+			open = &bp
+		}
+	}
+	if open == nil {
+		return Result{}, RunState{}, false, prs, nil
+	}
+	st, ok = parseRunState(open.Body)
+	if !ok || st.Inputs != inputs || st.Head != open.HeadSHA ||
+		(open.LabelsKnown && len(missing(st.Labels, open.Labels)) > 0) || !open.LabelsKnown ||
+		(open.AssigneesKnown && len(missing(st.Assignees, open.Assignees)) > 0) || !open.AssigneesKnown {
+		return Result{}, RunState{}, false, prs, nil
+	}
+	head, err := heads.BranchHead(ctx, info.Owner, info.Name, base)
+	if err != nil || head != st.Base {
+		return Result{}, RunState{}, false, prs, nil
+	}
+	return Result{Branches: []BranchResult{{
+		Branch: branch, Action: ActionUnchanged, PR: open.Number, URL: open.URL, Fingerprints: open.fingerprints,
+		Reason: "neither the base nor remedy's inputs moved since the last run (not cloned)",
+	}}}, st, true, prs, nil
+}
+
+// listedForge is a Forge whose pull requests of one branch were listed
+// already: the first ListPullRequests of that branch is answered from the
+// list, so a run does not ask twice.
+type listedForge struct {
+	Forge
+	branch string
+	prs    []PullRequest
+	used   bool
+}
+
+func (f *listedForge) ListPullRequests(ctx context.Context, branch string) ([]PullRequest, error) {
+	if branch == f.branch && !f.used {
+		f.used = true
+		return f.prs, nil
+	}
+	return f.Forge.ListPullRequests(ctx, branch)
+}

@@ -1,0 +1,40 @@
+package webhook
+
+// Event is a forge's webhook delivery in the words remedy routes on; each
+// forge driver parses its own payloads into one (github.ParseWebhook,
+// gitea.ParseWebhook, gitlab.ParseWebhook).
+type Event struct {
+	// Kind is EventComment, EventPullRequest or EventPush.
+	Kind string
+	// Action is what happened, in GitHub's words: "created" for a new
+	// comment; "opened", "synchronize", "reopened" (and others, ignored)
+	// for a pull request.
+	Action string
+	// Repo is the repository's full name (owner/name; group/…/project on
+	// GitLab) and Sender who caused the event.
+	Repo, Sender string
+
+	// Comment events.
+	CommentAuthor, CommentBody string
+	// Issue is the number of the issue or pull request commented on;
+	// OnPullRequest says which it is.
+	Issue         int
+	OnPullRequest bool
+
+	// Pull request events: Number, and the head branch and the full name
+	// of the repository it is in.
+	Number            int
+	HeadRef, HeadRepo string
+
+	// Push events: the ref pushed, the repository's default branch, and
+	// whether the ref was deleted.
+	Ref, DefaultBranch string
+	Deleted            bool
+}
+
+// Event kinds.
+const (
+	EventComment     = "comment"
+	EventPullRequest = "pull_request"
+	EventPush        = "push"
+)

@@ -1,0 +1,49 @@
+package webhook
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestVerifyGitea(t *testing.T) {
+	secret, body := []byte("s3cret"), []byte(`{"action":"created"}`)
+	good := SignGitea(secret, body)
+	for _, tc := range []struct {
+		name, header string
+		secret       []byte
+		want         error
+	}{
+		{"good", good, secret, nil},
+		{"unsigned", "", secret, ErrUnsigned},
+		{"upper case", strings.ToUpper(good), secret, ErrBadSignature},
+		{"github prefix", "sha256=" + good, secret, ErrBadSignature},
+		{"other secret", good, []byte("other"), ErrBadSignature},
+		{"no secret", good, nil, ErrNoSecret},
+	} {
+		if err := VerifyGitea(tc.secret, body, tc.header); !errors.Is(err, tc.want) && (err != nil || tc.want != nil) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if err := VerifyGitea(secret, append(body, ' '), good); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("changed body: %v", err)
+	}
+}
+
+func TestVerifyGitLab(t *testing.T) {
+	for _, tc := range []struct {
+		name, header string
+		secret       []byte
+		want         error
+	}{
+		{"good", "tok3n", []byte("tok3n"), nil},
+		{"unsigned", "", []byte("tok3n"), ErrUnsigned},
+		{"prefix", "tok3", []byte("tok3n"), ErrBadSignature},
+		{"longer", "tok3n ", []byte("tok3n"), ErrBadSignature},
+		{"no secret", "tok3n", nil, ErrNoSecret},
+	} {
+		if err := VerifyGitLab(tc.secret, tc.header); !errors.Is(err, tc.want) && (err != nil || tc.want != nil) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
