@@ -20,8 +20,8 @@ type forgeHook struct {
 	deliveryHeader, eventHeader string
 	// read checks the delivery's secret and reads its body: the body
 	// is read only as far as the check needs before it holds.
-	read func(secret []byte, r *http.Request) ([]byte, error)
-	parse                       func(event string, body []byte) (webhook.Event, error)
+	read  func(secret []byte, r *http.Request) ([]byte, error)
+	parse func(event string, body []byte) (webhook.Event, error)
 }
 
 var giteaHook = forgeHook{
