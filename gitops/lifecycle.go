@@ -572,10 +572,6 @@ func (c *converger) limited() string {
 // still needs.
 type decorations struct{ labels, reviewers, assignees []string }
 
-func (d decorations) empty() bool {
-	return len(d.labels) == 0 && len(d.reviewers) == 0 && len(d.assignees) == 0
-}
-
 // allDecorations are what a new pull request gets.
 func (c *converger) allDecorations() decorations {
 	return decorations{labels: c.s.Labels, reviewers: c.s.Reviewers, assignees: c.s.Assignees}

@@ -86,7 +86,7 @@ func TestCloneMatchesJSONRoundTrip(t *testing.T) {
 	var nilMap map[string]any
 	var nilSlice []any
 	for _, v := range []any{
-		nil, true, false, 1.5, 0.1, -0.0, 1e300, "s", "<&>", "\u2028", "bad\xff",
+		nil, true, false, 1.5, 0.1, math.Copysign(0, -1), 1e300, "s", "<&>", "\u2028", "bad\xff",
 		math.NaN(), math.Inf(1), 3, json.Number("7"), map[string]string{"a": "b"},
 		nilMap, nilSlice, map[string]any{}, []any{},
 		map[string]any{"a": []any{"ALL", 1.0, nil, map[string]any{"b": false}}},

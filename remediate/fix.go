@@ -116,9 +116,7 @@ func FixFile(file *scanner.SourceFile, findings []scanner.Finding, opts Options,
 		cands = append(cands, candidate{finding: f, ops: ops})
 	}
 	accepted, after, refusals := applyCandidates(file, cands, scan)
-	for _, r := range refusals {
-		ff.Outcomes = append(ff.Outcomes, r)
-	}
+	ff.Outcomes = append(ff.Outcomes, refusals...)
 	ff.After = after
 	byRes := map[*scanner.Resource]int{}
 	for _, c := range accepted {

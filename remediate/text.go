@@ -71,12 +71,6 @@ func (t *text) indent(line int) int {
 	return n
 }
 
-// isFiller reports whether a line holds nothing but blanks or a comment.
-func (t *text) isFiller(line int) bool {
-	b := bytes.TrimLeft(t.content(line), " \t")
-	return len(b) == 0 || b[0] == '#'
-}
-
 // hasNewline reports whether the line ends with a line break.
 func (t *text) hasNewline(line int) bool {
 	end := t.lineEnd(line)

@@ -139,11 +139,9 @@ func TestBodyBudget(t *testing.T) {
 	f.srv.budget.max = 3 * 2 * (webhook.UnsignedLimit + 32<<10)
 	fake := map[string]string{webhook.GitHubSignatureHeader: "sha256=" + strings.Repeat("0", 64)}
 	gate := make(chan struct{})
-	var held []*countingBody
 	var wg sync.WaitGroup
 	for range 3 {
 		b := &countingBody{n: 1 << 20, gate: gate, reached: make(chan struct{})}
-		held = append(held, b)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

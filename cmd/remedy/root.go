@@ -115,7 +115,7 @@ start.`,
 	root.SetOut(inv.stdout)
 	root.SetErr(inv.stderr)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())
+		return fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath())
 	})
 	root.PersistentFlags().Var(levelFlag{inv.logLevel}, "log-level", "log verbosity on stderr: debug, info, warn or error")
 

@@ -61,14 +61,15 @@ func (s *Server) addReview(rp *repoState, p *pull, login, state, body, commitID 
 	html := fmt.Sprintf("%s/%s/pull/%d", s.URL, rp.fullName(), p.number)
 	t := now()
 	rv := &github.PullRequestReview{
-		ID:                github.Ptr(id),
-		NodeID:            github.Ptr("PRR_forgetest" + itoa64(id)),
-		User:              s.user(login),
-		Body:              github.Ptr(body),
-		CommitID:          github.Ptr(commitID),
-		State:             github.Ptr(state),
-		HTMLURL:           github.Ptr(fmt.Sprintf("%s#pullrequestreview-%d", html, id)),
-		PullRequestURL:    github.Ptr(api + "/pulls/" + strconv.Itoa(p.number)),
+		ID:             github.Ptr(id),
+		NodeID:         github.Ptr("PRR_forgetest" + itoa64(id)),
+		User:           s.user(login),
+		Body:           github.Ptr(body),
+		CommitID:       github.Ptr(commitID),
+		State:          github.Ptr(state),
+		HTMLURL:        github.Ptr(fmt.Sprintf("%s#pullrequestreview-%d", html, id)),
+		PullRequestURL: github.Ptr(api + "/pulls/" + strconv.Itoa(p.number)),
+		//lint:ignore SA1019 the fake serves what GitHub's REST API still sends (remedy reads permissions, not this field)
 		AuthorAssociation: github.Ptr(s.authorAssociation(rp, login)),
 	}
 	if state != "PENDING" {
@@ -93,10 +94,11 @@ func (s *Server) addReview(rp *repoState, p *pull, login, state, body, commitID 
 			User:                s.user(login),
 			CreatedAt:           ts(t),
 			UpdatedAt:           ts(t),
-			AuthorAssociation:   rv.AuthorAssociation,
-			URL:                 github.Ptr(api + "/pulls/comments/" + itoa64(cid)),
-			HTMLURL:             github.Ptr(fmt.Sprintf("%s#discussion_r%d", html, cid)),
-			PullRequestURL:      rv.PullRequestURL,
+			//lint:ignore SA1019 the fake serves what GitHub's REST API still sends (remedy reads permissions, not this field)
+			AuthorAssociation: rv.AuthorAssociation,
+			URL:               github.Ptr(api + "/pulls/comments/" + itoa64(cid)),
+			HTMLURL:           github.Ptr(fmt.Sprintf("%s#discussion_r%d", html, cid)),
+			PullRequestURL:    rv.PullRequestURL,
 		}
 		if rc.Side == nil && rc.Line != nil {
 			rc.Side = github.Ptr("RIGHT")

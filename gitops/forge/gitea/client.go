@@ -75,10 +75,10 @@ func New(o Options) (*Client, error) {
 	}
 	u, err := url.Parse(o.URL)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("Gitea URL %q: want an http(s) URL such as https://gitea.example.com/", o.URL)
+		return nil, fmt.Errorf("the Gitea URL %q: want an http(s) URL such as https://gitea.example.com/", o.URL)
 	}
 	if u.User != nil {
-		return nil, errors.New("Gitea URL carries credentials; pass the token instead")
+		return nil, errors.New("the Gitea URL carries credentials; pass the token instead")
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/api/v1/"
 	u.RawQuery, u.Fragment = "", ""

@@ -142,7 +142,7 @@ func TestETagTransportRevalidates(t *testing.T) {
 		}
 		return prs
 	}
-	if len(list()) != 0 || len(list()) != 0 {
+	if first, second := list(), list(); len(first) != 0 || len(second) != 0 {
 		t.Fatal("pull requests in a new repository")
 	}
 	s.CommitFiles("acme", "widget", "f", map[string]string{"b.yaml": "b: 1\n"}, "b")

@@ -143,17 +143,17 @@ func (h *harness) setIntercept(f func(*http.Request) (*http.Response, error)) {
 
 // run is one run of remedy pr; it returns the result, the error and the
 // API requests the run made.
-func (h *harness) run(o gitops.RunOptions) (gitops.RunResult, error, []string) {
+func (h *harness) run(o gitops.RunOptions) (gitops.RunResult, []string, error) {
 	h.t.Helper()
 	h.s.ResetRequests()
 	o.Token = testToken
 	res, err := gitops.RemedyRepository(context.Background(), &Client{gh: h.gh}, "acme", "shop", o)
-	return res, err, h.s.RequestLog()
+	return res, h.s.RequestLog(), err
 }
 
 func (h *harness) mustRun(o gitops.RunOptions) (gitops.RunResult, []string) {
 	h.t.Helper()
-	res, err, reqs := h.run(o)
+	res, reqs, err := h.run(o)
 	if err != nil {
 		h.t.Fatalf("run: %v\nrequests: %v", err, reqs)
 	}
@@ -282,7 +282,7 @@ func TestCrashBetweenPushAndPullRequest(t *testing.T) {
 		}
 		return nil, nil
 	})
-	if _, err, _ := h.run(gitops.RunOptions{}); err == nil {
+	if _, _, err := h.run(gitops.RunOptions{}); err == nil {
 		t.Fatal("the interrupted run reported no error")
 	}
 	pushed := h.branch(gitops.RepoBranch)
@@ -604,7 +604,7 @@ func TestTemplateOverrides(t *testing.T) {
 
 	files[".remedy.yaml"] = twoControls + "templates:\n  body: nope.tmpl\n"
 	h2 := newHarness(t, files)
-	if _, err, _ := h2.run(gitops.RunOptions{}); err == nil || !strings.Contains(err.Error(), "templates.body") {
+	if _, _, err := h2.run(gitops.RunOptions{}); err == nil || !strings.Contains(err.Error(), "templates.body") {
 		t.Errorf("missing template file: %v", err)
 	}
 }
@@ -657,7 +657,7 @@ func TestTemplateSymlinksOutOfTheRepositoryAreRefused(t *testing.T) {
 			files["commit.tmpl"] = "fix things\n"
 			h := newHarness(t, files)
 			before := h.branch("main")
-			_, err, reqs := h.run(gitops.RunOptions{})
+			_, reqs, err := h.run(gitops.RunOptions{})
 			if err == nil {
 				t.Fatal("run succeeded; want the template refused")
 			}
