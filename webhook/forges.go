@@ -32,25 +32,7 @@ func VerifyGitea(secret, body []byte, header string) error {
 // most UnsignedLimit bytes, a well-formed one is hashed as it is read (at
 // most max bytes) and compared in constant time at the end.
 func ReadGitea(r io.Reader, secret []byte, header string, max int64) ([]byte, error) {
-	if len(secret) == 0 {
-		return nil, ErrNoSecret
-	}
-	if header == "" {
-		return nil, refuse(r, ErrUnsigned)
-	}
-	want, ok := parseSignature(header, "")
-	if !ok {
-		return nil, refuse(r, ErrBadSignature)
-	}
-	mac := hmac.New(sha256.New, secret)
-	body, err := readHashed(r, mac, max)
-	if err != nil {
-		return nil, err
-	}
-	if !hmac.Equal(mac.Sum(nil), want) {
-		return nil, ErrBadSignature
-	}
-	return body, nil
+	return readSigned(r, secret, header, "", max)
 }
 
 // SignGitea returns the X-Gitea-Signature value Gitea would send for body.

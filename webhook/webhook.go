@@ -76,13 +76,22 @@ func VerifyGitHub(secret, body []byte, header string) error {
 // hashed as it is read, into a buffer of at most max bytes (ErrTooLarge
 // beyond), and compared in constant time at the end.
 func ReadGitHub(r io.Reader, secret []byte, header string, max int64) ([]byte, error) {
+	return readSigned(r, secret, header, "sha256=", max)
+}
+
+// readSigned reads a body signed with the HMAC-SHA256 of its bytes, sent as
+// prefix + lower-case hex in header: GitHub's and Gitea's deliveries. What
+// cannot be a signature is refused after at most UnsignedLimit bytes; a
+// well-formed one is hashed as the body is read, and compared in constant
+// time at the end.
+func readSigned(r io.Reader, secret []byte, header, prefix string, max int64) ([]byte, error) {
 	if len(secret) == 0 {
 		return nil, ErrNoSecret
 	}
 	if header == "" {
 		return nil, refuse(r, ErrUnsigned)
 	}
-	want, ok := parseSignature(header, "sha256=")
+	want, ok := parseSignature(header, prefix)
 	if !ok {
 		return nil, refuse(r, ErrBadSignature)
 	}
