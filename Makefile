@@ -39,8 +39,8 @@ sbom: binaries
 
 checksums: sbom
 	@cd $(DIST) && rm -f remedy_$(VERSION)_checksums.txt && \
-		{ command -v sha256sum >/dev/null && sha256sum remedy_$(VERSION)_* || shasum -a 256 remedy_$(VERSION)_*; } > remedy_$(VERSION)_checksums.txt.tmp && \
-		mv remedy_$(VERSION)_checksums.txt.tmp remedy_$(VERSION)_checksums.txt
+		{ command -v sha256sum >/dev/null && sha256sum remedy_$(VERSION)_* || shasum -a 256 remedy_$(VERSION)_*; } > .checksums.tmp && \
+		mv .checksums.tmp remedy_$(VERSION)_checksums.txt
 	@echo "$(DIST)/remedy_$(VERSION)_checksums.txt"
 
 image:
