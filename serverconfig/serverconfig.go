@@ -146,7 +146,7 @@ type Owner struct {
 }
 
 // Cluster is a Kubernetes cluster whose live objects the schedules sweep.
-// Reading it takes the read-only ClusterRole of deploy/clusterrole.yaml.
+// Reading it takes the read-only ClusterRole of deploy/base/clusterrole.yaml.
 type Cluster struct {
 	// Name names the cluster in job history, branch names
 	// (remedy/live/<name>/…) and pull requests.
