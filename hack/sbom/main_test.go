@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"debug/buildinfo"
-	"fmt"
-	"runtime/debug"
 	"encoding/json"
+	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
