@@ -8,15 +8,18 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=""
+# As `make release` builds it (-trimpath, no build ID, the version stamped).
 # CGO off: a static binary needing no libc (SQLite is modernc.org/sqlite,
 # pure Go; git is go-git, so the image needs no git binary either).
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/remedy ./cmd/remedy
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -buildid= -X main.version=${VERSION}" -o /out/remedy ./cmd/remedy
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/remedy /remedy
 USER 65532:65532
 # The store defaults to the working directory (the nonroot home).
 WORKDIR /home/nonroot
-EXPOSE 8080
+# 8080: webhooks, Slack, probes; 9090: /metrics with --metrics-listen :9090
+# (deploy/ sets metricsListen), else /metrics is on 8080.
+EXPOSE 8080 9090
 ENTRYPOINT ["/remedy"]
 CMD ["serve", "--listen", ":8080"]

@@ -44,6 +44,10 @@ const DefaultStore = "remedy.db"
 type Config struct {
 	// Listen is the HTTP address, e.g. ":8080" or "127.0.0.1:8080".
 	Listen string `yaml:"listen"`
+	// MetricsListen, when set, serves /metrics on an address of its own
+	// and not on Listen, so that the Ingress in front of the webhooks
+	// never exposes it. Empty means /metrics on Listen.
+	MetricsListen string `yaml:"metricsListen"`
 	// Store is the SQLite file of the job queue and history.
 	Store  string `yaml:"store"`
 	GitHub GitHub `yaml:"github"`
@@ -144,7 +148,7 @@ type Owner struct {
 }
 
 // Cluster is a Kubernetes cluster whose live objects the schedules sweep.
-// Reading it takes the read-only ClusterRole of deploy/clusterrole.yaml.
+// Reading it takes the read-only ClusterRole of deploy/base/clusterrole.yaml.
 type Cluster struct {
 	// Name names the cluster in job history, branch names
 	// (remedy/live/<name>/…) and pull requests.

@@ -10,11 +10,11 @@ import (
 	"github.com/remedy-bot/remedy/scanner/cluster"
 )
 
-// clusterRoleRules reads the rules of deploy/clusterrole.yaml by
+// clusterRoleRules reads the rules of deploy/base/clusterrole.yaml by
 // group/resource: the verbs granted.
 func clusterRoleRules(t *testing.T) map[string][]string {
 	t.Helper()
-	b, err := os.ReadFile(deployDir + "/clusterrole.yaml")
+	b, err := os.ReadFile(deployBaseDir + "/clusterrole.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func clusterRoleRules(t *testing.T) map[string][]string {
 		} `yaml:"rules"`
 	}
 	if err := nodes.YNode().Decode(&role); err != nil || role.Kind != "ClusterRole" {
-		t.Fatalf("deploy/clusterrole.yaml: first document is not a ClusterRole: %v", err)
+		t.Fatalf("deploy/base/clusterrole.yaml: first document is not a ClusterRole: %v", err)
 	}
 	out := map[string][]string{}
 	for _, r := range role.Rules {

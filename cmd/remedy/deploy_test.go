@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,23 +12,35 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-const deployDir = "../../deploy"
+// deployDir is the single-pod default, deployBaseDir what it shares with
+// deployHADir, the variant for several replicas on PostgreSQL.
+const (
+	deployDir     = "../../deploy"
+	deployBaseDir = deployDir + "/base"
+	deployHADir   = deployDir + "/ha"
+)
 
 // TestDeployPassesOwnControls is remedy scanning the manifests that deploy
-// it: every control must pass, or be suppressed with a reason.
+// it: every control must pass, or be suppressed with a reason. deploy/
+// holds two kustomize roots (itself and ha/, both on base/); each is also
+// scanned alone, so that neither hides behind the other.
 func TestDeployPassesOwnControls(t *testing.T) {
-	r := runCLI(t, "", "scan", deployDir, "-o", "json")
-	rep := decodeReport(t, []byte(r.stdout))
-	for _, f := range rep.Findings {
-		if !f.Suppressed {
-			t.Errorf("%s:%d: %s: %s", f.File, f.Line, f.Control, f.Message)
-		}
-	}
-	for _, e := range rep.Errors {
-		t.Errorf("unreadable: %v", e)
-	}
-	if r.code != exitOK {
-		t.Errorf("remedy scan deploy/: exit %d\n%s", r.code, r.stderr)
+	for _, dir := range []string{deployDir, deployHADir} {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			r := runCLI(t, "", "scan", dir, "-o", "json")
+			rep := decodeReport(t, []byte(r.stdout))
+			for _, f := range rep.Findings {
+				if !f.Suppressed {
+					t.Errorf("%s:%d: %s: %s", f.File, f.Line, f.Control, f.Message)
+				}
+			}
+			for _, e := range rep.Errors {
+				t.Errorf("unreadable: %v", e)
+			}
+			if r.code != exitOK {
+				t.Errorf("remedy scan %s: exit %d\n%s", dir, r.code, r.stderr)
+			}
+		})
 	}
 }
 
@@ -35,34 +48,52 @@ func TestDeployPassesOwnControls(t *testing.T) {
 type kustomization struct {
 	Namespace          string   `yaml:"namespace"`
 	Resources          []string `yaml:"resources"`
+	Components         []string `yaml:"components"`
 	ConfigMapGenerator []struct {
 		Name  string   `yaml:"name"`
 		Files []string `yaml:"files"`
 	} `yaml:"configMapGenerator"`
+	Patches []struct {
+		Path string `yaml:"path"`
+	} `yaml:"patches"`
 }
 
-// TestDeployKustomization checks that the base lists every manifest of the
-// folder, and each one it lists exists, so `kubectl apply -k` applies them.
+// TestDeployKustomization checks that each kustomization lists every
+// manifest of its folder, and each one it lists exists, so `kubectl apply
+// -k` applies them.
 func TestDeployKustomization(t *testing.T) {
-	var k kustomization
-	readYAML(t, filepath.Join(deployDir, "kustomization.yaml"), &k)
-	listed := append([]string(nil), k.Resources...)
-	for _, g := range k.ConfigMapGenerator {
-		listed = append(listed, g.Files...)
-	}
-	files, _ := filepath.Glob(filepath.Join(deployDir, "*.yaml"))
-	for _, f := range files {
-		if b := filepath.Base(f); b != "kustomization.yaml" && !slices.Contains(listed, b) {
-			t.Errorf("%s is in deploy/ but not in kustomization.yaml", b)
+	for _, dir := range []string{deployDir, deployBaseDir, deployHADir} {
+		var k kustomization
+		readYAML(t, filepath.Join(dir, "kustomization.yaml"), &k)
+		listed := append([]string(nil), k.Resources...)
+		for _, g := range k.ConfigMapGenerator {
+			listed = append(listed, g.Files...)
+		}
+		for _, p := range k.Patches {
+			if p.Path != "" {
+				listed = append(listed, p.Path)
+			}
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		for _, f := range files {
+			if b := filepath.Base(f); b != "kustomization.yaml" && !slices.Contains(listed, b) {
+				t.Errorf("%s is in %s but not in its kustomization.yaml", b, dir)
+			}
+		}
+		for _, l := range append(listed, k.Components...) {
+			if _, err := os.Stat(filepath.Join(dir, l)); err != nil {
+				t.Errorf("%s/kustomization.yaml lists %s: %v", dir, l, err)
+			}
+		}
+		if k.Namespace == "" || k.Namespace == "default" {
+			t.Errorf("%s: namespace %q: want a namespace of its own", dir, k.Namespace)
 		}
 	}
-	for _, l := range listed {
-		if _, err := os.Stat(filepath.Join(deployDir, l)); err != nil {
-			t.Errorf("kustomization.yaml lists %s: %v", l, err)
-		}
-	}
-	if k.Namespace == "" || k.Namespace == "default" {
-		t.Errorf("namespace %q: want a namespace of its own", k.Namespace)
+	// The CronJob of both variants sweeps the same repositories.
+	a, _ := os.ReadFile(filepath.Join(deployDir, "sweep.yaml"))
+	b, _ := os.ReadFile(filepath.Join(deployHADir, "sweep.yaml"))
+	if strip := func(b []byte) string { return string(b[bytes.Index(b, []byte("\nrepositories:")):]) }; len(a) == 0 || len(b) == 0 || strip(a) != strip(b) {
+		t.Error("deploy/sweep.yaml and deploy/ha/sweep.yaml differ")
 	}
 }
 
@@ -70,7 +101,7 @@ func TestDeployKustomization(t *testing.T) {
 // rolled, the store has one writer), a writable /tmp for clones, probes on
 // the server's routes, and a sweep sharded like its Indexed Job.
 func TestDeployShape(t *testing.T) {
-	dep := readNode(t, filepath.Join(deployDir, "deployment.yaml"))
+	dep := readNode(t, filepath.Join(deployBaseDir, "deployment.yaml"))
 	str := func(n *yaml.RNode, path ...string) string {
 		t.Helper()
 		v, err := n.Pipe(yaml.Lookup(path...))
@@ -117,7 +148,7 @@ func TestDeployShape(t *testing.T) {
 		t.Errorf("automountServiceAccountToken %s", got)
 	}
 
-	cj := readNode(t, filepath.Join(deployDir, "cronjob-sweep.yaml"))
+	cj := readNode(t, filepath.Join(deployBaseDir, "cronjob-sweep.yaml"))
 	if got := str(cj, "spec", "jobTemplate", "spec", "completionMode"); got != "Indexed" {
 		t.Errorf("completionMode %s", got)
 	}

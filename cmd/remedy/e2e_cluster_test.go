@@ -320,12 +320,12 @@ func TestE2EScanClusterMapsSourcesAndDrift(t *testing.T) {
 }
 
 // TestE2EScanClusterWithDeployedClusterRole runs the cluster scan as a user
-// that holds only deploy/clusterrole.yaml: it must read everything it needs
+// that holds only deploy/base/clusterrole.yaml: it must read everything it needs
 // (no error entry beyond the repository that cannot be cloned) and nothing
 // it does not (Secrets stay forbidden).
 func TestE2EScanClusterWithDeployedClusterRole(t *testing.T) {
 	c := newGitOpsCluster(t)
-	role, err := os.ReadFile(deployDir + "/clusterrole.yaml")
+	role, err := os.ReadFile(deployBaseDir + "/clusterrole.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,13 +31,36 @@ func (b botFlags) identity() gitops.Identity { return gitops.Identity{Name: b.na
 // authFlags are the GitHub App flags of pr and sweep; without them,
 // GITHUB_TOKEN authenticates.
 type authFlags struct {
-	appID   int64
-	keyFile string
+	appID     int64
+	keyFile   string
+	tokenFile string
 }
 
 func (a *authFlags) register(cmd *cobra.Command) {
 	cmd.Flags().Int64Var(&a.appID, "app-id", 0, "authenticate as this GitHub App's installation on each repository owner, instead of with GITHUB_TOKEN (env REMEDY_APP_ID)")
 	cmd.Flags().StringVar(&a.keyFile, "app-key-file", "", "the GitHub App's private key, PEM, PKCS#1 or PKCS#8 (env REMEDY_APP_KEY_FILE)")
+	cmd.Flags().StringVar(&a.tokenFile, "token-file", "", "read the GitHub token from this file instead of GITHUB_TOKEN, e.g. a mounted Secret (env GITHUB_TOKEN_FILE)")
+}
+
+// envTokenFile names the file holding the token, for runs (a CronJob) that
+// keep credentials in files rather than in the environment.
+const envTokenFile = "GITHUB_TOKEN_FILE"
+
+// readTokenFile returns the token held in path, without its trailing
+// newline. Errors name the file, never its contents.
+func readTokenFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("GitHub token file: %w", err)
+	}
+	tok := strings.TrimRight(string(b), "\r\n")
+	if tok == "" {
+		return "", fmt.Errorf("GitHub token file %s is empty", path)
+	}
+	if strings.ContainsAny(tok, " \t\r\n") {
+		return "", fmt.Errorf("GitHub token file %s: want one token on one line", path)
+	}
+	return tok, nil
 }
 
 // tokenSource chooses the credentials: GITHUB_TOKEN, or a GitHub App from
@@ -55,6 +78,20 @@ func (a authFlags) tokenSource(inv *invocation, o ghforge.Options) (gitops.Token
 	}
 	if keyFile == "" {
 		keyFile = inv.getenv("REMEDY_APP_KEY_FILE")
+	}
+	tokenFile := a.tokenFile
+	if tokenFile == "" {
+		tokenFile = inv.getenv(envTokenFile)
+	}
+	if tokenFile != "" {
+		if o.Token != "" {
+			return nil, errors.New("both GITHUB_TOKEN and a token file (--token-file or GITHUB_TOKEN_FILE) are set: use one")
+		}
+		tok, err := readTokenFile(tokenFile)
+		if err != nil {
+			return nil, err
+		}
+		o.Token = tok
 	}
 	app := appID != 0 || keyFile != ""
 	switch {
@@ -116,7 +153,9 @@ labels and assignees.
 
 Environment:
   GITHUB_TOKEN         token with contents and pull-requests write access
-                       (required unless a GitHub App is given)
+                       (required unless a GitHub App or a token file is given)
+  GITHUB_TOKEN_FILE    file holding the token (a mounted Secret), when
+                       --token-file is not given; instead of GITHUB_TOKEN
   REMEDY_APP_ID        GitHub App ID, when --app-id is not given
   REMEDY_APP_KEY_FILE  GitHub App private key file, when --app-key-file is not
   GITHUB_API_URL       REST API root for GitHub Enterprise Server,

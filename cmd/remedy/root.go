@@ -45,6 +45,9 @@ type invocation struct {
 	// writes gates every file the run writes against its interruption
 	// (interrupt.go).
 	writes *writeGate
+	// stderrIsTerminal, when set, says whether stderr is a terminal (for
+	// progress lines); nil means asking the file descriptor. A test's seam.
+	stderrIsTerminal func() bool
 	// beforeReplace, when set, runs between computing a file's new bytes
 	// and replacing the file: a test's way to change the file meanwhile.
 	beforeReplace func(abs string)

@@ -33,10 +33,11 @@ import (
 
 // serveOptions are the flags of remedy serve.
 type serveOptions struct {
-	configPath  string
-	listen      string
-	checkConfig bool
-	bot         botFlags
+	configPath    string
+	listen        string
+	metricsListen string
+	checkConfig   bool
+	bot           botFlags
 }
 
 func newServeCommand(inv *invocation) *cobra.Command {
@@ -52,7 +53,7 @@ a schedule that sweeps the configured repositories.
                           with one-click suggestions and a commit status),
                           push to the default branch (re-converge the fix PR)
   POST /slack/commands    /remedy fix|scan|status|help
-  GET  /healthz /readyz /metrics
+  GET  /healthz /readyz /metrics (/metrics on --metrics-listen when set)
 
 Every delivery is verified (X-Hub-Signature-256; Slack's v0 signature
 within five minutes) before it is read, and acknowledged once its job is
@@ -88,6 +89,7 @@ fix and scan denied until a config grants them.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.configPath, "config", "", "server config file (default: none, configure from the environment)")
 	f.StringVar(&opts.listen, "listen", "", `address to listen on (default: the config's listen, else ":8080")`)
+	f.StringVar(&opts.metricsListen, "metrics-listen", "", "serve /metrics on this address of its own instead of on --listen (default: the config's metricsListen)")
 	f.BoolVar(&opts.checkConfig, "check-config", false, "check the config and its secrets, print a summary and exit")
 	opts.bot.register(cmd)
 	return cmd
@@ -106,6 +108,9 @@ func (o *serveOptions) loadConfig() (*serverconfig.Config, error) {
 	}
 	if cfg.Listen == "" {
 		cfg.Listen = ":8080"
+	}
+	if o.metricsListen != "" {
+		cfg.MetricsListen = o.metricsListen
 	}
 	return cfg, nil
 }
@@ -140,7 +145,11 @@ func checkServeConfig(w io.Writer, cfg *serverconfig.Config, getenv func(string)
 		}
 		auth = fmt.Sprintf("GitHub App %d", s.AppID)
 	}
-	fmt.Fprintf(w, "listen         %s\nstore          %s\ngithub         %s", cfg.Listen, cfg.Store, auth)
+	fmt.Fprintf(w, "listen         %s\n", cfg.Listen)
+	if cfg.MetricsListen != "" {
+		fmt.Fprintf(w, "metrics        %s\n", cfg.MetricsListen)
+	}
+	fmt.Fprintf(w, "store          %s\ngithub         %s", cfg.Store, auth)
 	if api := cfg.APIURL(getenv); api != "" {
 		fmt.Fprintf(w, " at %s", api)
 	}
@@ -201,10 +210,13 @@ type serveDeps struct {
 // service is a running remedy serve.
 type service struct {
 	// Addr is the address the HTTP server listens on.
-	Addr  string
-	Store *jobs.Store
-	Pool  *jobs.Pool
-	done  chan error
+	Addr string
+	// MetricsAddr is where /metrics is served when it has an address of
+	// its own; empty means on Addr.
+	MetricsAddr string
+	Store       *jobs.Store
+	Pool        *jobs.Pool
+	done        chan error
 }
 
 // Wait blocks until the service has shut down.
@@ -298,9 +310,14 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 		return nil, err
 	}
 	cat := scanner.DefaultCatalog()
+	// /metrics on the webhooks' address, unless it has one of its own.
+	var metricsOnMain http.Handler = m.Handler()
+	if cfg.MetricsListen != "" {
+		metricsOnMain = nil
+	}
 	srv := server.New(server.Options{
 		Config: cfg, Secrets: secrets, BotLogin: botLogin, ForgeBotLogins: forges.bots, Queue: store, Ready: store.Ping,
-		MetricsHandler: m.Handler(), Metrics: m, Known: func(id string) bool { return cat.Get(id) != nil },
+		MetricsHandler: metricsOnMain, Metrics: m, Known: func(id string) bool { return cat.Get(id) != nil },
 		Clock: clk, Log: log,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -308,16 +325,22 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 		store.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		WriteTimeout:      time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	hs := newHTTPServer(srv, log)
 	svc := &service{Addr: ln.Addr().String(), Store: store, Pool: pool, done: make(chan error, 1)}
-	log.Info("remedy serve listening", "addr", svc.Addr, "store", cfg.Store, "workers", cfg.Limits.Workers, "bot", botLogin)
+	var metricsLn net.Listener
+	var metricsHS *http.Server
+	if cfg.MetricsListen != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			ln.Close()
+			store.Close()
+			return nil, fmt.Errorf("listen on %s (metricsListen): %w", cfg.MetricsListen, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		metricsHS = newHTTPServer(mux, log)
+		svc.MetricsAddr = metricsLn.Addr().String()
+	}
+	log.Info("remedy serve listening", "addr", svc.Addr, "metrics", cmp.Or(svc.MetricsAddr, svc.Addr), "store", cfg.Store, "workers", cfg.Limits.Workers, "bot", botLogin)
 
 	// Pool and schedules outlive ctx: they are stopped in order below.
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -333,6 +356,13 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 		}
 		close(serveErr)
 	}()
+	if metricsHS != nil {
+		go func() {
+			if err := metricsHS.Serve(metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics server stopped", "addr", svc.MetricsAddr, "error", err)
+			}
+		}()
+	}
 	go func() {
 		var err error
 		select {
@@ -346,6 +376,11 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		if serr := hs.Shutdown(sctx); serr != nil {
 			log.Warn("HTTP shutdown", "error", serr)
+		}
+		if metricsHS != nil {
+			if serr := metricsHS.Shutdown(sctx); serr != nil {
+				log.Warn("metrics HTTP shutdown", "error", serr)
+			}
 		}
 		cancel()
 		stopSched()
@@ -398,6 +433,18 @@ func serveForges(ctx context.Context, cfg *serverconfig.Config, secrets serverco
 		log.Info("forge configured", "kind", f.Kind, "url", f.URL, "bot", login)
 	}
 	return out, nil
+}
+
+// newHTTPServer bounds what one client can hold of the server.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // resolveBotLogin is the account remedy comments as: the config's, else

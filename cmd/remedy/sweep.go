@@ -186,7 +186,9 @@ func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
 	}
 	inv.log.Info("sweeping", "repositories", len(mine), "selected", len(repos), "shard", o.shardIndex, "shards", o.shardCount)
 
-	rows := o.each(len(mine), func(i int) sweepRow { return o.sweepOne(ctx, inv, gh, tokens, mine[i]) })
+	prog := newProgress(inv, "sweep", "repositories", len(mine))
+	rows := o.each(len(mine), prog, func(i int) sweepRow { return o.sweepOne(ctx, inv, gh, tokens, mine[i]) })
+	prog.Finish()
 	return o.finish(inv, rows)
 }
 
@@ -205,7 +207,8 @@ func (o *sweepOptions) finish(inv *invocation, rows []sweepRow) error {
 
 // each runs fn on 0…n-1, --concurrency at a time, and returns the rows
 // in order. A panic in one becomes its row's failure, never the sweep's end.
-func (o *sweepOptions) each(n int, fn func(i int) sweepRow) []sweepRow {
+// prog (nil: off) counts each one done.
+func (o *sweepOptions) each(n int, prog *progress, fn func(i int) sweepRow) []sweepRow {
 	rows := make([]sweepRow, n)
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -215,6 +218,7 @@ func (o *sweepOptions) each(n int, fn func(i int) sweepRow) []sweepRow {
 			defer wg.Done()
 			for i := range work {
 				rows[i] = safeRow(fn, i)
+				prog.Add(1)
 			}
 		}()
 	}

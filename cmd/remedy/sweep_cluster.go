@@ -46,7 +46,8 @@ func (o *sweepOptions) runCluster(ctx context.Context, inv *invocation) error {
 		}
 	}
 	inv.log.Info("sweeping the cluster's sources", "cluster", live.Cluster.Name, "repositories", len(mine), "shard", o.shardIndex, "shards", o.shardCount)
-	rows := o.each(len(mine), func(i int) sweepRow {
+	prog := newProgress(inv, "sweep", "source repositories", len(mine))
+	rows := o.each(len(mine), prog, func(i int) sweepRow {
 		t := mine[i]
 		if t.Owner == "" {
 			return sweepRow{Repo: t.RepoURL, Status: "skipped", Error: "not on the forge (" + host + "): fix it there by hand", Branches: []sweepBranch{}}
@@ -57,6 +58,7 @@ func (o *sweepOptions) runCluster(ctx context.Context, inv *invocation) error {
 		})
 		return sweepRowOf(inv, t.FullName(), res, err)
 	})
+	prog.Finish()
 	return o.finish(inv, rows)
 }
 

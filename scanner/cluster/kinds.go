@@ -39,7 +39,7 @@ func (k Kind) ListPath(namespace string) string {
 }
 
 // Kinds are the kinds a cluster scan reads: every workload kind whose pod
-// template the controls check, Services, and RBAC. deploy/clusterrole.yaml
+// template the controls check, Services, and RBAC. deploy/base/clusterrole.yaml
 // grants exactly list and watch on these.
 func Kinds() []Kind {
 	return []Kind{
