@@ -30,6 +30,12 @@ const (
 	// OutcomeRequeued: a shutdown interrupted the job; it runs again
 	// after the restart.
 	OutcomeRequeued = "requeued"
+	// OutcomeRetried: the job failed on a transient error (the network,
+	// the forge's 5xx) and is queued again after a backoff.
+	OutcomeRetried = "retried"
+	// OutcomeDeadLetter: the job failed on transient errors MaxAttempts
+	// times and is failed for good; its error says so.
+	OutcomeDeadLetter = "dead-letter"
 )
 
 // PoolOptions configure a Pool.
@@ -47,6 +53,13 @@ type PoolOptions struct {
 	// and fails them (memory.go); 0 means 80% of GOMEMLIMIT when that is
 	// set, else none; negative means none.
 	MemoryCeiling int64
+	// Retryable says whether a failed job is tried again after a backoff;
+	// nil means Transient. Jobs are tried at most the store's MaxAttempts
+	// times, then failed as dead letters.
+	Retryable func(error) bool
+	// Backoff is the wait before the second attempt, doubled for each
+	// further one (at most an hour); 0 means 30 seconds.
+	Backoff time.Duration
 	// Observe, when set, is told of each job's end.
 	Observe func(j Job, outcome string, took time.Duration)
 	Log     *slog.Logger
@@ -84,6 +97,12 @@ func NewPool(store *Store, h Handler, o PoolOptions) *Pool {
 	}
 	if o.MemoryCeiling == 0 {
 		o.MemoryCeiling = defaultMemoryCeiling()
+	}
+	if o.Retryable == nil {
+		o.Retryable = Transient
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = 30 * time.Second
 	}
 	p := &Pool{store: store, handler: h, opts: o, wake: make(chan struct{}, 1), busy: map[string]bool{}}
 	p.idle = sync.NewCond(&p.mu)
@@ -241,6 +260,21 @@ func (p *Pool) run(workCtx context.Context, j Job) {
 		log.Warn("job interrupted by shutdown; queued again", "error", err)
 		if rerr := p.store.requeue(rec, j.ID); rerr != nil {
 			log.Error("could not queue the job again; it is queued at the next start", "error", rerr)
+		}
+	case err != nil && p.opts.Retryable(err) && j.Attempts < p.store.opts.MaxAttempts:
+		outcome = OutcomeRetried
+		wait := backoff(p.opts.Backoff, j.Attempts)
+		log.Warn("job failed on a transient error; tried again later", "error", err, "attempt", j.Attempts, "of", p.store.opts.MaxAttempts, "retry_in", wait)
+		msg := fmt.Sprintf("attempt %d of %d: %v", j.Attempts, p.store.opts.MaxAttempts, err)
+		if rerr := p.store.retry(rec, j.ID, p.opts.Clock.Now().Add(wait), msg); rerr != nil {
+			log.Error("could not queue the job again", "error", rerr)
+		}
+	case err != nil && p.opts.Retryable(err):
+		outcome = OutcomeDeadLetter
+		log.Error("job failed as a dead letter: transient errors on every attempt; not tried again", "error", err, "attempts", j.Attempts, "took", took)
+		msg := fmt.Sprintf("dead letter after %d attempts: %v", j.Attempts, err)
+		if ferr := p.store.finish(rec, j.ID, Failed, result, msg); ferr != nil {
+			log.Error("could not record the job's end", "error", ferr)
 		}
 	case err != nil:
 		outcome = OutcomeFailed

@@ -480,6 +480,18 @@ func (s *Store) finish(ctx context.Context, id int64, st State, result, errMsg s
 // requeue puts a job back in the queue, ahead of the jobs of its repository
 // that came later: a shutdown interrupted it.
 func (s *Store) requeue(ctx context.Context, id int64) error {
+	return s.requeueAt(ctx, id, time.Time{}, "")
+}
+
+// retry puts a failed job back in the queue, due at at, keeping why the
+// last attempt failed in its error.
+func (s *Store) retry(ctx context.Context, id int64, at time.Time, errMsg string) error {
+	return s.requeueAt(ctx, id, at, errMsg)
+}
+
+// requeueAt puts a job back in the queue; a zero at keeps its due time,
+// an empty errMsg its error.
+func (s *Store) requeueAt(ctx context.Context, id int64, at time.Time, errMsg string) error {
 	// A request that arrived while it ran waits in a later job of the same
 	// key; merging the two keeps one job per key waiting.
 	return s.tx(ctx, func(tx *sql.Tx) error {
@@ -500,6 +512,11 @@ func (s *Store) requeue(ctx context.Context, id int64) error {
 			}
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
+		}
+		if !at.IsZero() {
+			if _, err := tx.ExecContext(ctx, `UPDATE jobs SET run_after = ?, error = ? WHERE id = ?`, at.UnixNano(), errMsg, id); err != nil {
+				return err
+			}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE jobs SET state = ?, started = 0 WHERE id = ?`, Queued, id)
 		return err

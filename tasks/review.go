@@ -181,6 +181,11 @@ func (t *task) postReview(ctx context.Context, n int, sha string, res review.Res
 	gh := t.h.o.GitHub
 	body := res.Body(sha, t.h.o.FailOn)
 	var mine []*github.PullRequestReview
+	botLogin := t.h.o.BotLogin
+	if botLogin == "" && t.h.o.LearnBotLogin != nil {
+		// Unknown (GitHub did not answer): every review with the marker.
+		botLogin, _ = t.h.o.LearnBotLogin(ctx)
+	}
 	opt := &github.ListOptions{PerPage: 100}
 	for {
 		rs, resp, err := gh.PullRequests.ListReviews(ctx, t.owner, t.name, n, opt)
@@ -188,7 +193,7 @@ func (t *task) postReview(ctx context.Context, n int, sha string, res review.Res
 			return fmt.Errorf("reviews of #%d: %w", n, err)
 		}
 		for _, r := range rs {
-			if strings.Contains(r.GetBody(), review.Marker) && (t.h.o.BotLogin == "" || strings.EqualFold(r.GetUser().GetLogin(), t.h.o.BotLogin)) {
+			if strings.Contains(r.GetBody(), review.Marker) && (botLogin == "" || strings.EqualFold(r.GetUser().GetLogin(), botLogin)) {
 				mine = append(mine, r)
 			}
 		}

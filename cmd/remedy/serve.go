@@ -239,10 +239,9 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	if err != nil {
 		return nil, err
 	}
-	botLogin, err := resolveBotLogin(ctx, gh, cfg, secrets)
-	if err != nil {
-		return nil, err
-	}
+	// The login is learnt when first needed, not at start: a server that
+	// must reach GitHub to start crash-loops through a GitHub outage.
+	login := &botLogin{gh: gh, fixed: cfg.GitHub.BotLogin, none: secrets.AppID != 0}
 
 	store, err := jobs.Open(ctx, cfg.Store, jobs.Options{MaxQueued: cfg.Limits.MaxQueued, Now: clk.Now, Log: log})
 	if err != nil {
@@ -258,14 +257,14 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 		return nil, err
 	}
 	handler := tasks.NewHandler(tasks.Options{
-		GitHub: gh, Tokens: tokens, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn, Images: images,
+		GitHub: gh, Tokens: tokens, Bot: d.Bot, BotLogin: login.fixed, LearnBotLogin: login.Get, FailOn: failOn, Images: images,
 		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
 		Clusters: clusterSpecs(cfg.Clusters), ForgeHost: clustersweep.ForgeHost(apiURL),
 		Metrics: m, Now: clk.Now, Log: log,
 	})
 	pool := jobs.NewPool(store, handler, jobs.PoolOptions{
 		Workers: cfg.Limits.Workers, Timeout: time.Duration(cfg.Limits.JobTimeout), Grace: time.Duration(cfg.Limits.ShutdownGrace),
-		Clock: clk, Log: log, MemoryCeiling: int64(cfg.Limits.JobMemory),
+		Clock: clk, Log: log, MemoryCeiling: int64(cfg.Limits.JobMemory), Retryable: retryable,
 		Observe: func(j jobs.Job, outcome string, took time.Duration) { m.JobFinished(j.Kind, outcome, took) },
 	})
 	for _, st := range []jobs.State{jobs.Queued, jobs.Running} {
@@ -289,7 +288,8 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	}
 	cat := scanner.DefaultCatalog()
 	srv := server.New(server.Options{
-		Config: cfg, Secrets: secrets, BotLogin: botLogin, Queue: store, Ready: store.Ping,
+		Config: cfg, Secrets: secrets, BotLogin: login.fixed, LearnBotLogin: login.Get, Queue: store, Ready: store.Ping,
+		Degraded:       login.degraded,
 		MetricsHandler: m.Handler(), Metrics: m, Known: func(id string) bool { return cat.Get(id) != nil },
 		Clock: clk, Log: log,
 	})
@@ -307,7 +307,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	svc := &service{Addr: ln.Addr().String(), Store: store, Pool: pool, done: make(chan error, 1)}
-	log.Info("remedy serve listening", "addr", svc.Addr, "store", cfg.Store, "workers", cfg.Limits.Workers, "bot", botLogin)
+	log.Info("remedy serve listening", "addr", svc.Addr, "store", cfg.Store, "workers", cfg.Limits.Workers, "bot", login.fixed)
 
 	// Pool and schedules outlive ctx: they are stopped in order below.
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -350,18 +350,51 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	return svc, nil
 }
 
-// resolveBotLogin is the account remedy comments as: the config's, else
-// the token's user. An App's installations comment as "<slug>[bot]",
-// which every "[bot]" check covers.
-func resolveBotLogin(ctx context.Context, gh *github.Client, cfg *serverconfig.Config, s serverconfig.Secrets) (string, error) {
-	if cfg.GitHub.BotLogin != "" || s.AppID != 0 {
-		return cfg.GitHub.BotLogin, nil
+// botLogin is the account remedy comments as: the config's, else the
+// token's user, asked of GitHub when first needed and kept once known.
+// An App's installations comment as "<slug>[bot]", which every "[bot]"
+// check covers, so an App needs none.
+type botLogin struct {
+	gh    *github.Client
+	fixed string
+	none  bool
+
+	mu      sync.Mutex
+	learnt  string
+	lastErr error
+}
+
+// Get returns the login, asking GitHub if it is not known yet.
+func (b *botLogin) Get(ctx context.Context) (string, error) {
+	if b.fixed != "" || b.none {
+		return b.fixed, nil
 	}
-	u, _, err := gh.Users.Get(ctx, "")
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.learnt != "" {
+		return b.learnt, nil
+	}
+	u, _, err := b.gh.Users.Get(ctx, "")
 	if err != nil {
-		return "", fmt.Errorf("who is the token's user (set github.botLogin to skip asking): %w", err)
+		b.lastErr = fmt.Errorf("who is the token's user (set github.botLogin to skip asking): %w", err)
+		return "", b.lastErr
 	}
-	return u.GetLogin(), nil
+	b.learnt, b.lastErr = u.GetLogin(), nil
+	return b.learnt, nil
+}
+
+// degraded is what /readyz reports while the login is unknown: comments
+// are refused until GitHub answers (reviews, pushes and Slack still work).
+func (b *botLogin) degraded(ctx context.Context) []string {
+	if b.fixed != "" || b.none {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := b.Get(ctx); err != nil {
+		return []string{"github: bot login unknown, comment commands refused until GitHub answers: " + err.Error()}
+	}
+	return nil
 }
 
 // sweeper is the schedules' work: queue a converge job per repository,
@@ -420,6 +453,19 @@ func (s sweeper) fire(ctx context.Context, sp schedule.Spec, at time.Time) error
 	}
 	s.log.Info("sweep queued", "schedule", sp.Name, "repositories", len(repos), "clusters", len(clusters), "window", sp.Jitter)
 	return errors.Join(errs...)
+}
+
+// retryable says whether a failed job is tried again: transport errors
+// (jobs.Transient), GitHub's 5xx answers and its rate limits.
+func retryable(err error) bool {
+	if jobs.Transient(err) {
+		return true
+	}
+	var rl *github.RateLimitError
+	var abuse *github.AbuseRateLimitError
+	var resp *github.ErrorResponse
+	return errors.As(err, &rl) || errors.As(err, &abuse) ||
+		(errors.As(err, &resp) && resp.Response != nil && resp.Response.StatusCode >= 500)
 }
 
 // clusterSpecs are the configured clusters as the tasks read them.
