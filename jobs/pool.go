@@ -60,6 +60,9 @@ type PoolOptions struct {
 	// Backoff is the wait before the second attempt, doubled for each
 	// further one (at most an hour); 0 means 30 seconds.
 	Backoff time.Duration
+	// Poll is how often a pool on a shared store (PostgreSQL) looks for
+	// jobs other replicas queued or unblocked; 0 means 2 seconds.
+	Poll time.Duration
 	// Observe, when set, is told of each job's end.
 	Observe func(j Job, outcome string, took time.Duration)
 	Log     *slog.Logger
@@ -101,6 +104,9 @@ func NewPool(store *Store, h Handler, o PoolOptions) *Pool {
 	if o.Retryable == nil {
 		o.Retryable = Transient
 	}
+	if o.Poll <= 0 {
+		o.Poll = 2 * time.Second
+	}
 	if o.Backoff <= 0 {
 		o.Backoff = 30 * time.Second
 	}
@@ -133,6 +139,12 @@ func (p *Pool) Run(ctx context.Context) error {
 	// the clone or push in flight.
 	workCtx, cancelWork := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelWork(nil)
+	// Leases are renewed until every worker stopped, so that a job in its
+	// grace period is not taken by another replica.
+	leaseCtx, stopLeases := context.WithCancel(context.WithoutCancel(ctx))
+	leasesDone := make(chan struct{})
+	go func() { defer close(leasesDone); p.keepLeases(leaseCtx) }()
+	defer func() { stopLeases(); <-leasesDone }()
 	var wg sync.WaitGroup
 	for {
 		if err := p.dispatch(ctx, workCtx, &wg); err != nil && ctx.Err() == nil {
@@ -146,9 +158,18 @@ func (p *Pool) Run(ctx context.Context) error {
 		// a job that became due during the pass (the clock moved) gives a
 		// timer that fires at once. A job's end wakes the loop anyway.
 		var timer <-chan time.Time
-		if busy, free := p.snapshot(); free {
-			if due, err := p.store.nextDue(ctx, busy); err == nil && !due.IsZero() {
-				timer = p.opts.Clock.After(due.Sub(p.opts.Clock.Now()))
+		if _, free := p.snapshot(); free {
+			wait := time.Duration(-1)
+			if due, err := p.store.nextDue(ctx); err == nil && !due.IsZero() {
+				wait = due.Sub(p.opts.Clock.Now())
+			}
+			// Other replicas queue jobs and end theirs without waking this
+			// one: a shared store is polled.
+			if p.store.b.shared() && (wait < 0 || wait > p.opts.Poll) {
+				wait = p.opts.Poll
+			}
+			if wait >= 0 {
+				timer = p.opts.Clock.After(wait)
 			}
 		}
 		select {
@@ -157,6 +178,30 @@ func (p *Pool) Run(ctx context.Context) error {
 			return nil
 		case <-p.wake:
 		case <-timer:
+		}
+	}
+}
+
+// keepLeases renews the leases of this process's running jobs every
+// quarter lease, and queues again the jobs of replicas that stopped
+// renewing theirs, until ctx is done.
+func (p *Pool) keepLeases(ctx context.Context) {
+	every := p.store.opts.Lease / 4
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+		if err := p.store.renew(ctx); err != nil && ctx.Err() == nil {
+			p.opts.Log.Warn("could not renew the leases of the running jobs", "error", err)
+		}
+		if p.store.b.shared() {
+			if err := p.store.Reclaim(ctx); err != nil && ctx.Err() == nil {
+				p.opts.Log.Warn("could not reclaim the jobs of stopped replicas", "error", err)
+			} else {
+				p.Wake()
+			}
 		}
 	}
 }
@@ -191,12 +236,8 @@ func (p *Pool) dispatch(ctx, workCtx context.Context, wg *sync.WaitGroup) error 
 			return nil
 		}
 		p.n++
-		busy := make(map[string]bool, len(p.busy))
-		for k := range p.busy {
-			busy[k] = true
-		}
 		p.mu.Unlock()
-		j, err := p.store.claim(ctx, busy)
+		j, err := p.store.claim(ctx)
 		p.mu.Lock()
 		if err != nil || j == nil {
 			p.n--
@@ -258,7 +299,7 @@ func (p *Pool) run(workCtx context.Context, j Job) {
 	case err != nil && errors.Is(context.Cause(workCtx), errShutdown):
 		outcome = OutcomeRequeued
 		log.Warn("job interrupted by shutdown; queued again", "error", err)
-		if rerr := p.store.requeue(rec, j.ID); rerr != nil {
+		if rerr := p.store.requeue(rec, j); rerr != nil {
 			log.Error("could not queue the job again; it is queued at the next start", "error", rerr)
 		}
 	case err != nil && p.opts.Retryable(err) && j.Attempts < p.store.opts.MaxAttempts:
@@ -266,25 +307,25 @@ func (p *Pool) run(workCtx context.Context, j Job) {
 		wait := backoff(p.opts.Backoff, j.Attempts)
 		log.Warn("job failed on a transient error; tried again later", "error", err, "attempt", j.Attempts, "of", p.store.opts.MaxAttempts, "retry_in", wait)
 		msg := fmt.Sprintf("attempt %d of %d: %v", j.Attempts, p.store.opts.MaxAttempts, err)
-		if rerr := p.store.retry(rec, j.ID, p.opts.Clock.Now().Add(wait), msg); rerr != nil {
+		if rerr := p.store.retry(rec, j, p.opts.Clock.Now().Add(wait), msg); rerr != nil {
 			log.Error("could not queue the job again", "error", rerr)
 		}
 	case err != nil && p.opts.Retryable(err):
 		outcome = OutcomeDeadLetter
 		log.Error("job failed as a dead letter: transient errors on every attempt; not tried again", "error", err, "attempts", j.Attempts, "took", took)
 		msg := fmt.Sprintf("dead letter after %d attempts: %v", j.Attempts, err)
-		if ferr := p.store.finish(rec, j.ID, Failed, result, msg); ferr != nil {
+		if ferr := p.store.finish(rec, j, Failed, result, msg); ferr != nil {
 			log.Error("could not record the job's end", "error", ferr)
 		}
 	case err != nil:
 		outcome = OutcomeFailed
 		log.Error("job failed", "error", err, "took", took)
-		if ferr := p.store.finish(rec, j.ID, Failed, result, err.Error()); ferr != nil {
+		if ferr := p.store.finish(rec, j, Failed, result, err.Error()); ferr != nil {
 			log.Error("could not record the job's end", "error", ferr)
 		}
 	default:
 		log.Info("job done", "result", result, "took", took)
-		if ferr := p.store.finish(rec, j.ID, Succeeded, result, ""); ferr != nil {
+		if ferr := p.store.finish(rec, j, Succeeded, result, ""); ferr != nil {
 			log.Error("could not record the job's end", "error", ferr)
 		}
 	}

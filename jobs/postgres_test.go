@@ -1,0 +1,328 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// postgresDSN opens a fresh schema in the PostgreSQL of
+// REMEDY_TEST_POSTGRES (hack/postgres.sh starts one) and returns a URL
+// selecting it; the test is skipped without one.
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("REMEDY_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("REMEDY_TEST_POSTGRES is not set: run with REMEDY_TEST_POSTGRES=\"$(hack/postgres.sh start)\" to test the PostgreSQL store")
+	}
+	return PostgresTestSchema(t, base)
+}
+
+// PostgresTestSchema creates a schema of its own for t in the database at
+// base and returns a URL that uses it; the schema is dropped after t.
+func PostgresTestSchema(t testing.TB, base string) string {
+	t.Helper()
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := fmt.Sprintf("t_%d_%d", time.Now().UnixNano(), rand.IntN(1e6))
+	if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		db.Close()
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		db.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func openPostgres(t *testing.T, dsn string, o Options) *Store {
+	t.Helper()
+	s, err := OpenPostgres(context.Background(), dsn, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestPostgresReplicas: two replicas' pools on one database take a burst
+// of jobs; every job runs exactly once, and no repository ever has two
+// jobs running at once, though both replicas work.
+func TestPostgresReplicas(t *testing.T) {
+	dsn := postgresDSN(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	running := map[string]int{}
+	ranBy := map[int64][]string{}
+	overlap := ""
+	handler := func(owner string) Handler {
+		return HandlerFunc(func(ctx context.Context, j Job) (string, error) {
+			mu.Lock()
+			running[j.Repo]++
+			if running[j.Repo] > 1 {
+				overlap = j.Repo
+			}
+			ranBy[j.ID] = append(ranBy[j.ID], owner)
+			mu.Unlock()
+			time.Sleep(time.Duration(rand.IntN(5)) * time.Millisecond)
+			mu.Lock()
+			running[j.Repo]--
+			mu.Unlock()
+			return "ok", nil
+		})
+	}
+	var pools []*Pool
+	var stores []*Store
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, owner := range []string{"replica-a", "replica-b"} {
+		s := openPostgres(t, dsn, Options{Owner: owner})
+		p := NewPool(s, handler(owner), PoolOptions{Workers: 4, Poll: 20 * time.Millisecond})
+		stores, pools = append(stores, s), append(pools, p)
+		wg.Add(1)
+		go func() { defer wg.Done(); p.Run(runCtx) }()
+	}
+	defer func() { cancel(); wg.Wait() }()
+	const repos, perRepo = 6, 25
+	ids := map[int64]bool{}
+	var idsMu sync.Mutex
+	var enq sync.WaitGroup
+	for r := range repos {
+		for i := range perRepo {
+			enq.Add(1)
+			go func() {
+				defer enq.Done()
+				// Each request its own job: a different key per request.
+				e, err := stores[i%2].Enqueue(ctx, Request{Repo: fmt.Sprintf("acme/r%d", r), Kind: "converge", Key: fmt.Sprint(i), Delivery: fmt.Sprintf("d-%d-%d", r, i)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				idsMu.Lock()
+				ids[e.JobID] = true
+				idsMu.Unlock()
+			}()
+		}
+	}
+	enq.Wait()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := stores[0].Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c[Succeeded] == repos*perRepo {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("jobs not done: %v", c)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if overlap != "" {
+		t.Errorf("two jobs of %s ran at once", overlap)
+	}
+	by := map[string]int{}
+	for id := range ids {
+		if len(ranBy[id]) != 1 {
+			t.Errorf("job %d ran %d times: %v", id, len(ranBy[id]), ranBy[id])
+		}
+		for _, o := range ranBy[id] {
+			by[o]++
+		}
+	}
+	if len(ids) != repos*perRepo || by["replica-a"] == 0 || by["replica-b"] == 0 {
+		t.Errorf("%d jobs, run by %v: want %d, both replicas working", len(ids), by, repos*perRepo)
+	}
+	runs, err := stores[1].Runs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != repos*perRepo {
+		t.Errorf("%d runs in the history, want %d", len(runs), repos*perRepo)
+	}
+	t.Logf("%d jobs over %d repositories: %v", len(ids), repos, by)
+}
+
+// TestPostgresLease: a replica that dies mid-job keeps the job until its
+// lease expires; then another replica queues it again and runs it, and
+// the dead replica's late end is not recorded over it.
+func TestPostgresLease(t *testing.T) {
+	dsn := postgresDSN(t)
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var clockMu sync.Mutex
+	clk := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }
+	a := openPostgres(t, dsn, Options{Owner: "a", Now: clk, Lease: time.Minute})
+	b := openPostgres(t, dsn, Options{Owner: "b", Now: clk, Lease: time.Minute})
+	e, _ := a.Enqueue(ctx, Request{Repo: "acme/shop", Kind: "converge"})
+	ja, err := a.claim(ctx)
+	if err != nil || ja == nil {
+		t.Fatalf("claim: %v %v", ja, err)
+	}
+	if j, _ := b.claim(ctx); j != nil {
+		t.Fatalf("replica b took job %d while a runs it", j.ID)
+	}
+	// b starting, or reclaiming, leaves a's running job alone.
+	openPostgres(t, dsn, Options{Owner: "c", Now: clk})
+	b.Reclaim(ctx)
+	if j, _ := b.Get(ctx, e.JobID); j.State != Running || j.Owner != "a" {
+		t.Fatalf("a live replica's job was taken: %s by %q", j.State, j.Owner)
+	}
+	// a dies: no renewal; the lease runs out.
+	clockMu.Lock()
+	now = now.Add(2 * time.Minute)
+	clockMu.Unlock()
+	if err := b.Reclaim(ctx); err != nil {
+		t.Fatal(err)
+	}
+	jb, err := b.claim(ctx)
+	if err != nil || jb == nil || jb.ID != e.JobID || jb.Attempts != 2 {
+		t.Fatalf("b claims %+v, %v: want the job again, attempt 2", jb, err)
+	}
+	if err := a.finish(ctx, *ja, Succeeded, "late", ""); err == nil || !strings.Contains(err.Error(), "lease") {
+		t.Errorf("the dead replica's late end was recorded: %v", err)
+	}
+	if err := b.finish(ctx, *jb, Succeeded, "ok", ""); err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := b.Runs(ctx)
+	var got []string
+	for _, r := range runs {
+		got = append(got, r.Owner+":"+r.Outcome)
+	}
+	if strings.Join(got, " ") != "a:lost b:succeeded" {
+		t.Errorf("runs %v, want a lost, b succeeded", got)
+	}
+}
+
+// TestPostgresFireOnce: replicas firing the same schedule tick agree on
+// one; the next tick is fired again.
+func TestPostgresFireOnce(t *testing.T) {
+	dsn := postgresDSN(t)
+	ctx := context.Background()
+	tick := time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)
+	var stores []*Store
+	for i := range 4 {
+		stores = append(stores, openPostgres(t, dsn, Options{Owner: fmt.Sprint("r", i)}))
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for _, s := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := s.FireOnce(ctx, "nightly", tick)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				won++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if won != 1 {
+		t.Errorf("%d replicas fired the tick, want 1", won)
+	}
+	if ok, _ := stores[0].FireOnce(ctx, "nightly", tick.Add(24*time.Hour)); !ok {
+		t.Error("the next tick was not fired")
+	}
+}
+
+// TestMigrations: both stores record their schema version; replicas
+// opening a new database at once migrate it once; a store newer than the
+// binary is refused.
+func TestMigrations(t *testing.T) {
+	ctx := context.Background()
+	check := func(t *testing.T, db *sql.DB, b backend) {
+		ms, _ := readMigrations(b.migrations())
+		var n, max int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&n, &max); err != nil {
+			t.Fatal(err)
+		}
+		if n != len(ms) || max != ms[len(ms)-1].version {
+			t.Errorf("%s: %d migrations up to %d recorded, want %d", b.name(), n, max, len(ms))
+		}
+		if _, err := db.ExecContext(ctx, b.rebind(`INSERT INTO schema_migrations (version, name, applied) VALUES (?, 'future', 0)`), 9999); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		path := t.TempDir() + "/jobs.db"
+		s := openStore(t, path, Options{})
+		check(t, s.db, s.b)
+		s.Close()
+		if _, err := Open(ctx, path, Options{}); err == nil || !strings.Contains(err.Error(), "newer than this remedy") {
+			t.Errorf("a newer store opened: %v", err)
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := postgresDSN(t)
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s, err := OpenPostgres(ctx, dsn, Options{})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				s.Close()
+			}()
+		}
+		wg.Wait()
+		s := openPostgres(t, dsn, Options{})
+		check(t, s.db, s.b)
+		if _, err := OpenPostgres(ctx, dsn, Options{}); err == nil || !strings.Contains(err.Error(), "newer than this remedy") {
+			t.Errorf("a newer store opened: %v", err)
+		}
+	})
+}
+
+// TestMigrateUnversionedSQLite: a store an older remedy created (its
+// schema without schema_migrations) is adopted, its jobs kept.
+func TestMigrateUnversionedSQLite(t *testing.T) {
+	ctx := context.Background()
+	path := t.TempDir() + "/jobs.db"
+	db, err := openSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := readMigrations(sqliteBackend{}.migrations())
+	if _, err := db.Exec(ms[0].sql); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO jobs (repo, repo_key, kind, key, state, created, run_after) VALUES ('acme/a', 'acme/a', 'converge', '', 'running', 1, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s := openStore(t, path, Options{})
+	h, err := s.History(ctx, "", 10)
+	if err != nil || len(h) != 1 || h[0].State != Queued {
+		t.Fatalf("history after migration: %+v %v", h, err)
+	}
+}
