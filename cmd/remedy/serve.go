@@ -54,7 +54,7 @@ a schedule that sweeps the configured repositories.
 
 Every delivery is verified (X-Hub-Signature-256; Slack's v0 signature
 within five minutes) before it is read, and acknowledged once its job is
-written to the store (SQLite). Jobs run on a bounded pool, one at a time
+written to the store (SQLite, or PostgreSQL shared by several replicas). Jobs run on a bounded pool, one at a time
 per repository; requests for a repository that already has a job waiting
 join it. On SIGTERM the server stops taking deliveries, lets running jobs
 finish for limits.shutdownGrace, and queues the rest again for the next
@@ -70,6 +70,7 @@ Without --config the server is configured from the environment:
   GITHUB_API_URL          REST root for GitHub Enterprise Server
   REMEDY_WEBHOOK_SECRET   the GitHub webhook's secret
   SLACK_SIGNING_SECRET    the Slack app's signing secret
+  REMEDY_DATABASE_URL     a PostgreSQL URL: the store shared by replicas
 with the store in ./remedy.db, a nightly sweep of no repository, and Slack
 fix and scan denied until a config grants them.`,
 		Example: `  # Twelve-factor: everything from the environment
@@ -113,6 +114,9 @@ func (o *serveOptions) run(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	if o.configPath == "" && inv.getenv(serverconfig.EnvDatabaseURL) != "" {
+		cfg.Database = &serverconfig.Secret{Env: serverconfig.EnvDatabaseURL}
+	}
 	if o.checkConfig {
 		return checkServeConfig(inv.stdout, cfg, inv.getenv, time.Now())
 	}
@@ -137,7 +141,7 @@ func checkServeConfig(w io.Writer, cfg *serverconfig.Config, getenv func(string)
 		}
 		auth = fmt.Sprintf("GitHub App %d", s.AppID)
 	}
-	fmt.Fprintf(w, "listen         %s\nstore          %s\ngithub         %s", cfg.Listen, cfg.Store, auth)
+	fmt.Fprintf(w, "listen         %s\nstore          %s\ngithub         %s", cfg.Listen, storeName(cfg), auth)
 	if api := cfg.APIURL(getenv); api != "" {
 		fmt.Fprintf(w, " at %s", api)
 	}
@@ -172,6 +176,17 @@ func checkServeConfig(w io.Writer, cfg *serverconfig.Config, getenv func(string)
 	}
 	fmt.Fprintln(w, "config OK")
 	return nil
+}
+
+// storeName says which store the server uses, never the database URL.
+func storeName(cfg *serverconfig.Config) string {
+	if d := cfg.Database; d != nil {
+		if d.Env != "" {
+			return "PostgreSQL (URL in $" + d.Env + ")"
+		}
+		return "PostgreSQL (URL in " + d.File + ")"
+	}
+	return "SQLite " + cfg.Store
 }
 
 func onOff(secret []byte) string {
@@ -243,7 +258,13 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	// must reach GitHub to start crash-loops through a GitHub outage.
 	login := &botLogin{gh: gh, fixed: cfg.GitHub.BotLogin, none: secrets.AppID != 0}
 
-	store, err := jobs.Open(ctx, cfg.Store, jobs.Options{MaxQueued: cfg.Limits.MaxQueued, Now: clk.Now, Log: log})
+	storeOpts := jobs.Options{MaxQueued: cfg.Limits.MaxQueued, Now: clk.Now, Log: log, Lease: time.Duration(cfg.Limits.JobLease)}
+	var store *jobs.Store
+	if secrets.DatabaseURL != "" {
+		store, err = jobs.OpenPostgres(ctx, secrets.DatabaseURL, storeOpts)
+	} else {
+		store, err = jobs.Open(ctx, cfg.Store, storeOpts)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +302,19 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	}
 
 	sweep := sweeper{gh: gh, store: store, cfg: cfg, metrics: m, history: history, now: clk.Now, log: log}
-	sched, err := schedule.New(cfg.Specs(), clk, sweep.fire, log)
+	// Every replica runs the schedules; the store lets one fire each tick.
+	fireOnce := func(ctx context.Context, sp schedule.Spec, at time.Time) error {
+		won, err := store.FireOnce(ctx, sp.Name, at)
+		if err != nil {
+			return err
+		}
+		if !won {
+			log.Info("schedule tick fired by another replica", "schedule", sp.Name, "tick", at)
+			return nil
+		}
+		return sweep.fire(ctx, sp, at)
+	}
+	sched, err := schedule.New(cfg.Specs(), clk, fireOnce, log)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -307,7 +340,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	svc := &service{Addr: ln.Addr().String(), Store: store, Pool: pool, done: make(chan error, 1)}
-	log.Info("remedy serve listening", "addr", svc.Addr, "store", cfg.Store, "workers", cfg.Limits.Workers, "bot", login.fixed)
+	log.Info("remedy serve listening", "addr", svc.Addr, "store", storeName(cfg), "owner", store.Owner(), "workers", cfg.Limits.Workers, "bot", login.fixed)
 
 	// Pool and schedules outlive ctx: they are stopped in order below.
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
