@@ -54,8 +54,8 @@ type Config struct {
 	// it may carry a password) of the job store shared by several
 	// replicas; Store is then unused.
 	Database *Secret `yaml:"database"`
-	GitHub GitHub `yaml:"github"`
-	Slack  Slack  `yaml:"slack"`
+	GitHub   GitHub  `yaml:"github"`
+	Slack    Slack   `yaml:"slack"`
 	// Repositories and Owners select what the schedules sweep, in the
 	// shape of the remedy sweep config.
 	Repositories []string `yaml:"repositories"`
