@@ -47,15 +47,10 @@ const DefaultStore = "remedy.db"
 type Config struct {
 	// Listen is the HTTP address, e.g. ":8080" or "127.0.0.1:8080".
 	Listen string `yaml:"listen"`
-	// Store is the SQLite file of the job queue and history, for one
-	// server.
-	Store string `yaml:"store"`
-	// Database, when set, is the PostgreSQL connection URL (by reference:
-	// it may carry a password) of the job store shared by several
-	// replicas; Store is then unused.
-	Database *Secret `yaml:"database"`
-	GitHub   GitHub  `yaml:"github"`
-	Slack    Slack   `yaml:"slack"`
+	// Store is the SQLite file of the job queue and history.
+	Store  string `yaml:"store"`
+	GitHub GitHub `yaml:"github"`
+	Slack  Slack  `yaml:"slack"`
 	// Repositories and Owners select what the schedules sweep, in the
 	// shape of the remedy sweep config.
 	Repositories []string `yaml:"repositories"`
@@ -70,6 +65,12 @@ type Config struct {
 	Review    Review     `yaml:"review"`
 	Limits    Limits     `yaml:"limits"`
 	Images    Images     `yaml:"images"`
+
+	// Database, when set, is the PostgreSQL connection URL (by reference:
+	// it may carry a password) of the job store shared by several
+	// replicas; Store is then unused (it is the SQLite store of one
+	// server).
+	Database *Secret `yaml:"database"`
 }
 
 // Images configures reading container images from their registries for
