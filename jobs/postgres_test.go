@@ -5,52 +5,16 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/remedy-bot/remedy/internal/pgtest"
 )
 
-// postgresDSN opens a fresh schema in the PostgreSQL of
-// REMEDY_TEST_POSTGRES (hack/postgres.sh starts one) and returns a URL
-// selecting it; the test is skipped without one.
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("REMEDY_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("REMEDY_TEST_POSTGRES is not set: run with REMEDY_TEST_POSTGRES=\"$(hack/postgres.sh start)\" to test the PostgreSQL store")
-	}
-	return PostgresTestSchema(t, base)
-}
-
-// PostgresTestSchema creates a schema of its own for t in the database at
-// base and returns a URL that uses it; the schema is dropped after t.
-func PostgresTestSchema(t testing.TB, base string) string {
-	t.Helper()
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := fmt.Sprintf("t_%d_%d", time.Now().UnixNano(), rand.IntN(1e6))
-	if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		db.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-		db.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// postgresDSN is a fresh schema in the PostgreSQL of REMEDY_TEST_POSTGRES.
+func postgresDSN(t *testing.T) string { return pgtest.DSN(t) }
 
 func openPostgres(t *testing.T, dsn string, o Options) *Store {
 	t.Helper()
