@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,8 +14,13 @@ import (
 	"github.com/remedy-bot/remedy/clock"
 )
 
+// openStore opens a SQLite store at path (a new file when empty), or,
+// under TestOnPostgres, a PostgreSQL store in a schema of its own.
 func openStore(t *testing.T, path string, o Options) *Store {
 	t.Helper()
+	if strings.HasPrefix(t.Name(), "TestOnPostgres/") {
+		return openPostgres(t, postgresDSN(t), o)
+	}
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "jobs.db")
 	}

@@ -290,3 +290,27 @@ func TestMigrateUnversionedSQLite(t *testing.T) {
 		t.Fatalf("history after migration: %+v %v", h, err)
 	}
 }
+
+// TestOnPostgres runs the store's and the pool's tests on PostgreSQL.
+// Left out: the restart tests, which rely on SQLite's "every running job
+// was interrupted" at open (TestPostgresLease covers a replica's death),
+// and those that step a fake clock through the dispatcher's sleeps (on a
+// shared store the dispatcher also wakes to poll).
+func TestOnPostgres(t *testing.T) {
+	postgresDSN(t)
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T)
+	}{
+		{"EnqueueCoalescesAndDedupes", TestEnqueueCoalescesAndDedupes},
+		{"EnqueueBounds", TestEnqueueBounds},
+		{"EnqueueConcurrently", TestEnqueueConcurrently},
+		{"PoolOneJobPerRepository", TestPoolOneJobPerRepository},
+		{"PoolFailuresAndPanics", TestPoolFailuresAndPanics},
+		{"HistoryAndPrune", TestHistoryAndPrune},
+		{"PoolShutdown", TestPoolShutdown},
+		{"PoolStopsAJobOverTheMemoryCeiling", TestPoolStopsAJobOverTheMemoryCeiling},
+	} {
+		t.Run(tc.name, tc.test)
+	}
+}
