@@ -314,3 +314,32 @@ func TestOnPostgres(t *testing.T) {
 		t.Run(tc.name, tc.test)
 	}
 }
+
+// TestPostgresSameDeliveryTwoReplicas: one delivery stored by two
+// replicas at once is one request; the other is answered as a duplicate,
+// not as an error.
+func TestPostgresSameDeliveryTwoReplicas(t *testing.T) {
+	dsn := postgresDSN(t)
+	ctx := context.Background()
+	a := openPostgres(t, dsn, Options{Owner: "a"})
+	b := openPostgres(t, dsn, Options{Owner: "b"})
+	for i := range 50 {
+		var wg sync.WaitGroup
+		outs := make([]Enqueued, 2)
+		errs := make([]error, 2)
+		for k, s := range []*Store{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				outs[k], errs[k] = s.Enqueue(ctx, Request{Repo: fmt.Sprintf("acme/r%d", i), Kind: "review", Delivery: fmt.Sprint("d-", i)})
+			}()
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("delivery %d: %v, %v", i, errs[0], errs[1])
+		}
+		if outs[0].Duplicate == outs[1].Duplicate || outs[0].JobID != outs[1].JobID {
+			t.Fatalf("delivery %d: %+v and %+v, want one request and its duplicate", i, outs[0], outs[1])
+		}
+	}
+}

@@ -380,22 +380,24 @@ func (s *Store) commitBatch(batch []*enqueueOp) {
 		}
 		return nil
 	})
-	if err == nil || len(batch) == 1 {
-		if err != nil {
-			batch[0].err = err
-		}
+	if err == nil {
 		return
 	}
+	// Each request alone; a replica storing the same delivery at the same
+	// moment wins the unique index, and tried again, this request is its
+	// duplicate.
 	for _, op := range batch {
-		op.err = s.tx(ctx, func(tx *sql.Tx) error {
-			var err error
-			op.out, err = s.enqueueTx(ctx, tx, op.req)
-			if errors.Is(err, ErrQueueFull) {
-				op.err = err
-				return nil
-			}
-			return err
-		})
+		for try := 0; try == 0 || (try < 3 && s.b.conflict(op.err)); try++ {
+			op.err = s.tx(ctx, func(tx *sql.Tx) error {
+				var err error
+				op.out, err = s.enqueueTx(ctx, tx, op.req)
+				if errors.Is(err, ErrQueueFull) {
+					op.err = err
+					return nil
+				}
+				return err
+			})
+		}
 		if op.err == nil && op.out == (Enqueued{}) {
 			op.err = ErrQueueFull
 		}
