@@ -36,7 +36,14 @@ const (
 	// OutcomeDeadLetter: the job failed on transient errors MaxAttempts
 	// times and is failed for good; its error says so.
 	OutcomeDeadLetter = "dead-letter"
+	// OutcomeLeaseLost: the store could not be told for most of a lease
+	// that the job still runs; it was stopped, since another replica may
+	// take it.
+	OutcomeLeaseLost = "lease-lost"
 )
+
+// ErrLeaseLost stops a job whose lease could not be renewed.
+var ErrLeaseLost = errors.New("the job's lease could not be renewed")
 
 // PoolOptions configure a Pool.
 type PoolOptions struct {
@@ -77,6 +84,8 @@ type Pool struct {
 
 	mu   sync.Mutex
 	busy map[string]bool // repo keys with a running job
+	// cancels stops each running job, by ID.
+	cancels map[int64]context.CancelCauseFunc
 	idle *sync.Cond      // signalled whenever a job ends
 	n    int             // running jobs
 	// passes counts finished dispatch passes, for WaitIdle.
@@ -110,7 +119,7 @@ func NewPool(store *Store, h Handler, o PoolOptions) *Pool {
 	if o.Backoff <= 0 {
 		o.Backoff = 30 * time.Second
 	}
-	p := &Pool{store: store, handler: h, opts: o, wake: make(chan struct{}, 1), busy: map[string]bool{}}
+	p := &Pool{store: store, handler: h, opts: o, wake: make(chan struct{}, 1), busy: map[string]bool{}, cancels: map[int64]context.CancelCauseFunc{}}
 	p.idle = sync.NewCond(&p.mu)
 	store.notify = p.Wake
 	return p
@@ -187,6 +196,7 @@ func (p *Pool) Run(ctx context.Context) error {
 // renewing theirs, until ctx is done.
 func (p *Pool) keepLeases(ctx context.Context) {
 	every := p.store.opts.Lease / 4
+	renewed := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -195,6 +205,13 @@ func (p *Pool) keepLeases(ctx context.Context) {
 		}
 		if err := p.store.renew(ctx); err != nil && ctx.Err() == nil {
 			p.opts.Log.Warn("could not renew the leases of the running jobs", "error", err)
+			// Past three quarters of a lease, another replica may take the
+			// jobs soon: stop them rather than run them twice.
+			if p.store.b.shared() && time.Since(renewed) > 3*p.store.opts.Lease/4 {
+				p.stopAll(ErrLeaseLost)
+			}
+		} else {
+			renewed = time.Now()
 		}
 		if p.store.b.shared() {
 			if err := p.store.Reclaim(ctx); err != nil && ctx.Err() == nil {
@@ -203,6 +220,15 @@ func (p *Pool) keepLeases(ctx context.Context) {
 				p.Wake()
 			}
 		}
+	}
+}
+
+// stopAll cancels the running jobs with cause.
+func (p *Pool) stopAll(cause error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, cancel := range p.cancels {
+		cancel(cause)
 	}
 }
 
@@ -284,11 +310,19 @@ func (p *Pool) run(workCtx context.Context, j Job) {
 	ctx, cancelMemory := context.WithCancelCause(ctx)
 	defer cancelMemory(nil)
 	stopGuard := p.guardMemory(ctx, j, cancelMemory)
+	p.mu.Lock()
+	p.cancels[j.ID] = cancelMemory
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.cancels, j.ID)
+		p.mu.Unlock()
+	}()
 	start := time.Now()
 	result, err := p.call(ctx, j)
 	took := time.Since(start)
 	stopGuard()
-	if cause := context.Cause(ctx); err != nil && errors.Is(cause, ErrMemoryCeiling) {
+	if cause := context.Cause(ctx); err != nil && (errors.Is(cause, ErrMemoryCeiling) || errors.Is(cause, ErrLeaseLost)) {
 		err = cause
 	}
 	// The store outlives the work context: record the end even when the
@@ -296,6 +330,13 @@ func (p *Pool) run(workCtx context.Context, j Job) {
 	rec := context.WithoutCancel(workCtx)
 	outcome := OutcomeSucceeded
 	switch {
+	case errors.Is(err, ErrLeaseLost):
+		// Another replica may run it already: record nothing over its run.
+		outcome = OutcomeLeaseLost
+		log.Error("job stopped: its lease could not be renewed, so another replica may take it", "took", took)
+		if rerr := p.store.requeue(rec, j); rerr != nil {
+			log.Warn("the stopped job is queued again when its lease expires", "error", rerr)
+		}
 	case err != nil && errors.Is(context.Cause(workCtx), errShutdown):
 		outcome = OutcomeRequeued
 		log.Warn("job interrupted by shutdown; queued again", "error", err)

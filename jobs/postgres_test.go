@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -341,5 +342,44 @@ func TestPostgresSameDeliveryTwoReplicas(t *testing.T) {
 		if outs[0].Duplicate == outs[1].Duplicate || outs[0].JobID != outs[1].JobID {
 			t.Fatalf("delivery %d: %+v and %+v, want one request and its duplicate", i, outs[0], outs[1])
 		}
+	}
+}
+
+// TestPostgresLeaseLost: a replica that cannot renew its leases (it lost
+// the database) stops its jobs before another replica may take them.
+func TestPostgresLeaseLost(t *testing.T) {
+	dsn := postgresDSN(t)
+	ctx := context.Background()
+	s, err := OpenPostgres(ctx, dsn, Options{Owner: "a", Lease: 400 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	started := make(chan struct{})
+	stopped := make(chan error, 1)
+	outcome := make(chan string, 1)
+	p := NewPool(s, HandlerFunc(func(ctx context.Context, j Job) (string, error) {
+		close(started)
+		<-ctx.Done()
+		stopped <- context.Cause(ctx)
+		return "", ctx.Err()
+	}), PoolOptions{Poll: 20 * time.Millisecond, Observe: func(_ Job, o string, _ time.Duration) { outcome <- o }})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { p.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+	s.Enqueue(ctx, Request{Repo: "acme/shop", Kind: "converge"})
+	<-started
+	s.db.Close() // the database is gone for this replica
+	select {
+	case cause := <-stopped:
+		if !errors.Is(cause, ErrLeaseLost) {
+			t.Errorf("job stopped by %v, want ErrLeaseLost", cause)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the job ran on without its lease")
+	}
+	if o := <-outcome; o != OutcomeLeaseLost {
+		t.Errorf("outcome %q", o)
 	}
 }
