@@ -86,8 +86,8 @@ type Pool struct {
 	busy map[string]bool // repo keys with a running job
 	// cancels stops each running job, by ID.
 	cancels map[int64]context.CancelCauseFunc
-	idle *sync.Cond      // signalled whenever a job ends
-	n    int             // running jobs
+	idle    *sync.Cond // signalled whenever a job ends
+	n       int        // running jobs
 	// passes counts finished dispatch passes, for WaitIdle.
 	passes int
 }
