@@ -53,3 +53,22 @@ func TestServeReplicasFireScheduleOnce(t *testing.T) {
 		t.Errorf("the sweep was queued %d times", n)
 	}
 }
+
+// TestServeCheckConfigDatabase: the PostgreSQL store is named, never its
+// URL (it may carry a password).
+func TestServeCheckConfigDatabase(t *testing.T) {
+	t.Setenv("GITHUB_TOKEN", "ghp_x")
+	t.Setenv("REMEDY_APP_ID", "")
+	t.Setenv("REMEDY_DATABASE_URL", "postgres://remedy:s3cret@db:5432/remedy")
+	r := runCLI(t, "", "serve", "--check-config")
+	if r.code != exitOK || !strings.Contains(r.stdout, "store          PostgreSQL (URL in $REMEDY_DATABASE_URL)") {
+		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, "s3cret") {
+		t.Error("the database password was printed")
+	}
+	t.Setenv("REMEDY_DATABASE_URL", "")
+	if r := runCLI(t, "", "serve", "--check-config"); !strings.Contains(r.stdout, "store          SQLite remedy.db") {
+		t.Errorf("without a database: %s", r.stdout)
+	}
+}
