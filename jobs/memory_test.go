@@ -57,7 +57,7 @@ func TestJobOverItsCeilingIsADeadLetterAfterACrash(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "jobs.db")
 	s := openStore(t, path, Options{})
 	e, _ := s.Enqueue(ctx, Request{Repo: "acme/shop", Kind: "review"})
-	if j, err := s.claim(ctx, nil); err != nil || j == nil {
+	if j, err := s.claim(ctx); err != nil || j == nil {
 		t.Fatalf("claim: %+v %v", j, err)
 	}
 	if err := s.poison(ctx, e.JobID, "job memory ceiling: over"); err != nil {
@@ -76,7 +76,7 @@ func TestJobOverItsCeilingIsADeadLetterAfterACrash(t *testing.T) {
 	if !strings.Contains(logs.String(), "dead letter") || !strings.Contains(logs.String(), "job=1") {
 		t.Errorf("the dead letter was not logged: %s", logs.String())
 	}
-	if got, _ := s.claim(ctx, nil); got != nil {
+	if got, _ := s.claim(ctx); got != nil {
 		t.Errorf("the dead letter was taken again: %+v", got)
 	}
 }

@@ -33,7 +33,7 @@ func New() *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "remedy_jobs_total", Help: "Jobs finished, by kind and outcome (succeeded, failed, requeued).",
+			Name: "remedy_jobs_total", Help: "Jobs finished, by kind and outcome (succeeded, failed, requeued, retried, dead-letter).",
 		}, []string{"kind", "outcome"}),
 		jobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "remedy_job_duration_seconds", Help: "How long jobs ran, by kind.",

@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/remedy-bot/remedy/command"
 	ghforge "github.com/remedy-bot/remedy/gitops/forge/github"
@@ -48,6 +51,29 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 	if delivery == "" || len(delivery) > 128 || event == "" {
 		writeJSON(w, http.StatusBadRequest, webhookAnswer{Error: "X-GitHub-Delivery and X-GitHub-Event are required"})
 		return
+	}
+	// GitHub's default content type is form encoding (payload=<url-encoded
+	// JSON>); remedy reads JSON only. Refused loudly, so that the hook's
+	// "Recent Deliveries" page and the log say what to change, instead of
+	// answering 200 to something never read.
+	if ct := r.Header.Get("Content-Type"); !isJSON(ct) {
+		s.o.Metrics.Delivery(source, event, "rejected")
+		s.o.Log.Warn("webhook delivery refused: content type is not JSON; set the webhook's content type to application/json",
+			"delivery", delivery, "event", event, "content_type", ct)
+		writeJSON(w, http.StatusUnsupportedMediaType, webhookAnswer{Error: fmt.Sprintf("content type %q is not read: set the webhook's Content type to application/json", ct)})
+		return
+	}
+	if event == "issue_comment" {
+		// A comment by remedy itself must never be taken for a command, so
+		// its login must be known; while the forge cannot say, the delivery
+		// is refused with 503 (redeliver it from the hook's page).
+		if err := s.learnBotLogin(r.Context()); err != nil {
+			s.o.Metrics.Delivery(source, event, "rejected")
+			s.o.Log.Warn("comment delivery refused: the bot's login is not known yet", "delivery", delivery, "error", err)
+			w.Header().Set("Retry-After", "60")
+			writeJSON(w, http.StatusServiceUnavailable, webhookAnswer{Error: "the bot's login is not known yet (the forge is unreachable); redeliver later"})
+			return
+		}
 	}
 	req, ignored := s.route(event, body)
 	if ignored != "" {
@@ -124,7 +150,33 @@ func (s *Server) routeEvent(ev webhook.Event, source string) (jobs.Request, stri
 }
 
 func (s *Server) isBot(login string) bool {
-	return strings.HasSuffix(strings.ToLower(login), "[bot]") || (s.o.BotLogin != "" && strings.EqualFold(login, s.o.BotLogin))
+	bot := s.o.BotLogin
+	if p := s.botLogin.Load(); bot == "" && p != nil {
+		bot = *p
+	}
+	return strings.HasSuffix(strings.ToLower(login), "[bot]") || (bot != "" && strings.EqualFold(login, bot))
+}
+
+// learnBotLogin asks LearnBotLogin for the bot's login once it is needed
+// and not known, within a few seconds; it is kept once learnt.
+func (s *Server) learnBotLogin(ctx context.Context) error {
+	if s.o.BotLogin != "" || s.o.LearnBotLogin == nil || s.botLogin.Load() != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	login, err := s.o.LearnBotLogin(ctx)
+	if err != nil {
+		return err
+	}
+	s.botLogin.Store(&login)
+	return nil
+}
+
+// isJSON says whether a Content-Type header names JSON.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
 }
 
 func (s *Server) routeComment(ev webhook.Event, source string) (jobs.Request, string) {

@@ -102,6 +102,7 @@ func TestWebhookBurst(t *testing.T) {
 				d := all[i]
 				req, _ := http.NewRequest(http.MethodPost, hs+"/webhooks/github", bytes.NewReader(d.body))
 				req.Header.Set(webhook.GitHubEventHeader, "issue_comment")
+				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set(webhook.GitHubDeliveryHeader, d.id)
 				req.Header.Set(webhook.GitHubSignatureHeader, d.sig)
 				t0 := time.Now()
@@ -197,6 +198,7 @@ func BenchmarkWebhookDelivery(b *testing.B) {
 			mu.Unlock()
 			req, _ := http.NewRequest(http.MethodPost, url+"/webhooks/github", bytes.NewReader(body))
 			req.Header.Set(webhook.GitHubEventHeader, "issue_comment")
+			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set(webhook.GitHubDeliveryHeader, id)
 			req.Header.Set(webhook.GitHubSignatureHeader, sig)
 			resp, err := client.Do(req)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 
 	"github.com/remedy-bot/remedy/clock"
@@ -38,9 +39,17 @@ type Options struct {
 	// BotLogin is the account remedy comments as: its comments are never
 	// commands.
 	BotLogin string
-	Queue    Queue
+	// LearnBotLogin, when set and BotLogin is empty, asks the forge for
+	// the account remedy comments as. The server starts without it (the
+	// forge may be down) and asks when a comment needs it.
+	LearnBotLogin func(ctx context.Context) (string, error)
+	Queue         Queue
 	// Ready reports whether the server can take work (the store answers).
 	Ready func(ctx context.Context) error
+	// Degraded lists what works only in part (the forge unreachable, …):
+	// /readyz still answers 200, since deliveries are taken and stored,
+	// and names each line.
+	Degraded func(ctx context.Context) []string
 	// MetricsHandler serves GET /metrics.
 	MetricsHandler http.Handler
 	Metrics        Metrics
@@ -63,6 +72,8 @@ type Server struct {
 	o        Options
 	mux      *http.ServeMux
 	draining atomic.Bool
+	// botLogin is the login LearnBotLogin gave, once it answered.
+	botLogin atomic.Pointer[string]
 	budget   *bodyBudget
 }
 
@@ -109,6 +120,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		if err := s.o.Ready(r.Context()); err != nil {
 			s.o.Log.Warn("not ready", "error", err)
 			writeText(w, http.StatusServiceUnavailable, "not ready\n")
+			return
+		}
+	}
+	if s.o.Degraded != nil {
+		if d := s.o.Degraded(r.Context()); len(d) > 0 {
+			writeText(w, http.StatusOK, "ok, degraded:\n"+strings.Join(d, "\n")+"\n")
 			return
 		}
 	}

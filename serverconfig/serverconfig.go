@@ -35,6 +35,9 @@ const (
 	EnvGitHubAPIURL  = "GITHUB_API_URL"
 	EnvWebhookSecret = "REMEDY_WEBHOOK_SECRET"
 	EnvSlackSecret   = "SLACK_SIGNING_SECRET"
+	// EnvDatabaseURL, set when serve runs without a config, selects the
+	// PostgreSQL store at that connection URL.
+	EnvDatabaseURL = "REMEDY_DATABASE_URL"
 )
 
 // DefaultStore is the job store file, relative to the working directory.
@@ -68,6 +71,12 @@ type Config struct {
 	Review    Review     `yaml:"review"`
 	Limits    Limits     `yaml:"limits"`
 	Images    Images     `yaml:"images"`
+
+	// Database, when set, is the PostgreSQL connection URL (by reference:
+	// it may carry a password) of the job store shared by several
+	// replicas; Store is then unused (it is the SQLite store of one
+	// server).
+	Database *Secret `yaml:"database"`
 }
 
 // Images configures reading container images from their registries for
@@ -204,6 +213,10 @@ type Limits struct {
 	ShutdownGrace Duration `yaml:"shutdownGrace"`
 	// History is how long finished jobs are kept; default 30 days.
 	History Duration `yaml:"history"`
+	// JobLease is how long a running job stays its replica's without a
+	// renewal (every quarter of it); a replica that dies loses its jobs to
+	// the others after it. Default 1m.
+	JobLease Duration `yaml:"jobLease"`
 	// JobMemory stops and fails the running jobs when the server's live
 	// heap passes it ("1536Mi", "2Gi", or bytes; "none" turns it off);
 	// default 80% of GOMEMLIMIT, none without one.
@@ -331,6 +344,9 @@ func (c *Config) check() error {
 	if c.Store == "" {
 		c.Store = DefaultStore
 	}
+	if strings.HasPrefix(c.Store, "postgres://") || strings.HasPrefix(c.Store, "postgresql://") {
+		return errors.New("store: a database URL is not written in the config (it may carry a password): use database: {env: NAME} or database: {file: PATH}")
+	}
 	if c.GitHub.App != nil {
 		if c.GitHub.Token != nil {
 			return errors.New("github: token and app are both set: use one")
@@ -443,6 +459,12 @@ func (c *Config) check() error {
 	if l.History == 0 {
 		l.History = Duration(30 * 24 * time.Hour)
 	}
+	if l.JobLease < 0 || (l.JobLease > 0 && l.JobLease < Duration(time.Second)) {
+		return errors.New("limits.jobLease: at least 1s")
+	}
+	if l.JobLease == 0 {
+		l.JobLease = Duration(time.Minute)
+	}
 	if c.Images.Timeout < 0 {
 		return errors.New("images.timeout cannot be negative")
 	}
@@ -541,6 +563,10 @@ type Secrets struct {
 
 	// Forges are the secrets of the forges besides GitHub, by kind.
 	Forges map[string]ForgeSecrets
+
+	// DatabaseURL is the PostgreSQL store's connection URL; empty means
+	// the SQLite store.
+	DatabaseURL string
 }
 
 // Resolve reads the secrets. GitHub credentials are required: the token,
@@ -570,6 +596,13 @@ func (c *Config) Resolve(getenv func(string) string) (s Secrets, missing []strin
 		missing = append(missing, "github: no GITHUB_TOKEN, GitHub repositories are not served")
 	} else if s.GitHubToken, err = c.GitHub.Token.Resolve(getenv); err != nil {
 		return Secrets{}, nil, fmt.Errorf("github.token: %w", err)
+	}
+	if c.Database != nil {
+		u, err := c.Database.Resolve(getenv)
+		if err != nil {
+			return Secrets{}, nil, fmt.Errorf("database: %w", err)
+		}
+		s.DatabaseURL = string(u)
 	}
 	if s.WebhookSecret, err = c.GitHub.WebhookSecret.Resolve(getenv); err != nil {
 		missing = append(missing, fmt.Sprintf("github.webhookSecret: %v", err))

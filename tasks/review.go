@@ -165,9 +165,14 @@ func (t *task) postReview(ctx context.Context, rf reviewForge, n int, sha string
 	if err != nil {
 		return fmt.Errorf("reviews of #%d: %w", n, err)
 	}
+	botLogin := t.h.o.BotLogin
+	if botLogin == "" && t.h.o.LearnBotLogin != nil {
+		// Unknown (GitHub did not answer): every review with the marker.
+		botLogin, _ = t.h.o.LearnBotLogin(ctx)
+	}
 	var mine []gitops.Review
 	for _, r := range all {
-		if strings.Contains(r.Body, review.Marker) && (t.h.o.BotLogin == "" || strings.EqualFold(r.Author, t.h.o.BotLogin)) {
+		if strings.Contains(r.Body, review.Marker) && (botLogin == "" || strings.EqualFold(r.Author, botLogin)) {
 			mine = append(mine, r)
 		}
 	}

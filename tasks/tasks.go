@@ -56,6 +56,9 @@ type Options struct {
 	// BotLogin is the account remedy reviews and comments as; its earlier
 	// reviews are the ones a new review replaces.
 	BotLogin string
+	// LearnBotLogin, when set and BotLogin is empty, asks the forge for
+	// the login when a task needs it.
+	LearnBotLogin func(ctx context.Context) (string, error)
 	// FailOn is the severity from which a new finding fails a pull
 	// request's commit status.
 	FailOn scanner.Severity

@@ -121,6 +121,7 @@ start.`,
 		return fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath())
 	})
 	root.PersistentFlags().Var(levelFlag{inv.logLevel}, "log-level", "log verbosity on stderr: debug, info, warn or error")
+	root.PersistentFlags().Var(&formatFlag{inv: inv, format: "text"}, "log-format", "log format on stderr: text, or json (one object a line, for log collectors)")
 
 	root.AddCommand(
 		newScanCommand(inv),
@@ -154,4 +155,27 @@ func (inv *invocation) removeStaleClones() {
 	if err != nil {
 		inv.log.Warn("could not remove every stale temporary clone", "error", err)
 	}
+}
+
+// formatFlag is --log-format: setting it replaces the invocation's logger
+// before any command runs (flags are parsed first), keeping the level.
+type formatFlag struct {
+	inv    *invocation
+	format string
+}
+
+func (f *formatFlag) String() string { return f.format }
+func (f *formatFlag) Type() string   { return "format" }
+func (f *formatFlag) Set(s string) error {
+	opts := &slog.HandlerOptions{Level: f.inv.logLevel}
+	switch s {
+	case "text":
+		f.inv.log = slog.New(slog.NewTextHandler(f.inv.stderr, opts))
+	case "json":
+		f.inv.log = slog.New(slog.NewJSONHandler(f.inv.stderr, opts))
+	default:
+		return fmt.Errorf("unknown log format %q: text or json", s)
+	}
+	f.format = s
+	return nil
 }

@@ -57,7 +57,7 @@ a schedule that sweeps the configured repositories.
 
 Every delivery is verified (X-Hub-Signature-256; Slack's v0 signature
 within five minutes) before it is read, and acknowledged once its job is
-written to the store (SQLite). Jobs run on a bounded pool, one at a time
+written to the store (SQLite, or PostgreSQL shared by several replicas). Jobs run on a bounded pool, one at a time
 per repository; requests for a repository that already has a job waiting
 join it. On SIGTERM the server stops taking deliveries, lets running jobs
 finish for limits.shutdownGrace, and queues the rest again for the next
@@ -73,6 +73,7 @@ Without --config the server is configured from the environment:
   GITHUB_API_URL          REST root for GitHub Enterprise Server
   REMEDY_WEBHOOK_SECRET   the GitHub webhook's secret
   SLACK_SIGNING_SECRET    the Slack app's signing secret
+  REMEDY_DATABASE_URL     a PostgreSQL URL: the store shared by replicas
 with the store in ./remedy.db, a nightly sweep of no repository, and Slack
 fix and scan denied until a config grants them.`,
 		Example: `  # Twelve-factor: everything from the environment
@@ -120,6 +121,9 @@ func (o *serveOptions) run(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	if o.configPath == "" && inv.getenv(serverconfig.EnvDatabaseURL) != "" {
+		cfg.Database = &serverconfig.Secret{Env: serverconfig.EnvDatabaseURL}
+	}
 	if o.checkConfig {
 		return checkServeConfig(inv.stdout, cfg, inv.getenv, time.Now())
 	}
@@ -149,7 +153,7 @@ func checkServeConfig(w io.Writer, cfg *serverconfig.Config, getenv func(string)
 	if cfg.MetricsListen != "" {
 		fmt.Fprintf(w, "metrics        %s\n", cfg.MetricsListen)
 	}
-	fmt.Fprintf(w, "store          %s\ngithub         %s", cfg.Store, auth)
+	fmt.Fprintf(w, "store          %s\ngithub         %s", storeName(cfg), auth)
 	if api := cfg.APIURL(getenv); api != "" {
 		fmt.Fprintf(w, " at %s", api)
 	}
@@ -187,6 +191,17 @@ func checkServeConfig(w io.Writer, cfg *serverconfig.Config, getenv func(string)
 	}
 	fmt.Fprintln(w, "config OK")
 	return nil
+}
+
+// storeName says which store the server uses, never the database URL.
+func storeName(cfg *serverconfig.Config) string {
+	if d := cfg.Database; d != nil {
+		if d.Env != "" {
+			return "PostgreSQL (URL in $" + d.Env + ")"
+		}
+		return "PostgreSQL (URL in " + d.File + ")"
+	}
+	return "SQLite " + cfg.Store
 }
 
 func onOff(secret []byte) string {
@@ -257,16 +272,21 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	if err != nil {
 		return nil, err
 	}
-	botLogin, err := resolveBotLogin(ctx, gh, cfg, secrets)
-	if err != nil {
-		return nil, err
-	}
+	// The login is learnt when first needed, not at start: a server that
+	// must reach GitHub to start crash-loops through a GitHub outage.
+	login := &botLogin{gh: gh, fixed: cfg.GitHub.BotLogin, none: secrets.AppID != 0 || len(secrets.GitHubToken) == 0}
 	forges, err := serveForges(ctx, cfg, secrets, transport, ua, log)
 	if err != nil {
 		return nil, err
 	}
 
-	store, err := jobs.Open(ctx, cfg.Store, jobs.Options{MaxQueued: cfg.Limits.MaxQueued, Now: clk.Now, Log: log})
+	storeOpts := jobs.Options{MaxQueued: cfg.Limits.MaxQueued, Now: clk.Now, Log: log, Lease: time.Duration(cfg.Limits.JobLease)}
+	var store *jobs.Store
+	if secrets.DatabaseURL != "" {
+		store, err = jobs.OpenPostgres(ctx, secrets.DatabaseURL, storeOpts)
+	} else {
+		store, err = jobs.Open(ctx, cfg.Store, storeOpts)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -280,14 +300,14 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 		return nil, err
 	}
 	handler := tasks.NewHandler(tasks.Options{
-		Version: versionString(), Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, ForgeHosts: forges.webHosts, Bot: d.Bot, BotLogin: botLogin, FailOn: failOn, Images: images,
+		Version: versionString(), Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, ForgeHosts: forges.webHosts, Bot: d.Bot, BotLogin: login.fixed, LearnBotLogin: login.Get, FailOn: failOn, Images: images,
 		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
 		Clusters: clusterSpecs(cfg.Clusters), ForgeHost: clustersweep.ForgeHost(apiURL),
 		Metrics: m, Now: clk.Now, Log: log,
 	})
 	pool := jobs.NewPool(store, handler, jobs.PoolOptions{
 		Workers: cfg.Limits.Workers, Timeout: time.Duration(cfg.Limits.JobTimeout), Grace: time.Duration(cfg.Limits.ShutdownGrace),
-		Clock: clk, Log: log, MemoryCeiling: int64(cfg.Limits.JobMemory),
+		Clock: clk, Log: log, MemoryCeiling: int64(cfg.Limits.JobMemory), Retryable: retryable,
 		Observe: func(j jobs.Job, outcome string, took time.Duration) { m.JobFinished(j.Kind, outcome, took) },
 	})
 	for _, st := range []jobs.State{jobs.Queued, jobs.Running} {
@@ -304,7 +324,19 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 	}
 
 	sweep := sweeper{gh: gh, store: store, cfg: cfg, metrics: m, history: history, now: clk.Now, log: log}
-	sched, err := schedule.New(cfg.Specs(), clk, sweep.fire, log)
+	// Every replica runs the schedules; the store lets one fire each tick.
+	fireOnce := func(ctx context.Context, sp schedule.Spec, at time.Time) error {
+		won, err := store.FireOnce(ctx, sp.Name, at)
+		if err != nil {
+			return err
+		}
+		if !won {
+			log.Info("schedule tick fired by another replica", "schedule", sp.Name, "tick", at)
+			return nil
+		}
+		return sweep.fire(ctx, sp, at)
+	}
+	sched, err := schedule.New(cfg.Specs(), clk, fireOnce, log)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -316,7 +348,8 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 		metricsOnMain = nil
 	}
 	srv := server.New(server.Options{
-		Config: cfg, Secrets: secrets, BotLogin: botLogin, ForgeBotLogins: forges.bots, Queue: store, Ready: store.Ping,
+		Config: cfg, Secrets: secrets, BotLogin: login.fixed, LearnBotLogin: login.Get, ForgeBotLogins: forges.bots, Queue: store, Ready: store.Ping,
+		Degraded:       login.degraded,
 		MetricsHandler: metricsOnMain, Metrics: m, Known: func(id string) bool { return cat.Get(id) != nil },
 		Clock: clk, Log: log,
 	})
@@ -340,7 +373,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, 
 		metricsHS = newHTTPServer(mux, log)
 		svc.MetricsAddr = metricsLn.Addr().String()
 	}
-	log.Info("remedy serve listening", "addr", svc.Addr, "metrics", cmp.Or(svc.MetricsAddr, svc.Addr), "store", cfg.Store, "workers", cfg.Limits.Workers, "bot", botLogin)
+	log.Info("remedy serve listening", "addr", svc.Addr, "metrics", cmp.Or(svc.MetricsAddr, svc.Addr), "store", storeName(cfg), "owner", store.Owner(), "workers", cfg.Limits.Workers, "bot", login.fixed)
 
 	// Pool and schedules outlive ctx: they are stopped in order below.
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -447,20 +480,53 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
-// resolveBotLogin is the account remedy comments as: the config's, else
-// the token's user. An App's installations comment as "<slug>[bot]",
-// which every "[bot]" check covers.
-func resolveBotLogin(ctx context.Context, gh interface {
-	BotLogin(ctx context.Context) (string, error)
-}, cfg *serverconfig.Config, s serverconfig.Secrets) (string, error) {
-	if cfg.GitHub.BotLogin != "" || s.AppID != 0 || len(s.GitHubToken) == 0 {
-		return cfg.GitHub.BotLogin, nil
+// botLogin is the account remedy comments as: the config's, else the
+// token's user, asked of GitHub when first needed and kept once known.
+// An App's installations comment as "<slug>[bot]", which every "[bot]"
+// check covers, so an App needs none.
+type botLogin struct {
+	gh interface {
+		BotLogin(context.Context) (string, error)
 	}
-	login, err := gh.BotLogin(ctx)
+	fixed string
+	none  bool
+
+	mu      sync.Mutex
+	learnt  string
+	lastErr error
+}
+
+// Get returns the login, asking GitHub if it is not known yet.
+func (b *botLogin) Get(ctx context.Context) (string, error) {
+	if b.fixed != "" || b.none {
+		return b.fixed, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.learnt != "" {
+		return b.learnt, nil
+	}
+	login, err := b.gh.BotLogin(ctx)
 	if err != nil {
-		return "", fmt.Errorf("who is the token's user (set github.botLogin to skip asking): %w", err)
+		b.lastErr = fmt.Errorf("who is the token's user (set github.botLogin to skip asking): %w", err)
+		return "", b.lastErr
 	}
-	return login, nil
+	b.learnt, b.lastErr = login, nil
+	return b.learnt, nil
+}
+
+// degraded is what /readyz reports while the login is unknown: comments
+// are refused until GitHub answers (reviews, pushes and Slack still work).
+func (b *botLogin) degraded(ctx context.Context) []string {
+	if b.fixed != "" || b.none {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := b.Get(ctx); err != nil {
+		return []string{"github: bot login unknown, comment commands refused until GitHub answers: " + err.Error()}
+	}
+	return nil
 }
 
 // sweeper is the schedules' work: queue a converge job per repository,
@@ -519,6 +585,12 @@ func (s sweeper) fire(ctx context.Context, sp schedule.Spec, at time.Time) error
 	}
 	s.log.Info("sweep queued", "schedule", sp.Name, "repositories", len(repos), "clusters", len(clusters), "window", sp.Jitter)
 	return errors.Join(errs...)
+}
+
+// retryable says whether a failed job is tried again: transport errors
+// (jobs.Transient), GitHub's 5xx answers and its rate limits.
+func retryable(err error) bool {
+	return jobs.Transient(err) || ghforge.Transient(err)
 }
 
 // clusterSpecs are the configured clusters as the tasks read them.

@@ -196,6 +196,7 @@ func (e *serveEnv) hook(svc *service, event, id string, body []byte) (int, strin
 	e.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, "http://"+svc.Addr+"/webhooks/github", bytes.NewReader(body))
 	req.Header.Set(webhook.GitHubEventHeader, event)
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(webhook.GitHubDeliveryHeader, id)
 	req.Header.Set(webhook.GitHubSignatureHeader, webhook.SignGitHub([]byte(serveHookSecret), body))
 	resp, err := http.DefaultClient.Do(req)

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	gogithub "github.com/google/go-github/v89/github"
 )
 
 // RetryTransport retries GitHub API requests that failed for a reason that
@@ -256,4 +258,15 @@ func idempotent(method string) bool {
 		return true
 	}
 	return false
+}
+
+// Transient reports whether err is GitHub saying "not now" rather than
+// "no": a 5xx answer or a rate limit (primary or secondary), after the
+// client's own retries ran out. remedy serve retries such a job later.
+func Transient(err error) bool {
+	var rl *gogithub.RateLimitError
+	var abuse *gogithub.AbuseRateLimitError
+	var resp *gogithub.ErrorResponse
+	return errors.As(err, &rl) || errors.As(err, &abuse) ||
+		(errors.As(err, &resp) && resp.Response != nil && resp.Response.StatusCode >= 500)
 }
