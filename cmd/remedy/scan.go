@@ -141,46 +141,139 @@ func (o *scanOptions) run(ctx context.Context, inv *invocation, paths []string) 
 	return nil
 }
 
-// scanRoot is the folder that file names are relative to and where
-// .remedy.yaml is looked up: the first path if it is a folder, else its folder.
-func scanRoot(paths []string) string {
-	p := paths[0]
-	if p == "-" {
-		return "."
+// scanRoot is the folder that every output path is relative to, so that
+// `scan a/rbac a/apps/web` names both files from the same place and
+// patches `git apply` from it: the repository root (the nearest folder
+// with .git above the first PATH) when inside git, else the working
+// directory when every PATH is under it, else the first PATH's folder.
+// top is the folder config discovery stops at: the repository root, else
+// the first PATH's folder. Both are absolute.
+func scanRoot(paths []string) (root, top string, err error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", "", fmt.Errorf("working directory: %w", err)
 	}
-	if info, err := os.Stat(p); err == nil && info.IsDir() {
-		return p
+	first := wd
+	if paths[0] != "-" {
+		first, err = filepath.Abs(paths[0])
+		if err != nil {
+			return "", "", fmt.Errorf("%s: %w", paths[0], err)
+		}
+		if info, err := os.Stat(first); err != nil || !info.IsDir() {
+			first = filepath.Dir(first)
+		}
 	}
-	return filepath.Dir(p)
+	if repo := repositoryRoot(first); repo != "" {
+		return repo, repo, nil
+	}
+	for _, p := range paths {
+		if p == "-" {
+			continue
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil || !within(wd, abs) {
+			return first, first, nil
+		}
+	}
+	return wd, first, nil
+}
+
+// repositoryRoot is the nearest folder holding .git (a folder, or the
+// file of a worktree) from dir upward, or "".
+func repositoryRoot(dir string) string {
+	for {
+		if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// within reports whether p is dir or below it (both absolute).
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// configDir finds the config folder for the paths: the nearest folder
+// with .remedy.yaml (or .remedy.yml) from each PATH up to top (stdin:
+// from the working directory). PATHs under different configs are an
+// error, rather than one config silently applied to the other's files.
+func configDir(paths []string, top string) (string, error) {
+	found, from := "", ""
+	for _, p := range paths {
+		start := p
+		if p == "-" {
+			start = "."
+		}
+		dir := config.Discover(start, top)
+		if from != "" && dir != found {
+			return "", fmt.Errorf("%s and %s are under different configs (%s, %s): scan them separately, or name one with --config",
+				from, p, configName(found), configName(dir))
+		}
+		found, from = dir, p
+	}
+	return found, nil
+}
+
+func configName(dir string) string {
+	if dir == "" {
+		return "none"
+	}
+	return filepath.Join(dir, config.FileName)
 }
 
 // loadConfig reads the config named by --config, which must exist, or the
-// optional .remedy.yaml at root. Errors name the file and, for content
-// problems, the line.
-func loadConfig(explicit, root string) (*config.Config, error) {
+// optional .remedy.yaml (or .remedy.yml) of dir ("" for none). Errors name
+// the file and, for content problems, the line; a control ID the catalog
+// does not know is one.
+func loadConfig(explicit, dir string, catalog *scanner.Catalog) (*config.Config, error) {
 	path := explicit
 	var b []byte
 	var err error
-	if path == "" {
+	switch {
+	case explicit != "":
+		b, err = os.ReadFile(path)
+	case dir == "":
+		return &config.Config{}, nil
+	default:
 		// The scanned tree's own config is the repository's choice, read
 		// confined to the tree (a FIFO or a link to /dev/zero must not
 		// stop the scan); --config is the operator's file.
-		path = filepath.Join(root, config.FileName)
-		b, err = config.ReadFile(root)
-	} else {
-		b, err = os.ReadFile(path)
-	}
-	if explicit == "" && errors.Is(err, fs.ErrNotExist) {
-		return &config.Config{}, nil
+		var name string
+		name, b, err = config.ReadNamed(dir)
+		path = displayName(dir, name)
+		if errors.Is(err, fs.ErrNotExist) {
+			return &config.Config{}, nil
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	cfg, err := config.Parse(path, b)
+	if err == nil {
+		err = config.CheckControlIDs(path, b, catalog.IDs())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return cfg, nil
+}
+
+// displayName names dir/name relative to the working directory when it is
+// below it, for error messages.
+func displayName(dir, name string) string {
+	p := filepath.Join(dir, name)
+	if wd, err := os.Getwd(); err == nil && within(wd, p) {
+		if rel, err := filepath.Rel(wd, p); err == nil {
+			return rel
+		}
+	}
+	return p
 }
 
 // write sends the report to --output-file, or to stdout.
