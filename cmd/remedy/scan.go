@@ -124,7 +124,7 @@ func (o *scanOptions) run(ctx context.Context, inv *invocation, paths []string) 
 	case formatJSON:
 		err = report.WriteJSON(&out, rep)
 	case formatSARIF:
-		err = report.WriteSARIF(&out, rep, catalog, report.SARIFOptions{ToolVersion: versionString()})
+		err = report.WriteSARIF(&out, rep, catalog, report.SARIFOptions{ToolVersion: versionString(), Root: root})
 	default:
 		color := o.outputFile == "" && isTerminal(inv.stdout) && inv.getenv("NO_COLOR") == ""
 		err = report.WriteTable(&out, rep, report.TableOptions{Color: color, Files: len(in.Files)})
