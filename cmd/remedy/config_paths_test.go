@@ -42,7 +42,6 @@ func gitRepo(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-
 // Issue 17 §1: config typos are errors naming the file and line, exit 2;
 // .remedy.yml is read; the config is found from the scanned path upward.
 func TestScanConfigFound(t *testing.T) {
