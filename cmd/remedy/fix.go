@@ -324,8 +324,14 @@ func writeFixSummary(w io.Writer, sum []controlSummary, rep *scanner.Report, fai
 	}
 	for _, fx := range fixes {
 		for _, oc := range fx.Outcomes {
-			if oc.Status == remediate.StatusNotFixable && oc.Finding.Fixable {
-				fmt.Fprintf(w, "not fixable here: %s:%d %s: %s\n", oc.Finding.File, oc.Finding.Line, oc.Finding.Control, oc.Reason)
+			// Every finding left unfixed says why, the control's own
+			// reason (no safe automatic fix) as much as a place's.
+			if oc.Status == remediate.StatusNotFixable {
+				reason := oc.Reason
+				if reason == "" {
+					reason = "remedy has no automatic fix for this control"
+				}
+				fmt.Fprintf(w, "not fixable: %s:%d %s: %s\n", oc.Finding.File, oc.Finding.Line, oc.Finding.Control, reason)
 			}
 		}
 	}
