@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -8,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // privilegedPod fails privileged (and more) at line 9.
@@ -187,5 +190,41 @@ func TestScanPathsRelativeToRepositoryRoot(t *testing.T) {
 	base, ok := run.OriginalURIBaseIDs[loc.URIBaseID]
 	if !ok || (base.URI != "file://"+filepath.ToSlash(repo)+"/" && base.URI != "file://"+filepath.ToSlash(real)+"/") {
 		t.Errorf("originalUriBaseIds %v, want %s bound to file://%s/", run.OriginalURIBaseIDs, loc.URIBaseID, repo)
+	}
+}
+
+// Issue 17 §1: an accepted risk expires. `until=YYYY-MM-DD` suppresses
+// through that day; the table lists the suppressions that end within 30
+// days, and those that ended, whose findings fail the scan again.
+func TestScanIgnoreUntil(t *testing.T) {
+	pod := strings.Replace(privilegedPod, "{privileged: true}", "{privileged: true} # remedy:ignore privileged until=2027-01-31 a lab pod, SEC-12", 1)
+	repo := gitRepo(t, map[string]string{"web.yaml": pod})
+	tests := []struct {
+		today      string
+		wantCode   int
+		wantOutput string
+	}{
+		{"2026-11-01", exitOK, "(suppressed until 2027-01-31: a lab pod, SEC-12)"},
+		{"2027-01-10", exitOK, "web.yaml:9 privileged: expires on 2027-01-31 (a lab pod, SEC-12)"},
+		{"2027-02-01", exitFindings, "web.yaml:9 privileged: expired on 2027-01-31, active again (a lab pod, SEC-12)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.today, func(t *testing.T) {
+			day, _ := time.Parse(time.DateOnly, tt.today)
+			var stdout, stderr bytes.Buffer
+			inv := newInvocation(strings.NewReader(""), &stdout, &stderr)
+			inv.now = func() time.Time { return day }
+			code := inv.execute(context.Background(), []string{"scan", repo, "--fail-on", "high"})
+			if !strings.Contains(stdout.String(), tt.wantOutput) {
+				t.Errorf("output does not say %q:\n%s", tt.wantOutput, stdout.String())
+			}
+			// Only the expired suppression lets the high finding fail the scan.
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d\n%s", code, tt.wantCode, stderr.String())
+			}
+			if tt.today == "2026-11-01" && strings.Contains(stdout.String(), "Suppressions") {
+				t.Errorf("nothing expires within 30 days:\n%s", stdout.String())
+			}
+		})
 	}
 }

@@ -97,6 +97,7 @@ func (o *fixOptions) run(ctx context.Context, inv *invocation, paths []string) e
 	if o.format != "text" && o.format != formatJSON {
 		return fmt.Errorf("--format %q: want text or json", o.format)
 	}
+	o.now = inv.today
 	sc, err := o.scan(ctx, inv.log, paths, nil)
 	if err != nil {
 		return err
@@ -105,7 +106,7 @@ func (o *fixOptions) run(ctx context.Context, inv *invocation, paths []string) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	fixes := remediate.FixReportContext(ctx, sc.in, rep, sc.fix, scanner.Options{Config: sc.cfg, Catalog: sc.catalog, Images: sc.opts.Images})
+	fixes := remediate.FixReportContext(ctx, sc.in, rep, sc.fix, scanner.Options{Config: sc.cfg, Catalog: sc.catalog, Images: sc.opts.Images, Now: sc.opts.Now})
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -28,6 +29,8 @@ type inputFlags struct {
 	budgets     scanner.Budgets
 	helmBudget  helm.Budget
 	images      imageFlags
+	// now is the invocation's clock, for until= of ignore directives.
+	now func() time.Time
 }
 
 func newInputFlags() inputFlags { return inputFlags{failOn: scanner.SeverityLow} }
@@ -136,7 +139,7 @@ func (f *inputFlags) scan(ctx context.Context, log *slog.Logger, paths []string,
 		Helm:        cfg.Helm,
 		HelmBudget:  f.helmBudget,
 	})
-	opts := scanner.Options{Config: cfg, Catalog: catalog, Only: f.controls}
+	opts := scanner.Options{Config: cfg, Catalog: catalog, Only: f.controls, Now: f.now}
 	fix := remediate.Options{ResourceDefaults: cfg.Defaults.ResourceDefaults()}
 	gitops.ResolveImages(ctx, f.images.resolver(log, cfg.Images.Resolve), in, &opts, &fix)
 	return &scanned{root: root, cfg: cfg, catalog: catalog, in: in, rep: scanner.ScanInputs(in, opts), opts: opts, fix: fix}, nil

@@ -105,6 +105,7 @@ func (o *scanOptions) run(ctx context.Context, inv *invocation, paths []string) 
 	default:
 		return fmt.Errorf("--format %q: want table, json or sarif", o.format)
 	}
+	o.now = inv.today
 	sc, err := o.scan(ctx, inv.log, paths, inv.stdin)
 	if err != nil {
 		return err
@@ -127,7 +128,7 @@ func (o *scanOptions) run(ctx context.Context, inv *invocation, paths []string) 
 		err = report.WriteSARIF(&out, rep, catalog, report.SARIFOptions{ToolVersion: versionString(), Root: root})
 	default:
 		color := o.outputFile == "" && isTerminal(inv.stdout) && inv.getenv("NO_COLOR") == ""
-		err = report.WriteTable(&out, rep, report.TableOptions{Color: color, Files: len(in.Files)})
+		err = report.WriteTable(&out, rep, report.TableOptions{Color: color, Files: len(in.Files), Today: inv.today()})
 	}
 	if err != nil {
 		return err
