@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/remedy-bot/remedy/internal/repofs"
@@ -463,6 +464,11 @@ func (c *Config) validate(file string, doc *yaml.Node) error {
 		for k := range m {
 			if k != "cpu" && k != "memory" && k != "ephemeral-storage" {
 				return &Error{File: file, Line: lineOf("defaults"), Msg: fmt.Sprintf("defaults.resources.%s.%s: want cpu, memory or ephemeral-storage", kind, k)}
+			}
+			// A value fixes write must be one the API server accepts.
+			if _, err := resource.ParseQuantity(m[k]); err != nil {
+				return &Error{File: file, Line: max(lineOfPath(doc, "defaults", "resources", kind, k), lineOf("defaults")),
+					Msg: fmt.Sprintf("defaults.resources.%s.%s %q: not a Kubernetes quantity (e.g. 500m, 256Mi)", kind, k, m[k])}
 			}
 		}
 	}

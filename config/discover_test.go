@@ -92,3 +92,15 @@ func write(t *testing.T, p, s string) {
 		t.Fatal(err)
 	}
 }
+
+// Default resources are Kubernetes quantities (resource.ParseQuantity), so
+// a fix never writes one the API server refuses.
+func TestDefaultResourcesAreQuantities(t *testing.T) {
+	_, err := Parse(FileName, []byte("defaults:\n  resources:\n    limits:\n      cpu: 500m\n      memory: 256MB\n"))
+	if err == nil || err.Error() != `.remedy.yaml:5: defaults.resources.limits.memory "256MB": not a Kubernetes quantity (e.g. 500m, 256Mi)` {
+		t.Errorf("got %v", err)
+	}
+	if _, err := Parse(FileName, []byte("defaults: {resources: {limits: {cpu: 500m, memory: 256Mi}, requests: {cpu: \"0.1\"}}}\n")); err != nil {
+		t.Error(err)
+	}
+}
