@@ -211,6 +211,26 @@ func Load(dir string) (*Config, error) {
 	return Parse(name, b)
 }
 
+// LoadKnown is Load that also refuses a control ID known does not list
+// (CheckControlIDs): what remedy serve and the PR commands read.
+func LoadKnown(dir string, known []string) (*Config, error) {
+	name, b, err := ReadNamed(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Config{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := Parse(name, b)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckControlIDs(name, b, known); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // Exists reports whether dir holds FileName or AltFileName (any file type:
 // reading it decides whether it is usable).
 func Exists(dir string) bool {

@@ -104,3 +104,12 @@ func TestDefaultResourcesAreQuantities(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestLoadKnown(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, AltFileName), "controls:\n  disable: [livenes-probe]\n")
+	_, err := LoadKnown(dir, []string{"liveness-probe"})
+	if err == nil || err.Error() != `.remedy.yml:2: controls.disable: unknown control "livenes-probe" (remedy controls lists them); did you mean "liveness-probe"?` {
+		t.Errorf("got %v", err)
+	}
+}

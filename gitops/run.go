@@ -99,7 +99,7 @@ func RemedyRepository(ctx context.Context, gh *github.Client, owner, name string
 	}
 	defer ws.Close()
 
-	cfg, err := config.Load(ws.Dir)
+	cfg, err := config.LoadKnown(ws.Dir, scanner.DefaultCatalog().IDs())
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", info.FullName, err)
 	}

@@ -52,8 +52,10 @@ never fixed. resource-limits and resource-requests are only fixed with the
 values of defaults.resources in .remedy.yaml.
 
 --dry-run writes nothing and prints a unified diff (a/ and b/ paths relative
-to the first PATH) that "git apply" or "patch -p1" applies to give exactly
-the in-place result; the summary goes to stderr.
+to the repository root inside git, else the working directory) that
+"git apply" or "patch -p1" applies from there to give exactly the in-place
+result; the summary goes to stderr, with the reason of every finding left
+unfixed.
 
 Every file is re-read just before it is replaced: one that changed since
 remedy read it is left as it is and reported ("changed while remedy worked

@@ -39,7 +39,7 @@ func newInputFlags() inputFlags { return inputFlags{failOn: scanner.SeverityLow}
 func (f *inputFlags) register(fs *pflag.FlagSet, failOnHelp, controlHelp string) {
 	fs.Var(severityFlag{&f.failOn}, "fail-on", failOnHelp)
 	fs.Int64Var(&f.maxFileSize, "max-file-size", scanner.DefaultMaxFileSize, "skip files larger than this many bytes")
-	fs.StringVar(&f.configPath, "config", "", "path of the config file (default: .remedy.yaml at the scan root)")
+	fs.StringVar(&f.configPath, "config", "", "path of the config file (default: .remedy.yaml or .remedy.yml from the PATHs upward)")
 	fs.StringSliceVar(&f.controls, "control", nil, controlHelp)
 	f.images.register(fs)
 	// Budgets (README "Budgets"): a repository cannot raise them.

@@ -52,12 +52,19 @@ finding points at the line that wrote the field: a base resource, an overlay
 patch, a line of values.yaml or of a template. A base used by overlays is
 reported once, listing them; the files a build read are not scanned again.
 
-Settings come from .remedy.yaml at the scan root (the first PATH if it is a
-folder, else its folder), or from the file named by --config: controls to
+File names are relative to the repository root inside git (else the working
+directory), in every format; SARIF binds %SRCROOT% to it.
+
+Settings come from .remedy.yaml (or .remedy.yml) found from each PATH upward
+to the repository root, or from the file named by --config: controls to
 disable or enable, paths to exclude, a severity floor and default resource
-values. A "# remedy:ignore <id> <reason>" comment on a field's line, the line
-above it, or the object's metadata: line suppresses a finding; suppressed
-findings stay in the output, marked, with their reason.
+values. An unknown control ID there, in --control or in an ignore comment is
+an error naming the file and line. A "# remedy:ignore <id> <reason>" comment
+on a field's line, the line above it, or the object's metadata: line
+suppresses a finding, through the day of an "until=YYYY-MM-DD" in it when
+there is one; suppressed findings stay in the output, marked, with their
+reason, and the table lists suppressions that expire within 30 days or have
+expired.
 
 Exit status:
   0  no unsuppressed finding at or above --fail-on
