@@ -228,3 +228,33 @@ func TestScanIgnoreUntil(t *testing.T) {
 		})
 	}
 }
+
+// Outside git, paths are relative to the working directory when every
+// PATH is under it, and the config is looked up no higher than the first
+// PATH's folder.
+func TestScanPathsRelativeToWorkingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"a/rbac/pod.yaml": privilegedPod, "a/apps/web/pod.yaml": privilegedPod, ".remedy.yaml": "controls: {disable: [privileged]}\n"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	r := runCLI(t, "", "scan", "a/rbac", "a/apps/web", "-o", "json")
+	files := map[string]bool{}
+	privileged := false
+	for _, f := range decodeReport(t, []byte(r.stdout)).Findings {
+		files[f.File] = true
+		privileged = privileged || f.Control == "privileged"
+	}
+	if len(files) != 2 || !files["a/rbac/pod.yaml"] || !files["a/apps/web/pod.yaml"] {
+		t.Errorf("files %v, want a/rbac/pod.yaml and a/apps/web/pod.yaml", files)
+	}
+	if !privileged {
+		t.Error("the config above the first PATH's folder applied outside a repository")
+	}
+}
