@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -113,6 +114,25 @@ type Images struct {
 type Controls struct {
 	Disable []string `yaml:"disable"`
 	Enable  []string `yaml:"enable"`
+	// Accept suppresses a control's findings repository-wide, with a
+	// reason and an optional end: an accepted risk, as an ignore comment
+	// is one for a single field.
+	Accept []Accepted `yaml:"accept"`
+}
+
+// Accepted is a risk accepted for every finding of a control: the
+// findings stay in every output, suppressed with Reason, until the day
+// Until (YYYY-MM-DD, UTC) has passed, when they are active again.
+type Accepted struct {
+	Control string `yaml:"control"`
+	Reason  string `yaml:"reason"`
+	Until   string `yaml:"until"`
+}
+
+// UntilDate is Until as a date; zero when unset. Parse has validated it.
+func (a Accepted) UntilDate() time.Time {
+	t, _ := time.Parse(time.DateOnly, a.Until)
+	return t
 }
 
 // Defaults are values fixes may write.
@@ -300,6 +320,19 @@ func CheckControlIDs(file string, b []byte, known []string) error {
 			return &Error{File: file, Line: n.Line, Msg: msg}
 		}
 	}
+	if list := nodeAt(&doc, "controls", "accept"); list != nil && list.Kind == yaml.SequenceNode {
+		for _, item := range list.Content {
+			n := nodeAt(item, "control")
+			if n == nil || n.Kind != yaml.ScalarNode || slices.Contains(known, n.Value) {
+				continue
+			}
+			msg := fmt.Sprintf("controls.accept: unknown control %q (remedy controls lists them)", n.Value)
+			if s := Suggest(n.Value, known); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			return &Error{File: file, Line: n.Line, Msg: msg}
+		}
+	}
 	return nil
 }
 
@@ -466,6 +499,22 @@ func (c *Config) validate(file string, doc *yaml.Node) error {
 	}
 	if _, err := ParsePSSVersion(c.PSS.Version); err != nil {
 		return &Error{File: file, Line: max(lineOfPath(doc, "pss", "version"), lineOf("pss")), Msg: err.Error()}
+	}
+	for i, a := range c.Controls.Accept {
+		line := max(lineOfPath(doc, "controls", "accept"), lineOf("controls"))
+		if n := nodeAt(doc, "controls", "accept"); n != nil && n.Kind == yaml.SequenceNode && i < len(n.Content) {
+			line = n.Content[i].Line
+		}
+		switch {
+		case a.Control == "":
+			return &Error{File: file, Line: line, Msg: "controls.accept: an entry names no control"}
+		case strings.TrimSpace(a.Reason) == "":
+			return &Error{File: file, Line: line, Msg: fmt.Sprintf("controls.accept %s: give the reason the risk is accepted", a.Control)}
+		case a.Until != "":
+			if _, err := time.Parse(time.DateOnly, a.Until); err != nil {
+				return &Error{File: file, Line: line, Msg: fmt.Sprintf("controls.accept %s: until %q: want a date, YYYY-MM-DD", a.Control, a.Until)}
+			}
+		}
 	}
 	if !slices.Contains(severities, strings.ToLower(c.Severity)) {
 		return &Error{File: file, Line: lineOf("severity"), Msg: fmt.Sprintf("severity %q: want low, medium, high or critical", c.Severity)}

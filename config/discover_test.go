@@ -113,3 +113,25 @@ func TestLoadKnown(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestAccept(t *testing.T) {
+	tests := []struct{ yaml, want string }{
+		{"controls:\n  accept:\n  - control: liveness-probe\n    reason: batch jobs, SEC-12\n    until: 2027-01-31\n", ""},
+		{"controls:\n  accept:\n  - control: liveness-probe\n    until: 2027-01-31\n", ".remedy.yaml:3: controls.accept liveness-probe: give the reason the risk is accepted"},
+		{"controls:\n  accept:\n  - {control: liveness-probe, reason: x}\n  - {control: liveness-probe, reason: x, until: 31.01.2027}\n", `.remedy.yaml:4: controls.accept liveness-probe: until "31.01.2027": want a date, YYYY-MM-DD`},
+	}
+	for _, tt := range tests {
+		_, err := Parse(FileName, []byte(tt.yaml))
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("%q: got %q, want %q", tt.yaml, got, tt.want)
+		}
+	}
+	err := CheckControlIDs(FileName, []byte("controls:\n  accept:\n  - {control: livenes-probe, reason: x}\n"), []string{"liveness-probe"})
+	if err == nil || err.Error() != `.remedy.yaml:3: controls.accept: unknown control "livenes-probe" (remedy controls lists them); did you mean "liveness-probe"?` {
+		t.Errorf("got %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -93,6 +94,9 @@ func TestSchemaValidatesExamples(t *testing.T) {
 		{"controls: {enable: [privileged]}\nseverity: high\ngroup: risk\npss: {version: v1.30}\n", true},
 		{"helm:\n  releases:\n  - {name: web, chart: charts/web, valuesFiles: [prod.yaml]}\n", true},
 		{"controls: {enable: [privlieged]}\n", false},
+		{"controls:\n  accept:\n  - {control: liveness-probe, reason: batch jobs, until: 2027-01-31}\n", true},
+		{"controls:\n  accept:\n  - {control: liveness-probe, until: 2027-01-31}\n", false},
+		{"controls:\n  accept:\n  - {control: livenes-probe, reason: typo}\n", false},
 		{"severity: severe\n", false},
 		{"exclud: [x]\n", false},
 		{"defaults: {resources: {limits: {gpu: 1}}}\n", false},
@@ -134,7 +138,7 @@ func validateYAML(sch *jsonschema.Schema, b []byte) error {
 	if v == nil {
 		v = map[string]any{}
 	}
-	j, err := json.Marshal(v)
+	j, err := json.Marshal(datesAsText(v))
 	if err != nil {
 		return err
 	}
@@ -143,6 +147,24 @@ func validateYAML(sch *jsonschema.Schema, b []byte) error {
 		return err
 	}
 	return sch.Validate(inst)
+}
+
+// datesAsText turns the timestamps YAML 1.1 resolves (until: 2027-01-31)
+// back into the text an editor's YAML 1.2 schema check sees.
+func datesAsText(v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		return x.Format(time.DateOnly)
+	case map[string]any:
+		for k, e := range x {
+			x[k] = datesAsText(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = datesAsText(e)
+		}
+	}
+	return v
 }
 
 // generateSchema walks Config as Parse does (yaml tags, unknown keys
@@ -167,6 +189,10 @@ func schemaOf(t reflect.Type, path string) map[string]any {
 		return map[string]any{"type": "string", "pattern": `^(latest|v1\.(0|[1-9][0-9]*))$`}
 	case "controls.enable", "controls.disable":
 		return map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": ids}}
+	case "controls.accept.control":
+		return map[string]any{"type": "string", "enum": ids}
+	case "controls.accept.until":
+		return map[string]any{"type": "string", "pattern": `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`}
 	case "defaults.resources.limits", "defaults.resources.requests":
 		return map[string]any{"type": "object", "propertyNames": map[string]any{"enum": []string{"cpu", "memory", "ephemeral-storage"}},
 			"additionalProperties": map[string]any{"type": []string{"string", "number"}}}
@@ -181,7 +207,11 @@ func schemaOf(t reflect.Type, path string) map[string]any {
 			}
 			props[name] = schemaOf(t.Field(i).Type, strings.TrimPrefix(path+"."+name, "."))
 		}
-		return map[string]any{"type": []string{"object", "null"}, "properties": props, "additionalProperties": false}
+		s := map[string]any{"type": []string{"object", "null"}, "properties": props, "additionalProperties": false}
+		if path == "controls.accept" {
+			s["type"], s["required"] = "object", []string{"control", "reason"}
+		}
+		return s
 	case reflect.Slice:
 		return map[string]any{"type": []string{"array", "null"}, "items": schemaOf(t.Elem(), path)}
 	case reflect.Map:

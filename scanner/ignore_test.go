@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remedy-bot/remedy/config"
 )
 
 // Issue 17 §1: an ignore comment naming a control that does not exist is
@@ -82,5 +84,36 @@ spec:
 				t.Errorf("errors %v", rep.Errors)
 			}
 		})
+	}
+}
+
+// controls.accept of the config is an accepted risk for a whole control,
+// expiring as an ignore comment does; an ignore comment wins over it.
+func TestConfigAcceptExpires(t *testing.T) {
+	manifest := `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec: # remedy:ignore pod-wide reviewed in SEC-12
+  containers:
+  - name: web
+    image: nginx
+`
+	cfg := &config.Config{Controls: config.Controls{Accept: []config.Accepted{
+		{Control: "image-ref", Reason: "mirrored images", Until: "2027-01-31"},
+		{Control: "pod-wide", Reason: "config reason", Until: "2020-01-01"},
+	}}}
+	for _, tt := range []struct {
+		today string
+		want  []string
+	}{
+		{"2027-01-31", []string{"pod-wide:5 suppressed: reviewed in SEC-12", "image-ref:8 suppressed: mirrored images"}},
+		{"2027-02-01", []string{"pod-wide:5 suppressed: reviewed in SEC-12", "image-ref:8"}},
+	} {
+		now, _ := time.Parse(time.DateOnly, tt.today)
+		got := scanTestCatalog(t, manifest, Options{Config: cfg, Now: func() time.Time { return now }})
+		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("%s: got %q, want %q", tt.today, got, tt.want)
+		}
 	}
 }

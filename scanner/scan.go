@@ -86,6 +86,9 @@ func ScanInputs(in *Inputs, opts Options) *Report {
 		}
 		for i := range out {
 			suppress(&out[i], today)
+			if !out[i].Suppressed && !out[i].Expired {
+				accept(&out[i], cfg.Controls.Accept, today)
+			}
 		}
 		if f.Rendered != nil {
 			out = append(out, f.Rendered.ignoresWithoutReason(cat, cfg, floor, opts.Only)...)
@@ -179,6 +182,17 @@ func applyIgnore(f *Finding, ig Ignore, today time.Time) {
 		return
 	}
 	f.Suppressed = true
+}
+
+// accept applies the config's accepted risks (controls.accept) to a
+// finding no ignore comment matched, with the same expiry.
+func accept(f *Finding, accepted []config.Accepted, today time.Time) {
+	for _, a := range accepted {
+		if a.Control == f.Control {
+			applyIgnore(f, Ignore{Controls: []string{a.Control}, Reason: a.Reason, Until: a.UntilDate()}, today)
+			return
+		}
+	}
 }
 
 // ignoreErrors reports the ignore directives of the inputs (files as
