@@ -258,3 +258,19 @@ func TestScanPathsRelativeToWorkingDirectory(t *testing.T) {
 		t.Error("the config above the first PATH's folder applied outside a repository")
 	}
 }
+
+// Issue 17 §3: the summary counts the manifests read (the files a
+// Kustomize build read, not its output as one file), not .remedy.yaml.
+func TestScanSummaryCountsManifests(t *testing.T) {
+	repo := gitRepo(t, map[string]string{
+		".remedy.yaml":            "severity: low\n",
+		"plain/pod.yaml":          privilegedPod,
+		"kust/kustomization.yaml": "resources: [pod.yaml, sa.yaml]\n",
+		"kust/pod.yaml":           privilegedPod,
+		"kust/sa.yaml":            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n",
+	})
+	r := runCLI(t, "", "scan", repo)
+	if !strings.Contains(r.stdout, " in 4 files\n") {
+		t.Errorf("want the summary to count 4 files (pod.yaml, kustomization.yaml and its two resources):\n%s", r.stdout)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -135,7 +136,7 @@ func (o *scanOptions) run(ctx context.Context, inv *invocation, paths []string) 
 		err = report.WriteSARIF(&out, rep, catalog, report.SARIFOptions{ToolVersion: versionString(), Root: root})
 	default:
 		color := o.outputFile == "" && isTerminal(inv.stdout) && inv.getenv("NO_COLOR") == ""
-		err = report.WriteTable(&out, rep, report.TableOptions{Color: color, Files: len(in.Files), Today: inv.today()})
+		err = report.WriteTable(&out, rep, report.TableOptions{Color: color, Files: scannedFiles(in), Today: inv.today()})
 	}
 	if err != nil {
 		return err
@@ -147,6 +148,26 @@ func (o *scanOptions) run(ctx context.Context, inv *invocation, paths []string) 
 		return exitStatus(code)
 	}
 	return nil
+}
+
+// scannedFiles counts the files the scan read as manifests, for the
+// summary: each file as written, and each file a Kustomize or Helm build
+// read (not the build's output as one file); the repository config is
+// not a manifest.
+func scannedFiles(in *scanner.Inputs) int {
+	seen := map[string]bool{}
+	for _, f := range in.Files {
+		if f.Rendered != nil {
+			for p := range f.Rendered.Sources {
+				seen[p] = true
+			}
+			continue
+		}
+		if b := path.Base(f.Path); b != config.FileName && b != config.AltFileName {
+			seen[f.Path] = true
+		}
+	}
+	return len(seen)
 }
 
 // scanRoot is the folder that every output path is relative to, so that
