@@ -9,19 +9,28 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/remedy-bot/remedy/internal/repofs"
 )
 
-// FileName is the repository config file, looked up at the scan root.
-const FileName = ".remedy.yaml"
+// FileName is the repository config file. AltFileName is read too (as
+// editors and other tools name YAML files); a folder with both is an error,
+// since one of them would be silently ignored.
+const (
+	FileName    = ".remedy.yaml"
+	AltFileName = ".remedy.yml"
+)
 
 // Config is the repository configuration. Unknown keys are an error, so a
 // typo never silently turns a setting off.
@@ -105,6 +114,25 @@ type Images struct {
 type Controls struct {
 	Disable []string `yaml:"disable"`
 	Enable  []string `yaml:"enable"`
+	// Accept suppresses a control's findings repository-wide, with a
+	// reason and an optional end: an accepted risk, as an ignore comment
+	// is one for a single field.
+	Accept []Accepted `yaml:"accept"`
+}
+
+// Accepted is a risk accepted for every finding of a control: the
+// findings stay in every output, suppressed with Reason, until the day
+// Until (YYYY-MM-DD, UTC) has passed, when they are active again.
+type Accepted struct {
+	Control string `yaml:"control"`
+	Reason  string `yaml:"reason"`
+	Until   string `yaml:"until"`
+}
+
+// UntilDate is Until as a date; zero when unset. Parse has validated it.
+func (a Accepted) UntilDate() time.Time {
+	t, _ := time.Parse(time.DateOnly, a.Until)
+	return t
 }
 
 // Defaults are values fixes may write.
@@ -163,25 +191,203 @@ func (e *Error) Error() string {
 // repository, not the operator, chooses what the file is.
 const MaxFileSize = 1 << 20
 
-// ReadFile reads FileName of the repository at dir, confined to it
-// (repofs): a FIFO, a device, a symlink out of the repository or a file
-// over MaxFileSize is an error naming the file. A missing file is an error
-// that errors.Is(err, fs.ErrNotExist).
+// ReadFile reads FileName (or AltFileName) of the repository at dir,
+// confined to it (repofs): a FIFO, a device, a symlink out of the
+// repository or a file over MaxFileSize is an error naming the file. A
+// missing file is an error that errors.Is(err, fs.ErrNotExist).
 func ReadFile(dir string) ([]byte, error) {
-	return repofs.ReadFile(dir, FileName, MaxFileSize)
+	_, b, err := ReadNamed(dir)
+	return b, err
 }
 
-// Load reads FileName from dir (see ReadFile). A missing file is the zero
-// Config.
+// ReadNamed is ReadFile that also says which of the two names it read.
+// Both names present is an error naming both.
+func ReadNamed(dir string) (string, []byte, error) {
+	b, err := repofs.ReadFile(dir, FileName, MaxFileSize)
+	alt, altErr := repofs.ReadFile(dir, AltFileName, MaxFileSize)
+	switch {
+	case err == nil && altErr == nil:
+		return FileName, nil, fmt.Errorf("both %s and %s are present: keep one", FileName, AltFileName)
+	case altErr == nil && errors.Is(err, fs.ErrNotExist):
+		return AltFileName, alt, nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return FileName, nil, err
+	case altErr != nil && !errors.Is(altErr, fs.ErrNotExist):
+		return AltFileName, nil, altErr
+	}
+	return FileName, b, err
+}
+
+// Load reads FileName or AltFileName from dir (see ReadNamed). A missing
+// file is the zero Config.
 func Load(dir string) (*Config, error) {
-	b, err := ReadFile(dir)
+	name, b, err := ReadNamed(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Config{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return Parse(FileName, b)
+	return Parse(name, b)
+}
+
+// LoadKnown is Load that also refuses a control ID known does not list
+// (CheckControlIDs): what remedy serve and the PR commands read.
+func LoadKnown(dir string, known []string) (*Config, error) {
+	name, b, err := ReadNamed(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Config{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := Parse(name, b)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckControlIDs(name, b, known); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Exists reports whether dir holds FileName or AltFileName (any file type:
+// reading it decides whether it is usable).
+func Exists(dir string) bool {
+	for _, n := range []string{FileName, AltFileName} {
+		if _, err := os.Lstat(filepath.Join(dir, n)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Discover returns the folder of the config that applies to path: the
+// nearest folder, from path's own (path itself when it is a folder) up to
+// and including top, that holds FileName or AltFileName; "" when none does
+// or path is not under top.
+func Discover(path, top string) string {
+	dir, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	top, err = filepath.Abs(top)
+	if err != nil {
+		return ""
+	}
+	for {
+		if rel, err := filepath.Rel(top, dir); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return ""
+		}
+		if Exists(dir) {
+			return dir
+		}
+		if dir == top {
+			return ""
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+// CheckControlIDs reports the first ID of controls.enable or
+// controls.disable in the config file b that known does not list, with
+// its line, and the nearest known ID when one is close: a typo must not
+// silently turn a control (or, with enable, every control) off. The
+// config package does not know the catalog (the scanner imports config),
+// so the caller passes the IDs in.
+func CheckControlIDs(file string, b []byte, known []string) error {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(b)).Decode(&doc); err != nil {
+		return nil // Parse reports it
+	}
+	for _, key := range []string{"enable", "disable"} {
+		list := nodeAt(&doc, "controls", key)
+		if list == nil || list.Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, n := range list.Content {
+			id := n.Value
+			if n.Kind != yaml.ScalarNode || slices.Contains(known, id) {
+				continue
+			}
+			msg := fmt.Sprintf("controls.%s: unknown control %q (remedy controls lists them)", key, id)
+			if s := Suggest(id, known); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			return &Error{File: file, Line: n.Line, Msg: msg}
+		}
+	}
+	if list := nodeAt(&doc, "controls", "accept"); list != nil && list.Kind == yaml.SequenceNode {
+		for _, item := range list.Content {
+			n := nodeAt(item, "control")
+			if n == nil || n.Kind != yaml.ScalarNode || slices.Contains(known, n.Value) {
+				continue
+			}
+			msg := fmt.Sprintf("controls.accept: unknown control %q (remedy controls lists them)", n.Value)
+			if s := Suggest(n.Value, known); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			return &Error{File: file, Line: n.Line, Msg: msg}
+		}
+	}
+	return nil
+}
+
+// Suggest returns the known ID nearest to id by edit distance when it is
+// close enough to be a typo (at most a third of its length), else "".
+func Suggest(id string, known []string) string {
+	best, bestD := "", len(id)/3+1
+	for _, k := range known {
+		if d := editDistance(id, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b, by bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// nodeAt returns the value node at a path of mapping keys in doc, or nil.
+func nodeAt(doc *yaml.Node, keys ...string) *yaml.Node {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, k := range keys {
+		var next *yaml.Node
+		for i := 0; n != nil && n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
 }
 
 // Parse reads a config from bytes; name is used in errors.
@@ -294,6 +500,22 @@ func (c *Config) validate(file string, doc *yaml.Node) error {
 	if _, err := ParsePSSVersion(c.PSS.Version); err != nil {
 		return &Error{File: file, Line: max(lineOfPath(doc, "pss", "version"), lineOf("pss")), Msg: err.Error()}
 	}
+	for i, a := range c.Controls.Accept {
+		line := max(lineOfPath(doc, "controls", "accept"), lineOf("controls"))
+		if n := nodeAt(doc, "controls", "accept"); n != nil && n.Kind == yaml.SequenceNode && i < len(n.Content) {
+			line = n.Content[i].Line
+		}
+		switch {
+		case a.Control == "":
+			return &Error{File: file, Line: line, Msg: "controls.accept: an entry names no control"}
+		case strings.TrimSpace(a.Reason) == "":
+			return &Error{File: file, Line: line, Msg: fmt.Sprintf("controls.accept %s: give the reason the risk is accepted", a.Control)}
+		case a.Until != "":
+			if _, err := time.Parse(time.DateOnly, a.Until); err != nil {
+				return &Error{File: file, Line: line, Msg: fmt.Sprintf("controls.accept %s: until %q: want a date, YYYY-MM-DD", a.Control, a.Until)}
+			}
+		}
+	}
 	if !slices.Contains(severities, strings.ToLower(c.Severity)) {
 		return &Error{File: file, Line: lineOf("severity"), Msg: fmt.Sprintf("severity %q: want low, medium, high or critical", c.Severity)}
 	}
@@ -311,6 +533,11 @@ func (c *Config) validate(file string, doc *yaml.Node) error {
 		for k := range m {
 			if k != "cpu" && k != "memory" && k != "ephemeral-storage" {
 				return &Error{File: file, Line: lineOf("defaults"), Msg: fmt.Sprintf("defaults.resources.%s.%s: want cpu, memory or ephemeral-storage", kind, k)}
+			}
+			// A value fixes write must be one the API server accepts.
+			if _, err := resource.ParseQuantity(m[k]); err != nil {
+				return &Error{File: file, Line: max(lineOfPath(doc, "defaults", "resources", kind, k), lineOf("defaults")),
+					Msg: fmt.Sprintf("defaults.resources.%s.%s %q: not a Kubernetes quantity (e.g. 500m, 256Mi)", kind, k, m[k])}
 			}
 		}
 	}
@@ -336,6 +563,33 @@ func lineOfPath(doc *yaml.Node, keys ...string) int {
 		n = next
 	}
 	return line
+}
+
+// Rebase makes the config's paths, written relative to its own folder,
+// relative to the scan root when the config lives in prefix (a slash path
+// below the root): exclude globs, Helm release charts, and values files
+// that are paths (a bare file name stays a name looked up in the chart
+// folder).
+func (c *Config) Rebase(prefix string) {
+	if prefix == "" || prefix == "." {
+		return
+	}
+	join := func(p string) string { return prefix + "/" + strings.TrimPrefix(p, "./") }
+	for i, g := range c.Exclude {
+		c.Exclude[i] = join(g)
+	}
+	paths := func(vs []string) {
+		for i, v := range vs {
+			if strings.Contains(v, "/") {
+				vs[i] = join(v)
+			}
+		}
+	}
+	paths(c.Helm.ValuesFiles)
+	for i := range c.Helm.Releases {
+		c.Helm.Releases[i].Chart = join(c.Helm.Releases[i].Chart)
+		paths(c.Helm.Releases[i].ValuesFiles)
+	}
 }
 
 // Excluded reports whether a root-relative slash path matches an exclude

@@ -104,7 +104,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown nested key in a flow mapping",
 			in:   "severity: high\n\ncontrols: {disbale: [privileged]}\n",
-			want: `.remedy.yaml:3: unknown key "controls.disbale" (known keys of controls: disable, enable)`,
+			want: `.remedy.yaml:3: unknown key "controls.disbale" (known keys of controls: disable, enable, accept)`,
 		},
 		{
 			name: "unknown key deep inside",

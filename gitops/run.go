@@ -129,7 +129,7 @@ func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunO
 	}
 	defer ws.Close()
 
-	cfg, err := config.Load(ws.Dir)
+	cfg, err := config.LoadKnown(ws.Dir, scanner.DefaultCatalog().IDs())
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", info.FullName, err)
 	}

@@ -568,12 +568,11 @@ func checkRequestWithinLimit(b *patchBuilder, resources scanner.Path, kind, name
 	if !ok {
 		return nil
 	}
-	x, ok1 := parseQuantity(value)
-	y, ok2 := parseQuantity(existing)
-	if !ok1 || !ok2 {
+	c, ok := compareQuantities(value, existing)
+	if !ok {
 		return refuse("cannot compare %s %s with %s %s", kind, value, other, existing)
 	}
-	if (kind == "limits" && x < y) || (kind == "requests" && x > y) {
+	if (kind == "limits" && c < 0) || (kind == "requests" && c > 0) {
 		return refuse("the default %s.%s %s conflicts with the container's %s.%s %s", kind, name, value, other, name, existing)
 	}
 	return nil

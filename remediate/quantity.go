@@ -2,30 +2,23 @@ package remediate
 
 import (
 	"strconv"
-	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
-// quantitySuffixes are Kubernetes resource quantity suffixes and their
-// multipliers (k8s.io/apimachinery/pkg/api/resource).
-var quantitySuffixes = []struct {
-	suffix string
-	mult   float64
-}{
-	{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40}, {"Pi", 1 << 50}, {"Ei", 1 << 60},
-	{"n", 1e-9}, {"u", 1e-6}, {"m", 1e-3}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"P", 1e15}, {"E", 1e18},
-}
-
-// parseQuantity reads a Kubernetes quantity ("500m", "256Mi", "1.5", "1e3").
-func parseQuantity(s string) (float64, bool) {
-	s = strings.TrimSpace(s)
-	for _, q := range quantitySuffixes {
-		if strings.HasSuffix(s, q.suffix) {
-			v, err := strconv.ParseFloat(strings.TrimSuffix(s, q.suffix), 64)
-			return v * q.mult, err == nil
-		}
+// compareQuantities compares two Kubernetes quantities ("500m", "256Mi",
+// "1.5", "1e3") exactly, as the API server does (resource.Quantity): -1,
+// 0 or 1, and false when either is not a quantity.
+func compareQuantities(a, b string) (int, bool) {
+	x, err := resource.ParseQuantity(a)
+	if err != nil {
+		return 0, false
 	}
-	v, err := strconv.ParseFloat(s, 64)
-	return v, err == nil
+	y, err := resource.ParseQuantity(b)
+	if err != nil {
+		return 0, false
+	}
+	return x.Cmp(y), true
 }
 
 // quantityString renders a JSON value of a quantity field.

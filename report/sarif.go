@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -33,6 +34,12 @@ type SARIFOptions struct {
 	// AllRules lists every control of the catalog as a rule, not only
 	// those with results, so a dashboard shows what was checked.
 	AllRules bool
+	// Root is the absolute folder the results' paths are relative to (the
+	// repository root inside git). It becomes the run's
+	// originalUriBaseIds.SRCROOT, so a reader of the log (GitHub code
+	// scanning, an IDE) resolves "deploy/apps/x.yaml" against it; empty
+	// leaves SRCROOT for the reader to bind to its checkout.
+	Root string
 }
 
 // WriteSARIF writes rep as a SARIF 2.1.0 log with one run. Suppressed
@@ -58,6 +65,9 @@ func WriteSARIF(w io.Writer, rep *scanner.Report, catalog *scanner.Catalog, opts
 		Invocations: []sarifInvocation{sarifInvocationOf(rep)},
 		Results:     make([]sarifResult, 0, len(rep.Findings)),
 		ColumnKind:  "unicodeCodePoints",
+	}
+	if opts.Root != "" {
+		run.OriginalURIBaseIDs = map[string]sarifArtifactLocationRoot{srcRoot: {URI: rootURI(opts.Root)}}
 	}
 	for _, f := range rep.Findings {
 		run.Results = append(run.Results, sarifResultOf(f, index[f.Control]))
@@ -235,6 +245,20 @@ func physicalLocation(file string, line, column int) sarifPhysicalLocation {
 	return loc
 }
 
+// rootURI is the file: URI of an absolute folder, ending in "/" as SARIF
+// requires of a base URI.
+func rootURI(dir string) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}
+	if !strings.HasPrefix(u.Path, "/") {
+		u.Path = "/" + u.Path // a Windows drive letter
+	}
+	s := u.String()
+	if !strings.HasSuffix(s, "/") {
+		s += "/"
+	}
+	return s
+}
+
 // fileURI makes a slash path a relative URI reference: spaces, '%' and
 // the like escaped, separators kept, and a colon in the first segment
 // guarded by "./" so it does not read as a scheme.
@@ -273,6 +297,11 @@ type (
 		Invocations []sarifInvocation `json:"invocations"`
 		Results     []sarifResult     `json:"results"`
 		ColumnKind  string            `json:"columnKind"`
+		// OriginalURIBaseIDs binds SRCROOT to the scan root.
+		OriginalURIBaseIDs map[string]sarifArtifactLocationRoot `json:"originalUriBaseIds,omitempty"`
+	}
+	sarifArtifactLocationRoot struct {
+		URI string `json:"uri"`
 	}
 	sarifTool struct {
 		Driver sarifDriver `json:"driver"`

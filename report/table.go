@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/remedy-bot/remedy/scanner"
 )
@@ -15,6 +16,30 @@ type TableOptions struct {
 	Color bool
 	// Files is the number of files read, for the summary line.
 	Files int
+	// Today is the date the "expire soon" list is counted from; zero
+	// leaves the list out (expired suppressions are listed anyway).
+	Today time.Time
+}
+
+// ExpiringWithin is how far ahead the table warns of suppressions whose
+// until= day comes: a month gives a team a sprint or two to act.
+const ExpiringWithin = 30 * 24 * time.Hour
+
+// Expiring returns the suppressions with an until= day: those that end
+// within ExpiringWithin of today (zero today: none), and those that
+// ended, whose findings are active again.
+func Expiring(fs []scanner.Finding, today time.Time) (soon, expired []scanner.Finding) {
+	for _, f := range fs {
+		switch {
+		case f.Expired:
+			expired = append(expired, f)
+		case f.Suppressed && f.Until != "" && !today.IsZero():
+			if until, err := time.Parse(time.DateOnly, f.Until); err == nil && until.Sub(today) < ExpiringWithin {
+				soon = append(soon, f)
+			}
+		}
+	}
+	return soon, expired
 }
 
 // ANSI SGR sequences (ECMA-48 §8.3.117).
@@ -58,6 +83,17 @@ func WriteTable(w io.Writer, rep *scanner.Report, opts TableOptions) error {
 		t.line(t.paint(ansiBold, "Errors"))
 		for _, e := range rep.Errors {
 			t.line("  " + t.paint(ansiRed, e.Error()))
+		}
+		t.line("")
+	}
+	soon, expired := Expiring(rep.Findings, opts.Today)
+	if len(soon)+len(expired) > 0 {
+		t.line(t.paint(ansiBold, "Suppressions"))
+		for _, f := range expired {
+			t.line("  " + t.paint(ansiRed, fmt.Sprintf("%s:%d %s: expired on %s, active again (%s)", f.File, f.Line, f.Control, f.Until, f.Reason)))
+		}
+		for _, f := range soon {
+			t.line(fmt.Sprintf("  %s:%d %s: expires on %s (%s)", f.File, f.Line, f.Control, f.Until, f.Reason))
 		}
 		t.line("")
 	}
@@ -111,8 +147,13 @@ func (t *tableWriter) findings(fs []scanner.Finding) {
 		row := "  " + pad(location(f), locW) + "  " +
 			t.paint(severityColor(f.Severity), sev) + strings.Repeat(" ", severityWidth-len(sev)) + "  " +
 			pad(f.Control, ctlW) + "  " + pad(object(f), objW) + "  " + f.Message
-		if f.Suppressed {
+		switch {
+		case f.Suppressed && f.Until != "":
+			row += "  " + t.paint(ansiDim, "(suppressed until "+f.Until+": "+f.Reason+")")
+		case f.Suppressed:
 			row += "  " + t.paint(ansiDim, "(suppressed: "+f.Reason+")")
+		case f.Expired:
+			row += "  (ignore expired " + f.Until + ": " + f.Reason + ")"
 		}
 		t.line(strings.TrimRight(row, " "))
 	}

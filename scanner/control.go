@@ -81,3 +81,12 @@ func (c *Catalog) Controls() []*Control {
 
 // Get returns a control by ID, or nil.
 func (c *Catalog) Get(id string) *Control { return c.byID[id] }
+
+// IDs returns the control IDs, sorted.
+func (c *Catalog) IDs() []string {
+	out := make([]string, 0, len(c.controls))
+	for _, ctl := range c.Controls() {
+		out = append(out, ctl.ID)
+	}
+	return out
+}

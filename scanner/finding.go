@@ -83,6 +83,12 @@ type Finding struct {
 	// Address is the Terraform resource address of the object
 	// (kubernetes_deployment_v1.web); omitted for other sources.
 	Address string `json:"address,omitempty"`
+	// Until is the last day (YYYY-MM-DD) of the `until=` of the ignore
+	// directive that matches the finding: it suppresses the finding until
+	// then, and Expired says that day has passed (the finding is active
+	// again). Omitted for a directive without an end.
+	Until   string `json:"until,omitempty"`
+	Expired bool   `json:"expired,omitempty"`
 
 	// Resource is the object the finding is about; FieldPath is Path in
 	// structured form. Neither is serialised.

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unicode/utf8"
 
 	yamlv2 "go.yaml.in/yaml/v2"
@@ -86,10 +87,52 @@ type Document struct {
 func (d *Document) Bytes() []byte { return d.File.Bytes[d.Start:d.End] }
 
 // Ignore is an inline `# remedy:ignore <id>[,<id>] <reason>` directive.
+// The reason may carry `until=YYYY-MM-DD`: an accepted risk that expires,
+// after which the finding is active again.
 type Ignore struct {
 	Line     int
 	Controls []string
 	Reason   string
+	// Until is the last day the directive suppresses (UTC); zero for a
+	// directive without an end.
+	Until time.Time
+	// BadUntil is the text of an until= that is not a date, reported as
+	// an error of the file.
+	BadUntil string
+}
+
+// NewIgnore makes the directive of a line from its comma-separated IDs
+// and the rest of the comment, taking `until=YYYY-MM-DD` out of the reason.
+func NewIgnore(line int, ids, rest string) Ignore {
+	ig := Ignore{Line: line}
+	for _, id := range strings.Split(ids, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ig.Controls = append(ig.Controls, id)
+		}
+	}
+	var words []string
+	for _, w := range strings.Fields(rest) {
+		if v, ok := strings.CutPrefix(w, "until="); ok {
+			if t, err := time.Parse(time.DateOnly, v); err == nil {
+				ig.Until = t
+			} else {
+				ig.BadUntil = v
+			}
+			continue
+		}
+		words = append(words, w)
+	}
+	ig.Reason = strings.Join(words, " ")
+	return ig
+}
+
+// Expired reports whether the directive's until= day is before today's.
+func (ig Ignore) Expired(now time.Time) bool {
+	if ig.Until.IsZero() {
+		return false
+	}
+	y, m, d := now.UTC().Date()
+	return ig.Until.Before(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
 }
 
 var ignoreRE = regexp.MustCompile(`#\s*remedy:ignore\s+([A-Za-z0-9_,*-]+)[ \t]*([^\r\n]*)`)
@@ -105,13 +148,7 @@ func parseIgnores(content []byte) map[int]Ignore {
 		if m == nil {
 			continue
 		}
-		ig := Ignore{Line: i + 1, Reason: strings.TrimSpace(string(m[2]))}
-		for _, id := range strings.Split(string(m[1]), ",") {
-			if id = strings.TrimSpace(id); id != "" {
-				ig.Controls = append(ig.Controls, id)
-			}
-		}
-		out[i+1] = ig
+		out[i+1] = NewIgnore(i+1, string(m[1]), string(m[2]))
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -160,7 +161,7 @@ func (rd *Rendered) place(f *Finding, r *Resource, h Hit) {
 // suppress applies the ignore directives of the sources: on the line the
 // finding points at or the line above it, or on (or above) the `metadata:`
 // line of the object as written.
-func (rd *Rendered) suppress(f *Finding) {
+func (rd *Rendered) suppress(f *Finding, today time.Time) {
 	type at struct {
 		file string
 		line int
@@ -180,7 +181,7 @@ func (rd *Rendered) suppress(f *Finding) {
 		if !ok || ig.Reason == "" || !slices.Contains(ig.Controls, f.Control) {
 			continue
 		}
-		f.Suppressed, f.Reason = true, ig.Reason
+		applyIgnore(f, ig, today)
 		return
 	}
 }

@@ -1,8 +1,10 @@
 package scanner
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/remedy-bot/remedy/config"
 )
@@ -23,6 +25,9 @@ type Options struct {
 	// Images, when set, is what --resolve-images read for the images of
 	// the inputs; fixes that depend on the image are checked against it.
 	Images ImageLookup
+	// Now is the clock that decides whether an ignore directive's until=
+	// has passed; nil means time.Now.
+	Now func() time.Time
 }
 
 // ScanInputs evaluates every enabled control over every resource in.
@@ -56,6 +61,11 @@ func ScanInputs(in *Inputs, opts Options) *Report {
 		}
 		controls = append(controls, c)
 	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	today := now()
 	cc := &CheckContext{ResourceDefaults: cfg.Defaults.ResourceDefaults(), PSSMinor: pssMinor, Images: opts.Images}
 	// Controls are pure functions of read-only nodes, so files are scanned
 	// in parallel; the sort below makes the order independent of timing.
@@ -75,14 +85,17 @@ func ScanInputs(in *Inputs, opts Options) *Report {
 			}
 		}
 		for i := range out {
-			suppress(&out[i])
+			suppress(&out[i], today)
+			if !out[i].Suppressed && !out[i].Expired {
+				accept(&out[i], cfg.Controls.Accept, today)
+			}
 		}
 		if f.Rendered != nil {
 			out = append(out, f.Rendered.ignoresWithoutReason(cat, cfg, floor, opts.Only)...)
 		}
 		perFile[i] = append(out, ignoresWithoutReason(f, cat, cfg, floor, opts.Only)...)
 	})
-	rep := &Report{Errors: in.Errors, Skipped: in.Skipped, Findings: mergeRendered(slices.Concat(perFile...))}
+	rep := &Report{Errors: slices.Concat(in.Errors, ignoreErrors(in, cat)), Skipped: in.Skipped, Findings: mergeRendered(slices.Concat(perFile...))}
 	SortFindings(rep.Findings)
 	return rep
 }
@@ -131,12 +144,12 @@ func newFinding(c *Control, r *Resource, h Hit, pssMinor int) Finding {
 
 // suppress applies inline ignore directives: on the finding's line or the
 // line above it, or on the resource's `metadata:` line or the line above.
-func suppress(f *Finding) {
+func suppress(f *Finding, today time.Time) {
 	if f.Resource == nil {
 		return
 	}
 	if rd := f.Resource.Doc.File.Rendered; rd != nil {
-		rd.suppress(f)
+		rd.suppress(f, today)
 		return
 	}
 	ignores := f.Resource.Doc.File.IgnoreLines
@@ -152,9 +165,79 @@ func suppress(f *Finding) {
 		if !ok || ig.Reason == "" || !slices.Contains(ig.Controls, f.Control) {
 			continue
 		}
-		f.Suppressed, f.Reason = true, ig.Reason
+		applyIgnore(f, ig, today)
 		return
 	}
+}
+
+// applyIgnore suppresses f by ig, unless ig's until= day has passed: an
+// accepted risk that expired is active again, and says so.
+func applyIgnore(f *Finding, ig Ignore, today time.Time) {
+	f.Reason = ig.Reason
+	if !ig.Until.IsZero() {
+		f.Until = ig.Until.Format(time.DateOnly)
+	}
+	if ig.Expired(today) {
+		f.Expired = true
+		return
+	}
+	f.Suppressed = true
+}
+
+// accept applies the config's accepted risks (controls.accept) to a
+// finding no ignore comment matched, with the same expiry.
+func accept(f *Finding, accepted []config.Accepted, today time.Time) {
+	for _, a := range accepted {
+		if a.Control == f.Control {
+			applyIgnore(f, Ignore{Controls: []string{a.Control}, Reason: a.Reason, Until: a.UntilDate()}, today)
+			return
+		}
+	}
+}
+
+// ignoreErrors reports the ignore directives of the inputs (files as
+// written and the sources of rendered ones) that name a control the
+// catalog does not know, or carry an until= that is not a date: a typo
+// must not silently suppress nothing. Each directive is reported once.
+func ignoreErrors(in *Inputs, cat *Catalog) []FileError {
+	var files []*SourceFile
+	for _, f := range in.Files {
+		files = append(files, f)
+		if f.Rendered != nil {
+			for _, src := range f.Rendered.Sources {
+				files = append(files, src)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	var out []FileError
+	for _, f := range files {
+		if f == nil || len(f.IgnoreLines) == 0 || seen[f.Path] {
+			continue
+		}
+		seen[f.Path] = true
+		lines := make([]int, 0, len(f.IgnoreLines))
+		for l := range f.IgnoreLines {
+			lines = append(lines, l)
+		}
+		slices.Sort(lines)
+		for _, l := range lines {
+			ig := f.IgnoreLines[l]
+			for _, id := range ig.Controls {
+				if cat.Get(id) == nil {
+					msg := fmt.Sprintf("remedy:ignore: unknown control %q (remedy controls lists them)", id)
+					if s := config.Suggest(id, cat.IDs()); s != "" {
+						msg += fmt.Sprintf("; did you mean %q?", s)
+					}
+					out = append(out, FileError{File: f.Path, Line: l, Message: msg})
+				}
+			}
+			if ig.BadUntil != "" {
+				out = append(out, FileError{File: f.Path, Line: l, Message: fmt.Sprintf("remedy:ignore: until=%s: want a date, YYYY-MM-DD", ig.BadUntil)})
+			}
+		}
+	}
+	return out
 }
 
 func ignoresWithoutReason(f *SourceFile, cat *Catalog, cfg *config.Config, floor Severity, only []string) []Finding {

@@ -34,7 +34,7 @@ func (t *task) cloneBase(ctx context.Context) (*checkout, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(ws.Dir)
+	cfg, err := config.LoadKnown(ws.Dir, scanner.DefaultCatalog().IDs())
 	if err != nil {
 		ws.Close()
 		return nil, fmt.Errorf("%s: %w", info.FullName, err)

@@ -52,8 +52,10 @@ never fixed. resource-limits and resource-requests are only fixed with the
 values of defaults.resources in .remedy.yaml.
 
 --dry-run writes nothing and prints a unified diff (a/ and b/ paths relative
-to the first PATH) that "git apply" or "patch -p1" applies to give exactly
-the in-place result; the summary goes to stderr.
+to the repository root inside git, else the working directory) that
+"git apply" or "patch -p1" applies from there to give exactly the in-place
+result; the summary goes to stderr, with the reason of every finding left
+unfixed.
 
 Every file is re-read just before it is replaced: one that changed since
 remedy read it is left as it is and reported ("changed while remedy worked
@@ -97,6 +99,7 @@ func (o *fixOptions) run(ctx context.Context, inv *invocation, paths []string) e
 	if o.format != "text" && o.format != formatJSON {
 		return fmt.Errorf("--format %q: want text or json", o.format)
 	}
+	o.now = inv.today
 	sc, err := o.scan(ctx, inv.log, paths, nil)
 	if err != nil {
 		return err
@@ -105,7 +108,7 @@ func (o *fixOptions) run(ctx context.Context, inv *invocation, paths []string) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	fixes := remediate.FixReportContext(ctx, sc.in, rep, sc.fix, scanner.Options{Config: sc.cfg, Catalog: sc.catalog, Images: sc.opts.Images})
+	fixes := remediate.FixReportContext(ctx, sc.in, rep, sc.fix, scanner.Options{Config: sc.cfg, Catalog: sc.catalog, Images: sc.opts.Images, Now: sc.opts.Now})
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -324,8 +327,14 @@ func writeFixSummary(w io.Writer, sum []controlSummary, rep *scanner.Report, fai
 	}
 	for _, fx := range fixes {
 		for _, oc := range fx.Outcomes {
-			if oc.Status == remediate.StatusNotFixable && oc.Finding.Fixable {
-				fmt.Fprintf(w, "not fixable here: %s:%d %s: %s\n", oc.Finding.File, oc.Finding.Line, oc.Finding.Control, oc.Reason)
+			// Every finding left unfixed says why, the control's own
+			// reason (no safe automatic fix) as much as a place's.
+			if oc.Status == remediate.StatusNotFixable {
+				reason := oc.Reason
+				if reason == "" {
+					reason = "remedy has no automatic fix for this control"
+				}
+				fmt.Fprintf(w, "not fixable: %s:%d %s: %s\n", oc.Finding.File, oc.Finding.Line, oc.Finding.Control, reason)
 			}
 		}
 	}

@@ -153,7 +153,7 @@ func (o *importOptions) run(ctx context.Context, inv *invocation, args []string)
 		}
 	} else {
 		for _, f := range found {
-			located = append(located, importer.Located{Finding: f})
+			located = append(located, importer.Located{Finding: f, Line: f.Line, Column: f.Column})
 		}
 	}
 
@@ -180,7 +180,7 @@ func (o *importOptions) run(ctx context.Context, inv *invocation, args []string)
 		return exitStatus(exitError)
 	}
 	for _, f := range out {
-		if f.Severity >= o.failOn && f.Outcome != "fixed" {
+		if f.Severity >= o.failOn && f.Outcome != "fixed" && !f.Suppressed {
 			return exitStatus(exitFindings)
 		}
 	}
@@ -217,6 +217,7 @@ func toImported(l importer.Located, withSource, fixing bool) importedFinding {
 		Control: l.Control, Severity: l.Severity, File: l.File, Line: l.Line, Column: l.Column,
 		Kind: l.Kind, Namespace: l.Namespace, Name: l.Name, Container: l.Container, Path: l.Path,
 		Message: l.Message, Fixable: len(l.Ops) > 0 || !withSource && len(l.Fix) > 0,
+		Suppressed: l.Suppressed, Reason: l.Reason,
 	}, Fix: l.Fix, NotFound: l.NotFound, Located: l.Resource != nil}
 	if f.Control == "" {
 		f.Control = l.Tool + ":" + l.RuleID

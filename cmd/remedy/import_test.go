@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -107,4 +109,43 @@ func mustRead(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// Issue 17 §3: remedy's own SARIF imports back as the findings it came
+// from: lines and columns, objects and fields, severities, messages and
+// suppressions.
+func TestImportSARIFRoundTrip(t *testing.T) {
+	repo := gitRepo(t, map[string]string{
+		"deploy/web.yaml": strings.Replace(privilegedPod, "{privileged: true}", "{privileged: true} # remedy:ignore privileged a lab pod, reviewed in SEC-12", 1),
+	})
+	t.Chdir(repo)
+	scan := runCLI(t, "", "scan", "deploy", "-o", "json")
+	sarif := runCLI(t, "", "scan", "deploy", "-o", "sarif")
+	imp := runCLI(t, sarif.stdout, "import", "--from", "sarif", "-o", "json")
+	var got struct {
+		Findings []importedFinding `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(imp.stdout), &got); err != nil {
+		t.Fatalf("import output: %v\n%s\n%s", err, imp.stdout, imp.stderr)
+	}
+	want := decodeReport(t, []byte(scan.stdout)).Findings
+	key := func(f scanner.Finding) string {
+		return fmt.Sprintf("%s %s %s:%d:%d %s/%s/%s [%s] %s %q suppressed=%v %q",
+			f.Control, f.Severity, f.File, f.Line, f.Column, f.Kind, f.Namespace, f.Name, f.Container, f.Path, f.Message, f.Suppressed, f.Reason)
+	}
+	var gotKeys, wantKeys []string
+	for _, f := range got.Findings {
+		gotKeys = append(gotKeys, key(f.Finding))
+	}
+	for _, f := range want {
+		wantKeys = append(wantKeys, key(f))
+	}
+	slices.Sort(gotKeys)
+	slices.Sort(wantKeys)
+	if len(wantKeys) < 3 || !strings.Contains(strings.Join(wantKeys, "\n"), "suppressed=true") {
+		t.Fatalf("the scan should have findings, one suppressed:\n%s", strings.Join(wantKeys, "\n"))
+	}
+	if g, w := strings.Join(gotKeys, "\n"), strings.Join(wantKeys, "\n"); g != w {
+		t.Errorf("imported:\n%s\nscanned:\n%s", g, w)
+	}
 }

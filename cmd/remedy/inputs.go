@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -26,6 +29,8 @@ type inputFlags struct {
 	budgets     scanner.Budgets
 	helmBudget  helm.Budget
 	images      imageFlags
+	// now is the invocation's clock, for until= of ignore directives.
+	now func() time.Time
 }
 
 func newInputFlags() inputFlags { return inputFlags{failOn: scanner.SeverityLow} }
@@ -34,7 +39,7 @@ func newInputFlags() inputFlags { return inputFlags{failOn: scanner.SeverityLow}
 func (f *inputFlags) register(fs *pflag.FlagSet, failOnHelp, controlHelp string) {
 	fs.Var(severityFlag{&f.failOn}, "fail-on", failOnHelp)
 	fs.Int64Var(&f.maxFileSize, "max-file-size", scanner.DefaultMaxFileSize, "skip files larger than this many bytes")
-	fs.StringVar(&f.configPath, "config", "", "path of the config file (default: .remedy.yaml at the scan root)")
+	fs.StringVar(&f.configPath, "config", "", "path of the config file (default: .remedy.yaml or .remedy.yml from the PATHs upward)")
 	fs.StringSliceVar(&f.controls, "control", nil, controlHelp)
 	f.images.register(fs)
 	// Budgets (README "Budgets"): a repository cannot raise them.
@@ -89,22 +94,52 @@ func (f *inputFlags) scan(ctx context.Context, log *slog.Logger, paths []string,
 	catalog := scanner.DefaultCatalog()
 	for _, id := range f.controls {
 		if catalog.Get(id) == nil {
-			return nil, fmt.Errorf("--control %q: no such control (remedy controls lists them)", id)
+			msg := fmt.Sprintf("--control %q: no such control (remedy controls lists them)", id)
+			if s := config.Suggest(id, catalog.IDs()); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			return nil, errors.New(msg)
 		}
 	}
-	root := scanRoot(paths)
-	cfg, err := loadConfig(f.configPath, root)
+	root, top, err := scanRoot(paths)
 	if err != nil {
 		return nil, err
 	}
+	cfgDir := ""
+	if f.configPath == "" {
+		if cfgDir, err = configDir(paths, top); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := loadConfig(f.configPath, cfgDir, catalog)
+	if err != nil {
+		return nil, err
+	}
+	// The config's paths (exclude globs, Helm charts and values files) are
+	// relative to its folder; the scan's are relative to root.
+	if cfgDir != "" && cfgDir != root {
+		if prefix, err := filepath.Rel(root, cfgDir); err == nil && within(root, cfgDir) {
+			cfg.Rebase(filepath.ToSlash(prefix))
+		}
+	}
 	// Kustomization roots and Helm charts are scanned as rendered, with
-	// findings at the lines that wrote them (scanner/render).
-	in := render.Load(root, paths, render.Options{
+	// findings at the lines that wrote them (scanner/render). Paths are
+	// made absolute, as root is.
+	abs := make([]string, len(paths))
+	for i, p := range paths {
+		abs[i] = p
+		if p != "-" {
+			if a, err := filepath.Abs(p); err == nil {
+				abs[i] = a
+			}
+		}
+	}
+	in := render.Load(root, abs, render.Options{
 		LoadOptions: scanner.LoadOptions{MaxFileSize: f.maxFileSize, Exclude: cfg.Excluded, Stdin: stdin, Budgets: f.budgets},
 		Helm:        cfg.Helm,
 		HelmBudget:  f.helmBudget,
 	})
-	opts := scanner.Options{Config: cfg, Catalog: catalog, Only: f.controls}
+	opts := scanner.Options{Config: cfg, Catalog: catalog, Only: f.controls, Now: f.now}
 	fix := remediate.Options{ResourceDefaults: cfg.Defaults.ResourceDefaults()}
 	gitops.ResolveImages(ctx, f.images.resolver(log, cfg.Images.Resolve), in, &opts, &fix)
 	return &scanned{root: root, cfg: cfg, catalog: catalog, in: in, rep: scanner.ScanInputs(in, opts), opts: opts, fix: fix}, nil

@@ -73,10 +73,11 @@ func TestScanJSONKeepsScanningPastErrors(t *testing.T) {
 		t.Errorf("exit %d, want %d", r.code, exitError)
 	}
 	rep := decodeReport(t, []byte(r.stdout))
-	if len(rep.Errors) != 1 || rep.Errors[0].File != "configmap.yaml" || rep.Errors[0].Line != 8 {
+	// Inside this repository, paths are relative to its root.
+	if len(rep.Errors) != 1 || rep.Errors[0].File != "cmd/remedy/testdata/broken/configmap.yaml" || rep.Errors[0].Line != 8 {
 		t.Errorf("errors %+v, want one for configmap.yaml line 8", rep.Errors)
 	}
-	if len(rep.Findings) != 1 || rep.Findings[0].File != "api.yaml" || rep.Findings[0].Control != "read-only-root-filesystem" {
+	if len(rep.Findings) != 1 || rep.Findings[0].File != "cmd/remedy/testdata/broken/api.yaml" || rep.Findings[0].Control != "read-only-root-filesystem" {
 		t.Errorf("findings %+v, want the other file's read-only-root-filesystem finding", rep.Findings)
 	}
 	if !strings.Contains(r.stderr, "configmap.yaml") {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -51,6 +52,17 @@ type invocation struct {
 	// beforeReplace, when set, runs between computing a file's new bytes
 	// and replacing the file: a test's way to change the file meanwhile.
 	beforeReplace func(abs string)
+	// now is the clock that decides whether a suppression's until= day
+	// passed; nil is time.Now (a test sets a fixed day).
+	now func() time.Time
+}
+
+// today is the invocation's clock reading.
+func (inv *invocation) today() time.Time {
+	if inv.now != nil {
+		return inv.now()
+	}
+	return time.Now()
 }
 
 // run executes the CLI with args (without the program name) and returns

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -52,12 +53,19 @@ finding points at the line that wrote the field: a base resource, an overlay
 patch, a line of values.yaml or of a template. A base used by overlays is
 reported once, listing them; the files a build read are not scanned again.
 
-Settings come from .remedy.yaml at the scan root (the first PATH if it is a
-folder, else its folder), or from the file named by --config: controls to
+File names are relative to the repository root inside git (else the working
+directory), in every format; SARIF binds %SRCROOT% to it.
+
+Settings come from .remedy.yaml (or .remedy.yml) found from each PATH upward
+to the repository root, or from the file named by --config: controls to
 disable or enable, paths to exclude, a severity floor and default resource
-values. A "# remedy:ignore <id> <reason>" comment on a field's line, the line
-above it, or the object's metadata: line suppresses a finding; suppressed
-findings stay in the output, marked, with their reason.
+values. An unknown control ID there, in --control or in an ignore comment is
+an error naming the file and line. A "# remedy:ignore <id> <reason>" comment
+on a field's line, the line above it, or the object's metadata: line
+suppresses a finding, through the day of an "until=YYYY-MM-DD" in it when
+there is one; suppressed findings stay in the output, marked, with their
+reason, and the table lists suppressions that expire within 30 days or have
+expired.
 
 Exit status:
   0  no unsuppressed finding at or above --fail-on
@@ -105,6 +113,7 @@ func (o *scanOptions) run(ctx context.Context, inv *invocation, paths []string) 
 	default:
 		return fmt.Errorf("--format %q: want table, json or sarif", o.format)
 	}
+	o.now = inv.today
 	sc, err := o.scan(ctx, inv.log, paths, inv.stdin)
 	if err != nil {
 		return err
@@ -124,10 +133,10 @@ func (o *scanOptions) run(ctx context.Context, inv *invocation, paths []string) 
 	case formatJSON:
 		err = report.WriteJSON(&out, rep)
 	case formatSARIF:
-		err = report.WriteSARIF(&out, rep, catalog, report.SARIFOptions{ToolVersion: versionString()})
+		err = report.WriteSARIF(&out, rep, catalog, report.SARIFOptions{ToolVersion: versionString(), Root: root})
 	default:
 		color := o.outputFile == "" && isTerminal(inv.stdout) && inv.getenv("NO_COLOR") == ""
-		err = report.WriteTable(&out, rep, report.TableOptions{Color: color, Files: len(in.Files)})
+		err = report.WriteTable(&out, rep, report.TableOptions{Color: color, Files: scannedFiles(in), Today: inv.today()})
 	}
 	if err != nil {
 		return err
@@ -141,46 +150,159 @@ func (o *scanOptions) run(ctx context.Context, inv *invocation, paths []string) 
 	return nil
 }
 
-// scanRoot is the folder that file names are relative to and where
-// .remedy.yaml is looked up: the first path if it is a folder, else its folder.
-func scanRoot(paths []string) string {
-	p := paths[0]
-	if p == "-" {
-		return "."
+// scannedFiles counts the files the scan read as manifests, for the
+// summary: each file as written, and each file a Kustomize or Helm build
+// read (not the build's output as one file); the repository config is
+// not a manifest.
+func scannedFiles(in *scanner.Inputs) int {
+	seen := map[string]bool{}
+	for _, f := range in.Files {
+		if f.Rendered != nil {
+			for p := range f.Rendered.Sources {
+				seen[p] = true
+			}
+			continue
+		}
+		if b := path.Base(f.Path); b != config.FileName && b != config.AltFileName {
+			seen[f.Path] = true
+		}
 	}
-	if info, err := os.Stat(p); err == nil && info.IsDir() {
-		return p
+	return len(seen)
+}
+
+// scanRoot is the folder that every output path is relative to, so that
+// `scan a/rbac a/apps/web` names both files from the same place and
+// patches `git apply` from it: the repository root (the nearest folder
+// with .git above the first PATH) when inside git, else the working
+// directory when every PATH is under it, else the first PATH's folder.
+// top is the folder config discovery stops at: the repository root, else
+// the first PATH's folder. Both are absolute.
+func scanRoot(paths []string) (root, top string, err error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", "", fmt.Errorf("working directory: %w", err)
 	}
-	return filepath.Dir(p)
+	first := wd
+	if paths[0] != "-" {
+		first, err = filepath.Abs(paths[0])
+		if err != nil {
+			return "", "", fmt.Errorf("%s: %w", paths[0], err)
+		}
+		if info, err := os.Stat(first); err != nil || !info.IsDir() {
+			first = filepath.Dir(first)
+		}
+	}
+	if repo := repositoryRoot(first); repo != "" {
+		return repo, repo, nil
+	}
+	for _, p := range paths {
+		if p == "-" {
+			continue
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil || !within(wd, abs) {
+			return first, first, nil
+		}
+	}
+	return wd, first, nil
+}
+
+// repositoryRoot is the nearest folder holding .git (a folder, or the
+// file of a worktree) from dir upward, or "".
+func repositoryRoot(dir string) string {
+	for {
+		if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// within reports whether p is dir or below it (both absolute).
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// configDir finds the config folder for the paths: the nearest folder
+// with .remedy.yaml (or .remedy.yml) from each PATH up to top (stdin:
+// from the working directory). PATHs under different configs are an
+// error, rather than one config silently applied to the other's files.
+func configDir(paths []string, top string) (string, error) {
+	found, from := "", ""
+	for _, p := range paths {
+		start := p
+		if p == "-" {
+			start = "."
+		}
+		dir := config.Discover(start, top)
+		if from != "" && dir != found {
+			return "", fmt.Errorf("%s and %s are under different configs (%s, %s): scan them separately, or name one with --config",
+				from, p, configName(found), configName(dir))
+		}
+		found, from = dir, p
+	}
+	return found, nil
+}
+
+func configName(dir string) string {
+	if dir == "" {
+		return "none"
+	}
+	return filepath.Join(dir, config.FileName)
 }
 
 // loadConfig reads the config named by --config, which must exist, or the
-// optional .remedy.yaml at root. Errors name the file and, for content
-// problems, the line.
-func loadConfig(explicit, root string) (*config.Config, error) {
+// optional .remedy.yaml (or .remedy.yml) of dir ("" for none). Errors name
+// the file and, for content problems, the line; a control ID the catalog
+// does not know is one.
+func loadConfig(explicit, dir string, catalog *scanner.Catalog) (*config.Config, error) {
 	path := explicit
 	var b []byte
 	var err error
-	if path == "" {
+	switch {
+	case explicit != "":
+		b, err = os.ReadFile(path)
+	case dir == "":
+		return &config.Config{}, nil
+	default:
 		// The scanned tree's own config is the repository's choice, read
 		// confined to the tree (a FIFO or a link to /dev/zero must not
 		// stop the scan); --config is the operator's file.
-		path = filepath.Join(root, config.FileName)
-		b, err = config.ReadFile(root)
-	} else {
-		b, err = os.ReadFile(path)
-	}
-	if explicit == "" && errors.Is(err, fs.ErrNotExist) {
-		return &config.Config{}, nil
+		var name string
+		name, b, err = config.ReadNamed(dir)
+		path = displayName(dir, name)
+		if errors.Is(err, fs.ErrNotExist) {
+			return &config.Config{}, nil
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	cfg, err := config.Parse(path, b)
+	if err == nil {
+		err = config.CheckControlIDs(path, b, catalog.IDs())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return cfg, nil
+}
+
+// displayName names dir/name relative to the working directory when it is
+// below it, for error messages.
+func displayName(dir, name string) string {
+	p := filepath.Join(dir, name)
+	if wd, err := os.Getwd(); err == nil && within(wd, p) {
+		if rel, err := filepath.Rel(wd, p); err == nil {
+			return rel
+		}
+	}
+	return p
 }
 
 // write sends the report to --output-file, or to stdout.

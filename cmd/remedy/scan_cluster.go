@@ -113,7 +113,7 @@ func (o *scanOptions) runCluster(ctx context.Context, inv *invocation, paths []s
 	cfg := &config.Config{}
 	if o.configPath != "" {
 		var err error
-		if cfg, err = loadConfig(o.configPath, "."); err != nil {
+		if cfg, err = loadConfig(o.configPath, "", catalog); err != nil {
 			return err
 		}
 	}

@@ -57,6 +57,13 @@ type Finding struct {
 	Path string
 	// Fix is the tool's proposed fix, when it makes one.
 	Fix []Op
+	// Column is the report's column of Line, when it gives one.
+	Column int
+	// Suppressed is set when the report marks the finding suppressed
+	// (SARIF suppressions, as remedy writes its ignore comments), with
+	// Reason its justification.
+	Suppressed bool
+	Reason     string
 }
 
 // ID names the object for humans: Kind/namespace/name.

@@ -34,14 +34,26 @@ type sarifLog struct {
 						URI string `json:"uri"`
 					} `json:"artifactLocation"`
 					Region struct {
-						StartLine int `json:"startLine"`
+						StartLine   int `json:"startLine"`
+						StartColumn int `json:"startColumn"`
 					} `json:"region"`
 				} `json:"physicalLocation"`
 			} `json:"locations"`
+			Suppressions []struct {
+				Kind          string `json:"kind"`
+				Status        string `json:"status"`
+				Justification string `json:"justification"`
+			} `json:"suppressions"`
 			Properties struct {
 				// An RFC 6902 proposal, under either name.
 				Patch     []Op `json:"patch"`
 				JSONPatch []Op `json:"jsonPatch"`
+				// The object and field, as remedy's own SARIF writes them.
+				Kind      string `json:"kind"`
+				Namespace string `json:"namespace"`
+				Name      string `json:"name"`
+				Container string `json:"container"`
+				Path      string `json:"path"`
 			} `json:"properties"`
 		} `json:"results"`
 	} `json:"runs"`
@@ -54,6 +66,7 @@ func parseSARIF(b []byte) ([]Finding, error) {
 	if err := json.Unmarshal(b, &l); err != nil {
 		return nil, err
 	}
+	catalog := scanner.DefaultCatalog()
 	var out []Finding
 	for _, run := range l.Runs {
 		titles := map[string]string{}
@@ -66,17 +79,43 @@ func parseSARIF(b []byte) ([]Finding, error) {
 				Control: controlFor(FormatSARIF, res.RuleID), Severity: sarifSeverity(res.Level),
 				Fix: append(res.Properties.Patch, res.Properties.JSONPatch...),
 			}
-			if scanner.DefaultCatalog().Get(res.RuleID) != nil {
-				f.Control = res.RuleID // remedy's own, or a tool using its IDs
+			if c := catalog.Get(res.RuleID); c != nil {
+				// remedy's own, or a tool using its IDs: the catalog's
+				// severity, not the coarser SARIF level.
+				f.Control, f.Severity = res.RuleID, c.Severity
 			}
 			if len(res.Locations) > 0 {
 				pl := res.Locations[0].PhysicalLocation
-				f.File, f.Line = sarifPath(pl.ArtifactLocation.URI), pl.Region.StartLine
+				f.File, f.Line, f.Column = sarifPath(pl.ArtifactLocation.URI), pl.Region.StartLine, pl.Region.StartColumn
+			}
+			p := res.Properties
+			f.Kind, f.Namespace, f.Name, f.Container, f.Path = p.Kind, p.Namespace, p.Name, p.Container, p.Path
+			if f.Kind != "" {
+				// remedy's message names the object first; the object is
+				// in its own fields here.
+				f.Message = strings.TrimPrefix(f.Message, objectPrefix(f))
+			}
+			// A suppression in effect (SARIF: no status, or accepted)
+			// stays one; one under review or rejected does not.
+			for _, sup := range res.Suppressions {
+				if sup.Status == "" || sup.Status == "accepted" {
+					f.Suppressed, f.Reason = true, sup.Justification
+				}
 			}
 			out = append(out, f)
 		}
 	}
 	return out, nil
+}
+
+// objectPrefix is how remedy's SARIF starts the message of a finding on
+// an object: "Kind/namespace/name [container]: ".
+func objectPrefix(f Finding) string {
+	s := f.ID()
+	if f.Container != "" {
+		s += " [" + f.Container + "]"
+	}
+	return s + ": "
 }
 
 // sarifPath turns an artifact URI (relative, or file://) into a path.

@@ -279,13 +279,7 @@ func ParseIgnores(content []byte) map[int]scanner.Ignore {
 			continue
 		}
 		reason := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(m[2]), "*/"))
-		ig := scanner.Ignore{Line: i + 1, Reason: reason}
-		for _, id := range strings.Split(m[1], ",") {
-			if id = strings.TrimSpace(id); id != "" {
-				ig.Controls = append(ig.Controls, id)
-			}
-		}
-		out[i+1] = ig
+		out[i+1] = scanner.NewIgnore(i+1, m[1], reason)
 	}
 	return out
 }
