@@ -53,14 +53,13 @@ func TestPostgresReplicas(t *testing.T) {
 			return "ok", nil
 		})
 	}
-	var pools []*Pool
 	var stores []*Store
 	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, owner := range []string{"replica-a", "replica-b"} {
 		s := openPostgres(t, dsn, Options{Owner: owner})
 		p := NewPool(s, handler(owner), PoolOptions{Workers: 4, Poll: 20 * time.Millisecond})
-		stores, pools = append(stores, s), append(pools, p)
+		stores = append(stores, s)
 		wg.Add(1)
 		go func() { defer wg.Done(); p.Run(runCtx) }()
 	}
