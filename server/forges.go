@@ -100,22 +100,5 @@ func (s *Server) forgeDelivery(w http.ResponseWriter, r *http.Request, h forgeHo
 		// queued again; the life cycle makes that harmless.
 		req.Delivery = h.source + ":" + delivery
 	}
-	e, status, err := s.enqueue(r.Context(), req)
-	if err != nil {
-		s.o.Metrics.Delivery(h.source, event, "rejected")
-		if status == http.StatusServiceUnavailable {
-			w.Header().Set("Retry-After", "60")
-		}
-		writeJSON(w, status, webhookAnswer{Error: "could not queue the delivery"})
-		return
-	}
-	outcome := "queued"
-	switch {
-	case e.Duplicate:
-		outcome = "duplicate"
-	case e.Coalesced:
-		outcome = "coalesced"
-	}
-	s.o.Metrics.Delivery(h.source, event, outcome)
-	writeJSON(w, status, webhookAnswer{Job: e.JobID, Coalesced: e.Coalesced, Duplicate: e.Duplicate})
+	s.queueDelivery(w, r, req, h.source, event)
 }

@@ -82,6 +82,13 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Delivery = "github:" + delivery
+	s.queueDelivery(w, r, req, source, event)
+}
+
+// queueDelivery queues a checked delivery's request and answers the forge:
+// the job, or that it coalesced into a waiting one or duplicated a
+// delivery seen before; 503 with Retry-After when the queue is full.
+func (s *Server) queueDelivery(w http.ResponseWriter, r *http.Request, req jobs.Request, source, event string) {
 	e, status, err := s.enqueue(r.Context(), req)
 	if err != nil {
 		s.o.Metrics.Delivery(source, event, "rejected")
@@ -99,7 +106,7 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 		outcome = "coalesced"
 	}
 	s.o.Metrics.Delivery(source, event, outcome)
-	s.o.Log.Debug("delivery queued", "delivery", delivery, "event", event, "repo", req.Repo, "job", e.JobID, "outcome", outcome)
+	s.o.Log.Debug("delivery queued", "delivery", req.Delivery, "event", event, "repo", req.Repo, "job", e.JobID, "outcome", outcome)
 	writeJSON(w, status, webhookAnswer{Job: e.JobID, Coalesced: e.Coalesced, Duplicate: e.Duplicate})
 }
 
