@@ -14,9 +14,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/remedy-bot/remedy/internal/clustertest"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/cluster"
-	"github.com/remedy-bot/remedy/scanner/cluster/clustertest"
 )
 
 // benchWorkloads is the size of the cluster BenchmarkClusterScan reads.

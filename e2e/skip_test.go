@@ -5,7 +5,7 @@ package e2e
 import (
 	"testing"
 
-	"github.com/remedy-bot/remedy/scanner/cluster/clustertest"
+	"github.com/remedy-bot/remedy/internal/clustertest"
 )
 
 // TestE2E stands for the tests that the e2e build tag compiles in, so a plain

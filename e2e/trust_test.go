@@ -13,9 +13,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/remedy-bot/remedy/internal/clustertest"
 	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
-	"github.com/remedy-bot/remedy/scanner/cluster/clustertest"
 )
 
 // trustCounts is the outcome of the trust test, in the words of its log line.

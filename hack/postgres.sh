@@ -3,7 +3,7 @@
 # connection URL on stdout:
 #
 #   export REMEDY_TEST_POSTGRES="$(hack/postgres.sh start)"
-#   go test ./jobs/...
+#   go test ./serve/jobs/...
 #   hack/postgres.sh stop
 #
 # Uses Debian's postgresql package (apt-get install -y postgresql); the

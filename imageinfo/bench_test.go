@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/remedy-bot/remedy/imageinfo"
-	"github.com/remedy-bot/remedy/imageinfo/registrytest"
+	"github.com/remedy-bot/remedy/internal/registrytest"
 )
 
 // BenchmarkResolve reads 20 images, half with a named user (so their

@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/remedy-bot/remedy/imageinfo"
-	"github.com/remedy-bot/remedy/imageinfo/registrytest"
+	"github.com/remedy-bot/remedy/internal/registrytest"
 )
 
 const passwd = "root:x:0:0:root:/root:/bin/sh\nnginx:x:101:101:nginx:/nonexistent:/bin/false\n"

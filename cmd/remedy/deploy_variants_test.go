@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/remedy-bot/remedy/serverconfig"
+	"github.com/remedy-bot/remedy/serve/serviceconfig"
 )
 
 // rendered is one variant of deploy/ as kustomize builds it.
@@ -130,7 +130,7 @@ func TestDeployVariants(t *testing.T) {
 			if !strings.Contains(serve, "\nstore: "+tt.store) && !strings.Contains(serve, "\n"+tt.store) {
 				t.Errorf("serve.yaml's store is not %q", tt.store)
 			}
-			if _, err := serverconfig.Parse([]byte(serve)); err != nil {
+			if _, err := serviceconfig.Parse([]byte(serve)); err != nil {
 				t.Errorf("serve.yaml: %v", err)
 			}
 

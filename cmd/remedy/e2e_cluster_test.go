@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/remedy-bot/remedy/clock"
+	"github.com/remedy-bot/remedy/internal/clustertest"
 	"github.com/remedy-bot/remedy/internal/githubtest"
-	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/scanner/cluster"
-	"github.com/remedy-bot/remedy/scanner/cluster/clustertest"
+	"github.com/remedy-bot/remedy/serve/clock"
+	"github.com/remedy-bot/remedy/serve/jobs"
 )
 
 // webSource is the Argo CD-deployed Deployment as git has it.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/internal/giteatest"
-	"github.com/remedy-bot/remedy/serverconfig"
+	"github.com/remedy-bot/remedy/serve/serviceconfig"
 )
 
 // A developer's "/remedy fix" comment on an issue, delivered by Gitea's own
@@ -29,7 +29,7 @@ func TestE2EGiteaWebhookFixComment(t *testing.T) {
 	const secret = "gitea-e2e-webhook-secret"
 	logs := &syncWriter{}
 	env := map[string]string{"GITEA_TOKEN": srv.Token, "REMEDY_GITEA_WEBHOOK_SECRET": secret}
-	cfg, err := serverconfig.Parse([]byte(fmt.Sprintf("listen: 127.0.0.1:0\nstore: %s\nschedules: []\nforges:\n  - kind: gitea\n    url: %s\n",
+	cfg, err := serviceconfig.Parse([]byte(fmt.Sprintf("listen: 127.0.0.1:0\nstore: %s\nschedules: []\nforges:\n  - kind: gitea\n    url: %s\n",
 		filepath.Join(t.TempDir(), "remedy.db"), srv.URL)))
 	if err != nil {
 		t.Fatal(err)

@@ -23,9 +23,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/remedy-bot/remedy/gitops/forge/webhook"
 	"github.com/remedy-bot/remedy/internal/pgtest"
-	"github.com/remedy-bot/remedy/jobs"
-	"github.com/remedy-bot/remedy/webhook"
+	"github.com/remedy-bot/remedy/serve/jobs"
 )
 
 // TestE2EReplicasOnPostgres runs two `remedy serve` processes (the built

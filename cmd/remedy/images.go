@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/remedy-bot/remedy/imageinfo"
-	"github.com/remedy-bot/remedy/serverconfig"
+	"github.com/remedy-bot/remedy/serve/serviceconfig"
 )
 
 // imageFlags are --resolve-images and its timeout, shared by scan, fix, pr
@@ -42,7 +42,7 @@ func (f *imageFlags) resolver(log *slog.Logger, orConfig bool) *imageinfo.Resolv
 
 // serveImages is the resolver of serve's images settings, with its disk
 // cache, or nil when image resolution is off.
-func serveImages(c serverconfig.Images, log *slog.Logger) (*imageinfo.Resolver, error) {
+func serveImages(c serviceconfig.Images, log *slog.Logger) (*imageinfo.Resolver, error) {
 	if !c.Resolve {
 		return nil, nil
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/remedy-bot/remedy/imageinfo/registrytest"
+	"github.com/remedy-bot/remedy/internal/registrytest"
 )
 
 // TestResolveImagesCLI: with --resolve-images, remedy fix pins image-tag

@@ -16,19 +16,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
-	"github.com/remedy-bot/remedy/clock"
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
 	"github.com/remedy-bot/remedy/gitops/forge/gitea"
 	ghforge "github.com/remedy-bot/remedy/gitops/forge/github"
 	"github.com/remedy-bot/remedy/gitops/forge/gitlab"
-	"github.com/remedy-bot/remedy/jobs"
-	"github.com/remedy-bot/remedy/metrics"
 	"github.com/remedy-bot/remedy/scanner"
-	"github.com/remedy-bot/remedy/schedule"
-	"github.com/remedy-bot/remedy/server"
-	"github.com/remedy-bot/remedy/serverconfig"
-	"github.com/remedy-bot/remedy/tasks"
+	"github.com/remedy-bot/remedy/serve/clock"
+	"github.com/remedy-bot/remedy/serve/jobs"
+	"github.com/remedy-bot/remedy/serve/metrics"
+	"github.com/remedy-bot/remedy/serve/schedule"
+	"github.com/remedy-bot/remedy/serve/server"
+	"github.com/remedy-bot/remedy/serve/serviceconfig"
+	"github.com/remedy-bot/remedy/serve/tasks"
 )
 
 // serveOptions are the flags of remedy serve.
@@ -96,11 +96,11 @@ fix and scan denied until a config grants them.`,
 	return cmd
 }
 
-func (o *serveOptions) loadConfig() (*serverconfig.Config, error) {
-	cfg := serverconfig.Default()
+func (o *serveOptions) loadConfig() (*serviceconfig.Config, error) {
+	cfg := serviceconfig.Default()
 	if o.configPath != "" {
 		var err error
-		if cfg, err = serverconfig.Load(o.configPath); err != nil {
+		if cfg, err = serviceconfig.Load(o.configPath); err != nil {
 			return nil, err
 		}
 	}
@@ -121,8 +121,8 @@ func (o *serveOptions) run(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	if o.configPath == "" && inv.getenv(serverconfig.EnvDatabaseURL) != "" {
-		cfg.Database = &serverconfig.Secret{Env: serverconfig.EnvDatabaseURL}
+	if o.configPath == "" && inv.getenv(serviceconfig.EnvDatabaseURL) != "" {
+		cfg.Database = &serviceconfig.Secret{Env: serviceconfig.EnvDatabaseURL}
 	}
 	if o.checkConfig {
 		return checkServeConfig(inv.stdout, cfg, inv.getenv, time.Now())
@@ -137,7 +137,7 @@ func (o *serveOptions) run(ctx context.Context, inv *invocation) error {
 
 // checkServeConfig prints what the server would run with, or why it
 // cannot start. It never prints a secret.
-func checkServeConfig(w io.Writer, cfg *serverconfig.Config, getenv func(string) string, now time.Time) error {
+func checkServeConfig(w io.Writer, cfg *serviceconfig.Config, getenv func(string) string, now time.Time) error {
 	s, missing, err := cfg.Resolve(getenv)
 	if err != nil {
 		return err
@@ -194,7 +194,7 @@ func checkServeConfig(w io.Writer, cfg *serverconfig.Config, getenv func(string)
 }
 
 // storeName says which store the server uses, never the database URL.
-func storeName(cfg *serverconfig.Config) string {
+func storeName(cfg *serviceconfig.Config) string {
 	if d := cfg.Database; d != nil {
 		if d.Env != "" {
 			return "PostgreSQL (URL in $" + d.Env + ")"
@@ -239,7 +239,7 @@ func (s *service) Wait() error { return <-s.done }
 
 // startServe starts the server, the job pool and the schedules; they stop
 // when ctx is done.
-func startServe(ctx context.Context, inv *invocation, cfg *serverconfig.Config, d serveDeps) (*service, error) {
+func startServe(ctx context.Context, inv *invocation, cfg *serviceconfig.Config, d serveDeps) (*service, error) {
 	log := inv.log
 	clk := d.Clock
 	if clk == nil {
@@ -439,7 +439,7 @@ type servedForges struct {
 
 // serveForges connects to the configured forges and asks each who remedy
 // is there, so that its own comments are never taken for commands.
-func serveForges(ctx context.Context, cfg *serverconfig.Config, secrets serverconfig.Secrets, transport http.RoundTripper, ua string, log *slog.Logger) (servedForges, error) {
+func serveForges(ctx context.Context, cfg *serviceconfig.Config, secrets serviceconfig.Secrets, transport http.RoundTripper, ua string, log *slog.Logger) (servedForges, error) {
 	out := servedForges{hosts: map[string]gitops.Host{}, tokens: map[string]gitops.TokenSource{}, bots: map[string]string{}, webHosts: map[string]string{}}
 	for _, f := range cfg.Forges {
 		tok := string(secrets.Forges[f.Kind].Token)
@@ -449,9 +449,9 @@ func serveForges(ctx context.Context, cfg *serverconfig.Config, secrets serverco
 		}
 		var err error
 		switch f.Kind {
-		case serverconfig.ForgeGitea:
+		case serviceconfig.ForgeGitea:
 			c, err = gitea.New(gitea.Options{URL: f.URL, Token: tok, Transport: transport, UserAgent: ua, Log: log})
-		case serverconfig.ForgeGitLab:
+		case serviceconfig.ForgeGitLab:
 			c, err = gitlab.New(gitlab.Options{URL: f.URL, Token: tok, Transport: transport, UserAgent: ua, Log: log})
 		}
 		if err != nil {
@@ -534,7 +534,7 @@ func (b *botLogin) degraded(ctx context.Context) []string {
 type sweeper struct {
 	gh      forgeClient
 	store   *jobs.Store
-	cfg     *serverconfig.Config
+	cfg     *serviceconfig.Config
 	metrics *metrics.Metrics
 	history time.Duration
 	now     func() time.Time
@@ -594,7 +594,7 @@ func retryable(err error) bool {
 }
 
 // clusterSpecs are the configured clusters as the tasks read them.
-func clusterSpecs(cs []serverconfig.Cluster) map[string]clustersweep.Cluster {
+func clusterSpecs(cs []serviceconfig.Cluster) map[string]clustersweep.Cluster {
 	out := make(map[string]clustersweep.Cluster, len(cs))
 	for _, c := range cs {
 		out[c.Name] = clustersweep.Cluster{

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/remedy-bot/remedy/clock"
 	"github.com/remedy-bot/remedy/internal/pgtest"
+	"github.com/remedy-bot/remedy/serve/clock"
 )
 
 // TestServeReplicasFireScheduleOnce: two servers on one PostgreSQL store

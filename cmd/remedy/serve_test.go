@@ -19,16 +19,16 @@ import (
 
 	"github.com/google/go-github/v89/github"
 
-	"github.com/remedy-bot/remedy/clock"
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/gitops/forge/webhook"
 	"github.com/remedy-bot/remedy/internal/githubtest"
 	"github.com/remedy-bot/remedy/internal/testfiles"
-	"github.com/remedy-bot/remedy/jobs"
 	"github.com/remedy-bot/remedy/review"
 	"github.com/remedy-bot/remedy/scanner"
-	"github.com/remedy-bot/remedy/serverconfig"
-	"github.com/remedy-bot/remedy/webhook"
+	"github.com/remedy-bot/remedy/serve/clock"
+	"github.com/remedy-bot/remedy/serve/jobs"
+	"github.com/remedy-bot/remedy/serve/serviceconfig"
 )
 
 const (
@@ -153,11 +153,11 @@ func (e *serveEnv) repo(owner, name string) int {
 	return pr.GetNumber()
 }
 
-func (e *serveEnv) config(extra string) *serverconfig.Config {
+func (e *serveEnv) config(extra string) *serviceconfig.Config {
 	e.t.Helper()
 	y := fmt.Sprintf("listen: 127.0.0.1:0\nstore: %s\nslack:\n  responseURLPrefixes: [%q]\n  allow:\n    - {users: [UOPS], repos: [\"acme/*\"], commands: [fix, scan]}\n",
 		filepath.Join(e.dir, "remedy.db"), e.slack.URL+"/")
-	cfg, err := serverconfig.Parse([]byte(y + extra))
+	cfg, err := serviceconfig.Parse([]byte(y + extra))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func (e *serveEnv) config(extra string) *serverconfig.Config {
 
 // start runs remedy serve until the returned stop is called (and at the
 // end of the test).
-func (e *serveEnv) start(cfg *serverconfig.Config, d serveDeps) (*service, func()) {
+func (e *serveEnv) start(cfg *serviceconfig.Config, d serveDeps) (*service, func()) {
 	e.t.Helper()
 	inv := &invocation{
 		stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/remedy-bot/remedy/internal/clustertest"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/cluster"
-	"github.com/remedy-bot/remedy/scanner/cluster/clustertest"
 )
 
 const podSpec = `

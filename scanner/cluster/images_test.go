@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/remedy-bot/remedy/imageinfo"
-	"github.com/remedy-bot/remedy/imageinfo/registrytest"
+	"github.com/remedy-bot/remedy/internal/registrytest"
 	"github.com/remedy-bot/remedy/scanner"
 )
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/remedy-bot/remedy/gitops"
-	"github.com/remedy-bot/remedy/webhook"
+	"github.com/remedy-bot/remedy/gitops/forge/webhook"
 )
 
 func noSleep(context.Context, time.Duration) error { return nil }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/imageinfo"
-	"github.com/remedy-bot/remedy/imageinfo/registrytest"
+	"github.com/remedy-bot/remedy/internal/registrytest"
 )
 
 // TestRiskGroupsWithImages: with group: risk and images read from a real

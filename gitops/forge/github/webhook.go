@@ -5,7 +5,7 @@ import (
 
 	gogithub "github.com/google/go-github/v89/github"
 
-	"github.com/remedy-bot/remedy/webhook"
+	"github.com/remedy-bot/remedy/gitops/forge/webhook"
 )
 
 // ParseWebhook reads a verified delivery of event (X-GitHub-Event):

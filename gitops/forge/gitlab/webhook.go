@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/remedy-bot/remedy/webhook"
+	"github.com/remedy-bot/remedy/gitops/forge/webhook"
 )
 
 // Webhook event names (X-Gitlab-Event).

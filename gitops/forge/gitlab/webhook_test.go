@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/remedy-bot/remedy/webhook"
+	"github.com/remedy-bot/remedy/gitops/forge/webhook"
 )
 
 func TestParseWebhook(t *testing.T) {
