@@ -75,6 +75,9 @@ type RunResult struct {
 	// are that run's.
 	Idle bool
 	Result
+	// Posture is where the repository stands after the run (see Posture);
+	// an idle run carries the last run's.
+	Posture Posture
 }
 
 // ErrArchived is returned for an archived (read-only) repository.
