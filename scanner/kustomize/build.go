@@ -29,6 +29,7 @@
 package kustomize
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +45,7 @@ import (
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/openapi"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/remedy-bot/remedy/scanner"
@@ -110,6 +112,10 @@ type builder struct {
 	// addedOrigin is true when remedy turned on origin annotations, which
 	// it then removes from the output.
 	addedOrigin bool
+	// setsSchema is true when a kustomization of the build (or one used
+	// for plugin configs) may set kustomize's OpenAPI schema: the build
+	// then runs alone (schemaMu).
+	setsSchema bool
 	// lines and origins are computed once per file, not once per patch
 	// or object: a kustomization may hold thousands of inline patches, a
 	// resource file thousands of objects.
@@ -150,14 +156,29 @@ func (b *builder) originIndexOf(f *scanner.SourceFile) *originIndex {
 	return x
 }
 
-// buildMu serialises builds: kustomize keeps process-wide state (the
-// OpenAPI schema, plugin registries) that concurrent builds race on. Flux
-// does the same (fluxcd/pkg/kustomize). It guards the dependency's state,
-// and is the package's only one.
-var buildMu sync.Mutex
+// schemaMu guards the one piece of process-wide state a kustomize build
+// writes: kyaml's OpenAPI schema (sigs.k8s.io/kustomize/kyaml/openapi), a
+// global that a kustomization's `openapi:` field replaces (krusty.Run and
+// every sub-kustomization call openapi.SetSchema) and that every build
+// reads (merge keys of strategic-merge patches, which kinds are
+// namespaced). The rest of what krusty keeps beside a build is read-only
+// after package init (builtin plugin factories, the default field specs,
+// behind a sync.Once) or unused here (the Go plugin registry: plugins are
+// builtin-only).
+//
+// So builds whose kustomizations set no schema share the lock and run in
+// parallel, reading the builtin schema; a build that sets one holds it
+// alone, and puts the builtin schema back afterwards (kyaml keeps a custom
+// schema until someone sets another, which would leak it into the next
+// build). Flux serialises every build instead (fluxcd/pkg/kustomize);
+// TestConcurrentBuilds builds in parallel against serial builds, under
+// -race too. It guards the dependency's state, and is the package's only
+// global.
+var schemaMu sync.RWMutex
 
 // Build renders the kustomization in dir and traces its output. It is safe
-// for concurrent use; builds run one at a time.
+// for concurrent use: builds run in parallel, but one whose kustomizations
+// set an OpenAPI schema runs alone (schemaMu).
 func Build(dir string, opts Options) (res *Result, err error) {
 	// One hostile kustomization must not take the whole scan down.
 	defer func() {
@@ -269,6 +290,7 @@ func (b *builder) visit(dir string, depth int) error {
 	}
 	b.kusts[dir] = k
 	b.order = append(b.order, k)
+	b.setsSchema = b.setsSchema || setsSchemaField(k.file.Bytes)
 	if err := b.skipRemote(k); err != nil {
 		return err
 	}
@@ -360,6 +382,7 @@ func (b *builder) vet(dir string, depth int, seen map[string]bool) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", b.display(path), err)
 	}
+	b.setsSchema = b.setsSchema || setsSchemaField(content)
 	var doc yaml.Node
 	if yaml.Unmarshal(content, &doc) != nil || len(doc.Content) == 0 {
 		return nil // kustomize reports it
@@ -454,11 +477,32 @@ func (b *builder) build() (*Result, error) {
 	return &Result{File: rendered, Consumed: consumed, Skipped: b.skipped}, nil
 }
 
-// run runs kustomize, one build at a time.
+// run runs kustomize: beside other builds, unless this one sets an
+// OpenAPI schema (schemaMu).
 func (b *builder) run(opts *krusty.Options) (resmap.ResMap, error) {
-	buildMu.Lock()
-	defer buildMu.Unlock()
+	if !b.setsSchema {
+		schemaMu.RLock()
+		defer schemaMu.RUnlock()
+		// kyaml parses its schema on first use, under its lock, but
+		// openapi.IsNamespaceScoped reads it without the lock while a
+		// parse may be writing it (kustomize#3659): parse it before any
+		// build reads it. Later calls return at once.
+		openapi.Schema()
+		return krusty.MakeKustomizer(opts).Run(b.sb, b.dir)
+	}
+	schemaMu.Lock()
+	defer schemaMu.Unlock()
+	// The builtin schema back, for the builds after this one.
+	defer openapi.ResetOpenAPI()
 	return krusty.MakeKustomizer(opts).Run(b.sb, b.dir)
+}
+
+// setsSchemaField reports whether a kustomization's text may set an
+// OpenAPI schema. It looks at the bytes rather than the parsed `openapi:`
+// key, so that no spelling of the key (quoted, in flow style) slips past:
+// a false positive only costs a build its parallelism.
+func setsSchemaField(content []byte) bool {
+	return bytes.Contains(content, []byte("openapi"))
 }
 
 func isYAMLName(p string) bool {

@@ -71,9 +71,8 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 	var bystanders []*scanner.SourceFile
 	// The builds are planned in order, run on every core, and their
 	// results taken in the planned order, so the output does not depend on
-	// timing. kustomize.Build serialises the part of a build that touches
-	// kustomize's process-wide state (krusty's run); tracing its output,
-	// parsing and Helm renders overlap with it.
+	// timing. Kustomize builds run in parallel too, except one that sets
+	// kustomize's process-wide OpenAPI schema (kustomize.Build).
 	var builds []build
 	for _, dir := range kustomize.Roots(dirs) {
 		kfile := kustomizationFile(root, dir)
