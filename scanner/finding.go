@@ -156,15 +156,20 @@ type Report struct {
 // to jq and to other tools' parsers.
 func (r Report) MarshalJSON() ([]byte, error) {
 	type plain Report
-	p := plain(r)
-	if p.Findings == nil {
-		p.Findings = []Finding{}
+	return json.Marshal(plain(r.WithEmptyLists()))
+}
+
+// WithEmptyLists returns r with its nil lists made empty, as its JSON form
+// has them.
+func (r Report) WithEmptyLists() Report {
+	if r.Findings == nil {
+		r.Findings = []Finding{}
 	}
-	if p.Errors == nil {
-		p.Errors = []FileError{}
+	if r.Errors == nil {
+		r.Errors = []FileError{}
 	}
-	if p.Skipped == nil {
-		p.Skipped = []Skipped{}
+	if r.Skipped == nil {
+		r.Skipped = []Skipped{}
 	}
-	return json.Marshal(p)
+	return r
 }
