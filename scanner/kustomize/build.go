@@ -6,11 +6,13 @@
 //
 // How a rendered field is traced:
 //
-//   - The root's kustomization is built with origin annotations
-//     (`buildMetadata: [originAnnotations]`), so each object names the
-//     resource file it came from; the object as written is the document of
-//     that file with the same kind whose name the rendered name contains
-//     (prefixes and suffixes are added, never removed).
+//   - Every document of every resource file gets a marker annotation, in
+//     memory, naming its file (origin.go; where that cannot be done safely,
+//     the root's kustomization is built with origin annotations,
+//     `buildMetadata: [originAnnotations]`, instead), so each object names
+//     the resource file it came from; the object as written is the
+//     document of that file with the same kind whose name the rendered
+//     name contains (prefixes and suffixes are added, never removed).
 //   - Every patch document gets a unique marker annotation, in memory: a
 //     strategic-merge document carries it in its own metadata, a JSON 6902
 //     op list gets one more `add` op. The markers an object carries after
@@ -78,6 +80,10 @@ type Options struct {
 	// Replace stands in for files on disk, by Root-relative path: the
 	// build of an edit being verified.
 	Replace map[string][]byte
+
+	// kustomizeOrigins asks kustomize where objects come from even where
+	// origin markers would say (origin.go): tests compare the two.
+	kustomizeOrigins bool
 }
 
 // Result is one kustomization root, built.
@@ -112,6 +118,10 @@ type builder struct {
 	// addedOrigin is true when remedy turned on origin annotations, which
 	// it then removes from the output.
 	addedOrigin bool
+	// originFiles are the resource files whose objects carry an origin
+	// marker, in marker order (origin.go); nil when kustomize's origin
+	// annotations say where objects come from instead.
+	originFiles []string
 	// setsSchema is true when a kustomization of the build (or one used
 	// for plugin configs) may set kustomize's OpenAPI schema: the build
 	// then runs alone (schemaMu).
@@ -420,6 +430,12 @@ func (b *builder) build() (*Result, error) {
 	if err := b.visit(b.dir, 0); err != nil {
 		return nil, err
 	}
+	if marked, files, ok := b.markOrigins(); ok && !b.opts.kustomizeOrigins {
+		b.originFiles = files
+		for abs, content := range marked {
+			b.sb.replace[abs] = content
+		}
+	}
 	for i, k := range b.order {
 		content, err := b.rewrite(k, i == 0)
 		if err != nil {
@@ -546,6 +562,14 @@ func (b *builder) strip(res *resource.Resource) (renderedObject, bool) {
 	annos := res.GetAnnotations()
 	changed := false
 	for k := range annos {
+		if n, ok := strings.CutPrefix(k, originMarkerPrefix); ok {
+			if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < len(b.originFiles) {
+				o.origin = b.originFiles[i]
+			}
+			delete(annos, k)
+			changed = true
+			continue
+		}
 		if n, ok := strings.CutPrefix(k, markerPrefix); ok {
 			if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < len(b.patches) {
 				o.patches = append(o.patches, i)
@@ -582,7 +606,7 @@ func (b *builder) rewrite(k *kustomization, root bool) ([]byte, error) {
 		return k.file.Bytes, nil
 	}
 	m := doc.Content[0]
-	if root {
+	if root && b.originFiles == nil {
 		bm := scanner.Field(m, "buildMetadata")
 		if bm == nil || bm.Kind != yaml.SequenceNode {
 			bm = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
