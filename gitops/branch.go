@@ -255,25 +255,26 @@ func (c *converger) apply(ctx context.Context, f branchFacts, p branchPlan) (Bra
 		return res, c.handsOff(ctx, f.open.Number, p.comment)
 	case p.action == ActionClosed:
 		return res, c.close(ctx, f.open, f.branch, p.comment)
-	case p.action == ActionUpdated || p.action == ActionUnchanged:
-		return c.update(ctx, res, f, p)
-	case p.action == ActionCreated:
-		return c.create(ctx, res, f, p)
+	case p.action != ActionUpdated && p.action != ActionUnchanged && p.action != ActionCreated:
+		// Declined, deferred, hands-off without a pull request, or
+		// nothing: nothing to write.
+		return res, nil
 	}
-	// Declined, deferred, hands-off without a pull request, or nothing:
-	// nothing to write.
-	return res, nil
-}
-
-// update brings the open pull request in line with the proposal: push,
-// texts, decorations.
-func (c *converger) update(ctx context.Context, res BranchResult, f branchFacts, p branchPlan) (BranchResult, error) {
 	if p.push {
 		if err := c.push(ctx, f.branch, f.proposal.commit.SHA, p.lease); err != nil {
 			return res, err
 		}
 		res.Pushed = true
 	}
+	if p.action == ActionCreated {
+		return c.create(ctx, res, f)
+	}
+	return c.update(ctx, res, f, p)
+}
+
+// update brings the open pull request's texts and decorations in line
+// with the proposal, once its branch is.
+func (c *converger) update(ctx context.Context, res BranchResult, f branchFacts, p branchPlan) (BranchResult, error) {
 	if c.s.DryRun {
 		return res, nil
 	}
@@ -286,15 +287,9 @@ func (c *converger) update(ctx context.Context, res BranchResult, f branchFacts,
 	return res, nil
 }
 
-// create pushes the proposal and opens its pull request, adopting the one
-// an interrupted or racing run opened.
-func (c *converger) create(ctx context.Context, res BranchResult, f branchFacts, p branchPlan) (BranchResult, error) {
-	if p.push {
-		if err := c.push(ctx, f.branch, f.proposal.commit.SHA, p.lease); err != nil {
-			return res, err
-		}
-		res.Pushed = true
-	}
+// create opens the proposal's pull request once its branch is pushed,
+// adopting the one an interrupted or racing run opened.
+func (c *converger) create(ctx context.Context, res BranchResult, f branchFacts) (BranchResult, error) {
 	if c.s.DryRun {
 		return res, nil
 	}
