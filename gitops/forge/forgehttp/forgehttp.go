@@ -8,6 +8,7 @@
 package forgehttp
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -80,5 +81,32 @@ func Pages[T any, N ~int | ~int64](limit int, page func(n N) ([]T, N, error)) ([
 			return out, nil
 		}
 		n = next
+	}
+}
+
+// Idempotent reports whether a request of method may be sent again after
+// a failure without doing twice what it does (RFC 9110, 9.2.2): what the
+// drivers' retries may repeat whatever the answer was.
+func Idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// Sleep waits for d or until ctx is done, whichever comes first; the
+// drivers' retries wait with it (tests replace it, so no test waits).
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }

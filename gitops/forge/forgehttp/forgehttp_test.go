@@ -1,11 +1,13 @@
 package forgehttp
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/remedy-bot/remedy/gitops"
 )
@@ -91,5 +93,27 @@ func TestPages(t *testing.T) {
 		return nil, 0, boom
 	}); !errors.Is(err, boom) || got != nil {
 		t.Errorf("failed second page: %v %v, want the error and nothing", got, err)
+	}
+}
+
+func TestIdempotent(t *testing.T) {
+	for m, want := range map[string]bool{
+		http.MethodGet: true, http.MethodHead: true, http.MethodOptions: true, http.MethodPut: true, http.MethodDelete: true,
+		http.MethodPost: false, http.MethodPatch: false,
+	} {
+		if Idempotent(m) != want {
+			t.Errorf("Idempotent(%s) = %v", m, !want)
+		}
+	}
+}
+
+func TestSleepStopsWithTheContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled sleep: %v", err)
+	}
+	if err := Sleep(context.Background(), time.Nanosecond); err != nil {
+		t.Errorf("short sleep: %v", err)
 	}
 }

@@ -83,23 +83,12 @@ func New(o Options) (*Client, error) {
 		o.MaxAttempts = 4
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = forgehttp.Sleep
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Client{api: u, token: o.Token, hc: &http.Client{Transport: o.Transport}, o: o}, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // APIError is an answer of Gitea's API other than a success.
@@ -156,7 +145,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		if err == nil {
 			retryable = resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests
 		}
-		if retryable && attempt < c.o.MaxAttempts && (idempotent(method) || (err == nil && resp.StatusCode == http.StatusTooManyRequests)) {
+		if retryable && attempt < c.o.MaxAttempts && (forgehttp.Idempotent(method) || (err == nil && resp.StatusCode == http.StatusTooManyRequests)) {
 			if resp != nil {
 				io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 				resp.Body.Close()
@@ -206,14 +195,6 @@ func apiMessage(b []byte) string {
 		msg = string(r[:300]) + "…"
 	}
 	return msg
-}
-
-func idempotent(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
-		return true
-	}
-	return false
 }
 
 // afterIndexing runs f until it does not fail with a 404 (or a 422 naming
