@@ -110,7 +110,7 @@ func simpleReplace(s step, v any, sps []splice) bool {
 func (e *docEditor) applyAll(ops []Op) error {
 	b := batch{e: e, t: newText(e.src)}
 	for _, op := range ops {
-		tokens, err := splitPointer(op.Path)
+		tokens, err := opTokens(op.Path)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 )
 
 // Op is one RFC 6902 operation. remedy emits add, replace and remove.
@@ -96,7 +98,7 @@ type step struct {
 // token must exist. Anchored and aliased nodes are refused: an edit there
 // would leak to every other user of the anchor.
 func (e *docEditor) walk(pointer string) ([]step, error) {
-	tokens, err := splitPointer(pointer)
+	tokens, err := opTokens(pointer)
 	if err != nil {
 		return nil, err
 	}
@@ -155,17 +157,14 @@ func (e *docEditor) walk(pointer string) ([]step, error) {
 	return steps, nil
 }
 
-func splitPointer(p string) ([]string, error) {
-	if p == "" || p[0] != '/' {
-		return nil, fmt.Errorf("invalid JSON pointer %q", p)
+// opTokens splits an operation's path into its reference tokens. An
+// operation changes a field, never the whole document, so the root
+// pointer "" is refused here as an invalid path.
+func opTokens(path string) ([]string, error) {
+	if path == "" {
+		return nil, fmt.Errorf("invalid JSON pointer %q", path)
 	}
-	parts := strings.Split(p[1:], "/")
-	for i, s := range parts {
-		if strings.Contains(s, "~") {
-			parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-		}
-	}
-	return parts, nil
+	return jsonpointer.Split(path)
 }
 
 // Apply applies one operation, splicing the change into the bytes and

@@ -11,6 +11,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -172,7 +173,7 @@ func (fx *renderedFix) plan(fixes map[string]fixer, f scanner.Finding) (*rendere
 // translateOp moves one operation on a rendered object to the places that
 // write the field, best first.
 func translateOp(tr sourceTracer, r *scanner.Resource, op Op) ([]sourceEdit, error) {
-	tokens, err := splitPointer(op.Path)
+	tokens, err := opTokens(op.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +213,7 @@ func translateOp(tr sourceTracer, r *scanner.Resource, op Op) ([]sourceEdit, err
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				e.ops = append(e.ops, Op{Op: "add", Path: w.Pointer + "/" + escapeToken(k), Value: m[k]})
+				e.ops = append(e.ops, Op{Op: "add", Path: w.Pointer + "/" + jsonpointer.Escape(k), Value: m[k]})
 			}
 		case len(w.Missing) == 0:
 			e.ops = []Op{{Op: "replace", Path: w.Pointer, Value: op.Value}}
@@ -221,7 +222,7 @@ func translateOp(tr sourceTracer, r *scanner.Resource, op Op) ([]sourceEdit, err
 			for i := len(w.Missing) - 1; i >= 1; i-- {
 				v = map[string]any{w.Missing[i]: v}
 			}
-			e.ops = []Op{{Op: "add", Path: w.Pointer + "/" + escapeToken(w.Missing[0]), Value: v}}
+			e.ops = []Op{{Op: "add", Path: w.Pointer + "/" + jsonpointer.Escape(w.Missing[0]), Value: v}}
 		}
 		for _, o := range e.ops {
 			if o.Path == "" {
@@ -234,10 +235,6 @@ func translateOp(tr sourceTracer, r *scanner.Resource, op Op) ([]sourceEdit, err
 		return nil, fmt.Errorf("no source writes %s", op.Path)
 	}
 	return out, nil
-}
-
-func escapeToken(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
 // apply writes the candidates to their sources and verifies the result;

@@ -3,6 +3,8 @@ package scanner
 import (
 	"strconv"
 	"strings"
+
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 )
 
 // Path locates a field inside a resource. Keys are plain segments; sequence
@@ -51,10 +53,7 @@ func (p Path) Pointer() string {
 			b.WriteString(strconv.Itoa(n))
 			continue
 		}
-		if strings.ContainsAny(s, "~/") {
-			s = strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-		}
-		b.WriteString(s)
+		b.WriteString(jsonpointer.Escape(s))
 	}
 	return b.String()
 }

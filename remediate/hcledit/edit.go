@@ -28,6 +28,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 	"github.com/remedy-bot/remedy/scanner/terraform"
 )
 
@@ -104,7 +105,10 @@ func apply(src []byte, op Op) ([]byte, error) {
 		return nil, err
 	}
 	e := &editor{src: src, unit: indentUnit(src)}
-	tokens := splitPointer(op.Path)
+	tokens, err := jsonpointer.Split(op.Path)
+	if err != nil {
+		return nil, err
+	}
 	if len(tokens) == 0 {
 		return nil, refuse("the operation replaces the whole object")
 	}
@@ -620,17 +624,6 @@ func hasComment(b []byte) bool {
 		}
 	}
 	return false
-}
-
-func splitPointer(p string) []string {
-	if p == "" || p == "/" {
-		return nil
-	}
-	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i, s := range parts {
-		parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-	}
-	return parts
 }
 
 func sortedKeys(m map[string]any) []string {

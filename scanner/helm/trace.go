@@ -13,6 +13,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -327,26 +328,6 @@ func tokensOf(p scanner.Path) []string {
 	return out
 }
 
-func pointerOf(tokens []string) string {
-	var b strings.Builder
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1"))
-	}
-	return b.String()
-}
-
-func splitPointer(p string) []string {
-	if p == "" {
-		return nil
-	}
-	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i, s := range parts {
-		parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-	}
-	return parts
-}
-
 // origin is where a rendered field comes from.
 type origin struct {
 	// values is the marker of a values leaf or mapping, or nil.
@@ -374,7 +355,7 @@ func (sm *sourceMap) originOf(t *docTrace, root *yaml.Node, tokens []string) ori
 		case len(ids) > 0 && v.Kind == yaml.MappingNode:
 			return origin{values: sm.preferChart(ids), mapping: true}
 		case v.Kind == yaml.ScalarNode && v.Tag == "!!bool":
-			if f := sm.flipFor(t.key, pointerOf(tokens)); f != nil {
+			if f := sm.flipFor(t.key, jsonpointer.Join(tokens)); f != nil {
 				return origin{flip: f}
 			}
 		case v.Kind == yaml.ScalarNode && (v.Value == "" || v.Tag == "!!null") && len(chain) >= 2:
@@ -396,7 +377,7 @@ func (sm *sourceMap) originOf(t *docTrace, root *yaml.Node, tokens []string) ori
 			}
 		}
 	}
-	if f := sm.flipFor(t.key, pointerOf(tokens)); f != nil {
+	if f := sm.flipFor(t.key, jsonpointer.Join(tokens)); f != nil {
 		return origin{flip: f}
 	}
 	return origin{}
@@ -633,7 +614,8 @@ var genericWords = map[string]bool{"spec": true, "template": true, "metadata": t
 
 func relevantWords(pointer string) []string {
 	var out []string
-	for _, t := range splitPointer(pointer) {
+	tokens, _ := jsonpointer.Split(pointer) // an invalid pointer has no words
+	for _, t := range tokens {
 		t = strings.ToLower(t)
 		if len(t) < 4 || genericWords[t] {
 			continue
@@ -752,7 +734,7 @@ func diffPaths(changed map[string]bool, doc string, a, b *yaml.Node, p string) {
 		switch b.Kind {
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(b.Content); i += 2 {
-				diffPaths(changed, doc, nil, b.Content[i+1], p+"/"+escape(b.Content[i].Value))
+				diffPaths(changed, doc, nil, b.Content[i+1], p+"/"+jsonpointer.Escape(b.Content[i].Value))
 			}
 		case yaml.SequenceNode:
 			for i, c := range b.Content {
@@ -765,7 +747,7 @@ func diffPaths(changed map[string]bool, doc string, a, b *yaml.Node, p string) {
 	case a.Kind == yaml.MappingNode && b.Kind == yaml.MappingNode:
 		for i := 0; i+1 < len(b.Content); i += 2 {
 			_, av := scanner.FieldPair(a, b.Content[i].Value)
-			diffPaths(changed, doc, av, b.Content[i+1], p+"/"+escape(b.Content[i].Value))
+			diffPaths(changed, doc, av, b.Content[i+1], p+"/"+jsonpointer.Escape(b.Content[i].Value))
 		}
 	case a.Kind == yaml.SequenceNode && b.Kind == yaml.SequenceNode:
 		for i, c := range b.Content {
@@ -784,10 +766,6 @@ func diffPaths(changed map[string]bool, doc string, a, b *yaml.Node, p string) {
 	}
 }
 
-func escape(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}
-
 // Trace implements remediate's source tracer: a values leaf written as it
 // is, a values mapping passed through (a new key there), or a boolean
 // switch; anything else is the template's, which remedy never edits.
@@ -796,7 +774,10 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 	if t == nil {
 		return nil, fmt.Errorf("%s was not traced to a source", r.ID())
 	}
-	tokens := splitPointer(pointer)
+	tokens, err := jsonpointer.Split(pointer)
+	if err != nil {
+		return nil, err
+	}
 	o := sm.originOf(t, r.Node.YNode(), tokens)
 	switch {
 	case o.values != nil && o.values.file == nil && o.values.from != "":
@@ -850,7 +831,7 @@ func valuesRef(f *scanner.SourceFile, path []string) string {
 
 // writtenAt names a values path of a values file as an edit place.
 func writtenAt(f *scanner.SourceFile, path, missing []string) scanner.WrittenAt {
-	w := scanner.WrittenAt{File: f, Pointer: pointerOf(path), Missing: missing, Source: scanner.SourceValues}
+	w := scanner.WrittenAt{File: f, Pointer: jsonpointer.Join(path), Missing: missing, Source: scanner.SourceValues}
 	for _, d := range f.Docs {
 		if d.Node != nil {
 			w.Start, w.End = d.Start, d.End

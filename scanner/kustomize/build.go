@@ -46,6 +46,7 @@ import (
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -666,7 +667,7 @@ func deleteField(m *yaml.Node, key string) {
 // kustomize reads it with YAML 1.1 rules that re-encoding could change.
 func markedText(p *patchEntry) (string, error) {
 	if p.json {
-		op := `{"op": "add", "path": "/metadata/annotations/` + escapePointer(p.docs[0].marker) + `", "value": ""}`
+		op := `{"op": "add", "path": "/metadata/annotations/` + jsonpointer.Escape(p.docs[0].marker) + `", "value": ""}`
 		t := strings.TrimRight(p.text, " \t\r\n")
 		if strings.HasPrefix(strings.TrimSpace(t), "[") {
 			i := strings.LastIndex(t, "]")

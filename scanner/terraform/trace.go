@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -158,7 +158,10 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 	if o == nil {
 		return nil, fmt.Errorf("%s was not traced to a source", r.ID())
 	}
-	tokens := splitPointer(pointer)
+	tokens, err := jsonpointer.Split(pointer)
+	if err != nil {
+		return nil, err
+	}
 	path := pathOf(tokens)
 	or, n := o.nearest(path)
 	if or == nil {
@@ -169,7 +172,7 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 		return nil, errors.New(NotFixableComputed + " (" + or.why + ")")
 	case originElsewhere:
 		p := append(append(append([]string{}, or.at.path...), or.sub...), tokens[n:]...)
-		return []scanner.WrittenAt{{File: or.at.file.src, Start: or.at.start, End: or.at.end, Pointer: joinPointer(p), Source: Tool, Line: or.line}}, nil
+		return []scanner.WrittenAt{{File: or.at.file.src, Start: or.at.start, End: or.at.end, Pointer: jsonpointer.Join(p), Source: Tool, Line: or.line}}, nil
 	}
 	return []scanner.WrittenAt{{File: o.res.file.src, Start: o.start, End: o.end, Pointer: pointer, Source: Tool, Line: or.line}}, nil
 }
@@ -196,26 +199,6 @@ func (sm *sourceMap) Rerender(replace map[string][]byte) (*scanner.SourceFile, e
 		return nil, fmt.Errorf("%s declares no object after the edit", filepath.ToSlash(res.Dir))
 	}
 	return res.File, nil
-}
-
-func splitPointer(p string) []string {
-	if p == "" {
-		return nil
-	}
-	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i, s := range parts {
-		parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-	}
-	return parts
-}
-
-func joinPointer(tokens []string) string {
-	var b strings.Builder
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1"))
-	}
-	return b.String()
 }
 
 // pathOf reads pointer tokens as a scanner.Path: numbers are indices.
