@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -36,12 +35,6 @@ func (e *RefusedError) Error() string { return "not fixable here: " + e.Reason }
 
 func refuse(format string, args ...any) error {
 	return &RefusedError{Reason: fmt.Sprintf(format, args...)}
-}
-
-// splice is one byte-range replacement of a document's source.
-type splice struct {
-	start, end int
-	text       string
 }
 
 // docEditor applies patch operations to one document's bytes, in order:
@@ -174,7 +167,11 @@ func (e *docEditor) Apply(op Op) error {
 	if err != nil {
 		return err
 	}
-	e.src = applySplices(e.src, ed.splices)
+	src, err := applySplices(e.src, ed.splices)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", op.Op, op.Path, err)
+	}
+	e.src = src
 	if err := e.parse(); err != nil {
 		return fmt.Errorf("%s %s produced invalid YAML: %w", op.Op, op.Path, err)
 	}
@@ -280,20 +277,6 @@ func (e *docEditor) replace(t *text, steps []step, v any) ([]splice, error) {
 		return nil, err
 	}
 	return []splice{sp}, nil
-}
-
-// applySplices applies non-overlapping splices, last first.
-func applySplices(src []byte, sps []splice) []byte {
-	sort.Slice(sps, func(i, j int) bool { return sps[i].start > sps[j].start })
-	out := src
-	for _, sp := range sps {
-		next := make([]byte, 0, len(out)+len(sp.text))
-		next = append(next, out[:sp.start]...)
-		next = append(next, sp.text...)
-		next = append(next, out[sp.end:]...)
-		out = next
-	}
-	return out
 }
 
 func (e *docEditor) replaceOne(t *text, steps []step, v any) (splice, error) {
