@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -343,7 +345,7 @@ func (e *docEditor) renderValueLines(keyCol int, v any) (string, error) {
 	var b strings.Builder
 	switch x := v.(type) {
 	case map[string]any:
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			if err := e.style.writeEntry(&b, keyCol+e.style.step, renderString(k, false), x[k]); err != nil {
 				return "", err
 			}

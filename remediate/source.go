@@ -610,12 +610,7 @@ func (fx *renderedFix) verify(cands []*renderedCandidate, edited map[string][]by
 	stale := map[string]bool{}
 	for _, out := range fx.outputs {
 		rd := out.Rendered
-		replace := map[string][]byte{}
-		for path, b := range edited {
-			if rd.Sources[path] != nil {
-				replace[path] = b
-			}
-		}
+		replace := sourcesRead(rd, edited)
 		if len(replace) == 0 {
 			continue
 		}
@@ -653,6 +648,18 @@ func (fx *renderedFix) verify(cands []*renderedCandidate, edited map[string][]by
 	return stale, nil
 }
 
+// sourcesRead returns the edited sources an output reads: what its build
+// run again replaces.
+func sourcesRead(rd *scanner.Rendered, edited map[string][]byte) map[string][]byte {
+	replace := map[string][]byte{}
+	for path, b := range edited {
+		if rd.Sources[path] != nil {
+			replace[path] = b
+		}
+	}
+	return replace
+}
+
 // bystandersUnchanged builds again every output that is not scanned (an
 // overlay excluded by config) but reads an edited file, and refuses an
 // edit that changes it: a base shared with overlays that must not change
@@ -666,12 +673,7 @@ func (fx *renderedFix) bystandersUnchanged(edited map[string][]byte) error {
 			}
 			seen[by] = true
 			rd := by.Rendered
-			replace := map[string][]byte{}
-			for path, b := range edited {
-				if rd.Sources[path] != nil {
-					replace[path] = b
-				}
-			}
+			replace := sourcesRead(rd, edited)
 			if len(replace) == 0 {
 				continue
 			}

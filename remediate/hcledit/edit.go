@@ -17,8 +17,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -119,7 +121,7 @@ func apply(src []byte, op Op) ([]byte, error) {
 			if a == nil {
 				return nil, refuse("the resource has no manifest")
 			}
-			obj, ok := hclsyntax.Expression(unwrap(a.Expr)).(*hclsyntax.ObjectConsExpr)
+			obj, ok := hclsyntax.Expression(terraform.Unwrap(a.Expr)).(*hclsyntax.ObjectConsExpr)
 			if !ok {
 				return nil, refuse("the manifest is not written as an object")
 			}
@@ -183,7 +185,7 @@ func (e *editor) resource(blk *hclsyntax.Block, tokens []string, op Op) error {
 				}
 				if m, ok := op.Value.(map[string]any); ok {
 					// Replacing a block with a mapping: set its keys.
-					keys := sortedKeys(m)
+					keys := slices.Sorted(maps.Keys(m))
 					if len(keys) == 1 {
 						return e.resource(blocks[0], []string{keys[0]}, Op{Op: "add", Path: "/" + keys[0], Value: m[keys[0]]})
 					}
@@ -281,7 +283,7 @@ func (e *editor) object(obj *hclsyntax.ObjectConsExpr, tokens []string, op Op) e
 			for j := range c.Items {
 				k, d := c.Items[j].KeyExpr.Value(nil)
 				if !d.HasErrors() && k.Type() == cty.String && k.AsString() == tok {
-					found, item = unwrap(c.Items[j].ValueExpr), &c.Items[j]
+					found, item = terraform.Unwrap(c.Items[j].ValueExpr), &c.Items[j]
 				}
 			}
 			if found == nil {
@@ -312,7 +314,7 @@ func (e *editor) object(obj *hclsyntax.ObjectConsExpr, tokens []string, op Op) e
 			if err != nil || n >= len(c.Exprs) {
 				return e.literal(cur, tokens[i:], op)
 			}
-			cur = unwrap(c.Exprs[n])
+			cur = terraform.Unwrap(c.Exprs[n])
 		default:
 			return e.literal(cur, tokens[i:], op)
 		}
@@ -405,7 +407,7 @@ func (e *editor) insertBlocks(blk *hclsyntax.Block, name []string, items []any) 
 // indentation: its nested lines carry one unit per level.
 func blockText(name string, m map[string]any, unit string) string {
 	var attrs, blocks []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		tf, list := terraform.TFName(k)
 		v := m[k]
 		if items, ok := v.([]any); ok && list && allMaps(items) {
@@ -602,19 +604,6 @@ func attrEnds(b *hclsyntax.Body) []int {
 	return out
 }
 
-func unwrap(e hclsyntax.Expression) hclsyntax.Expression {
-	for {
-		switch x := e.(type) {
-		case *hclsyntax.ParenthesesExpr:
-			e = x.Expression
-		case *hclsyntax.TemplateWrapExpr:
-			e = x.Wrapped
-		default:
-			return e
-		}
-	}
-}
-
 // hasComment reports whether HCL text holds a comment.
 func hasComment(b []byte) bool {
 	toks, _ := hclsyntax.LexExpression(b, "", hcl.InitialPos)
@@ -624,15 +613,6 @@ func hasComment(b []byte) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // fromCty converts a literal value to the JSON-like values of a patch.
@@ -790,7 +770,7 @@ func render(v any, indent, unit string, multi bool) string {
 			return "{}"
 		}
 		var lines []string
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			key := k
 			if !hclsyntax.ValidIdentifier(k) {
 				key = strconv.Quote(k)

@@ -315,19 +315,6 @@ func follow(n *yaml.Node, tokens []string) []step {
 	return out
 }
 
-// tokensOf turns a scanner.Path into pointer tokens.
-func tokensOf(p scanner.Path) []string {
-	out := make([]string, len(p))
-	for i, seg := range p {
-		if n, ok := scanner.IsIndex(seg); ok {
-			out[i] = strconv.Itoa(n)
-		} else {
-			out[i] = seg
-		}
-	}
-	return out
-}
-
 // origin is where a rendered field comes from.
 type origin struct {
 	// values is the marker of a values leaf or mapping, or nil.
@@ -428,7 +415,7 @@ func (sm *sourceMap) Field(r *scanner.Resource, path scanner.Path, _ *yaml.Node)
 	if t == nil {
 		return scanner.Location{}
 	}
-	tokens := tokensOf(path)
+	tokens := path.Tokens()
 	o := sm.originOf(t, r.Node.YNode(), tokens)
 	switch {
 	case o.values != nil && o.values.file == nil && o.values.from != "",
@@ -800,7 +787,7 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 		}
 		return []scanner.WrittenAt{w}, nil
 	}
-	loc := sm.Field(r, scannerPath(tokens), nil)
+	loc := sm.Field(r, scanner.PathOf(tokens), nil)
 	return nil, fmt.Errorf("hard-coded in the template %s:%d; templates are not edited: fix by hand", loc.File, loc.Line)
 }
 
@@ -808,18 +795,6 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 // control: an edit of the repository's values files would not change it.
 func outside(from string, path []string) error {
 	return fmt.Errorf("set by %s (%s), not in this repository: fix it there", from, strings.Join(path, "."))
-}
-
-func scannerPath(tokens []string) scanner.Path {
-	var p scanner.Path
-	for _, t := range tokens {
-		if i, err := strconv.Atoi(t); err == nil {
-			p = p.Index(i)
-		} else {
-			p = p.Key(t)
-		}
-	}
-	return p
 }
 
 func valuesRef(f *scanner.SourceFile, path []string) string {
@@ -848,14 +823,7 @@ func writtenAt(f *scanner.SourceFile, path, missing []string) scanner.WrittenAt 
 // rendered again with some sources replaced.
 func (sm *sourceMap) Rerender(replace map[string][]byte) (*scanner.SourceFile, error) {
 	opts := sm.r.opts
-	merged := map[string][]byte{}
-	for k, v := range opts.Replace {
-		merged[k] = v
-	}
-	for k, v := range replace {
-		merged[k] = v
-	}
-	opts.Replace = merged
+	opts.Replace = scanner.MergeReplace(opts.Replace, replace)
 	opts.child = sm.r.child
 	res, err := RenderContext(sm.r.context(), sm.r.dir, sm.r.rel, opts)
 	if err != nil {

@@ -575,14 +575,7 @@ func writtenAt(ref srcRef, rest []string) (scanner.WrittenAt, error) {
 // with some sources replaced, by scan-root-relative path.
 func (sm *sourceMap) Rerender(replace map[string][]byte) (*scanner.SourceFile, error) {
 	opts := sm.b.opts
-	merged := map[string][]byte{}
-	for k, v := range opts.Replace {
-		merged[k] = v
-	}
-	for k, v := range replace {
-		merged[k] = v
-	}
-	opts.Replace = merged
+	opts.Replace = scanner.MergeReplace(opts.Replace, replace)
 	res, err := Build(sm.b.dir, opts)
 	if err != nil {
 		return nil, err

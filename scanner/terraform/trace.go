@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strconv"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -162,7 +161,7 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 	if err != nil {
 		return nil, err
 	}
-	path := pathOf(tokens)
+	path := scanner.PathOf(tokens)
 	or, n := o.nearest(path)
 	if or == nil {
 		return nil, fmt.Errorf("%s was not traced to a source", r.ID())
@@ -181,14 +180,7 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 // with some files replaced.
 func (sm *sourceMap) Rerender(replace map[string][]byte) (*scanner.SourceFile, error) {
 	opts := sm.opts
-	merged := map[string][]byte{}
-	for k, v := range opts.Replace {
-		merged[k] = v
-	}
-	for k, v := range replace {
-		merged[k] = v
-	}
-	opts.Replace = merged
+	opts.Replace = scanner.MergeReplace(opts.Replace, replace)
 	res := Load(sm.dir, opts)
 	for _, e := range res.Errors {
 		if _, edited := replace[e.File]; edited {
@@ -199,17 +191,4 @@ func (sm *sourceMap) Rerender(replace map[string][]byte) (*scanner.SourceFile, e
 		return nil, fmt.Errorf("%s declares no object after the edit", filepath.ToSlash(res.Dir))
 	}
 	return res.File, nil
-}
-
-// pathOf reads pointer tokens as a scanner.Path: numbers are indices.
-func pathOf(tokens []string) scanner.Path {
-	var p scanner.Path
-	for _, t := range tokens {
-		if i, err := strconv.Atoi(t); err == nil && i >= 0 {
-			p = p.Index(i)
-		} else {
-			p = p.Key(t)
-		}
-	}
-	return p
 }
