@@ -11,6 +11,7 @@ import (
 
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
+	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/serve/jobs"
 )
@@ -119,7 +120,7 @@ func (h *Handler) clusterSweep(ctx context.Context, j jobs.Job, reqs []Request) 
 		}
 	}
 	summary := fmt.Sprintf("cluster %s: %s, %s, %s", name,
-		plural(len(live.Snapshot.Objects), "object"), plural(len(live.Report.Findings), "finding"), repositories(len(targets)))
+		plural.Count(len(live.Snapshot.Objects), "object"), plural.Count(len(live.Report.Findings), "finding"), repositories(len(targets)))
 	if len(parts) > 0 {
 		summary += "; " + strings.Join(parts, "; ")
 	}
