@@ -80,9 +80,9 @@ type Options struct {
 	// Postures, when set, keeps each repository's last posture and each
 	// cluster's last sweep, for the posture page (*jobs.Store).
 	Postures PostureStore
-	Metrics    Recorder
-	Now        func() time.Time
-	Log        *slog.Logger
+	Metrics  Recorder
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 // Handler runs jobs; it implements jobs.Handler.
