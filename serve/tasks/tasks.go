@@ -77,12 +77,13 @@ type Options struct {
 	ForgeHost string
 	// RemedyLive defaults to clustersweep.Remedy.
 	RemedyLive RemedyLiveFunc
+	Metrics    Recorder
+	Now        func() time.Time
+	Log        *slog.Logger
+
 	// Postures, when set, keeps each repository's last posture and each
 	// cluster's last sweep, for the posture page (*jobs.Store).
 	Postures PostureStore
-	Metrics  Recorder
-	Now      func() time.Time
-	Log      *slog.Logger
 }
 
 // Handler runs jobs; it implements jobs.Handler.
