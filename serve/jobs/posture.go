@@ -21,8 +21,28 @@ import (
 // StoredPosture is a repository's last posture and the repository's name
 // in the job queue ("acme/shop", "gitlab:group/sub/app").
 type StoredPosture struct {
-	Repo string `json:"repo"`
+	// Repo is kept in its own column (the posture's Repo is the name on
+	// the forge).
+	Repo string `json:"-"`
 	gitops.PostureRecord
+	// Lists counts the posture's lists: Postures leaves the lists out
+	// (a fleet's page needs their lengths, and decoding every finding of
+	// every repository is most of its cost), Posture has both.
+	Lists ListCounts `json:"lists"`
+}
+
+// ListCounts are the lengths of a posture's lists.
+type ListCounts struct {
+	Unfixable  int `json:"unfixable"`
+	Ignored    int `json:"ignored"`
+	Unreadable int `json:"unreadable"`
+}
+
+// summary is a stored posture without its lists.
+func summary(repo string, rec gitops.PostureRecord) StoredPosture {
+	sp := StoredPosture{Repo: repo, PostureRecord: rec, Lists: ListCounts{Unfixable: len(rec.Unfixable), Ignored: len(rec.Ignored), Unreadable: len(rec.Unreadable)}}
+	sp.Unfixable, sp.Ignored, sp.Unreadable = nil, nil, nil
+	return sp
 }
 
 // SavePosture stores rec as the last posture of repo (its name in the job
@@ -35,10 +55,14 @@ func (s *Store) SavePosture(ctx context.Context, repo string, rec gitops.Posture
 	if err != nil {
 		return fmt.Errorf("store posture of %s: %w", repo, err)
 	}
-	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO postures (repo_key, repo, job_id, at, posture) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (repo_key) DO UPDATE SET repo = excluded.repo, job_id = excluded.job_id, at = excluded.at, posture = excluded.posture
+	sum, err := json.Marshal(summary(repo, rec))
+	if err != nil {
+		return fmt.Errorf("store posture of %s: %w", repo, err)
+	}
+	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO postures (repo_key, repo, job_id, at, posture, summary) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (repo_key) DO UPDATE SET repo = excluded.repo, job_id = excluded.job_id, at = excluded.at, posture = excluded.posture, summary = excluded.summary
 		WHERE postures.at <= excluded.at`),
-		repoKey(repo), repo, jobNumber(rec.Job), rec.At.UnixNano(), string(b))
+		repoKey(repo), repo, jobNumber(rec.Job), rec.At.UnixNano(), string(b), string(sum))
 	if err != nil {
 		return fmt.Errorf("store posture of %s: %w", repo, err)
 	}
@@ -51,19 +75,25 @@ func jobNumber(id string) int64 {
 	return n
 }
 
-// Postures lists the stored postures, by repository.
+// Postures lists the stored postures by repository, without their lists
+// of findings and files (Lists counts them).
 func (s *Store) Postures(ctx context.Context) ([]StoredPosture, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT repo, posture FROM postures ORDER BY repo_key`)
+	rows, err := s.db.QueryContext(ctx, `SELECT repo, summary FROM postures ORDER BY repo_key`)
 	if err != nil {
 		return nil, fmt.Errorf("postures: %w", err)
 	}
 	defer rows.Close()
 	var out []StoredPosture
 	for rows.Next() {
-		p, err := scanPosture(rows)
-		if err != nil {
-			return nil, err
+		var repo, doc string
+		if err := rows.Scan(&repo, &doc); err != nil {
+			return nil, fmt.Errorf("postures: %w", err)
 		}
+		var p StoredPosture
+		if err := json.Unmarshal([]byte(doc), &p); err != nil {
+			return nil, fmt.Errorf("posture of %s: %w", repo, err)
+		}
+		p.Repo = repo
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {
@@ -72,24 +102,23 @@ func (s *Store) Postures(ctx context.Context) ([]StoredPosture, error) {
 	return out, nil
 }
 
-// Posture reads the last posture of repo; ErrNotFound when none is stored.
+// Posture reads the last posture of repo, whole; ErrNotFound when none is
+// stored.
 func (s *Store) Posture(ctx context.Context, repo string) (StoredPosture, error) {
-	p, err := scanPosture(s.db.QueryRowContext(ctx, s.q(`SELECT repo, posture FROM postures WHERE repo_key = ?`), repoKey(repo)))
+	var name, doc string
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT repo, posture FROM postures WHERE repo_key = ?`), repoKey(repo)).Scan(&name, &doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return StoredPosture{}, fmt.Errorf("posture of %s: %w", repo, ErrNotFound)
 	}
-	return p, err
-}
-
-func scanPosture(row interface{ Scan(...any) error }) (StoredPosture, error) {
-	var p StoredPosture
-	var doc string
-	if err := row.Scan(&p.Repo, &doc); err != nil {
-		return p, err
+	if err != nil {
+		return StoredPosture{}, fmt.Errorf("posture of %s: %w", repo, err)
 	}
-	if err := json.Unmarshal([]byte(doc), &p.PostureRecord); err != nil {
-		return p, fmt.Errorf("posture of %s: %w", p.Repo, err)
+	var rec gitops.PostureRecord
+	if err := json.Unmarshal([]byte(doc), &rec); err != nil {
+		return StoredPosture{}, fmt.Errorf("posture of %s: %w", name, err)
 	}
+	p := summary(name, rec)
+	p.PostureRecord = rec
 	return p, nil
 }
 

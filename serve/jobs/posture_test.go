@@ -15,8 +15,10 @@ import (
 func posture(repo string, findings int) gitops.Posture {
 	return gitops.Posture{
 		Repo: repo, Base: "main",
-		Controls: []gitops.ControlCount{{Control: "no-privileged", Severity: scanner.SeverityCritical, Findings: findings, Fixable: findings}},
-		Open:     []gitops.PosturePR{{Number: 3, Branch: "remedy/security-fixes", Title: "Fix"}},
+		Controls:   []gitops.ControlCount{{Control: "no-privileged", Severity: scanner.SeverityCritical, Findings: findings, Fixable: findings}},
+		Unfixable:  []gitops.PostureFinding{{Control: "host-pid", Severity: scanner.SeverityHigh, File: "deploy/agent.yaml", Line: 7}},
+		Unreadable: []scanner.FileError{{File: "a.yaml", Message: "bad"}, {File: "b.yaml", Message: "bad"}},
+		Open:       []gitops.PosturePR{{Number: 3, Branch: "remedy/security-fixes", Title: "Fix"}},
 	}
 }
 
@@ -50,11 +52,19 @@ func TestPostures(t *testing.T) {
 		t.Fatalf("%d postures, want 2: %+v", len(got), got)
 	}
 	shop := got[0]
-	if shop.Repo != "Acme/Shop" || shop.Job != "5" || !shop.At.Equal(t0.Add(time.Hour)) || shop.Controls[0].Findings != 2 || shop.Open[0].Number != 3 {
+	if shop.Repo != "Acme/Shop" || shop.Posture.Repo != "Acme/Shop" || shop.Job != "5" || !shop.At.Equal(t0.Add(time.Hour)) || shop.Controls[0].Findings != 2 || shop.Open[0].Number != 3 {
 		t.Errorf("acme/shop: %+v", shop)
 	}
+	// The fleet's list leaves the lists out and counts them.
+	if shop.Unfixable != nil || shop.Unreadable != nil || shop.Lists != (ListCounts{Unfixable: 1, Unreadable: 2}) {
+		t.Errorf("acme/shop's summary: lists %+v, unfixable %v", shop.Lists, shop.Unfixable)
+	}
+	whole, err := s.Posture(ctx, "acme/shop")
+	if err != nil || len(whole.Unfixable) != 1 || whole.Unfixable[0].Line != 7 || len(whole.Unreadable) != 2 || whole.Lists.Unreadable != 2 {
+		t.Errorf("Posture(acme/shop): %+v %v", whole, err)
+	}
 	one, err := s.Posture(ctx, "gitlab:GROUP/sub/app")
-	if err != nil || one.Repo != "gitlab:group/sub/app" || one.Controls[0].Findings != 1 {
+	if err != nil || one.Repo != "gitlab:group/sub/app" || one.Posture.Repo != "group/sub/app" || one.Controls[0].Findings != 1 {
 		t.Errorf("Posture(gitlab:…): %+v %v", one, err)
 	}
 	if _, err := s.Posture(ctx, "acme/none"); !errors.Is(err, ErrNotFound) {

@@ -128,6 +128,7 @@ type Cluster struct {
 // Store is what the page reads; *jobs.Store is one.
 type Store interface {
 	Postures(ctx context.Context) ([]jobs.StoredPosture, error)
+	Posture(ctx context.Context, repo string) (jobs.StoredPosture, error)
 	Clusters(ctx context.Context) ([]jobs.ClusterRecord, error)
 	LastJobs(ctx context.Context) ([]jobs.Job, error)
 }
@@ -138,18 +139,18 @@ const clusterPrefix = "cluster:"
 
 // read builds the fleet from the store: the postures, the clusters'
 // sweeps and the latest jobs, joined with what the config names.
-func (p *Page) read(ctx context.Context) (*Fleet, map[string]*gitops.PostureRecord, error) {
+func (p *Page) read(ctx context.Context) (*Fleet, error) {
 	postures, err := p.o.Store.Postures(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	sweeps, err := p.o.Store.Clusters(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	last, err := p.o.Store.LastJobs(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	f := &Fleet{At: p.o.Now()}
 	repos := map[string]*Repository{}
@@ -178,21 +179,17 @@ func (p *Page) read(ctx context.Context) (*Fleet, map[string]*gitops.PostureReco
 	for _, name := range p.o.Clusters {
 		cluster(name).Configured = true
 	}
-	full := map[string]*gitops.PostureRecord{}
 	for _, sp := range postures {
 		r := repo(sp.Repo)
 		rec := sp.PostureRecord
-		full[strings.ToLower(sp.Repo)] = &rec
-		summary := rec
-		summary.Unfixable, summary.Ignored, summary.Unreadable = nil, nil, nil
-		r.Posture = &summary
+		r.Posture = &rec
 		for _, c := range rec.Controls {
 			r.Severities.add(c.Severity, c.Findings)
 			r.Findings += c.Findings
 			r.Fixable += c.Fixable
 			r.Ignored += c.Ignored
 		}
-		r.Unreadable = len(rec.Unreadable)
+		r.Unreadable = sp.Lists.Unreadable
 	}
 	for _, j := range last {
 		view := jobView(j)
@@ -256,7 +253,7 @@ func (p *Page) read(ctx context.Context) (*Fleet, map[string]*gitops.PostureReco
 		f.Clusters = append(f.Clusters, *c)
 	}
 	slices.SortFunc(f.Clusters, func(a, b Cluster) int { return cmp.Compare(a.Name, b.Name) })
-	return f, full, nil
+	return f, nil
 }
 
 func boolRank(b bool) int {

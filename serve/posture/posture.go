@@ -21,8 +21,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/remedy-bot/remedy/gitops"
 )
 
 // Options configure New.
@@ -113,24 +111,28 @@ func (p *Page) bearer(r *http.Request) (given, ok bool) {
 	return true, subtle.ConstantTimeCompare(sum[:], p.token[:]) == 1
 }
 
-func (p *Page) fleet(w http.ResponseWriter, r *http.Request) (*Fleet, map[string]*gitops.PostureRecord, bool) {
-	f, full, err := p.read(r.Context())
+func (p *Page) fleet(w http.ResponseWriter, r *http.Request) (*Fleet, bool) {
+	f, err := p.read(r.Context())
 	if err != nil {
-		p.o.Log.Error("posture page: the store did not answer", "error", err)
-		http.Error(w, "the job store did not answer", http.StatusServiceUnavailable)
-		return nil, nil, false
+		p.unavailable(w, err)
+		return nil, false
 	}
-	return f, full, true
+	return f, true
+}
+
+func (p *Page) unavailable(w http.ResponseWriter, err error) {
+	p.o.Log.Error("posture page: the store did not answer", "error", err)
+	http.Error(w, "the job store did not answer", http.StatusServiceUnavailable)
 }
 
 func (p *Page) fleetPage(w http.ResponseWriter, r *http.Request) {
-	if f, _, ok := p.fleet(w, r); ok {
+	if f, ok := p.fleet(w, r); ok {
 		p.render(w, "fleet.html", f)
 	}
 }
 
 func (p *Page) fleetAPI(w http.ResponseWriter, r *http.Request) {
-	if f, _, ok := p.fleet(w, r); ok {
+	if f, ok := p.fleet(w, r); ok {
 		writeJSON(w, http.StatusOK, f)
 	}
 }
@@ -138,16 +140,24 @@ func (p *Page) fleetAPI(w http.ResponseWriter, r *http.Request) {
 // repository finds the repository of the request's name, with its whole
 // posture; it answers 404 itself for one the server does not know.
 func (p *Page) repository(w http.ResponseWriter, r *http.Request) (*RepositoryPage, bool) {
-	f, full, ok := p.fleet(w, r)
+	f, ok := p.fleet(w, r)
 	if !ok {
 		return nil, false
 	}
 	name := strings.Trim(r.PathValue("name"), "/")
 	for _, repo := range f.Repositories {
-		if strings.EqualFold(repo.Name, name) {
-			repo.Posture = full[strings.ToLower(repo.Name)]
-			return &RepositoryPage{At: f.At, Repository: repo}, true
+		if !strings.EqualFold(repo.Name, name) {
+			continue
 		}
+		if repo.Posture != nil {
+			whole, err := p.o.Store.Posture(r.Context(), repo.Name)
+			if err != nil {
+				p.unavailable(w, err)
+				return nil, false
+			}
+			repo.Posture = &whole.PostureRecord
+		}
+		return &RepositoryPage{At: f.At, Repository: repo}, true
 	}
 	http.Error(w, "404 no such repository: remedy serve has no posture or job of it", http.StatusNotFound)
 	return nil, false

@@ -6,7 +6,9 @@ CREATE TABLE postures (
 	repo     TEXT NOT NULL,
 	job_id   BIGINT NOT NULL DEFAULT 0,
 	at       BIGINT NOT NULL,
-	posture  TEXT NOT NULL
+	posture  TEXT NOT NULL,
+	-- The posture without its lists of findings and files, for the fleet.
+	summary  TEXT NOT NULL
 );
 CREATE TABLE cluster_postures (
 	name    TEXT PRIMARY KEY,
