@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/internal/repofs"
 	"github.com/remedy-bot/remedy/review"
 	"github.com/remedy-bot/remedy/scanner"
@@ -54,8 +55,8 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 		t.status(ctx, sha, "error", "remedy could not read the base branch")
 		return "", err
 	}
-	defer base.ws.Close()
-	_, baseRep, _ := scanRepository(base.ws.Dir, base.cfg)
+	defer base.Close()
+	baseRep := base.Scan(ctx, nil).Report
 	baseline := map[string]bool{}
 	for _, f := range baseRep.Findings {
 		baseline[f.Fingerprint()] = true
@@ -63,7 +64,7 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 
 	cloneURL := pr.HeadCloneURL
 	if cloneURL == "" {
-		cloneURL = base.info.CloneURL
+		cloneURL = base.Repo.CloneURL
 	}
 	token, err := t.token(ctx)
 	if err != nil {
@@ -86,7 +87,7 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("pull request #%d: %w", n, err)
 	}
-	res := review.Build(files, review.Options{Config: base.cfg, Baseline: baseline, FailOn: t.h.o.FailOn})
+	res := review.Build(files, review.Options{Config: base.Config, Baseline: baseline, FailOn: t.h.o.FailOn})
 	byControl := map[string]int{}
 	for _, f := range res.New {
 		byControl[f.Control]++
@@ -101,13 +102,13 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 	}
 	state, desc := "success", "no new finding in the changed manifests"
 	if len(res.New) > 0 {
-		desc = fmt.Sprintf("%s, none at or above %s", plural(len(res.New), "new finding"), t.h.o.FailOn)
+		desc = fmt.Sprintf("%s, none at or above %s", plural.Count(len(res.New), "new finding"), t.h.o.FailOn)
 	}
 	if res.Failing > 0 {
-		state, desc = "failure", fmt.Sprintf("%s at or above %s", plural(res.Failing, "new finding"), t.h.o.FailOn)
+		state, desc = "failure", fmt.Sprintf("%s at or above %s", plural.Count(res.Failing, "new finding"), t.h.o.FailOn)
 	}
 	t.status(ctx, sha, state, desc)
-	return fmt.Sprintf("#%d at %s: %s, %d comments, %s", n, short(sha), plural(len(res.New), "new finding"), len(res.Comments), state), nil
+	return fmt.Sprintf("#%d at %s: %s, %d comments, %s", n, short(sha), plural.Count(len(res.New), "new finding"), len(res.Comments), state), nil
 }
 
 // readChanged reads the head side of a pull request's changed files from
