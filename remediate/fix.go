@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"sync"
 
+	"github.com/remedy-bot/remedy/internal/parallel"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -50,7 +52,8 @@ func FixReport(in *scanner.Inputs, rep *scanner.Report, opts Options, scan scann
 }
 
 // FixReportContext is FixReport that stops between files once ctx is
-// done; the files not reached are left out of the result.
+// done; the files not reached are left out of the result. Files are fixed
+// in parallel; the result is in input order regardless.
 func FixReportContext(ctx context.Context, in *scanner.Inputs, rep *scanner.Report, opts Options, scan scanner.Options) []FileFix {
 	byFile := map[string][]scanner.Finding{}
 	var rendered []scanner.Finding
@@ -63,21 +66,36 @@ func FixReportContext(ctx context.Context, in *scanner.Inputs, rep *scanner.Repo
 		}
 		byFile[f.File] = append(byFile[f.File], f)
 	}
-	var out []FileFix
+	var files []*scanner.SourceFile
 	for _, file := range in.Files {
-		fs := byFile[file.Path]
-		if len(fs) == 0 || file.Rendered != nil {
-			continue
+		if len(byFile[file.Path]) > 0 && file.Rendered == nil {
+			files = append(files, file)
 		}
-		if ctx.Err() != nil {
-			return out
-		}
-		out = append(out, FixFile(file, fs, opts, scan))
 	}
+	// Files as written are fixed on every core, beside the rendered
+	// fixes (whose sources are never files as written: render.Load takes
+	// what a build consumed out of the inputs); results are taken in
+	// order.
+	fixes := make([]*FileFix, len(files))
+	var renderedFixes []FileFix
+	var wg sync.WaitGroup
 	if len(rendered) > 0 && ctx.Err() == nil {
-		out = append(out, fixRendered(in, rendered, opts, scan)...)
+		wg.Go(func() { renderedFixes = fixRendered(in, rendered, opts, scan) })
 	}
-	return out
+	parallel.ForEach(len(files), func(i int) {
+		if ctx.Err() == nil {
+			ff := FixFile(files[i], byFile[files[i].Path], opts, scan)
+			fixes[i] = &ff
+		}
+	})
+	wg.Wait()
+	var out []FileFix
+	for _, ff := range fixes {
+		if ff != nil {
+			out = append(out, *ff)
+		}
+	}
+	return append(out, renderedFixes...)
 }
 
 // candidate is a fixable finding with the operations that fix it.

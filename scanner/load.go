@@ -13,14 +13,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 
+	"github.com/remedy-bot/remedy/internal/parallel"
 	"github.com/remedy-bot/remedy/internal/repofs"
 )
 
@@ -94,7 +92,7 @@ func Load(root string, paths []string, opts LoadOptions) *Inputs {
 	sort.SliceStable(found, func(i, j int) bool { return found[i].rel < found[j].rel })
 	found = slices.CompactFunc(found, func(a, b candidate) bool { return a.rel == b.rel })
 	results := make([]loaded, len(found))
-	forEachParallel(len(found), func(i int) {
+	parallel.ForEach(len(found), func(i int) {
 		if opts.Exclude != nil && opts.Exclude(found[i].rel) {
 			results[i] = loaded{rel: found[i].rel, skipped: "excluded by config"}
 			return
@@ -153,28 +151,6 @@ func (in *Inputs) walk(root, p string) []candidate {
 	return out
 }
 
-// forEachParallel calls fn(i) for every i in [0, n) on up to GOMAXPROCS
-// goroutines. fn must only write to its own index of shared results.
-func forEachParallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		for i := range n {
-			fn(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				fn(i)
-			}
-		})
-	}
-	wg.Wait()
-}
-
 // parseAll parses every document of files in parallel, largest first so
 // that one huge document does not finish last on a lone worker, and returns
 // each file's errors in document order.
@@ -192,7 +168,7 @@ func parseAll(files []*SourceFile) map[*SourceFile][]FileError {
 		return da.End-da.Start > db.End-db.Start
 	})
 	errs := make([]*FileError, len(docs))
-	forEachParallel(len(order), func(i int) {
+	parallel.ForEach(len(order), func(i int) {
 		errs[order[i]] = docs[order[i]].parse()
 	})
 	out := map[*SourceFile][]FileError{}

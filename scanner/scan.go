@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/internal/parallel"
 )
 
 // IgnoreWithoutReasonID is the control reported for a `# remedy:ignore`
@@ -70,7 +71,7 @@ func ScanInputs(in *Inputs, opts Options) *Report {
 	// Controls are pure functions of read-only nodes, so files are scanned
 	// in parallel; the sort below makes the order independent of timing.
 	perFile := make([][]Finding, len(in.Files))
-	forEachParallel(len(in.Files), func(i int) {
+	parallel.ForEach(len(in.Files), func(i int) {
 		f := in.Files[i]
 		var out []Finding
 		for _, d := range f.Docs {

@@ -12,14 +12,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/internal/parallel"
 	"github.com/remedy-bot/remedy/internal/repofs"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/helm"
@@ -167,21 +165,12 @@ type build struct {
 	err      error
 }
 
-// runBuilds runs the builds on up to GOMAXPROCS goroutines; each writes
-// only its own entry.
+// runBuilds runs the builds on every core; each writes only its own entry.
 func runBuilds(builds []build) {
-	workers := min(runtime.GOMAXPROCS(0), len(builds))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < len(builds); i = int(next.Add(1)) - 1 {
-				b := &builds[i]
-				b.file, b.consumed, b.skipped, b.err = b.run()
-			}
-		})
-	}
-	wg.Wait()
+	parallel.ForEach(len(builds), func(i int) {
+		b := &builds[i]
+		b.file, b.consumed, b.skipped, b.err = b.run()
+	})
 }
 
 // kustomizationFile names a root's kustomization file for errors,

@@ -1,0 +1,33 @@
+// Package parallel runs the iterations of a loop on every core. Each
+// iteration writes only its own index of the caller's results, so the
+// caller reads them in order and its output does not depend on timing.
+package parallel
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// ForEach calls fn(i) for every i in [0, n) on up to GOMAXPROCS
+// goroutines, and returns when all have returned. Iterations are taken in
+// index order, so put the longest first to finish soonest.
+func ForEach(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
