@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/remedy-bot/remedy/internal/testfiles"
@@ -26,10 +27,22 @@ func TestOriginMarkersTraceAsKustomizeOrigins(t *testing.T) {
 			"prod/kustomization.yaml": "resources:\n- ../base\nnamespace: prod\ncommonAnnotations:\n  owner: me\npatches:\n- path: p.yaml\n- target: {kind: Deployment}\n  patch: |-\n    - op: add\n      path: /metadata/annotations/patched\n      value: \"yes\"\n",
 			"prod/p.yaml":             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        securityContext:\n          privileged: true\n",
 		},
+		{
+			// Comments where the marker goes, a component, a generator
+			// (which makes the build ask kustomize for origins).
+			"app/kustomization.yaml":  "resources:\n- web.yaml\ncomponents:\n- ../comp\n",
+			"app/web.yaml":            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  # the name\n  name: web\n  annotations:\n    # why\n    a: b\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n",
+			"comp/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n- extra.yaml\npatches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      template:\n        spec:\n          hostNetwork: true\n",
+			"comp/extra.yaml":         "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n",
+			"gen/kustomization.yaml":  "resources:\n- ../app\nconfigMapGenerator:\n- name: c\n  literals: [a=b]\n",
+		},
 	} {
 		dir := testfiles.WriteTree(t, files)
-		for _, r := range Roots([]string{dir}) {
-			trees = append(trees, tree{r, dir})
+		// Every kustomization, bases too, but components.
+		for name, content := range files {
+			if filepath.Base(name) == "kustomization.yaml" && !strings.Contains(content, "kind: Component") {
+				trees = append(trees, tree{filepath.Join(dir, filepath.Dir(name)), dir})
+			}
 		}
 	}
 	corpus := filepath.Join(testfiles.ModuleRoot(t), "..", "shared", "fixtures", "manifests")
