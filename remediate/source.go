@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/remedy-bot/remedy/internal/jsonpointer"
+	"github.com/remedy-bot/remedy/internal/parallel"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -608,19 +609,15 @@ func (fx *renderedFix) verify(cands []*renderedCandidate, edited map[string][]by
 		targeted[c.finding.Fingerprint()] = true
 	}
 	stale := map[string]bool{}
-	for _, out := range fx.outputs {
+	rebuilt := rerender(fx.outputs, edited)
+	for i, out := range fx.outputs {
 		rd := out.Rendered
-		replace := sourcesRead(rd, edited)
-		if len(replace) == 0 {
-			continue
-		}
-		tr, ok := rd.Map.(sourceTracer)
-		if !ok {
-			return nil, fmt.Errorf("%s cannot be built again", rd.Root)
-		}
-		now, err := tr.Rerender(replace)
+		now, err := rebuilt[i].file, rebuilt[i].err
 		if err != nil {
-			return nil, fmt.Errorf("the edited sources no longer build: %w", err)
+			return nil, err
+		}
+		if now == nil {
+			continue
 		}
 		old := fx.oldScan(out)
 		known := map[string]bool{}
@@ -658,6 +655,39 @@ func sourcesRead(rd *scanner.Rendered, edited map[string][]byte) map[string][]by
 		}
 	}
 	return replace
+}
+
+// rebuild is an output built again with edited sources: no file and no
+// error when the output reads none of them.
+type rebuild struct {
+	file *scanner.SourceFile
+	err  error
+}
+
+// rerender builds again, on every core, each output that reads an edited
+// source (each a Kustomize build or Helm render of its own); verify
+// checks them in order.
+func rerender(outputs []*scanner.SourceFile, edited map[string][]byte) []rebuild {
+	out := make([]rebuild, len(outputs))
+	parallel.ForEach(len(outputs), func(i int) {
+		rd := outputs[i].Rendered
+		replace := sourcesRead(rd, edited)
+		if len(replace) == 0 {
+			return
+		}
+		tr, ok := rd.Map.(sourceTracer)
+		if !ok {
+			out[i].err = fmt.Errorf("%s cannot be built again", rd.Root)
+			return
+		}
+		now, err := tr.Rerender(replace)
+		if err != nil {
+			out[i].err = fmt.Errorf("the edited sources no longer build: %w", err)
+			return
+		}
+		out[i].file = now
+	})
+	return out
 }
 
 // bystandersUnchanged builds again every output that is not scanned (an
