@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -15,6 +16,11 @@ type Resource struct {
 	Base Path
 
 	APIVersion, Kind, Namespace, Name string
+
+	// podSpec is PodSpecOf's answer, worked out once: every control of a
+	// workload asks for it.
+	podSpec     *PodSpec
+	podSpecOnce sync.Once
 }
 
 // File is the object's file path relative to the scan root.

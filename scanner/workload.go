@@ -42,7 +42,13 @@ type Container struct {
 func (c Container) IsMain() bool { return c.Field == "containers" }
 
 // PodSpecOf returns the resource's pod template, or nil when it has none.
+// It is worked out once per resource; callers must not change it.
 func PodSpecOf(r *Resource) *PodSpec {
+	r.podSpecOnce.Do(func() { r.podSpec = podSpecOf(r) })
+	return r.podSpec
+}
+
+func podSpecOf(r *Resource) *PodSpec {
 	path, ok := podSpecPaths[r.Kind]
 	if !ok {
 		return nil
