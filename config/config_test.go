@@ -99,7 +99,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			in:   "severity: high\nexlcude: [a]\n",
-			want: `.remedy.yaml:2: unknown key "exlcude" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm, images, pss)`,
+			want: `.remedy.yaml:2: unknown key "exlcude" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm, images, pss, dashboard)`,
 		},
 		{
 			name: "unknown nested key in a flow mapping",
@@ -264,7 +264,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, FileName), []byte("severity: high\nbogus: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(dir); err == nil || err.Error() != `.remedy.yaml:2: unknown key "bogus" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm, images, pss)` {
+	if _, err := Load(dir); err == nil || err.Error() != `.remedy.yaml:2: unknown key "bogus" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm, images, pss, dashboard)` {
 		t.Errorf("Load with an unknown key: %v", err)
 	}
 }

@@ -39,6 +39,9 @@ type RunOptions struct {
 	// leaves it off, so that only its operator decides which registries
 	// the server contacts.
 	RepoImages bool
+	// Dashboard is whether a repository whose .remedy.yaml does not say
+	// keeps the dashboard issue (remedy serve's defaults.dashboard).
+	Dashboard bool
 }
 
 // ImageResolver is the resolver a run uses: o.Images, else a default one
@@ -78,6 +81,8 @@ type RunResult struct {
 	// Posture is where the repository stands after the run (see Posture);
 	// an idle run carries the last run's.
 	Posture Posture
+	// Dashboard is what became of the dashboard issue.
+	Dashboard DashboardResult
 }
 
 // ErrArchived is returned for an archived (read-only) repository.
@@ -160,8 +165,23 @@ func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunO
 		s.BranchPrefix = BaseBranchPrefix(out.Base)
 	}
 	s.Bot, s.DryRun, s.Now, s.Log, s.Inputs = o.Bot, o.DryRun, o.Now, log, inputs
+	// The dashboard shows the default branch; a run for another base
+	// leaves it alone. Its failure does not stop the fixes.
+	var dash *DashboardRun
+	var dashErr error
+	if out.Base == info.DefaultBranch {
+		dash, dashErr = StartDashboard(ctx, host.Forge(info.Owner, info.Name), DashboardFromConfig(cfg, o.Dashboard, s))
+	}
+	if len(dash.Restored()) > 0 {
+		// The pull requests listed before they were marked are stale.
+		forge = host.Forge(info.Owner, info.Name)
+	}
+	s.Dashboard = dash.Enabled()
 	out.Result, err = Converge(ctx, forge, ws, fixes, s)
-	if err != nil {
+	out.Posture = NewPosture(info, out.Base, ws.BaseHead(), rep, fixes, out.Result)
+	var finishErr error
+	out.Dashboard, finishErr = dash.Finish(ctx, &out.Posture, forge.Traits())
+	if err = errors.Join(err, dashErr, finishErr); err != nil {
 		return out, fmt.Errorf("%s: %w", info.FullName, err)
 	}
 	return out, nil
@@ -179,6 +199,7 @@ func SettingsFromConfig(cfg *config.Config, read func(string) ([]byte, error)) (
 		{templates.Title, cfg.Templates.Title},
 		{templates.Body, cfg.Templates.Body},
 		{templates.Commit, cfg.Templates.Commit},
+		{templates.Dashboard, cfg.Templates.Dashboard},
 	} {
 		if t.path == "" {
 			continue

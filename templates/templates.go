@@ -17,7 +17,7 @@ import (
 	"github.com/remedy-bot/remedy/internal/quote"
 )
 
-//go:embed title.tmpl body.tmpl commit.tmpl
+//go:embed title.tmpl body.tmpl commit.tmpl dashboard.tmpl
 var files embed.FS
 
 // Template names, as in .remedy.yaml's templates section.
@@ -136,7 +136,7 @@ func Parse(overrides map[string]string) (*Set, error) {
 // template over its budget (budget.go) is refused here, or when it runs.
 func ParseSources(overrides map[string]Source) (*Set, error) {
 	s := &Set{t: map[string]*template.Template{}, files: map[string]string{}}
-	for _, name := range []string{Title, Body, Commit} {
+	for _, name := range []string{Title, Body, Commit, Dashboard} {
 		src, ok := overrides[name]
 		if !ok {
 			b, err := files.ReadFile(name + ".tmpl")
@@ -157,7 +157,7 @@ func ParseSources(overrides map[string]Source) (*Set, error) {
 	}
 	for name := range overrides {
 		if s.t[name] == nil {
-			return nil, fmt.Errorf("template %q: want title, body or commit", name)
+			return nil, fmt.Errorf("template %q: want title, body, commit or dashboard", name)
 		}
 	}
 	return s, nil
@@ -175,7 +175,7 @@ func (s *Set) describe(name string) string {
 func Default(name string) (string, error) {
 	b, err := files.ReadFile(name + ".tmpl")
 	if err != nil {
-		return "", fmt.Errorf("template %q: want title, body or commit", name)
+		return "", fmt.Errorf("template %q: want title, body, commit or dashboard", name)
 	}
 	return string(b), nil
 }
@@ -207,7 +207,7 @@ func (s *Set) Render(d Data) (title, body, commit string, err error) {
 // data before it starts, the output and the time while it runs. A
 // template stopped at its deadline finishes in the background, within
 // MaxIterations.
-func (s *Set) exec(name string, d Data) (string, error) {
+func (s *Set) exec(name string, d any) (string, error) {
 	t := s.t[name]
 	if err := checkIterations(t, lengthsOf(d)); err != nil {
 		return "", fmt.Errorf("%s: %w", s.describe(name), err)

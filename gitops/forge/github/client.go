@@ -113,7 +113,11 @@ func newGoGitHub(o Options) (*gogithub.Client, error) {
 
 // Client is one GitHub (github.com or an Enterprise Server): the
 // gitops.Host of its repositories.
-type Client struct{ gh *gogithub.Client }
+type Client struct {
+	gh *gogithub.Client
+	// self is the login the client acts as, once known (nil: not kept).
+	self *selfLogin
+}
 
 var _ gitops.Host = (*Client)(nil)
 
@@ -123,7 +127,7 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{gh: gh}, nil
+	return &Client{gh: gh, self: &selfLogin{}}, nil
 }
 
 // defaultTransport is a clone of http.DefaultTransport that gives up on a
