@@ -265,18 +265,7 @@ func (d *DashboardRun) Finish(ctx context.Context, p *Posture, traits Traits) (D
 		}
 		return res, nil
 	}
-	set := d.o.Templates
-	if set == nil {
-		var err error
-		if set, err = templates.Parse(nil); err != nil {
-			return res, err
-		}
-	}
-	catalog := d.o.Catalog
-	if catalog == nil {
-		catalog = scanner.DefaultCatalog()
-	}
-	body, err := DashboardBody(set, *p, catalog, traits)
+	body, err := DashboardBody(d.o.Templates, *p, d.o.Catalog, traits)
 	if err != nil {
 		return res, fmt.Errorf("dashboard: %w", err)
 	}
@@ -321,7 +310,17 @@ func (d *DashboardRun) Finish(ctx context.Context, p *Posture, traits Traits) (D
 // DashboardBody renders the dashboard body of p, marker included, within
 // traits.MaxBodyRunes: lists that do not fit are cut, longest first, each
 // ending with "and N more".
+// A nil set means the embedded template, a nil catalog the default one.
 func DashboardBody(set *templates.Set, p Posture, catalog *scanner.Catalog, traits Traits) (string, error) {
+	if set == nil {
+		var err error
+		if set, err = templates.Parse(nil); err != nil {
+			return "", err
+		}
+	}
+	if catalog == nil {
+		catalog = scanner.DefaultCatalog()
+	}
 	maxRunes := traits.MaxBodyRunes
 	if maxRunes <= 0 {
 		maxRunes = DefaultTraits().MaxBodyRunes

@@ -64,6 +64,7 @@ type Client struct {
 	token string
 	hc    *http.Client
 	o     Options
+	self  *selfLogin
 }
 
 var _ gitops.Host = (*Client)(nil)
@@ -102,7 +103,7 @@ func New(o Options) (*Client, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{api: u, token: o.Token, hc: &http.Client{Transport: o.Transport}, o: o}, nil
+	return &Client{api: u, token: o.Token, hc: &http.Client{Transport: o.Transport}, o: o, self: &selfLogin{}}, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

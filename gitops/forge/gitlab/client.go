@@ -57,8 +57,9 @@ func (noTokenError) Is(target error) bool { return target == gitops.ErrNoToken }
 
 // Client is one GitLab instance: the gitops.Host of its projects.
 type Client struct {
-	gl  *gl.Client
-	log *slog.Logger
+	gl   *gl.Client
+	log  *slog.Logger
+	self *selfLogin
 }
 
 var _ gitops.Host = (*Client)(nil)
@@ -108,7 +109,7 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gitlab client: %w", err)
 	}
-	return &Client{gl: c, log: o.Log}, nil
+	return &Client{gl: c, log: o.Log, self: &selfLogin{}}, nil
 }
 
 // isStatus reports whether err is a GitLab answer with status.
