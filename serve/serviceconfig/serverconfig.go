@@ -71,12 +71,23 @@ type Config struct {
 	Review    Review     `yaml:"review"`
 	Limits    Limits     `yaml:"limits"`
 	Images    Images     `yaml:"images"`
+	// Defaults are the settings of every repository the server fixes
+	// whose .remedy.yaml does not set them.
+	Defaults RepositoryDefaults `yaml:"defaults"`
 
 	// Database, when set, is the PostgreSQL connection URL (by reference:
 	// it may carry a password) of the job store shared by several
 	// replicas; Store is then unused (it is the SQLite store of one
 	// server).
 	Database *Secret `yaml:"database"`
+}
+
+// RepositoryDefaults are what a repository's .remedy.yaml may set, for
+// those that do not.
+type RepositoryDefaults struct {
+	// Dashboard keeps remedy's dashboard issue in every repository whose
+	// .remedy.yaml does not say `dashboard: false`.
+	Dashboard bool `yaml:"dashboard"`
 }
 
 // Images configures reading container images from their registries for
