@@ -91,8 +91,8 @@ type DashboardError struct {
 
 // RenderDashboard renders the dashboard body. What d holds from the
 // repository (paths, object names, reasons, errors) is made one line and
-// bounded first, as for pull request bodies; the embedded template quotes
-// it as code.
+// bounded first, as for pull request bodies, and holds no "<!--"; the
+// embedded template quotes it as code.
 func (s *Set) RenderDashboard(d DashboardData) (string, error) {
 	d = d.bounded()
 	body, err := s.exec(Dashboard, d)
@@ -103,7 +103,10 @@ func (s *Set) RenderDashboard(d DashboardData) (string, error) {
 }
 
 func (d DashboardData) bounded() DashboardData {
-	line := func(s string) string { return quote.Line(s, maxField) }
+	// A zero-width space after "<" keeps the text as it reads and takes
+	// from it any "<!--" that could pass for one of remedy's markers,
+	// which are looked for in the body as plain text.
+	line := func(s string) string { return strings.ReplaceAll(quote.Line(s, maxField), "<!--", "<\u200b!--") }
 	findings := func(fs []DashboardFinding) []DashboardFinding {
 		out := make([]DashboardFinding, len(fs))
 		for i, f := range fs {

@@ -1,8 +1,9 @@
 // Package templates holds the texts of fix pull requests: title, body and
-// commit message, as Go text/template files embedded in the binary. A
-// repository may replace any of them with a file of its own (.remedy.yaml
-// templates.title, templates.body, templates.commit); the fields a template
-// can use are those of Data.
+// commit message, and the body of the dashboard issue, as Go text/template
+// files embedded in the binary. A repository may replace any of them with
+// a file of its own (.remedy.yaml templates.title, templates.body,
+// templates.commit, templates.dashboard); the fields a template can use
+// are those of Data (DashboardData for the dashboard).
 package templates
 
 import (
