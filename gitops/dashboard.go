@@ -137,6 +137,10 @@ func StartDashboard(ctx context.Context, forge Forge, o DashboardOptions) (*Dash
 	if !o.Enabled && !o.Look {
 		return nil, nil
 	}
+	listed, _ := forge.(*listedForge)
+	if listed != nil {
+		forge = listed.Forge
+	}
 	issues, ok := forge.(Issues)
 	if !ok {
 		if o.Enabled {
@@ -160,6 +164,10 @@ func StartDashboard(ctx context.Context, forge Forge, o DashboardOptions) (*Dash
 		}
 		if restored {
 			d.restored = append(d.restored, n)
+			if listed != nil {
+				// The pull requests listed before the mark are stale.
+				listed.used = true
+			}
 		}
 	}
 	return d, nil

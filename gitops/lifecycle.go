@@ -95,6 +95,11 @@ type Settings struct {
 	// record a RunState, which lets the next run skip the clone when
 	// neither moved (see RemedyRepository).
 	Inputs string
+	// KeepDashboard: the run keeps the repository's dashboard issue as
+	// its .remedy.yaml says, DashboardDefault when it does not say
+	// (Remedy; RemedyRepository sets it for the default branch, never a
+	// cluster sweep, whose scan is a part of the repository).
+	KeepDashboard, DashboardDefault bool
 	// Dashboard: the repository has the dashboard issue on; the RunState
 	// records it, so that an idle run still looks for ticked boxes.
 	Dashboard bool
@@ -388,156 +393,6 @@ func (c *converger) countLimits() {
 	}
 }
 
-// branch converges one branch; fixed are its findings in the full fix run.
-func (c *converger) branch(ctx context.Context, branch string, fixed []scanner.Finding) (BranchResult, error) {
-	var open *botPR
-	declined := map[string]bool{}
-	for i, p := range c.prs[branch] {
-		switch {
-		case p.State == "open" && open == nil:
-			open = &c.prs[branch][i]
-		case p.declined():
-			for _, fp := range p.fingerprints {
-				declined[fp] = true
-			}
-		}
-	}
-	want := map[string]bool{}
-	nDeclined := 0
-	for _, f := range fixed {
-		if fp := f.Fingerprint(); declined[fp] {
-			nDeclined++
-		} else {
-			want[fp] = true
-		}
-	}
-	head, exists := c.repo.RemoteHead(branch)
-	var res BranchResult
-	if open != nil {
-		res.PR, res.URL = open.Number, open.URL
-	}
-
-	var changes []FileChange
-	var found []scanner.Finding
-	if len(want) > 0 {
-		changes, found = c.fixes.Apply(want)
-	}
-	if len(changes) == 0 {
-		switch {
-		case open != nil:
-			if info, foreign, err := c.foreignHead(ctx, branch, head, exists, ""); err != nil {
-				return res, err
-			} else if foreign {
-				return c.handsOff(ctx, res, open, info)
-			}
-			return c.close(ctx, res, open, branch)
-		case nDeclined > 0:
-			res.Action = ActionDeclined
-			res.Reason = fmt.Sprintf("%d findings were in a pull request closed without merging", nDeclined)
-		}
-		return res, nil
-	}
-
-	data := c.data(branch, found, changes, nDeclined)
-	title, body, message, err := c.s.Templates.Render(data)
-	if err != nil {
-		return res, err
-	}
-	files := map[string][]byte{}
-	for _, ch := range changes {
-		files[ch.Path] = ch.After
-	}
-	commit, err := c.repo.Commit(files, message, c.s.Bot)
-	if err != nil {
-		return res, err
-	}
-	st := ""
-	if c.s.Inputs != "" {
-		st = RunState{
-			Base: c.repo.BaseHead(), Head: commit.SHA, Inputs: c.s.Inputs, Findings: len(c.fixes.Present), Fixable: len(c.fixes.Fixed),
-			Labels: c.s.Labels, Assignees: c.s.Assignees, Dashboard: c.s.Dashboard,
-		}.marker()
-	}
-	body = withMarker(body, found, c.traits.MaxBodyRunes-len([]rune(st)))
-	if st != "" {
-		body += st + "\n"
-	}
-	res.Title, res.Body, res.Changes = title, body, changes
-	for _, f := range found {
-		res.Fingerprints = append(res.Fingerprints, f.Fingerprint())
-	}
-
-	info, foreign, err := c.foreignHead(ctx, branch, head, exists, commit.SHA)
-	if err != nil {
-		return res, err
-	}
-	if foreign {
-		if open != nil {
-			return c.handsOff(ctx, res, open, info)
-		}
-		// No pull request to comment on: a branch of that name belongs to
-		// someone; remedy will not overwrite it.
-		res.Action = ActionHandsOff
-		res.Reason = fmt.Sprintf("branch %s exists with commits by %s and has no open pull request", branch, info.Author.Name)
-		return res, nil
-	}
-	upToDate := exists && (head == commit.SHA || (info.Tree == commit.Tree && slices.Equal(info.Parents, commit.Parents)))
-	lease := ""
-	if exists {
-		lease = head
-	}
-
-	if open != nil {
-		res.Action = ActionUnchanged
-		if !upToDate {
-			if err := c.push(ctx, branch, commit.SHA, lease); err != nil {
-				return res, err
-			}
-			res.Pushed, res.Action = true, ActionUpdated
-		}
-		if normalize(open.Title) != title || normalize(open.Body) != body {
-			if !c.s.DryRun {
-				if err := c.forge.EditPullRequest(ctx, open.Number, title, body); err != nil {
-					return res, fmt.Errorf("edit pull request #%d: %w", open.Number, err)
-				}
-			}
-			res.Action = ActionUpdated
-		}
-		if !c.s.DryRun {
-			res.Warnings, res.Undecorated = c.decorate(ctx, open.Number, c.missingDecorations(open.PullRequest))
-		}
-		return res, nil
-	}
-
-	if reason := c.limited(); reason != "" {
-		res.Action, res.Reason = ActionDeferred, reason
-		return res, nil
-	}
-	if !upToDate {
-		if err := c.push(ctx, branch, commit.SHA, lease); err != nil {
-			return res, err
-		}
-		res.Pushed = true
-	}
-	res.Action = ActionCreated
-	if c.s.DryRun {
-		return res, nil
-	}
-	pr, err := c.forge.CreatePullRequest(ctx, NewPullRequest{Title: title, Body: body, Head: branch, Base: c.s.Base})
-	if errors.Is(err, ErrPullRequestExists) {
-		return c.adopt(ctx, res, branch, title, body)
-	}
-	if err != nil {
-		return res, fmt.Errorf("open pull request: %w", err)
-	}
-	c.open++
-	c.recent++
-	res.PR, res.URL = pr.Number, pr.URL
-	res.Warnings, res.Undecorated = c.decorate(ctx, pr.Number, c.allDecorations())
-	c.s.Log.Info("opened fix pull request", "repo", c.s.Repo, "branch", branch, "pr", pr.Number, "findings", len(found))
-	return res, nil
-}
-
 // foreignHead inspects the remote branch head unless it is the commit
 // remedy would write (sha), and reports whether someone else made it.
 func (c *converger) foreignHead(ctx context.Context, branch, head string, exists bool, sha string) (Commit, bool, error) {
@@ -689,65 +544,6 @@ func (c *converger) adopt(ctx context.Context, res BranchResult, branch, title, 
 		return res, nil
 	}
 	return res, fmt.Errorf("open pull request: %w, yet none is listed", ErrPullRequestExists)
-}
-
-// close closes a pull request with nothing left to fix, and deletes its
-// branch.
-func (c *converger) close(ctx context.Context, res BranchResult, open *botPR, branch string) (BranchResult, error) {
-	gone := true
-	for _, fp := range open.fingerprints {
-		if c.fixes.Present[fp] {
-			gone = false
-		}
-	}
-	msg := fmt.Sprintf("Every finding this pull request fixes is gone from `%s` (fixed or ignored there), so there is nothing left to merge. Closing it and deleting `%s`.", c.s.Base, branch)
-	res.Reason = "its findings are gone from " + c.s.Base
-	if !gone {
-		msg = fmt.Sprintf("remedy no longer proposes these fixes for `%s` (a control was disabled, or the fixes no longer apply cleanly). Closing this pull request and deleting `%s`.", c.s.Base, branch)
-		res.Reason = "remedy no longer proposes its fixes"
-	}
-	res.Action = ActionClosed
-	if c.s.DryRun {
-		return res, nil
-	}
-	if err := c.forge.Comment(ctx, open.Number, msg); err != nil {
-		return res, fmt.Errorf("comment on #%d: %w", open.Number, err)
-	}
-	if err := c.forge.ClosePullRequest(ctx, open.Number, strings.TrimRight(open.Body, "\n")+"\n"+obsoleteMarker+"\n"); err != nil {
-		return res, fmt.Errorf("close #%d: %w", open.Number, err)
-	}
-	if err := c.forge.DeleteBranch(ctx, branch); err != nil {
-		return res, fmt.Errorf("delete branch: %w", err)
-	}
-	c.repo.Forget(branch)
-	c.s.Log.Info("closed obsolete fix pull request", "repo", c.s.Repo, "pr", open.Number, "branch", branch)
-	return res, nil
-}
-
-// handsOff leaves a pull request whose branch someone else pushed to,
-// saying so once.
-func (c *converger) handsOff(ctx context.Context, res BranchResult, open *botPR, head Commit) (BranchResult, error) {
-	res.Action = ActionHandsOff
-	res.Reason = fmt.Sprintf("head %s is by %s", short(head.SHA), head.Author.Name)
-	res.Title, res.Body, res.Changes, res.Fingerprints = "", "", nil, nil
-	if c.s.DryRun {
-		return res, nil
-	}
-	comments, err := c.forge.Comments(ctx, open.Number)
-	if err != nil {
-		return res, fmt.Errorf("comments of #%d: %w", open.Number, err)
-	}
-	for _, cm := range comments {
-		if strings.Contains(cm, handsOffMarker) {
-			return res, nil
-		}
-	}
-	msg := fmt.Sprintf("Commit %s on `%s` was pushed by someone other than remedy, so this pull request is yours now: remedy will not push to the branch, edit or close it. Merge or close it as you see fit.\n\n%s",
-		short(head.SHA), open.Head, handsOffMarker)
-	if err := c.forge.Comment(ctx, open.Number, msg); err != nil {
-		return res, fmt.Errorf("comment on #%d: %w", open.Number, err)
-	}
-	return res, nil
 }
 
 // data is what the templates render for a branch.
