@@ -105,7 +105,9 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{gh: gh, self: &selfLogin{}}, nil
+	// A GitHub App's installations have no user to ask about.
+	_, app := o.Tokens.(*AppTokenSource)
+	return &Client{gh: gh, self: &selfLogin{app: app}}, nil
 }
 
 // retrying is r retrying over base (forgehttp.Transport when nil),

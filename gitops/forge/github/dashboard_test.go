@@ -1,6 +1,7 @@
 package github
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -244,5 +245,47 @@ func TestDashboardTickOnlyRestoresDeclined(t *testing.T) {
 	}
 	if got := gitops.TickedDeclined("- [x] a <!-- remedy:declined 3 -->\n* [X] b <!-- remedy:declined 2 -->\r\n- [ ] c <!-- remedy:declined 4 -->\n> - [x] quoted <!-- remedy:declined 5 -->\n"); !slices.Equal(got, []int{2, 3}) {
 		t.Errorf("ticked %v", got)
+	}
+}
+
+// As a GitHub App's installation, which cannot ask GET /user who it is,
+// the dashboard is the bot account's issue with the marker: found again,
+// and a person's issue quoting the marker is not taken for it.
+func TestDashboardAsGitHubApp(t *testing.T) {
+	t.Parallel()
+	s := appForge(t)
+	s.CommitFiles("acme", "shop", "main", dashboardFixture(), "manifests")
+	s.AddToken("human-token", "alice")
+	src := newAppSource(t, s, AppOptions{})
+	c, err := New(Options{APIURL: s.APIURL(), Tokens: src, Retry: noWait()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A person's issue that quotes a dashboard, opened first.
+	if _, _, err := s.Client("human-token").Issues.Create(context.Background(), "acme", "shop", &gogithub.IssueRequest{
+		Title: gogithub.Ptr("copy"), Body: gogithub.Ptr("quoted: " + gitops.DashboardMarker),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	run := func() gitops.RunResult {
+		t.Helper()
+		tok, err := src.Token(context.Background(), "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := gitops.RemedyRepository(context.Background(), c, "acme", "shop", gitops.RunOptions{Token: tok})
+		if err != nil {
+			t.Fatalf("run: %v\n%v", err, s.RequestLog())
+		}
+		return res
+	}
+	if res := run(); res.Dashboard.Action != gitops.DashboardCreated || s.Issues("acme", "shop")[1].GetUser().GetLogin() == "alice" {
+		t.Fatalf("first run: %+v", res.Dashboard)
+	}
+	if res := run(); res.Dashboard.Action != gitops.DashboardUnchanged || len(s.Issues("acme", "shop")) != 2 {
+		t.Fatalf("second run: %+v, %d issues", res.Dashboard, len(s.Issues("acme", "shop")))
+	}
+	if got := s.Issues("acme", "shop")[0].GetBody(); got != "quoted: "+gitops.DashboardMarker {
+		t.Errorf("the person's issue was edited: %q", got)
 	}
 }
