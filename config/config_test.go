@@ -320,3 +320,32 @@ func TestLoadHostile(t *testing.T) {
 		t.Errorf("in-repository link: %+v, %v", c, err)
 	}
 }
+
+func TestDashboardKey(t *testing.T) {
+	for _, tc := range []struct {
+		yaml string
+		want *bool
+		err  bool
+	}{
+		{"dashboard: true\n", ptr(true), false},
+		{"dashboard: false\n", ptr(false), false},
+		{"group: repo\n", nil, false},
+		{"dashboard: maybe\n", nil, true},
+		{"dashbord: true\n", nil, true},
+		{"templates: {dashboard: docs/dashboard.md}\n", nil, false},
+	} {
+		c, err := Parse(".remedy.yaml", []byte(tc.yaml))
+		if (err != nil) != tc.err {
+			t.Errorf("%q: error %v", tc.yaml, err)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if (c.Dashboard == nil) != (tc.want == nil) || (c.Dashboard != nil && *c.Dashboard != *tc.want) {
+			t.Errorf("%q: dashboard %v", tc.yaml, c.Dashboard)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
