@@ -2,6 +2,8 @@ package github
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -287,5 +289,40 @@ func TestDashboardAsGitHubApp(t *testing.T) {
 	}
 	if got := s.Issues("acme", "shop")[0].GetBody(); got != "quoted: "+gitops.DashboardMarker {
 		t.Errorf("the person's issue was edited: %q", got)
+	}
+}
+
+// A run that stops after it marked the ticked pull request (here: the new
+// pull request cannot be opened) leaves the mark; the next run opens the
+// pull request, once.
+func TestDashboardTickSurvivesACrash(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, dashboardFixture())
+	h.mustRun(gitops.RunOptions{})
+	h.s.ClosePR("acme", "shop", 1, false)
+	h.mustRun(gitops.RunOptions{})
+	body := h.issues()[0].GetBody()
+	h.s.EditIssueBody("acme", "shop", 2, strings.Replace(body, "- [ ]", "- [x]", 1))
+	h.setIntercept(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/pulls") {
+			return nil, errors.New("killed")
+		}
+		return nil, nil
+	})
+	if _, _, err := h.run(gitops.RunOptions{}); err == nil {
+		t.Fatal("the interrupted run reported no error")
+	}
+	h.setIntercept(nil)
+	if prs := h.prs(); len(prs) != 1 || !strings.Contains(prs[0].GetBody(), "<!-- remedy:obsolete -->") {
+		t.Fatalf("after the crash: %d PRs, #1 marked %v", len(prs), strings.Contains(prs[0].GetBody(), "remedy:obsolete"))
+	}
+	for range 2 {
+		res, reqs := h.mustRun(gitops.RunOptions{})
+		if len(h.prs()) != 2 || h.prs()[1].GetState() != "open" {
+			t.Fatalf("after the rerun: %d PRs (%v; %v)", len(h.prs()), actions(res), reqs)
+		}
+	}
+	if body := h.issues()[0].GetBody(); strings.Contains(body, "remedy:declined") || !strings.Contains(body, "- #3 fixes 2 findings") {
+		t.Errorf("dashboard after the rerun:\n%s", body)
 	}
 }
