@@ -30,7 +30,7 @@ func TestDashboardEditNeedsWriteAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	is := e.forge.Issues("acme", "shop")
-	if len(is) != 1 || !strings.Contains(is[0].GetBody(), "<!-- remedy:dashboard -->") || len(e.fixPRs()) != 1 {
+	if len(is) != 1 || !strings.Contains(is[0].GetBody(), "<!-- remedy:dashboard -->") || len(e.fixPRs()) != 1 || !strings.Contains(summary, "dashboard created #") {
 		t.Errorf("a maintainer's run: %d issues, %d fix PRs (%s)", len(is), len(e.fixPRs()), summary)
 	}
 }

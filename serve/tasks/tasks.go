@@ -361,6 +361,13 @@ func runSummary(res gitops.RunResult) string {
 		}
 		parts = append(parts, p)
 	}
+	if d := res.Dashboard; d.Action != gitops.DashboardNone && d.Action != gitops.DashboardUnchanged {
+		p := "dashboard " + string(d.Action)
+		if d.Issue != nil {
+			p += fmt.Sprintf(" #%d", d.Issue.Number)
+		}
+		parts = append(parts, p)
+	}
 	if len(parts) > 0 {
 		s += "; " + strings.Join(parts, ", ")
 	}
