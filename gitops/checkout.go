@@ -162,7 +162,11 @@ func Remedy(ctx context.Context, forge Forge, co *Checkout, sc Scan, adjust func
 	}
 	s.Dashboard = dash.Enabled()
 	out.Result, err = Converge(ctx, forge, co.Workspace, fixes, s)
-	out.Posture = NewPosture(co.Repo, co.Base, co.Workspace.BaseHead(), sc.Report, fixes, out.Result)
+	if s.Cluster == "" {
+		// A cluster sweep's scan is the part of the repository that a
+		// cluster runs: no posture of the repository.
+		out.Posture = NewPosture(co.Repo, co.Base, co.Workspace.BaseHead(), sc.Report, fixes, out.Result)
+	}
 	var finishErr error
 	out.Dashboard, finishErr = dash.Finish(ctx, &out.Posture, forge.Traits())
 	if err = errors.Join(err, dashErr, finishErr); err != nil {

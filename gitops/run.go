@@ -78,7 +78,7 @@ type RunResult struct {
 	Idle bool
 	Result
 	// Posture is where the repository stands after the run (see Posture);
-	// an idle run carries the last run's.
+	// zero for an idle run (the last run's stands) and a cluster sweep.
 	Posture Posture
 	// Dashboard is what became of the dashboard issue.
 	Dashboard DashboardResult
