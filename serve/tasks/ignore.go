@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
@@ -119,7 +121,7 @@ func (t *task) ignore(ctx context.Context, control string, reqs []Request) (stri
 		lines = append(lines, "- "+strings.Replace(describeBranch(br), "fix pull request", "pull request", 1))
 	}
 	text := fmt.Sprintf("Ignoring %s (%s on %s) is proposed for review, never committed directly:\n%s",
-		quote.Code(control), plural(len(found), "finding"), quote.Code(co.Base), strings.Join(lines, "\n"))
+		quote.Code(control), plural.Count(len(found), "finding"), quote.Code(co.Base), strings.Join(lines, "\n"))
 	if err != nil {
 		text += "\n\nSomething went wrong: " + quote.CodeN(err.Error(), maxErrorText)
 	}
@@ -209,7 +211,7 @@ func DisableControl(src []byte, control, note string) ([]byte, error) {
 	}
 	// The comment goes above the first new or changed line naming the
 	// control, indented like it.
-	a, b := splitKeep(string(src)), splitKeep(string(out))
+	a, b := slices.Collect(strings.Lines(string(src))), slices.Collect(strings.Lines(string(out)))
 	for _, oc := range difflib.NewMatcher(a, b).GetOpCodes() {
 		if oc.Tag != 'i' && oc.Tag != 'r' {
 			continue
@@ -231,18 +233,4 @@ func DisableControl(src []byte, control, note string) ([]byte, error) {
 		}
 	}
 	return out, nil
-}
-
-func splitKeep(s string) []string {
-	var out []string
-	for len(s) > 0 {
-		i := strings.IndexByte(s, '\n')
-		if i < 0 {
-			out = append(out, s)
-			break
-		}
-		out = append(out, s[:i+1])
-		s = s[i+1:]
-	}
-	return out
 }
