@@ -59,7 +59,7 @@ const DashboardMarker = "<!-- remedy:dashboard -->"
 // tickedRE finds a ticked box of a declined pull request: a task list item
 // ticked ([x] or [X]) whose line ends with the line's marker. Anything a
 // person writes around it is ignored.
-var tickedRE = regexp.MustCompile(`(?m)^[ \t]*[-*+][ \t]+\[[xX]\][^\n]*<!-- remedy:declined ([0-9]+) -->[ \t]*\r?$`)
+var tickedRE = regexp.MustCompile(`(?m)^[ \t]*[-*+][ \t]+\[[xX]\][^\n]*<!-- remedy:declined ([1-9][0-9]{0,9}) -->[ \t]*\r?$`)
 
 // TickedDeclined returns the pull request numbers whose box is ticked in a
 // dashboard body, sorted, each once.
