@@ -11,7 +11,6 @@ import (
 	"github.com/remedy-bot/remedy/imageinfo"
 	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
-	"github.com/remedy-bot/remedy/scanner/render"
 	"github.com/remedy-bot/remedy/templates"
 )
 
@@ -85,23 +84,19 @@ var ErrArchived = errors.New("repository is archived")
 
 // RemedyRepository runs remedy on one repository: read it, clone its base
 // branch, read .remedy.yaml from it, scan, fix, and converge the fix pull
-// requests. Settings come from the base branch, never from a pull request.
+// requests (the skeleton of checkout.go). Settings come from the base
+// branch, never from a pull request. With o.Version set, a repository
+// whose fix pull request proves it idle is not cloned.
 func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunOptions) (RunResult, error) {
 	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	info, err := host.Repository(ctx, owner, name)
+	out, err := OpenRepository(ctx, host, owner, name, o.Base, o.DryRun)
 	if err != nil {
-		return RunResult{}, err
+		return out, err
 	}
-	out := RunResult{Repo: info, Base: o.Base}
-	if out.Base == "" {
-		out.Base = info.DefaultBranch
-	}
-	if info.Archived && !o.DryRun {
-		return out, fmt.Errorf("%s: %w", info.FullName, ErrArchived)
-	}
+	info := out.Repo
 	prefix := BranchPrefix
 	if out.Base != info.DefaultBranch {
 		prefix = BaseBranchPrefix(out.Base)
@@ -126,45 +121,18 @@ func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunO
 			forge = &listedForge{Forge: forge, branch: prefix + repoGroupName, prs: prs}
 		}
 	}
-	ws, err := Clone(ctx, CloneOptions{URL: info.CloneURL, Branch: out.Base, Token: o.Token})
+	co, err := CloneBase(ctx, info, out.Base, o.Token)
 	if err != nil {
 		return out, err
 	}
-	defer ws.Close()
-
-	cfg, err := config.LoadKnown(ws.Dir, scanner.DefaultCatalog().IDs())
-	if err != nil {
-		return out, fmt.Errorf("%s: %w", info.FullName, err)
-	}
-	// As deployed: kustomization roots built and Helm charts rendered, with
-	// findings and fixes at the lines that wrote them.
-	in := render.Load(ws.Dir, []string{ws.Dir}, render.Options{
-		LoadOptions: scanner.LoadOptions{Exclude: cfg.Excluded}, Helm: cfg.Helm,
+	defer co.Close()
+	sc := co.Scan(ctx, o.ImageResolver(co.Config))
+	return Remedy(ctx, forge, co, sc, func(s *Settings) {
+		if out.Base != info.DefaultBranch {
+			s.BranchPrefix = prefix
+		}
+		s.Bot, s.DryRun, s.Now, s.Log, s.Inputs = o.Bot, o.DryRun, o.Now, log, inputs
 	})
-	scan := scanner.Options{Config: cfg, Catalog: scanner.DefaultCatalog()}
-	fixOpts := remediate.Options{ResourceDefaults: cfg.Defaults.ResourceDefaults()}
-	ResolveImages(ctx, o.ImageResolver(cfg), in, &scan, &fixOpts)
-	rep := scanner.ScanInputs(in, scan)
-	for _, e := range rep.Errors {
-		log.Warn("input not scanned", "repo", info.FullName, "file", e.File, "line", e.Line, "error", e.Message)
-	}
-	fixes := NewFixes(in, rep, fixOpts, scan)
-	out.Findings, out.Fixable, out.InputErrors = len(fixes.Present), len(fixes.Fixed), len(rep.Errors)
-
-	s, err := SettingsFromConfig(cfg, ws.ReadFile)
-	if err != nil {
-		return out, fmt.Errorf("%s: %w", info.FullName, err)
-	}
-	s.Repo, s.RepoURL, s.Base = info.FullName, info.HTMLURL, out.Base
-	if out.Base != info.DefaultBranch {
-		s.BranchPrefix = BaseBranchPrefix(out.Base)
-	}
-	s.Bot, s.DryRun, s.Now, s.Log, s.Inputs = o.Bot, o.DryRun, o.Now, log, inputs
-	out.Result, err = Converge(ctx, forge, ws, fixes, s)
-	if err != nil {
-		return out, fmt.Errorf("%s: %w", info.FullName, err)
-	}
-	return out, nil
 }
 
 // SettingsFromConfig takes the life cycle settings that .remedy.yaml holds.

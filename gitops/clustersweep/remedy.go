@@ -9,11 +9,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/sourcemap"
 	"github.com/remedy-bot/remedy/imageinfo"
-	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -46,65 +44,58 @@ func Remedy(ctx context.Context, host gitops.Host, tokens gitops.TokenSource, t 
 	if t.Owner == "" || t.Name == "" {
 		return gitops.RunResult{}, fmt.Errorf("%s: %w", t.RepoURL, ErrNotOnForge)
 	}
-	info, err := host.Repository(ctx, t.Owner, t.Name)
+	out, err := gitops.OpenRepository(ctx, host, t.Owner, t.Name, t.Revision, o.DryRun)
 	if err != nil {
-		return gitops.RunResult{}, err
+		return out, err
 	}
-	out := gitops.RunResult{Repo: info, Base: cmp.Or(t.Revision, info.DefaultBranch)}
-	if info.Archived && !o.DryRun {
-		return out, fmt.Errorf("%s: %w", info.FullName, gitops.ErrArchived)
-	}
+	info := out.Repo
 	// Asked per repository, so that a long sweep gets renewed tokens.
 	token, err := tokens.Token(ctx, info.Owner)
 	if err != nil {
 		return out, err
 	}
-	ws, err := gitops.Clone(ctx, gitops.CloneOptions{URL: info.CloneURL, Branch: out.Base, Token: token})
-	if err != nil {
-		return out, fmt.Errorf("%w (a fix pull request needs a branch to target; the revision deployed is %q)", err, t.Revision)
+	co, err := gitops.CloneBase(ctx, info, out.Base, token)
+	if ce := (*gitops.CloneError)(nil); errors.As(err, &ce) {
+		return out, fmt.Errorf("%w (a fix pull request needs a branch to target; the revision deployed is %q)", ce.Err, t.Revision)
 	}
-	defer ws.Close()
-	cfg, err := config.Load(ws.Dir)
 	if err != nil {
-		return out, fmt.Errorf("%s: %w", info.FullName, err)
+		return out, err
 	}
-	scan := scanner.Options{Config: cfg, Catalog: scanner.DefaultCatalog()}
+	defer co.Close()
 	// Values files in other repositories ($values refs of Argo CD) are
 	// read from their own checkouts, never fixed.
 	others := &ownerCloner{forgeHost: o.ForgeHost, tokens: tokens, log: log}
 	defer others.Close()
-	in, rep, live, err := load(ctx, others, ws.Dir, t, scan)
+	sc, live, err := scanTarget(ctx, others, co, t, gitops.RunOptions{Images: o.Images, RepoImages: o.RepoImages, Log: log})
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", info.FullName, err)
 	}
-	fixOpts := remediate.Options{ResourceDefaults: cfg.Defaults.ResourceDefaults()}
-	if r := (gitops.RunOptions{Images: o.Images, RepoImages: o.RepoImages, Log: log}).ImageResolver(cfg); r != nil {
+	return gitops.Remedy(ctx, host.Forge(info.Owner, info.Name), co, sc, func(s *gitops.Settings) {
+		s.BranchPrefix = BranchPrefix(t.Cluster, out.Base, info.DefaultBranch)
+		s.Bot, s.DryRun, s.Now, s.Log = o.Bot, o.DryRun, o.Now, log
+		s.Live, s.Cluster = live, t.Cluster
+	})
+}
+
+// scanTarget is the skeleton's scan step for a target: its source paths
+// loaded the way its GitOps tool deploys them, only the findings of the
+// objects running in the cluster kept (see load), and the names of those
+// live objects.
+func scanTarget(ctx context.Context, cloner sourcemap.Cloner, co *gitops.Checkout, t Target, o gitops.RunOptions) (gitops.Scan, []string, error) {
+	scan, fix := co.ScanOptions()
+	in, rep, live, err := load(ctx, cloner, co.Dir(), t, scan)
+	if err != nil {
+		return gitops.Scan{}, nil, err
+	}
+	if r := o.ImageResolver(co.Config); r != nil {
 		// The images are those of the sources as loaded; the scan that
 		// decides the fixes runs again with them.
-		gitops.ResolveImages(ctx, r, in, &scan, &fixOpts)
-		if in, rep, live, err = load(ctx, others, ws.Dir, t, scan); err != nil {
-			return out, fmt.Errorf("%s: %w", info.FullName, err)
+		gitops.ResolveImages(ctx, r, in, &scan, &fix)
+		if in, rep, live, err = load(ctx, cloner, co.Dir(), t, scan); err != nil {
+			return gitops.Scan{}, nil, err
 		}
 	}
-	for _, e := range rep.Errors {
-		log.Warn("input not scanned", "repo", info.FullName, "file", e.File, "line", e.Line, "error", e.Message)
-	}
-	fixes := gitops.NewFixes(in, rep, fixOpts, scan)
-	out.Findings, out.Fixable, out.InputErrors = len(fixes.Present), len(fixes.Fixed), len(rep.Errors)
-
-	s, err := gitops.SettingsFromConfig(cfg, ws.ReadFile)
-	if err != nil {
-		return out, fmt.Errorf("%s: %w", info.FullName, err)
-	}
-	s.Repo, s.RepoURL, s.Base = info.FullName, info.HTMLURL, out.Base
-	s.BranchPrefix = BranchPrefix(t.Cluster, out.Base, info.DefaultBranch)
-	s.Bot, s.DryRun, s.Now, s.Log = o.Bot, o.DryRun, o.Now, log
-	s.Live, s.Cluster = live, t.Cluster
-	out.Result, err = gitops.Converge(ctx, host.Forge(info.Owner, info.Name), ws, fixes, s)
-	if err != nil {
-		return out, fmt.Errorf("%s: %w", info.FullName, err)
-	}
-	return out, nil
+	return gitops.Scan{Inputs: in, Report: rep, Options: scan, Fix: fix}, live, nil
 }
 
 // load reads the target's source paths in the checkout dir and keeps the

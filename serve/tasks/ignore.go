@@ -52,12 +52,12 @@ func (t *task) ignore(ctx context.Context, control string, reqs []Request) (stri
 		say("remedy could not read " + t.full() + ": " + quote.CodeN(err.Error(), maxErrorText))
 		return "", err
 	}
-	defer co.ws.Close()
-	if !co.cfg.ControlEnabled(control) {
-		say(fmt.Sprintf("%s is already off in `%s` on %s; nothing to propose.", quote.Code(control), config.FileName, quote.Code(co.info.DefaultBranch)))
+	defer co.Close()
+	if !co.Config.ControlEnabled(control) {
+		say(fmt.Sprintf("%s is already off in `%s` on %s; nothing to propose.", quote.Code(control), config.FileName, quote.Code(co.Base)))
 		return "already disabled", nil
 	}
-	_, rep, _ := scanRepository(co.ws.Dir, co.cfg)
+	rep := co.Scan(ctx, nil).Report
 	present := map[string]bool{}
 	var found []scanner.Finding
 	for _, f := range rep.Findings {
@@ -70,10 +70,10 @@ func (t *task) ignore(ctx context.Context, control string, reqs []Request) (stri
 		}
 	}
 	if len(found) == 0 {
-		say(fmt.Sprintf("%s finds nothing on %s of %s, so there is nothing to ignore. (To switch it off ahead of time, add it to `controls.disable` in `%s`.)", quote.Code(control), quote.Code(co.info.DefaultBranch), t.full(), config.FileName))
+		say(fmt.Sprintf("%s finds nothing on %s of %s, so there is nothing to ignore. (To switch it off ahead of time, add it to `controls.disable` in `%s`.)", quote.Code(control), quote.Code(co.Base), t.full(), config.FileName))
 		return "no findings to ignore", nil
 	}
-	before, err := config.ReadFile(co.ws.Dir)
+	before, err := config.ReadFile(co.Dir())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}
@@ -103,7 +103,7 @@ func (t *task) ignore(ctx context.Context, control string, reqs []Request) (stri
 			return []gitops.FileChange{{Path: config.FileName, Before: before, After: after}}, in
 		},
 	}
-	s, err := gitops.SettingsFromConfig(co.cfg, co.ws.ReadFile)
+	s, err := co.Settings()
 	if err != nil {
 		return "", err
 	}
@@ -112,17 +112,16 @@ func (t *task) ignore(ctx context.Context, control string, reqs []Request) (stri
 		return "", err
 	}
 	s.Templates = set
-	s.Repo, s.RepoURL, s.Base = co.info.FullName, co.info.HTMLURL, co.info.DefaultBranch
 	s.Group, s.BranchPrefix = gitops.GroupPerControl, IgnoreBranchPrefix
 	s.Bot, s.Now, s.Log = t.h.o.Bot, t.h.o.Now, t.log
-	res, err := gitops.Converge(ctx, t.host.Forge(co.info.Owner, co.info.Name), co.ws, fixes, s)
+	res, err := gitops.Converge(ctx, t.host.Forge(co.Repo.Owner, co.Repo.Name), co.Workspace, fixes, s)
 	var lines []string
 	for _, br := range res.Branches {
 		t.h.o.Metrics.PullRequest(string(br.Action))
 		lines = append(lines, "- "+strings.Replace(describeBranch(br), "fix pull request", "pull request", 1))
 	}
 	text := fmt.Sprintf("Ignoring %s (%s on %s) is proposed for review, never committed directly:\n%s",
-		quote.Code(control), plural.Count(len(found), "finding"), quote.Code(co.info.DefaultBranch), strings.Join(lines, "\n"))
+		quote.Code(control), plural.Count(len(found), "finding"), quote.Code(co.Base), strings.Join(lines, "\n"))
 	if err != nil {
 		text += "\n\nSomething went wrong: " + quote.CodeN(err.Error(), maxErrorText)
 	}

@@ -55,8 +55,8 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 		t.status(ctx, sha, "error", "remedy could not read the base branch")
 		return "", err
 	}
-	defer base.ws.Close()
-	_, baseRep, _ := scanRepository(base.ws.Dir, base.cfg)
+	defer base.Close()
+	baseRep := base.Scan(ctx, nil).Report
 	baseline := map[string]bool{}
 	for _, f := range baseRep.Findings {
 		baseline[f.Fingerprint()] = true
@@ -64,7 +64,7 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 
 	cloneURL := pr.HeadCloneURL
 	if cloneURL == "" {
-		cloneURL = base.info.CloneURL
+		cloneURL = base.Repo.CloneURL
 	}
 	token, err := t.token(ctx)
 	if err != nil {
@@ -87,7 +87,7 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("pull request #%d: %w", n, err)
 	}
-	res := review.Build(files, review.Options{Config: base.cfg, Baseline: baseline, FailOn: t.h.o.FailOn})
+	res := review.Build(files, review.Options{Config: base.Config, Baseline: baseline, FailOn: t.h.o.FailOn})
 	byControl := map[string]int{}
 	for _, f := range res.New {
 		byControl[f.Control]++

@@ -6,25 +6,18 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/internal/oneline"
 	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/scanner"
-	"github.com/remedy-bot/remedy/scanner/render"
 )
 
-// checkout is a clone of a branch, scanned with the base branch's config.
-type checkout struct {
-	info gitops.RepoInfo
-	ws   *gitops.Workspace
-	cfg  *config.Config
-}
-
-// cloneBase clones the default branch and reads its .remedy.yaml.
-func (t *task) cloneBase(ctx context.Context) (*checkout, error) {
-	info, err := t.host.Repository(ctx, t.owner, t.name)
+// cloneBase is the skeleton's opening (gitops.OpenRepository,
+// gitops.CloneBase) for the default branch: tasks write nothing there, so
+// an archived repository is read too.
+func (t *task) cloneBase(ctx context.Context) (*gitops.Checkout, error) {
+	repo, err := gitops.OpenRepository(ctx, t.host, t.owner, t.name, "", true)
 	if err != nil {
 		return nil, err
 	}
@@ -32,24 +25,7 @@ func (t *task) cloneBase(ctx context.Context) (*checkout, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws, err := gitops.Clone(ctx, gitops.CloneOptions{URL: info.CloneURL, Branch: info.DefaultBranch, Token: token})
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := config.LoadKnown(ws.Dir, scanner.DefaultCatalog().IDs())
-	if err != nil {
-		ws.Close()
-		return nil, fmt.Errorf("%s: %w", info.FullName, err)
-	}
-	return &checkout{info: info, ws: ws, cfg: cfg}, nil
-}
-
-// scanRepository scans a checkout as gitops does: kustomizations built and
-// charts rendered, findings at the lines that wrote them.
-func scanRepository(dir string, cfg *config.Config) (*scanner.Inputs, *scanner.Report, scanner.Options) {
-	in := render.Load(dir, []string{dir}, render.Options{LoadOptions: scanner.LoadOptions{Exclude: cfg.Excluded}, Helm: cfg.Helm})
-	opts := scanner.Options{Config: cfg, Catalog: scanner.DefaultCatalog()}
-	return in, scanner.ScanInputs(in, opts), opts
+	return gitops.CloneBase(ctx, repo.Repo, repo.Base, token)
 }
 
 // scan summarizes the default branch's findings for each requester.
@@ -61,8 +37,8 @@ func (t *task) scan(ctx context.Context, reqs []Request) (string, error) {
 		}
 		return "", err
 	}
-	defer co.ws.Close()
-	_, rep, _ := scanRepository(co.ws.Dir, co.cfg)
+	defer co.Close()
+	rep := co.Scan(ctx, nil).Report
 	counts := map[string]int{}
 	for _, f := range rep.Findings {
 		if !f.Suppressed {
@@ -72,7 +48,7 @@ func (t *task) scan(ctx context.Context, reqs []Request) (string, error) {
 	for c, n := range counts {
 		t.h.o.Metrics.Findings(c, n)
 	}
-	text := scanSummary(co.info, rep)
+	text := scanSummary(co.Repo, rep)
 	for _, r := range reqs {
 		t.answer(ctx, r, text)
 	}

@@ -11,6 +11,7 @@ package gitea
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/gitops/forge/forgehttp"
 )
 
 // Options configure New.
@@ -51,12 +53,7 @@ type Options struct {
 }
 
 // ErrNoToken is returned by New without a token; it is a gitops.ErrNoToken.
-var ErrNoToken error = noTokenError{}
-
-type noTokenError struct{}
-
-func (noTokenError) Error() string        { return "no Gitea token: set GITEA_TOKEN" }
-func (noTokenError) Is(target error) bool { return target == gitops.ErrNoToken }
+var ErrNoToken error = forgehttp.NoTokenError("no Gitea token: set GITEA_TOKEN")
 
 // Client is one Gitea server: the gitops.Host of its repositories.
 type Client struct {
@@ -73,23 +70,12 @@ func New(o Options) (*Client, error) {
 	if o.Token == "" {
 		return nil, ErrNoToken
 	}
-	u, err := url.Parse(o.URL)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("the Gitea URL %q: want an http(s) URL such as https://gitea.example.com/", o.URL)
+	u, err := forgehttp.APIRoot("Gitea", o.URL, "api/v1", "https://gitea.example.com/")
+	if err != nil {
+		return nil, err
 	}
-	if u.User != nil {
-		return nil, errors.New("the Gitea URL carries credentials; pass the token instead")
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/api/v1/"
-	u.RawQuery, u.Fragment = "", ""
-	if o.Transport == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.ResponseHeaderTimeout = time.Minute
-		o.Transport = t
-	}
-	if o.UserAgent == "" {
-		o.UserAgent = "remedy"
-	}
+	o.Transport = forgehttp.Transport(o.Transport)
+	o.UserAgent = cmp.Or(o.UserAgent, forgehttp.UserAgent)
 	if o.IndexWait <= 0 {
 		o.IndexWait = 30 * time.Second
 	}
@@ -97,23 +83,12 @@ func New(o Options) (*Client, error) {
 		o.MaxAttempts = 4
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = forgehttp.Sleep
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Client{api: u, token: o.Token, hc: &http.Client{Transport: o.Transport}, o: o}, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // APIError is an answer of Gitea's API other than a success.
@@ -170,7 +145,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		if err == nil {
 			retryable = resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests
 		}
-		if retryable && attempt < c.o.MaxAttempts && (idempotent(method) || (err == nil && resp.StatusCode == http.StatusTooManyRequests)) {
+		if retryable && attempt < c.o.MaxAttempts && (forgehttp.Idempotent(method) || (err == nil && resp.StatusCode == http.StatusTooManyRequests)) {
 			if resp != nil {
 				io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 				resp.Body.Close()
@@ -220,14 +195,6 @@ func apiMessage(b []byte) string {
 		msg = string(r[:300]) + "…"
 	}
 	return msg
-}
-
-func idempotent(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
-		return true
-	}
-	return false
 }
 
 // afterIndexing runs f until it does not fail with a 404 (or a 422 naming

@@ -3,7 +3,6 @@ package gitea
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/remedy-bot/remedy/gitops/forge/webhook"
 )
@@ -60,7 +59,7 @@ func ParseWebhook(event string, body []byte) (webhook.Event, error) {
 	case "push":
 		ev.Kind = webhook.EventPush
 		ev.Ref, ev.DefaultBranch = p.Ref, p.Repository.DefaultBranch
-		ev.Deleted = p.After != "" && strings.Trim(p.After, "0") == ""
+		ev.Deleted = webhook.ZeroSHA(p.After)
 	default:
 		return webhook.Event{}, fmt.Errorf("event %s is not handled", event)
 	}

@@ -113,27 +113,9 @@ func NewAppTokenSource(o AppOptions) (*AppTokenSource, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	base := o.Transport
-	if base == nil {
-		base = defaultTransport()
-	}
-	retry := o.Retry
-	retry.Base = base
-	if retry.Log == nil {
-		retry.Log = o.Log
-	}
-	ua := o.UserAgent
-	if ua == "" {
-		ua = "remedy"
-	}
-	opts := []gogithub.ClientOptionsFunc{
-		gogithub.WithTransport(&jwtTransport{base: &retry, app: s}),
-		gogithub.WithUserAgent(ua),
-	}
-	if api, upload, ok, err := enterpriseURLs(o.APIURL); err != nil {
+	opts, err := clientOptions(&jwtTransport{base: retrying(o.Retry, o.Transport, o.Log), app: s}, o.UserAgent, o.APIURL)
+	if err != nil {
 		return nil, err
-	} else if ok {
-		opts = append(opts, gogithub.WithEnterpriseURLs(api, upload))
 	}
 	gh, err := gogithub.NewClient(opts...)
 	if err != nil {

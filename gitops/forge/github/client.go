@@ -6,17 +6,18 @@
 package github
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	gogithub "github.com/google/go-github/v89/github"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/gitops/forge/forgehttp"
 )
 
 // Options configure newGoGitHub.
@@ -49,12 +50,7 @@ func OptionsFromEnv(getenv func(string) string) Options {
 }
 
 // ErrNoToken is returned by New without a token; it is a gitops.ErrNoToken.
-var ErrNoToken error = noTokenError{}
-
-type noTokenError struct{}
-
-func (noTokenError) Error() string        { return "no GitHub token: set GITHUB_TOKEN" }
-func (noTokenError) Is(target error) bool { return target == gitops.ErrNoToken }
+var ErrNoToken error = forgehttp.NoTokenError("no GitHub token: set GITHUB_TOKEN")
 
 // newGoGitHub returns a go-github client for o.APIURL that retries
 // transient failures and revalidates GET answers with ETags. The token is
@@ -67,37 +63,19 @@ func newGoGitHub(o Options) (*gogithub.Client, error) {
 		}
 		tokens = gitops.StaticToken(o.Token)
 	}
-	base := o.Transport
-	if base == nil {
-		base = defaultTransport()
-	}
-	retry := o.Retry
-	retry.Base = base
-	if retry.Log == nil {
-		retry.Log = o.Log
-	}
 	cache := o.Cache
 	if cache == nil {
 		cache = &MemoryCache{}
 	}
-	ua := o.UserAgent
-	if ua == "" {
-		ua = "remedy"
-	}
-	auth := &tokenTransport{base: &ETagTransport{Base: &retry, Cache: cache}, tokens: tokens}
-	opts := []gogithub.ClientOptionsFunc{
-		gogithub.WithTransport(auth),
-		gogithub.WithUserAgent(ua),
+	auth := &tokenTransport{base: &ETagTransport{Base: retrying(o.Retry, o.Transport, o.Log), Cache: cache}, tokens: tokens}
+	opts, err := clientOptions(auth, o.UserAgent, o.APIURL)
+	if err != nil {
+		return nil, err
 	}
 	if _, static := tokens.(gitops.StaticToken); !static {
 		// go-github remembers one rate limit per client, but each owner's
 		// token has its own: one exhausted must not stop the others.
 		opts = append(opts, gogithub.WithDisableRateLimitCheck())
-	}
-	if api, upload, ok, err := enterpriseURLs(o.APIURL); err != nil {
-		return nil, err
-	} else if ok {
-		opts = append(opts, gogithub.WithEnterpriseURLs(api, upload))
 	}
 	c, err := gogithub.NewClient(opts...)
 	if err != nil {
@@ -126,12 +104,32 @@ func New(o Options) (*Client, error) {
 	return &Client{gh: gh}, nil
 }
 
-// defaultTransport is a clone of http.DefaultTransport that gives up on a
-// server that does not answer within a minute.
-func defaultTransport() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.ResponseHeaderTimeout = time.Minute
-	return t
+// retrying is r retrying over base (forgehttp.Transport when nil),
+// logging to log unless r has a log of its own.
+func retrying(r RetryTransport, base http.RoundTripper, log *slog.Logger) *RetryTransport {
+	r.Base = forgehttp.Transport(base)
+	if r.Log == nil {
+		r.Log = log
+	}
+	return &r
+}
+
+// clientOptions are the go-github options of every client of apiURL: rt
+// sends the requests, as userAgent (forgehttp.UserAgent when empty), to
+// github.com or the Enterprise Server apiURL names.
+func clientOptions(rt http.RoundTripper, userAgent, apiURL string) ([]gogithub.ClientOptionsFunc, error) {
+	opts := []gogithub.ClientOptionsFunc{
+		gogithub.WithTransport(rt),
+		gogithub.WithUserAgent(cmp.Or(userAgent, forgehttp.UserAgent)),
+	}
+	api, upload, ok, err := enterpriseURLs(apiURL)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		opts = append(opts, gogithub.WithEnterpriseURLs(api, upload))
+	}
+	return opts, nil
 }
 
 // enterpriseURLs derives the API and upload roots of a GitHub Enterprise

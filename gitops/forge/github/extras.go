@@ -8,6 +8,7 @@ import (
 	gogithub "github.com/google/go-github/v89/github"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/gitops/forge/forgehttp"
 )
 
 // PullRequest reads pull request number.
@@ -22,42 +23,38 @@ func (f *Forge) PullRequest(ctx context.Context, number int) (gitops.PullRequest
 // ChangedFiles lists up to limit files that pull request number changes.
 func (f *Forge) ChangedFiles(ctx context.Context, number, limit int) ([]gitops.ChangedFile, error) {
 	opt := &gogithub.ListOptions{PerPage: 100}
-	var out []gitops.ChangedFile
-	for {
+	return forgehttp.Pages(limit, func(page int) ([]gitops.ChangedFile, int, error) {
+		opt.Page = page
 		fs, resp, err := f.Client.PullRequests.ListFiles(ctx, f.Owner, f.Name, number, opt)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		var out []gitops.ChangedFile
 		for _, cf := range fs {
 			out = append(out, gitops.ChangedFile{Path: cf.GetFilename(), Removed: cf.GetStatus() == "removed", Patch: cf.GetPatch()})
 		}
-		if resp.NextPage == 0 || len(out) >= limit {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
-	}
+		return out, resp.NextPage, nil
+	})
 }
 
 // Reviews lists the reviews of pull request number.
 func (f *Forge) Reviews(ctx context.Context, number int) ([]gitops.Review, error) {
-	var out []gitops.Review
 	opt := &gogithub.ListOptions{PerPage: 100}
-	for {
+	return forgehttp.Pages(0, func(page int) ([]gitops.Review, int, error) {
+		opt.Page = page
 		rs, resp, err := f.Client.PullRequests.ListReviews(ctx, f.Owner, f.Name, number, opt)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		var out []gitops.Review
 		for _, r := range rs {
 			out = append(out, gitops.Review{
 				ID: r.GetID(), Author: r.GetUser().GetLogin(), Body: r.GetBody(), CommitID: r.GetCommitID(),
 				ChangesRequested: r.GetState() == "CHANGES_REQUESTED",
 			})
 		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
-	}
+		return out, resp.NextPage, nil
+	})
 }
 
 // CreateReview posts a review requesting changes. GitHub refuses the whole

@@ -10,6 +10,7 @@ import (
 	gogithub "github.com/google/go-github/v89/github"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/gitops/forge/forgehttp"
 )
 
 // Forge is the gitops.Forge of one GitHub repository; it also reviews pull
@@ -63,65 +64,65 @@ func getRepository(ctx context.Context, gh *gogithub.Client, owner, name string)
 }
 
 func listRepositories(ctx context.Context, gh *gogithub.Client, owner string) ([]gitops.RepoInfo, error) {
-	var out []gitops.RepoInfo
 	opt := &gogithub.RepositoryListByOrgOptions{ListOptions: gogithub.ListOptions{PerPage: 100}}
-	for {
+	notOrg := false
+	out, err := forgehttp.Pages(0, func(page int) ([]gitops.RepoInfo, int, error) {
+		opt.Page = page
 		rs, resp, err := gh.Repositories.ListByOrg(ctx, owner, opt)
-		if isStatus(err, http.StatusNotFound) && opt.Page == 0 {
-			return listUserRepositories(ctx, gh, owner)
+		if isStatus(err, http.StatusNotFound) && page == 0 {
+			notOrg = true
+			return nil, 0, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list repositories of %s: %w", owner, err)
+			return nil, 0, fmt.Errorf("list repositories of %s: %w", owner, err)
 		}
+		var out []gitops.RepoInfo
 		for _, r := range rs {
 			out = append(out, repoInfo(r))
 		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
+		return out, resp.NextPage, nil
+	})
+	if notOrg {
+		return listUserRepositories(ctx, gh, owner)
 	}
+	return out, err
 }
 
 func listUserRepositories(ctx context.Context, gh *gogithub.Client, user string) ([]gitops.RepoInfo, error) {
-	var out []gitops.RepoInfo
 	opt := &gogithub.RepositoryListByUserOptions{Type: "owner", ListOptions: gogithub.ListOptions{PerPage: 100}}
-	for {
+	return forgehttp.Pages(0, func(page int) ([]gitops.RepoInfo, int, error) {
+		opt.Page = page
 		rs, resp, err := gh.Repositories.ListByUser(ctx, user, opt)
 		if err != nil {
-			return nil, fmt.Errorf("list repositories of %s: %w", user, err)
+			return nil, 0, fmt.Errorf("list repositories of %s: %w", user, err)
 		}
+		var out []gitops.RepoInfo
 		for _, r := range rs {
 			out = append(out, repoInfo(r))
 		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
-	}
+		return out, resp.NextPage, nil
+	})
 }
 
 // ListPullRequests implements Forge. The head filter needs the "owner:"
 // prefix: GitHub silently ignores a bare branch name.
 func (f *Forge) ListPullRequests(ctx context.Context, branch string) ([]gitops.PullRequest, error) {
 	opt := &gogithub.PullRequestListOptions{State: "all", Head: f.Owner + ":" + branch, ListOptions: gogithub.ListOptions{PerPage: 100}}
-	var out []gitops.PullRequest
-	for {
+	return forgehttp.Pages(0, func(page int) ([]gitops.PullRequest, int, error) {
+		opt.Page = page
 		prs, resp, err := f.Client.PullRequests.List(ctx, f.Owner, f.Name, opt)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		var out []gitops.PullRequest
 		for _, pr := range prs {
 			// Guard against a forge that ignores the filter.
 			if pr.GetHead().GetRef() == branch && strings.EqualFold(pr.GetHead().GetRepo().GetFullName(), f.Owner+"/"+f.Name) {
 				out = append(out, pullRequest(pr))
 			}
 		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
-	}
+		return out, resp.NextPage, nil
+	})
 }
 
 func pullRequest(pr *gogithub.PullRequest) gitops.PullRequest {
@@ -199,20 +200,18 @@ func (f *Forge) Comment(ctx context.Context, number int, body string) error {
 // Comments implements Forge.
 func (f *Forge) Comments(ctx context.Context, number int) ([]string, error) {
 	opt := &gogithub.IssueListCommentsOptions{ListOptions: gogithub.ListOptions{PerPage: 100}}
-	var out []string
-	for {
+	return forgehttp.Pages(0, func(page int) ([]string, int, error) {
+		opt.Page = page
 		cs, resp, err := f.Client.Issues.ListComments(ctx, f.Owner, f.Name, number, opt)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		var out []string
 		for _, c := range cs {
 			out = append(out, c.GetBody())
 		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
-	}
+		return out, resp.NextPage, nil
+	})
 }
 
 // AddLabels implements Forge.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	gogithub "github.com/google/go-github/v89/github"
+
+	"github.com/remedy-bot/remedy/gitops/forge/forgehttp"
 )
 
 // RetryTransport retries GitHub API requests that failed for a reason that
@@ -113,7 +115,7 @@ func (t *RetryTransport) decide(req *http.Request, resp *http.Response, err erro
 	if err != nil {
 		// A request that never got an answer may or may not have been
 		// applied; only repeat what is safe to repeat.
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || !idempotent(req.Method) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || !forgehttp.Idempotent(req.Method) {
 			return 0, "", false
 		}
 		return t.backoff(attempt), "transport error", true
@@ -234,30 +236,7 @@ func (t *RetryTransport) sleep(ctx context.Context, d time.Duration) error {
 	if t.Sleep != nil {
 		return t.Sleep(ctx, d)
 	}
-	return SleepContext(ctx, d)
-}
-
-// SleepContext waits for d or until ctx is done.
-func SleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
-}
-
-func idempotent(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
-		return true
-	}
-	return false
+	return forgehttp.Sleep(ctx, d)
 }
 
 // Transient reports whether err is GitHub saying "not now" rather than

@@ -10,18 +10,18 @@
 package gitlab
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
-	"time"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/gitops/forge/forgehttp"
 )
 
 // DefaultURL is gitlab.com's web address.
@@ -48,12 +48,7 @@ type Options struct {
 }
 
 // ErrNoToken is returned by New without a token; it is a gitops.ErrNoToken.
-var ErrNoToken error = noTokenError{}
-
-type noTokenError struct{}
-
-func (noTokenError) Error() string        { return "no GitLab token: set GITLAB_TOKEN" }
-func (noTokenError) Is(target error) bool { return target == gitops.ErrNoToken }
+var ErrNoToken error = forgehttp.NoTokenError("no GitLab token: set GITLAB_TOKEN")
 
 // Client is one GitLab instance: the gitops.Host of its projects.
 type Client struct {
@@ -68,26 +63,12 @@ func New(o Options) (*Client, error) {
 	if o.Token == "" {
 		return nil, ErrNoToken
 	}
-	if o.URL == "" {
-		o.URL = DefaultURL
+	u, err := forgehttp.APIRoot("GitLab", cmp.Or(o.URL, DefaultURL), "api/v4", "https://gitlab.example.com/")
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(o.URL)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("GitLab URL %q: want an http(s) URL such as https://gitlab.example.com/", o.URL)
-	}
-	if u.User != nil {
-		return nil, errors.New("GitLab URL carries credentials; pass the token instead")
-	}
-	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v4") + "/api/v4/"
-	u.RawQuery, u.Fragment = "", ""
-	if o.Transport == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.ResponseHeaderTimeout = time.Minute
-		o.Transport = t
-	}
-	if o.UserAgent == "" {
-		o.UserAgent = "remedy"
-	}
+	o.Transport = forgehttp.Transport(o.Transport)
+	o.UserAgent = cmp.Or(o.UserAgent, forgehttp.UserAgent)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -163,42 +144,44 @@ func (c *Client) Repo(owner, name string) *Forge {
 // ListRepositories lists the projects of a group, its subgroups' included,
 // or, when owner is not a group, of a user.
 func (c *Client) ListRepositories(ctx context.Context, owner string) ([]gitops.RepoInfo, error) {
-	var out []gitops.RepoInfo
 	gopt := &gl.ListGroupProjectsOptions{ListOptions: gl.ListOptions{PerPage: 100}, IncludeSubGroups: gl.Ptr(true)}
-	for {
+	notGroup := false
+	out, err := forgehttp.Pages(0, func(page int64) ([]gitops.RepoInfo, int64, error) {
+		gopt.Page = page
 		ps, resp, err := c.gl.Groups.ListGroupProjects(owner, gopt, gl.WithContext(ctx))
-		if isStatus(err, http.StatusNotFound) && gopt.Page == 0 {
-			return c.listUserProjects(ctx, owner)
+		if isStatus(err, http.StatusNotFound) && page == 0 {
+			notGroup = true
+			return nil, 0, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list projects of %s: %w", owner, err)
+			return nil, 0, fmt.Errorf("list projects of %s: %w", owner, err)
 		}
+		var out []gitops.RepoInfo
 		for _, p := range ps {
 			out = append(out, projectInfo(p))
 		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		gopt.Page = resp.NextPage
+		return out, resp.NextPage, nil
+	})
+	if notGroup {
+		return c.listUserProjects(ctx, owner)
 	}
+	return out, err
 }
 
 func (c *Client) listUserProjects(ctx context.Context, user string) ([]gitops.RepoInfo, error) {
-	var out []gitops.RepoInfo
 	opt := &gl.ListProjectsOptions{ListOptions: gl.ListOptions{PerPage: 100}, Owned: gl.Ptr(true)}
-	for {
+	return forgehttp.Pages(0, func(page int64) ([]gitops.RepoInfo, int64, error) {
+		opt.Page = page
 		ps, resp, err := c.gl.Projects.ListUserProjects(user, opt, gl.WithContext(ctx))
 		if err != nil {
-			return nil, fmt.Errorf("list projects of %s: %w", user, err)
+			return nil, 0, fmt.Errorf("list projects of %s: %w", user, err)
 		}
+		var out []gitops.RepoInfo
 		for _, p := range ps {
 			out = append(out, projectInfo(p))
 		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
-	}
+		return out, resp.NextPage, nil
+	})
 }
 
 // BotLogin is the username of the token's user, the account remedy acts as.

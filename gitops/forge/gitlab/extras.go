@@ -10,6 +10,7 @@ import (
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/gitops/forge/forgehttp"
 )
 
 // PullRequest reads merge request number, with the clone URL of its
@@ -34,20 +35,18 @@ func (f *Forge) PullRequest(ctx context.Context, number int) (gitops.PullRequest
 // with GitLab's diff of each (hunks only, as GitHub's patch).
 func (f *Forge) ChangedFiles(ctx context.Context, number, limit int) ([]gitops.ChangedFile, error) {
 	opt := &gl.ListMergeRequestDiffsOptions{ListOptions: gl.ListOptions{PerPage: 100}}
-	var out []gitops.ChangedFile
-	for {
+	return forgehttp.Pages(limit, func(page int64) ([]gitops.ChangedFile, int64, error) {
+		opt.Page = page
 		ds, resp, err := f.c.gl.MergeRequests.ListMergeRequestDiffs(f.pid, int64(number), opt, f.ctx(ctx))
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		var out []gitops.ChangedFile
 		for _, d := range ds {
 			out = append(out, gitops.ChangedFile{Path: d.NewPath, Removed: d.DeletedFile, Patch: d.Diff})
 		}
-		if resp.NextPage == 0 || len(out) >= limit {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
-	}
+		return out, resp.NextPage, nil
+	})
 }
 
 // GitLab has no review that requests changes the way GitHub's does; a

@@ -9,6 +9,7 @@ import (
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/gitops/forge/forgehttp"
 )
 
 // Forge is the gitops.Forge of one GitLab project; it also reviews merge
@@ -71,12 +72,13 @@ func basicPullRequest(mr *gl.BasicMergeRequest) gitops.PullRequest {
 // state, whose source branch is branch of the project itself.
 func (f *Forge) ListPullRequests(ctx context.Context, branch string) ([]gitops.PullRequest, error) {
 	opt := &gl.ListProjectMergeRequestsOptions{ListOptions: gl.ListOptions{PerPage: 100}, State: gl.Ptr("all"), SourceBranch: gl.Ptr(branch)}
-	var out []gitops.PullRequest
-	for {
+	return forgehttp.Pages(0, func(page int64) ([]gitops.PullRequest, int64, error) {
+		opt.Page = page
 		mrs, resp, err := f.c.gl.MergeRequests.ListProjectMergeRequests(f.pid, opt, f.ctx(ctx))
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		var out []gitops.PullRequest
 		for _, mr := range mrs {
 			// Guard against a server that ignores the filter; a fork's
 			// branch of the same name is not remedy's.
@@ -84,11 +86,8 @@ func (f *Forge) ListPullRequests(ctx context.Context, branch string) ([]gitops.P
 				out = append(out, basicPullRequest(mr))
 			}
 		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
-	}
+		return out, resp.NextPage, nil
+	})
 }
 
 // CreatePullRequest implements gitops.Forge. GitLab answers 409 for a
@@ -129,22 +128,20 @@ func (f *Forge) Comment(ctx context.Context, number int, body string) error {
 // notes lists the merge request's notes, system notes left out.
 func (f *Forge) notes(ctx context.Context, number int) ([]*gl.Note, error) {
 	opt := &gl.ListMergeRequestNotesOptions{ListOptions: gl.ListOptions{PerPage: 100}, OrderBy: gl.Ptr("created_at"), Sort: gl.Ptr("asc")}
-	var out []*gl.Note
-	for {
+	return forgehttp.Pages(0, func(page int64) ([]*gl.Note, int64, error) {
+		opt.Page = page
 		ns, resp, err := f.c.gl.Notes.ListMergeRequestNotes(f.pid, int64(number), opt, f.ctx(ctx))
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		var out []*gl.Note
 		for _, n := range ns {
 			if !n.System {
 				out = append(out, n)
 			}
 		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
-	}
+		return out, resp.NextPage, nil
+	})
 }
 
 // Comments implements gitops.Forge.

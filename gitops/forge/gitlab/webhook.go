@@ -97,7 +97,7 @@ func ParseWebhook(event string, body []byte) (webhook.Event, error) {
 	case EventPush:
 		ev.Kind = webhook.EventPush
 		ev.Ref, ev.DefaultBranch = p.Ref, p.Project.DefaultBranch
-		ev.Deleted = p.After != "" && strings.Trim(p.After, "0") == ""
+		ev.Deleted = webhook.ZeroSHA(p.After)
 	default:
 		return webhook.Event{}, fmt.Errorf("event %s is not handled", event)
 	}

@@ -1,5 +1,7 @@
 package webhook
 
+import "strings"
+
 // Event is a forge's webhook delivery in the words remedy routes on; each
 // forge driver parses its own payloads into one (github.ParseWebhook,
 // gitea.ParseWebhook, gitlab.ParseWebhook).
@@ -31,6 +33,11 @@ type Event struct {
 	Ref, DefaultBranch string
 	Deleted            bool
 }
+
+// ZeroSHA reports whether after, the new head a push event names, is the
+// all-zero object name with which a push announces a deleted ref (Gitea's
+// and GitLab's "after").
+func ZeroSHA(after string) bool { return after != "" && strings.Trim(after, "0") == "" }
 
 // Event kinds.
 const (

@@ -47,3 +47,15 @@ func TestVerifyGitLab(t *testing.T) {
 		}
 	}
 }
+
+func TestZeroSHA(t *testing.T) {
+	for after, want := range map[string]bool{
+		"0000000000000000000000000000000000000000":                         true,
+		"0000000000000000000000000000000000000000000000000000000000000000": true, // SHA-256 repositories
+		"": false, "a1b2c3": false, "1000000000000000000000000000000000000000": false,
+	} {
+		if got := ZeroSHA(after); got != want {
+			t.Errorf("ZeroSHA(%q) = %v, want %v", after, got, want)
+		}
+	}
+}

@@ -95,15 +95,7 @@ func readSigned(r io.Reader, secret []byte, header, prefix string, max int64) ([
 	if !ok {
 		return nil, refuse(r, ErrBadSignature)
 	}
-	mac := hmac.New(sha256.New, secret)
-	body, err := readHashed(r, mac, max)
-	if err != nil {
-		return nil, err
-	}
-	if !hmac.Equal(mac.Sum(nil), want) {
-		return nil, ErrBadSignature
-	}
-	return body, nil
+	return readVerified(r, secret, "", want, max)
 }
 
 // SignGitHub returns the X-Hub-Signature-256 value GitHub would send for
@@ -147,16 +139,7 @@ func ReadSlack(r io.Reader, secret []byte, timestamp, signature string, now time
 	if !ok {
 		return nil, refuse(r, ErrBadSignature)
 	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte("v0:" + timestamp + ":"))
-	body, err := readHashed(r, mac, max)
-	if err != nil {
-		return nil, err
-	}
-	if !hmac.Equal(mac.Sum(nil), want) {
-		return nil, ErrBadSignature
-	}
-	return body, nil
+	return readVerified(r, secret, "v0:"+timestamp+":", want, max)
 }
 
 // SignSlack returns the X-Slack-Signature value for body at timestamp.
@@ -216,6 +199,22 @@ func parseSignature(header, prefix string) ([]byte, bool) {
 func refuse(r io.Reader, err error) error {
 	_, _ = io.CopyN(io.Discard, r, UnsignedLimit)
 	return err
+}
+
+// readVerified reads r to its end through the HMAC-SHA256 of secret over
+// signed (what the sender signs ahead of the body) and the body, and
+// returns the body once the MAC is want (compared in constant time).
+func readVerified(r io.Reader, secret []byte, signed string, want []byte, max int64) ([]byte, error) {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(signed))
+	body, err := readHashed(r, mac, max)
+	if err != nil {
+		return nil, err
+	}
+	if !hmac.Equal(mac.Sum(nil), want) {
+		return nil, ErrBadSignature
+	}
+	return body, nil
 }
 
 // readHashed reads r to its end through mac, keeping at most max bytes.
