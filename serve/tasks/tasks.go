@@ -81,6 +81,10 @@ type Options struct {
 	Metrics    Recorder
 	Now        func() time.Time
 	Log        *slog.Logger
+
+	// Postures, when set, keeps each repository's last posture and each
+	// cluster's last sweep, for the posture page (*jobs.Store).
+	Postures PostureStore
 }
 
 // Handler runs jobs; it implements jobs.Handler.
@@ -141,7 +145,7 @@ func (h *Handler) Handle(ctx context.Context, j jobs.Job) (string, error) {
 		}
 		tokens = h.o.ForgeTokens[kind]
 	}
-	t := &task{h: h, host: host, tokens: tokens, owner: owner, name: name, log: h.o.Log.With("job", j.ID, "kind", j.Kind, "repo", j.Repo), perms: map[string]bool{}}
+	t := &task{h: h, job: j, host: host, tokens: tokens, owner: owner, name: name, log: h.o.Log.With("job", j.ID, "kind", j.Kind, "repo", j.Repo), perms: map[string]bool{}}
 	result, err := t.run(ctx, j, reqs)
 	// A job whose answer did not reach the person who asked failed, even
 	// when its work was done: they would otherwise wait for nothing, and
@@ -171,6 +175,7 @@ func (t *task) run(ctx context.Context, j jobs.Job, reqs []Request) (string, err
 // task is one job being run.
 type task struct {
 	h           *Handler
+	job         jobs.Job
 	host        gitops.Host
 	tokens      gitops.TokenSource
 	owner, name string
@@ -332,6 +337,7 @@ func (t *task) converge(ctx context.Context, reqs []Request) (string, error) {
 	for _, b := range res.Branches {
 		t.h.o.Metrics.PullRequest(string(b.Action))
 	}
+	t.h.savePosture(ctx, t.job, res.Posture, t.log)
 	summary := convergeSummary(res, err)
 	for _, r := range ok {
 		text := summary
