@@ -16,6 +16,7 @@ import (
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
 	"github.com/remedy-bot/remedy/gitops/sourcemap"
 	"github.com/remedy-bot/remedy/imageinfo"
+	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/report"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/cluster"
@@ -186,7 +187,7 @@ func writeSources(w io.Writer, snap *cluster.Snapshot, m *sourcemap.Mapping) {
 		fmt.Fprintln(w, "\nNo drift: every checked field is as git has it.")
 		return
 	}
-	fmt.Fprintf(w, "\nDrift (%s changed in the cluster, not in git):\n", countOf(len(m.Drift), "field"))
+	fmt.Fprintf(w, "\nDrift (%s changed in the cluster, not in git):\n", plural.Count(len(m.Drift), "field"))
 	for _, d := range m.Drift {
 		live, _ := json.Marshal(d.Live)
 		src, _ := json.Marshal(d.Source)
