@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
@@ -209,7 +210,7 @@ func DisableControl(src []byte, control, note string) ([]byte, error) {
 	}
 	// The comment goes above the first new or changed line naming the
 	// control, indented like it.
-	a, b := splitKeep(string(src)), splitKeep(string(out))
+	a, b := slices.Collect(strings.Lines(string(src))), slices.Collect(strings.Lines(string(out)))
 	for _, oc := range difflib.NewMatcher(a, b).GetOpCodes() {
 		if oc.Tag != 'i' && oc.Tag != 'r' {
 			continue
@@ -231,18 +232,4 @@ func DisableControl(src []byte, control, note string) ([]byte, error) {
 		}
 	}
 	return out, nil
-}
-
-func splitKeep(s string) []string {
-	var out []string
-	for len(s) > 0 {
-		i := strings.IndexByte(s, '\n')
-		if i < 0 {
-			out = append(out, s)
-			break
-		}
-		out = append(out, s[:i+1])
-		s = s[i+1:]
-	}
-	return out
 }
