@@ -187,9 +187,9 @@ func planBranch(f branchFacts) branchPlan {
 	case f.open != nil && f.foreign:
 		return branchPlan{
 			action: ActionHandsOff,
-			reason: fmt.Sprintf("head %s is by %s", short(f.headCommit.SHA), f.headCommit.Author.Name),
+			reason: fmt.Sprintf("head %s is by %s", ShortSHA(f.headCommit.SHA), f.headCommit.Author.Name),
 			comment: fmt.Sprintf("Commit %s on `%s` was pushed by someone other than remedy, so this pull request is yours now: remedy will not push to the branch, edit or close it. Merge or close it as you see fit.\n\n%s",
-				short(f.headCommit.SHA), f.open.Head, handsOffMarker),
+				ShortSHA(f.headCommit.SHA), f.open.Head, handsOffMarker),
 		}
 	case f.proposal == nil && f.open != nil:
 		return planClose(f)
