@@ -17,6 +17,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/remedy-bot/remedy/internal/oneline"
 )
 
 // Defaults of a Resolver.
@@ -315,14 +317,12 @@ func noteOf(ref string, err error) string {
 	case errors.As(err, &nerr) && nerr.Timeout():
 		return fmt.Sprintf("image %s: the registry did not answer in time", ref)
 	case errors.As(err, &operr):
-		return fmt.Sprintf("image %s: registry unreachable (%s: %s)", ref, operr.Op, oneLine(operr.Err.Error()))
+		return fmt.Sprintf("image %s: registry unreachable (%s: %s)", ref, operr.Op, oneline.Fold(operr.Err.Error()))
 	case errors.As(err, &nerr):
 		return fmt.Sprintf("image %s: registry unreachable", ref)
 	}
-	return fmt.Sprintf("image %s: %s", ref, oneLine(err.Error()))
+	return fmt.Sprintf("image %s: %s", ref, oneline.Fold(err.Error()))
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func sortInfos(is []Info) {
 	slices.SortFunc(is, func(a, b Info) int { return strings.Compare(a.Ref, b.Ref) })

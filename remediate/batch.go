@@ -110,7 +110,7 @@ func simpleReplace(s step, v any, sps []splice) bool {
 func (e *docEditor) applyAll(ops []Op) error {
 	b := batch{e: e, t: newText(e.src)}
 	for _, op := range ops {
-		tokens, err := splitPointer(op.Path)
+		tokens, err := opTokens(op.Path)
 		if err != nil {
 			return err
 		}
@@ -257,7 +257,7 @@ func (b *batch) flush() error {
 		}
 		sps = append(sps, splice{start: at, end: at, text: string(text)})
 	}
-	src, err := spliceAll(b.e.src, sps)
+	src, err := applySplices(b.e.src, sps)
 	if err != nil {
 		return err
 	}
@@ -371,31 +371,6 @@ func nodeAt(root *yaml.Node, tokens []string) *yaml.Node {
 		cur = next
 	}
 	return cur
-}
-
-// spliceAll applies splices located in the same bytes in one pass. They
-// must not overlap, and at most one may start at a given offset.
-func spliceAll(src []byte, sps []splice) ([]byte, error) {
-	slices.SortFunc(sps, func(x, y splice) int { return x.start - y.start })
-	n, prev := len(src), 0
-	for _, sp := range sps {
-		if sp.start < prev || sp.end < sp.start || sp.end > len(src) {
-			return nil, fmt.Errorf("overlapping edits at offset %d", sp.start)
-		}
-		prev = sp.end
-		if sp.start == sp.end {
-			prev++ // an insertion: nothing else may start here
-		}
-		n += len(sp.text) - (sp.end - sp.start)
-	}
-	out := make([]byte, 0, n)
-	prev = 0
-	for _, sp := range sps {
-		out = append(out, src[prev:sp.start]...)
-		out = append(out, sp.text...)
-		prev = sp.end
-	}
-	return append(out, src[prev:]...), nil
 }
 
 // pathConflict reports whether a pending edit's path is, or is inside, or

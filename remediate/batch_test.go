@@ -9,6 +9,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -185,7 +186,7 @@ func richOps(src []byte) []Op {
 		case yaml.MappingNode:
 			ops = append(ops, Op{Op: "add", Path: path + "/remedyAdded", Value: next()}, Op{Op: "add", Path: path + "/b", Value: next()})
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				k := path + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(n.Content[i].Value)
+				k := path + "/" + jsonpointer.Escape(n.Content[i].Value)
 				ops = append(ops, Op{Op: "remove", Path: k}, Op{Op: "add", Path: k, Value: next()})
 				walk(n.Content[i+1], k, depth+1)
 			}

@@ -76,7 +76,7 @@ func mergeInto(out []Op, idx *opIndex, op Op) bool {
 	if latest(idx.below, prev.Path) > j {
 		return false
 	}
-	rest, err := splitPointer(op.Path[len(prev.Path):])
+	rest, err := opTokens(op.Path[len(prev.Path):])
 	if err != nil {
 		return false
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -82,7 +83,7 @@ func TestCorpusFix(t *testing.T) {
 				t.Errorf("%s:%d: %s reported fixed but still found", fx.File.Path, oc.Finding.Line, oc.Finding.Control)
 			}
 		}
-		a, b := splitLinesKeep(string(fx.Before)), splitLinesKeep(string(fx.After))
+		a, b := slices.Collect(strings.Lines(string(fx.Before))), slices.Collect(strings.Lines(string(fx.After)))
 		after := map[string]bool{}
 		for _, l := range b {
 			after[strings.TrimRight(l, "\r\n")] = true

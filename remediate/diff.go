@@ -3,6 +3,7 @@ package remediate
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -17,7 +18,7 @@ func UnifiedDiff(w io.Writer, path string, before, after []byte) error {
 	if string(before) == string(after) {
 		return nil
 	}
-	a, b := splitLinesKeep(string(before)), splitLinesKeep(string(after))
+	a, b := slices.Collect(strings.Lines(string(before))), slices.Collect(strings.Lines(string(after)))
 	var groups [][]difflib.OpCode
 	if matchCost(a, b) <= maxMatcherCost {
 		groups = difflib.NewMatcherWithJunk(a, b, false, nil).GetGroupedOpCodes(3)
@@ -66,21 +67,6 @@ func writeLines(sb *strings.Builder, prefix string, lines []string) {
 			sb.WriteString("\n\\ No newline at end of file\n")
 		}
 	}
-}
-
-// splitLinesKeep splits s into lines, each keeping its line break.
-func splitLinesKeep(s string) []string {
-	var out []string
-	for s != "" {
-		i := strings.IndexByte(s, '\n')
-		if i < 0 {
-			out = append(out, s)
-			break
-		}
-		out = append(out, s[:i+1])
-		s = s[i+1:]
-	}
-	return out
 }
 
 // difflib's matcher (without autojunk, which would make it miss lines)

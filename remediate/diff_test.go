@@ -2,6 +2,7 @@ package remediate
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,10 +14,10 @@ import (
 // context and removed line; it is what `git apply` does, in a few lines.
 func applyUnified(t *testing.T, before, diff string) string {
 	t.Helper()
-	src := splitLinesKeep(before)
+	src := slices.Collect(strings.Lines(before))
 	var out []string
 	at := 0 // next line of src not yet copied
-	lines := splitLinesKeep(diff)
+	lines := slices.Collect(strings.Lines(diff))
 	for k := 0; k < len(lines); k++ {
 		l := lines[k]
 		if !strings.HasPrefix(l, "@@ -") {
@@ -99,7 +100,7 @@ func TestUnifiedDiffOfLargeFiles(t *testing.T) {
 	tests[2].before, tests[2].after = before.String(), after.String()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a, b := splitLinesKeep(tc.before), splitLinesKeep(tc.after)
+			a, b := slices.Collect(strings.Lines(tc.before)), slices.Collect(strings.Lines(tc.after))
 			if matchCost(a, b) <= maxMatcherCost {
 				t.Fatalf("cost %d: the test does not reach the anchored diff", matchCost(a, b))
 			}
@@ -124,7 +125,7 @@ func TestAnchoredDiffOfGoldens(t *testing.T) {
 		{"old\n", ""},
 		{"k: 1\nk: 1\nx\nk: 1\n", "k: 1\ny\nk: 1\nx\nk: 1\nk: 2\n"},
 	} {
-		a, b := splitLinesKeep(tc.before), splitLinesKeep(tc.after)
+		a, b := slices.Collect(strings.Lines(tc.before)), slices.Collect(strings.Lines(tc.after))
 		var sb strings.Builder
 		fmt.Fprintf(&sb, "diff --git a/f b/f\n--- a/f\n+++ b/f\n")
 		for _, group := range groupOpCodes(opCodes(len(a), len(b), anchoredBlocks(a, b)), 3) {

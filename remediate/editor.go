@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 )
 
 // Op is one RFC 6902 operation. remedy emits add, replace and remove.
@@ -34,12 +37,6 @@ func (e *RefusedError) Error() string { return "not fixable here: " + e.Reason }
 
 func refuse(format string, args ...any) error {
 	return &RefusedError{Reason: fmt.Sprintf(format, args...)}
-}
-
-// splice is one byte-range replacement of a document's source.
-type splice struct {
-	start, end int
-	text       string
 }
 
 // docEditor applies patch operations to one document's bytes, in order:
@@ -96,7 +93,7 @@ type step struct {
 // token must exist. Anchored and aliased nodes are refused: an edit there
 // would leak to every other user of the anchor.
 func (e *docEditor) walk(pointer string) ([]step, error) {
-	tokens, err := splitPointer(pointer)
+	tokens, err := opTokens(pointer)
 	if err != nil {
 		return nil, err
 	}
@@ -155,17 +152,14 @@ func (e *docEditor) walk(pointer string) ([]step, error) {
 	return steps, nil
 }
 
-func splitPointer(p string) ([]string, error) {
-	if p == "" || p[0] != '/' {
-		return nil, fmt.Errorf("invalid JSON pointer %q", p)
+// opTokens splits an operation's path into its reference tokens. An
+// operation changes a field, never the whole document, so the root
+// pointer "" is refused here as an invalid path.
+func opTokens(path string) ([]string, error) {
+	if path == "" {
+		return nil, fmt.Errorf("invalid JSON pointer %q", path)
 	}
-	parts := strings.Split(p[1:], "/")
-	for i, s := range parts {
-		if strings.Contains(s, "~") {
-			parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-		}
-	}
-	return parts, nil
+	return jsonpointer.Split(path)
 }
 
 // Apply applies one operation, splicing the change into the bytes and
@@ -175,7 +169,11 @@ func (e *docEditor) Apply(op Op) error {
 	if err != nil {
 		return err
 	}
-	e.src = applySplices(e.src, ed.splices)
+	src, err := applySplices(e.src, ed.splices)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", op.Op, op.Path, err)
+	}
+	e.src = src
 	if err := e.parse(); err != nil {
 		return fmt.Errorf("%s %s produced invalid YAML: %w", op.Op, op.Path, err)
 	}
@@ -283,20 +281,6 @@ func (e *docEditor) replace(t *text, steps []step, v any) ([]splice, error) {
 	return []splice{sp}, nil
 }
 
-// applySplices applies non-overlapping splices, last first.
-func applySplices(src []byte, sps []splice) []byte {
-	sort.Slice(sps, func(i, j int) bool { return sps[i].start > sps[j].start })
-	out := src
-	for _, sp := range sps {
-		next := make([]byte, 0, len(out)+len(sp.text))
-		next = append(next, out[:sp.start]...)
-		next = append(next, sp.text...)
-		next = append(next, out[sp.end:]...)
-		out = next
-	}
-	return out
-}
-
 func (e *docEditor) replaceOne(t *text, steps []step, v any) (splice, error) {
 	s := steps[len(steps)-1]
 	n := s.node
@@ -361,7 +345,7 @@ func (e *docEditor) renderValueLines(keyCol int, v any) (string, error) {
 	var b strings.Builder
 	switch x := v.(type) {
 	case map[string]any:
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			if err := e.style.writeEntry(&b, keyCol+e.style.step, renderString(k, false), x[k]); err != nil {
 				return "", err
 			}

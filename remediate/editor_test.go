@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,7 +107,7 @@ func checkEditInvariants(t *testing.T, before, after []byte, ops []Op) {
 	// Each operation rewrites at most its own line (a flow collection, a
 	// scalar) or removes its entry; block additions only insert lines.
 	allowed := len(ops) + 1
-	a, b := splitLinesKeep(string(before)), splitLinesKeep(string(after))
+	a, b := slices.Collect(strings.Lines(string(before))), slices.Collect(strings.Lines(string(after)))
 	lost := 0
 	for _, oc := range difflib.NewMatcherWithJunk(a, b, false, nil).GetOpCodes() {
 		if oc.Tag == 'r' || oc.Tag == 'd' {

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"strings"
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 )
 
 // candidateOps derives operations of each kind the editor supports from a
@@ -28,7 +29,7 @@ func candidateOps(src []byte) []Op {
 		case yaml.MappingNode:
 			ops = append(ops, Op{Op: "add", Path: path + "/remedyAdded", Value: map[string]any{"readOnlyRootFilesystem": true, "drop": []any{"ALL"}}})
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				k := strings.NewReplacer("~", "~0", "/", "~1").Replace(n.Content[i].Value)
+				k := jsonpointer.Escape(n.Content[i].Value)
 				if i+2 >= len(n.Content) {
 					ops = append(ops, Op{Op: "remove", Path: path + "/" + k})
 				}

@@ -213,7 +213,7 @@ func (b *patchBuilder) remove(path scanner.Path) {
 // emit records op and applies it to the builder's copy.
 func (b *patchBuilder) emit(op Op) {
 	b.ops = append(b.ops, op)
-	tokens, _ := splitPointer(op.Path)
+	tokens, _ := opTokens(op.Path)
 	var parentPath scanner.Path
 	for _, t := range tokens[:len(tokens)-1] {
 		parentPath = append(parentPath, segFor(b, parentPath, t))

@@ -3,7 +3,8 @@ package remediate
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,7 +86,7 @@ func renderFlow(v any) (string, error) {
 	switch x := v.(type) {
 	case map[string]any:
 		parts := make([]string, 0, len(x))
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			val, err := renderFlow(x[k])
 			if err != nil {
 				return "", err
@@ -107,15 +108,6 @@ func renderFlow(v any) (string, error) {
 	return renderScalar(v, true)
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // renderEntry writes `key: value` as block lines indented by col spaces,
 // each line ending with the document's line break.
 func (s style) renderEntry(col int, key string, v any) (string, error) {
@@ -135,7 +127,7 @@ func (s style) writeEntry(b *strings.Builder, col int, key string, v any) error 
 			return nil
 		}
 		b.WriteString(pad + key + ":" + s.newline)
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			if err := s.writeEntry(b, col+s.step, renderString(k, false), x[k]); err != nil {
 				return err
 			}
@@ -173,7 +165,7 @@ func (s style) writeItem(b *strings.Builder, col int, v any) error {
 		}
 		// The first key sits on the dash line; the others align with it.
 		var inner strings.Builder
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			if err := s.writeEntry(&inner, col+2, renderString(k, false), x[k]); err != nil {
 				return err
 			}

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -172,7 +174,7 @@ func (fx *renderedFix) plan(fixes map[string]fixer, f scanner.Finding) (*rendere
 // translateOp moves one operation on a rendered object to the places that
 // write the field, best first.
 func translateOp(tr sourceTracer, r *scanner.Resource, op Op) ([]sourceEdit, error) {
-	tokens, err := splitPointer(op.Path)
+	tokens, err := opTokens(op.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +214,7 @@ func translateOp(tr sourceTracer, r *scanner.Resource, op Op) ([]sourceEdit, err
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				e.ops = append(e.ops, Op{Op: "add", Path: w.Pointer + "/" + escapeToken(k), Value: m[k]})
+				e.ops = append(e.ops, Op{Op: "add", Path: w.Pointer + "/" + jsonpointer.Escape(k), Value: m[k]})
 			}
 		case len(w.Missing) == 0:
 			e.ops = []Op{{Op: "replace", Path: w.Pointer, Value: op.Value}}
@@ -221,7 +223,7 @@ func translateOp(tr sourceTracer, r *scanner.Resource, op Op) ([]sourceEdit, err
 			for i := len(w.Missing) - 1; i >= 1; i-- {
 				v = map[string]any{w.Missing[i]: v}
 			}
-			e.ops = []Op{{Op: "add", Path: w.Pointer + "/" + escapeToken(w.Missing[0]), Value: v}}
+			e.ops = []Op{{Op: "add", Path: w.Pointer + "/" + jsonpointer.Escape(w.Missing[0]), Value: v}}
 		}
 		for _, o := range e.ops {
 			if o.Path == "" {
@@ -236,9 +238,9 @@ func translateOp(tr sourceTracer, r *scanner.Resource, op Op) ([]sourceEdit, err
 	return out, nil
 }
 
-func escapeToken(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}
+// stillReported is the reason a candidate is refused when the rebuilt
+// output still reports its finding.
+const stillReported = "the rebuilt output still reports it after the edit"
 
 // apply writes the candidates to their sources and verifies the result;
 // it returns the candidates kept, the edited sources by path, and the
@@ -246,68 +248,121 @@ func escapeToken(s string) string {
 // the result fails verification in a way that names no finding, they are
 // tried one by one, each at its places in turn.
 func (fx *renderedFix) apply(cands []*renderedCandidate) ([]*renderedCandidate, map[string][]byte, []Outcome) {
-	var refused []Outcome
 	fx.chosen = map[*renderedCandidate]int{}
-	cur := cands
-	for attempt := 0; attempt < 3 && len(cur) > 0; attempt++ {
-		edited, rej, err := fx.write(cur)
+	left, edited, refused := fx.applyTogether(cands)
+	if edited != nil {
+		return left, edited, refused
+	}
+	accepted, edited, more := fx.applyOneByOne(left)
+	return accepted, edited, append(refused, more...)
+}
+
+// applyTogether writes all candidates at once, at most three times, each
+// time without those refused or still reported by the last. It returns
+// the candidates left, the edited sources when a write passed
+// verification (nil otherwise: the candidates left are for
+// applyOneByOne), and the outcomes of the refused.
+func (fx *renderedFix) applyTogether(cands []*renderedCandidate) ([]*renderedCandidate, map[string][]byte, []Outcome) {
+	left := cands
+	var refused []Outcome
+	for attempt := 0; attempt < 3 && len(left) > 0; attempt++ {
+		edited, rej, err := fx.write(left)
 		refused = append(refused, rej...)
-		cur = dropRefused(cur, rej)
-		if err != nil || len(cur) == 0 {
+		left = dropRefused(left, rej)
+		if err != nil || len(left) == 0 {
 			break
 		}
-		stale, err := fx.verify(cur, edited)
+		stale, err := fx.verify(left, edited)
 		if err != nil {
 			break
 		}
 		if len(stale) == 0 {
-			return cur, edited, refused
+			return left, edited, refused
 		}
 		var keep []*renderedCandidate
-		for _, c := range cur {
+		for _, c := range left {
 			if stale[c.finding.Fingerprint()] {
-				refused = append(refused, Outcome{Finding: c.finding, Status: StatusNotFixable, Reason: "the rebuilt output still reports it after the edit"})
+				refused = append(refused, Outcome{Finding: c.finding, Status: StatusNotFixable, Reason: stillReported})
 				continue
 			}
 			keep = append(keep, c)
 		}
-		cur = keep
+		left = keep
 	}
-	// One by one, each at its places in turn.
-	var accepted []*renderedCandidate
+	return left, nil, refused
+}
+
+// applyOneByOne adds the candidates one at a time to those accepted, each
+// at its places in turn, keeping the first place whose write verifies.
+func (fx *renderedFix) applyOneByOne(cands []*renderedCandidate) ([]*renderedCandidate, map[string][]byte, []Outcome) {
 	var edited map[string][]byte
-	for _, c := range cur {
+	accepted, failed := oneByOne(cands, func(try []*renderedCandidate) error {
+		c := try[len(try)-1]
 		var lastErr error
-		ok := false
 		for i := range c.plans {
 			fx.chosen[c] = i
-			try := append(append([]*renderedCandidate{}, accepted...), c)
-			e, rej, err := fx.write(try)
-			if err == nil && len(rej) > 0 {
-				err = errors.New(rej[0].Reason)
-			}
-			if err == nil && len(e) == 0 {
-				err = refuse("nothing to change")
-			}
+			e, err := fx.writeVerified(try)
 			if err == nil {
-				var stale map[string]bool
-				if stale, err = fx.verify(try, e); err == nil && len(stale) > 0 {
-					err = errors.New("the rebuilt output still reports it after the edit")
-				}
+				edited = e
+				return nil
 			}
-			if err != nil {
-				lastErr = err
-				continue
-			}
-			accepted, edited, ok = try, e, true
-			break
+			lastErr = err
 		}
-		if !ok {
-			refused = append(refused, Outcome{Finding: c.finding, Status: StatusNotFixable, Reason: reasonOf(lastErr)})
-			delete(fx.chosen, c)
-		}
+		return lastErr
+	})
+	var refused []Outcome
+	for _, f := range failed {
+		refused = append(refused, Outcome{Finding: f.cand.finding, Status: StatusNotFixable, Reason: reasonOf(f.err)})
+		delete(fx.chosen, f.cand)
 	}
 	return accepted, edited, refused
+}
+
+// writeVerified writes the candidates at their chosen places and verifies
+// the result; any refusal, an empty write or a finding still reported is
+// an error.
+func (fx *renderedFix) writeVerified(cands []*renderedCandidate) (map[string][]byte, error) {
+	edited, rej, err := fx.write(cands)
+	if err != nil {
+		return nil, err
+	}
+	if len(rej) > 0 {
+		return nil, errors.New(rej[0].Reason)
+	}
+	if len(edited) == 0 {
+		return nil, refuse("nothing to change")
+	}
+	stale, err := fx.verify(cands, edited)
+	if err != nil {
+		return nil, err
+	}
+	if len(stale) > 0 {
+		return nil, errors.New(stillReported)
+	}
+	return edited, nil
+}
+
+// refusal is a candidate that oneByOne could not add, and why.
+type refusal struct {
+	cand *renderedCandidate
+	err  error
+}
+
+// oneByOne adds the candidates in order to those kept so far, keeping each
+// that try accepts together with them: the one-by-one retry, so that one
+// refusal does not block the rest. try gets a slice of its own.
+func oneByOne(cands []*renderedCandidate, try func([]*renderedCandidate) error) ([]*renderedCandidate, []refusal) {
+	var kept []*renderedCandidate
+	var refused []refusal
+	for _, c := range cands {
+		next := append(slices.Clone(kept), c)
+		if err := try(next); err != nil {
+			refused = append(refused, refusal{cand: c, err: err})
+			continue
+		}
+		kept = next
+	}
+	return kept, refused
 }
 
 func dropRefused(cands []*renderedCandidate, refused []Outcome) []*renderedCandidate {
@@ -339,6 +394,52 @@ type region struct {
 // whole set is retried candidate by candidate, and the candidates it still
 // refuses are returned as outcomes.
 func (fx *renderedFix) write(cands []*renderedCandidate) (map[string][]byte, []Outcome, error) {
+	regions, byRegion := fx.regionsOf(cands)
+	var refused []Outcome
+	refusedSet := map[*renderedCandidate]bool{}
+	splices := map[string][]splice{}
+	for _, rg := range regions {
+		text, failed, err := fx.writeRegion(rg, byRegion[rg])
+		for _, f := range failed {
+			if !refusedSet[f.cand] {
+				refusedSet[f.cand] = true
+				refused = append(refused, Outcome{Finding: f.cand.finding, Status: StatusNotFixable, Reason: reasonOf(f.err)})
+			}
+		}
+		if err != nil {
+			return nil, refused, err
+		}
+		splices[rg.file] = append(splices[rg.file], splice{start: rg.start, end: rg.end, text: string(text)})
+	}
+	if len(refusedSet) > 0 {
+		// Candidates refused in one region must not stay half-applied in
+		// another: write again without them.
+		var keep []*renderedCandidate
+		for _, c := range cands {
+			if !refusedSet[c] {
+				keep = append(keep, c)
+			}
+		}
+		if len(keep) == 0 {
+			return map[string][]byte{}, refused, nil
+		}
+		edited, more, err := fx.write(keep)
+		return edited, append(refused, more...), err
+	}
+	out := map[string][]byte{}
+	for file, sps := range splices {
+		b, err := applySplices(fx.files[file].Bytes, sps)
+		if err != nil {
+			return nil, refused, fmt.Errorf("%s: %w", file, err)
+		}
+		out[file] = b
+	}
+	return out, refused, nil
+}
+
+// regionsOf groups the candidates by the regions their chosen plans edit,
+// the regions in file and byte order.
+func (fx *renderedFix) regionsOf(cands []*renderedCandidate) ([]region, map[region][]*renderedCandidate) {
 	byRegion := map[region][]*renderedCandidate{}
 	var regions []region
 	for _, c := range cands {
@@ -361,71 +462,41 @@ func (fx *renderedFix) write(cands []*renderedCandidate) (map[string][]byte, []O
 		}
 		return regions[i].start < regions[j].start
 	})
-	var refused []Outcome
-	refusedSet := map[*renderedCandidate]bool{}
-	type splice struct {
-		start, end int
-		text       []byte
+	return regions, byRegion
+}
+
+// writeRegion returns the new text of one region with the operations of
+// every candidate written there. When the set is refused, the candidates
+// are added one by one, and those refused are returned with the text of
+// the rest.
+func (fx *renderedFix) writeRegion(rg region, cands []*renderedCandidate) ([]byte, []refusal, error) {
+	src := fx.files[rg.file].Bytes[rg.start:rg.end]
+	edit := func(cs []*renderedCandidate) ([]byte, error) {
+		return editSourceRegion(rg.file, src, rg.indent, fx.regionOps(rg, cs))
 	}
-	splices := map[string][]splice{}
-	for _, rg := range regions {
-		ops := func(cs []*renderedCandidate) []Op {
-			var out []Op
-			for _, c := range cs {
-				for _, e := range c.plans[fx.chosen[c]] {
-					if e.at.File.Path == rg.file && e.at.Start == rg.start && e.at.End == rg.end {
-						out = append(out, e.ops...)
-					}
-				}
-			}
-			return coalesce(mergeAdds(out))
-		}
-		src := fx.files[rg.file].Bytes[rg.start:rg.end]
-		text, err := editSourceRegion(rg.file, src, rg.indent, ops(byRegion[rg]))
-		if err != nil {
-			// One by one, so that one refusal does not block the rest.
-			var ok []*renderedCandidate
-			for _, c := range byRegion[rg] {
-				if _, err := editSourceRegion(rg.file, src, rg.indent, ops(append(append([]*renderedCandidate{}, ok...), c))); err != nil {
-					if !refusedSet[c] {
-						refusedSet[c] = true
-						refused = append(refused, Outcome{Finding: c.finding, Status: StatusNotFixable, Reason: reasonOf(err)})
-					}
-					continue
-				}
-				ok = append(ok, c)
-			}
-			if text, err = editSourceRegion(rg.file, src, rg.indent, ops(ok)); err != nil {
-				return nil, refused, err
+	if text, err := edit(cands); err == nil {
+		return text, nil, nil
+	}
+	ok, failed := oneByOne(cands, func(try []*renderedCandidate) error {
+		_, err := edit(try)
+		return err
+	})
+	text, err := edit(ok)
+	return text, failed, err
+}
+
+// regionOps returns the operations the candidates' chosen plans write in
+// the region, merged and coalesced.
+func (fx *renderedFix) regionOps(rg region, cands []*renderedCandidate) []Op {
+	var out []Op
+	for _, c := range cands {
+		for _, e := range c.plans[fx.chosen[c]] {
+			if e.at.File.Path == rg.file && e.at.Start == rg.start && e.at.End == rg.end {
+				out = append(out, e.ops...)
 			}
 		}
-		splices[rg.file] = append(splices[rg.file], splice{rg.start, rg.end, text})
 	}
-	if len(refusedSet) > 0 {
-		// Candidates refused in one region must not stay half-applied in
-		// another: write again without them.
-		var keep []*renderedCandidate
-		for _, c := range cands {
-			if !refusedSet[c] {
-				keep = append(keep, c)
-			}
-		}
-		if len(keep) == 0 {
-			return map[string][]byte{}, refused, nil
-		}
-		edited, more, err := fx.write(keep)
-		return edited, append(refused, more...), err
-	}
-	out := map[string][]byte{}
-	for file, sps := range splices {
-		sort.Slice(sps, func(i, j int) bool { return sps[i].start > sps[j].start })
-		b := fx.files[file].Bytes
-		for _, sp := range sps {
-			b = append(append(append([]byte{}, b[:sp.start]...), sp.text...), b[sp.end:]...)
-		}
-		out[file] = b
-	}
-	return out, refused, nil
+	return coalesce(mergeAdds(out))
 }
 
 // mergeAdds folds an add of a mapping into an earlier add of a mapping at
@@ -539,12 +610,7 @@ func (fx *renderedFix) verify(cands []*renderedCandidate, edited map[string][]by
 	stale := map[string]bool{}
 	for _, out := range fx.outputs {
 		rd := out.Rendered
-		replace := map[string][]byte{}
-		for path, b := range edited {
-			if rd.Sources[path] != nil {
-				replace[path] = b
-			}
-		}
+		replace := sourcesRead(rd, edited)
 		if len(replace) == 0 {
 			continue
 		}
@@ -582,6 +648,18 @@ func (fx *renderedFix) verify(cands []*renderedCandidate, edited map[string][]by
 	return stale, nil
 }
 
+// sourcesRead returns the edited sources an output reads: what its build
+// run again replaces.
+func sourcesRead(rd *scanner.Rendered, edited map[string][]byte) map[string][]byte {
+	replace := map[string][]byte{}
+	for path, b := range edited {
+		if rd.Sources[path] != nil {
+			replace[path] = b
+		}
+	}
+	return replace
+}
+
 // bystandersUnchanged builds again every output that is not scanned (an
 // overlay excluded by config) but reads an edited file, and refuses an
 // edit that changes it: a base shared with overlays that must not change
@@ -595,12 +673,7 @@ func (fx *renderedFix) bystandersUnchanged(edited map[string][]byte) error {
 			}
 			seen[by] = true
 			rd := by.Rendered
-			replace := map[string][]byte{}
-			for path, b := range edited {
-				if rd.Sources[path] != nil {
-					replace[path] = b
-				}
-			}
+			replace := sourcesRead(rd, edited)
 			if len(replace) == 0 {
 				continue
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -212,13 +213,6 @@ func summary(rep *scanner.Report, files int) string {
 		counts = fmt.Sprintf("%d critical, %s", n, counts)
 	}
 	return fmt.Sprintf("%s (%s), %d suppressed, %s, %d skipped in %s",
-		plural(active, "finding"), counts, suppressed, plural(len(rep.Errors), "error"),
-		len(rep.Skipped), plural(files, "file"))
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
+		plural.Count(active, "finding"), counts, suppressed, plural.Count(len(rep.Errors), "error"),
+		len(rep.Skipped), plural.Count(files, "file"))
 }

@@ -13,6 +13,7 @@ package review
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
@@ -217,7 +219,7 @@ func changesOf(before, after []byte) []change {
 	if string(before) == string(after) {
 		return nil
 	}
-	a, b := splitKeep(string(before)), splitKeep(string(after))
+	a, b := slices.Collect(strings.Lines(string(before))), slices.Collect(strings.Lines(string(after)))
 	type span struct{ i1, i2, j1, j2 int }
 	var spans []span
 	for _, op := range difflib.NewMatcher(a, b).GetOpCodes() {
@@ -339,7 +341,7 @@ func (r Result) Body(sha string, failOn scanner.Severity) string {
 			fixable += len(c.Findings)
 		}
 	}
-	fmt.Fprintf(&b, "remedy found %s in the manifests this pull request changes (as of %s)", plural(len(r.New), "new finding"), short)
+	fmt.Fprintf(&b, "remedy found %s in the manifests this pull request changes (as of %s)", plural.Count(len(r.New), "new finding"), short)
 	if fixable > 0 {
 		fmt.Fprintf(&b, "; %d come with a suggested fix you can apply in one click", fixable)
 	}
@@ -377,33 +379,12 @@ func indent(s, pre string) string {
 	return strings.Join(lines, "\n")
 }
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-func splitKeep(s string) []string {
-	var out []string
-	for len(s) > 0 {
-		i := strings.IndexByte(s, '\n')
-		if i < 0 {
-			out = append(out, s)
-			break
-		}
-		out = append(out, s[:i+1])
-		s = s[i+1:]
-	}
-	return out
-}
-
 // Apply applies suggestions to content, as GitHub's "Commit suggestion"
 // does: each replaces its lines. Suggestions must not overlap. It is how
 // tests (and cautious callers) check that the suggestions fix what they
 // claim.
 func Apply(content []byte, comments []Comment) []byte {
-	lines := splitKeep(string(content))
+	lines := slices.Collect(strings.Lines(string(content)))
 	cs := append([]Comment(nil), comments...)
 	sort.Slice(cs, func(i, j int) bool { return cs[i].StartLine > cs[j].StartLine })
 	for _, c := range cs {

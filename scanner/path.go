@@ -3,6 +3,8 @@ package scanner
 import (
 	"strconv"
 	"strings"
+
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 )
 
 // Path locates a field inside a resource. Keys are plain segments; sequence
@@ -42,6 +44,35 @@ func (p Path) String() string {
 	return b.String()
 }
 
+// Tokens returns p as RFC 6901 reference tokens (unescaped): an index as
+// its number.
+func (p Path) Tokens() []string {
+	out := make([]string, len(p))
+	for i, s := range p {
+		if n, ok := IsIndex(s); ok {
+			out[i] = strconv.Itoa(n)
+		} else {
+			out[i] = s
+		}
+	}
+	return out
+}
+
+// PathOf reads reference tokens (of a pointer into an object) as a Path:
+// a token that is a non-negative number is a sequence index, as it is in
+// every pointer remedy writes; any other is a mapping key.
+func PathOf(tokens []string) Path {
+	var p Path
+	for _, t := range tokens {
+		if i, err := strconv.Atoi(t); err == nil && i >= 0 {
+			p = p.Index(i)
+		} else {
+			p = p.Key(t)
+		}
+	}
+	return p
+}
+
 // Pointer renders p as an RFC 6901 JSON pointer.
 func (p Path) Pointer() string {
 	var b strings.Builder
@@ -51,10 +82,7 @@ func (p Path) Pointer() string {
 			b.WriteString(strconv.Itoa(n))
 			continue
 		}
-		if strings.ContainsAny(s, "~/") {
-			s = strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-		}
-		b.WriteString(s)
+		b.WriteString(jsonpointer.Escape(s))
 	}
 	return b.String()
 }

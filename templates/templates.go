@@ -14,6 +14,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/internal/quote"
 )
 
@@ -240,7 +241,7 @@ func Funcs() template.FuncMap {
 	return template.FuncMap{
 		"join":            strings.Join,
 		"lower":           strings.ToLower,
-		"plural":          plural,
+		"plural":          plural.Count,
 		"code":            code,
 		"cell":            cell,
 		"plain":           plain,
@@ -248,17 +249,6 @@ func Funcs() template.FuncMap {
 		"controlList":     controlList,
 		"resourceSummary": resourceSummary,
 	}
-}
-
-// plural writes "1 finding" or "3 findings".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	if strings.HasSuffix(noun, "x") || strings.HasSuffix(noun, "s") {
-		return strconv.Itoa(n) + " " + noun + "es"
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // code writes s as a Markdown code span, whatever it holds: the one way
@@ -341,5 +331,5 @@ func resourceSummary(rs []string) string {
 	if len(rs) == 1 {
 		return plain(rs[0])
 	}
-	return plural(len(rs), "resource")
+	return plural.Count(len(rs), "resource")
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/remedy-bot/remedy/internal/plural"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -133,8 +135,8 @@ func TestMarkdownHelpers(t *testing.T) {
 		{cell("a|b\nc"), "`a\\|b c`"},
 		{urlPath("apps/a b/x).yaml"), "apps/a%20b/x%29.yaml"},
 		{plain("@org/team"), "@\u200dorg/team"},
-		{plural(1, "file"), "1 file"},
-		{plural(0, "file"), "0 files"},
+		{plural.Count(1, "file"), "1 file"},
+		{plural.Count(0, "file"), "0 files"},
 		{list([]string{"a"}, 2), "a"},
 		{list([]string{"a", "b"}, 2), "a and b"},
 		{list([]string{"a", "b", "c"}, 2), "a, b and 1 more"},

@@ -25,6 +25,7 @@ import (
 	"github.com/remedy-bot/remedy/serve/clock"
 	"github.com/remedy-bot/remedy/serve/jobs"
 	"github.com/remedy-bot/remedy/serve/metrics"
+	"github.com/remedy-bot/remedy/serve/posture"
 	"github.com/remedy-bot/remedy/serve/schedule"
 	"github.com/remedy-bot/remedy/serve/server"
 	"github.com/remedy-bot/remedy/serve/serviceconfig"
@@ -186,6 +187,8 @@ func checkServeConfig(w io.Writer, cfg *serviceconfig.Config, getenv func(string
 		}
 		fmt.Fprintln(w)
 	}
+	_, postureState := cfg.PostureState(s)
+	fmt.Fprintf(w, "posture page   %s\n", postureState)
 	for _, m := range missing {
 		fmt.Fprintf(w, "warning        %s: that endpoint answers 503\n", m)
 	}
@@ -303,7 +306,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serviceconfig.Config,
 		Version: versionString(), Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, ForgeHosts: forges.webHosts, Bot: d.Bot, BotLogin: login.fixed, LearnBotLogin: login.Get, FailOn: failOn, Images: images,
 		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
 		Clusters: clusterSpecs(cfg.Clusters), ForgeHost: clustersweep.ForgeHost(apiURL),
-		Metrics: m, Now: clk.Now, Log: log,
+		Metrics: m, Now: clk.Now, Log: log, Postures: store,
 	})
 	pool := jobs.NewPool(store, handler, jobs.PoolOptions{
 		Workers: cfg.Limits.Workers, Timeout: time.Duration(cfg.Limits.JobTimeout), Grace: time.Duration(cfg.Limits.ShutdownGrace),
@@ -347,11 +350,16 @@ func startServe(ctx context.Context, inv *invocation, cfg *serviceconfig.Config,
 	if cfg.MetricsListen != "" {
 		metricsOnMain = nil
 	}
+	page, err := servePosture(cfg, secrets, store, clk, log)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	srv := server.New(server.Options{
 		Config: cfg, Secrets: secrets, BotLogin: login.fixed, LearnBotLogin: login.Get, ForgeBotLogins: forges.bots, Queue: store, Ready: store.Ping,
 		Degraded:       login.degraded,
 		MetricsHandler: metricsOnMain, Metrics: m, Known: func(id string) bool { return cat.Get(id) != nil },
-		Clock: clk, Log: log,
+		Clock: clk, Log: log, Posture: page,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -426,6 +434,26 @@ func startServe(ctx context.Context, inv *invocation, cfg *serviceconfig.Config,
 		svc.done <- err
 	}()
 	return svc, nil
+}
+
+// servePosture is the fleet posture page, or nil (its routes answer 404)
+// when it has no token; the log says why, once, at start.
+func servePosture(cfg *serviceconfig.Config, secrets serviceconfig.Secrets, store *jobs.Store, clk clock.Clock, log *slog.Logger) (server.PosturePage, error) {
+	on, state := cfg.PostureState(secrets)
+	if !on {
+		log.Info("posture page "+state, "routes", "/, /repos/…, /api/v1/posture answer 404")
+		return nil, nil
+	}
+	var clusters []string
+	for _, c := range cfg.Clusters {
+		clusters = append(clusters, c.Name)
+	}
+	page, err := posture.New(posture.Options{Store: store, Token: secrets.PostureToken, Repositories: cfg.Repositories, Clusters: clusters, Now: clk.Now, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("posture page "+state, "routes", "/, /repos/…, /api/v1/posture")
+	return page, nil
 }
 
 // servedForges are the clients of the forges besides GitHub, by kind

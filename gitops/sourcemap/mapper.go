@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/remedy-bot/remedy/internal/oneline"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/cluster"
 )
@@ -148,7 +149,7 @@ func (m *Mapper) Map(ctx context.Context, snap *cluster.Snapshot, live *scanner.
 			if !errors.Is(err, ErrNoDeployer) {
 				log.Warn("deployer not read", "object", obj.File, "error", err)
 			}
-			p.Source = Source{Error: oneLine(err.Error()), Deployer: origin.Deployer}
+			p.Source = Source{Error: oneline.Fold(err.Error()), Deployer: origin.Deployer}
 			continue
 		}
 		p.Source = Source{Repo: origin.Repo, Revision: origin.Revision, Path: origin.Path, Deployer: origin.Deployer, Note: NoteOf(origin)}
@@ -170,7 +171,7 @@ func (m *Mapper) Map(ctx context.Context, snap *cluster.Snapshot, live *scanner.
 			errs = append(errs, "not found in "+o.Repo+" "+cmp.Or(o.Path, ".")+" at "+orDefault(o.Revision))
 		}
 		if p.Resource == nil {
-			p.Source.Error = oneLine(strings.Join(errs, "; "))
+			p.Source.Error = oneline.Fold(strings.Join(errs, "; "))
 		}
 	}
 
@@ -199,10 +200,6 @@ func (m *Mapper) Map(ctx context.Context, snap *cluster.Snapshot, live *scanner.
 	})
 	return out, nil
 }
-
-// oneLine folds an error's line breaks (a git server's message may hold
-// some) so it fits a table row and a log line.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // findingKey matches a live finding with the same finding of the source.
 func findingKey(f scanner.Finding) string { return f.Control + "\x00" + f.Container + "\x00" + f.Path }

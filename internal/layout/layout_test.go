@@ -1,6 +1,8 @@
 package layout
 
 import (
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -96,4 +98,81 @@ func mentionedUnder(readme, dir string) bool {
 		}
 	}
 	return false
+}
+
+// TestEveryPackageHasADocComment fails when a package of the module has no
+// doc comment that names it: "// Package name ..." (what go doc shows
+// first), or "// Command name ..." for a program (package main, named by
+// its folder). The comment says what the package is for and how data
+// enters and leaves it; this test only sees that it is there.
+func TestEveryPackageHasADocComment(t *testing.T) {
+	root := testfiles.ModuleRoot(t)
+	for dir := range packageDirs(t, root) {
+		if doc, ok := packageDoc(t, filepath.Join(root, filepath.FromSlash(dir))); !ok {
+			t.Errorf("package %s has no doc comment starting %q", dir, doc)
+		}
+	}
+}
+
+// packageDoc reports whether a non-test file of the package in dir has a
+// doc comment naming the package, and what it should start with.
+func packageDoc(t *testing.T, dir string) (string, bool) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ""
+	fset := token.NewFileSet()
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, parser.PackageClauseOnly|parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = "Package " + f.Name.Name + " "
+		if f.Name.Name == "main" {
+			want = "Command " + filepath.Base(dir) + " "
+		}
+		if f.Doc != nil && strings.HasPrefix(f.Doc.Text(), want) {
+			return want, true
+		}
+	}
+	return want, false
+}
+
+func TestPackageDoc(t *testing.T) {
+	tests := []struct {
+		name  string
+		dir   string
+		files map[string]string
+		ok    bool
+	}{
+		{"documented", "lib", map[string]string{"a.go": "package lib\n", "doc.go": "// Package lib does one thing.\npackage lib\n"}, true},
+		{"none", "lib", map[string]string{"a.go": "package lib\n"}, false},
+		{"another name", "lib", map[string]string{"a.go": "// Package other does one thing.\npackage lib\n"}, false},
+		{"a name that only begins the same", "lib", map[string]string{"a.go": "// Package library does one thing.\npackage lib\n"}, false},
+		{"not the package's comment", "lib", map[string]string{"a.go": "// Package lib does one thing.\n\npackage lib\n"}, false},
+		{"only in a test", "lib", map[string]string{"a.go": "package lib\n", "a_test.go": "// Package lib does one thing.\npackage lib\n"}, false},
+		{"command", "tool", map[string]string{"main.go": "// Command tool does one thing.\npackage main\n"}, true},
+		{"command named as a package", "tool", map[string]string{"main.go": "// Package main does one thing.\npackage main\n"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), tt.dir)
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for name, src := range tt.files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if want, ok := packageDoc(t, dir); ok != tt.ok {
+				t.Errorf("packageDoc = %v, want %v (wants a comment starting %q)", ok, tt.ok, want)
+			}
+		})
+	}
 }

@@ -17,8 +17,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,6 +30,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 	"github.com/remedy-bot/remedy/scanner/terraform"
 )
 
@@ -104,7 +107,10 @@ func apply(src []byte, op Op) ([]byte, error) {
 		return nil, err
 	}
 	e := &editor{src: src, unit: indentUnit(src)}
-	tokens := splitPointer(op.Path)
+	tokens, err := jsonpointer.Split(op.Path)
+	if err != nil {
+		return nil, err
+	}
 	if len(tokens) == 0 {
 		return nil, refuse("the operation replaces the whole object")
 	}
@@ -115,7 +121,7 @@ func apply(src []byte, op Op) ([]byte, error) {
 			if a == nil {
 				return nil, refuse("the resource has no manifest")
 			}
-			obj, ok := hclsyntax.Expression(unwrap(a.Expr)).(*hclsyntax.ObjectConsExpr)
+			obj, ok := hclsyntax.Expression(terraform.Unwrap(a.Expr)).(*hclsyntax.ObjectConsExpr)
 			if !ok {
 				return nil, refuse("the manifest is not written as an object")
 			}
@@ -179,7 +185,7 @@ func (e *editor) resource(blk *hclsyntax.Block, tokens []string, op Op) error {
 				}
 				if m, ok := op.Value.(map[string]any); ok {
 					// Replacing a block with a mapping: set its keys.
-					keys := sortedKeys(m)
+					keys := slices.Sorted(maps.Keys(m))
 					if len(keys) == 1 {
 						return e.resource(blocks[0], []string{keys[0]}, Op{Op: "add", Path: "/" + keys[0], Value: m[keys[0]]})
 					}
@@ -277,7 +283,7 @@ func (e *editor) object(obj *hclsyntax.ObjectConsExpr, tokens []string, op Op) e
 			for j := range c.Items {
 				k, d := c.Items[j].KeyExpr.Value(nil)
 				if !d.HasErrors() && k.Type() == cty.String && k.AsString() == tok {
-					found, item = unwrap(c.Items[j].ValueExpr), &c.Items[j]
+					found, item = terraform.Unwrap(c.Items[j].ValueExpr), &c.Items[j]
 				}
 			}
 			if found == nil {
@@ -308,7 +314,7 @@ func (e *editor) object(obj *hclsyntax.ObjectConsExpr, tokens []string, op Op) e
 			if err != nil || n >= len(c.Exprs) {
 				return e.literal(cur, tokens[i:], op)
 			}
-			cur = unwrap(c.Exprs[n])
+			cur = terraform.Unwrap(c.Exprs[n])
 		default:
 			return e.literal(cur, tokens[i:], op)
 		}
@@ -401,7 +407,7 @@ func (e *editor) insertBlocks(blk *hclsyntax.Block, name []string, items []any) 
 // indentation: its nested lines carry one unit per level.
 func blockText(name string, m map[string]any, unit string) string {
 	var attrs, blocks []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		tf, list := terraform.TFName(k)
 		v := m[k]
 		if items, ok := v.([]any); ok && list && allMaps(items) {
@@ -598,19 +604,6 @@ func attrEnds(b *hclsyntax.Body) []int {
 	return out
 }
 
-func unwrap(e hclsyntax.Expression) hclsyntax.Expression {
-	for {
-		switch x := e.(type) {
-		case *hclsyntax.ParenthesesExpr:
-			e = x.Expression
-		case *hclsyntax.TemplateWrapExpr:
-			e = x.Wrapped
-		default:
-			return e
-		}
-	}
-}
-
 // hasComment reports whether HCL text holds a comment.
 func hasComment(b []byte) bool {
 	toks, _ := hclsyntax.LexExpression(b, "", hcl.InitialPos)
@@ -620,26 +613,6 @@ func hasComment(b []byte) bool {
 		}
 	}
 	return false
-}
-
-func splitPointer(p string) []string {
-	if p == "" || p == "/" {
-		return nil
-	}
-	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i, s := range parts {
-		parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-	}
-	return parts
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // fromCty converts a literal value to the JSON-like values of a patch.
@@ -797,7 +770,7 @@ func render(v any, indent, unit string, multi bool) string {
 			return "{}"
 		}
 		var lines []string
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			key := k
 			if !hclsyntax.ValidIdentifier(k) {
 				key = strconv.Quote(k)

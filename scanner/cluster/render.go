@@ -125,17 +125,13 @@ func (e *emitter) value(path string, indent int) error {
 	}
 	switch tok {
 	case json.Delim('{'):
-		if !e.dec.More() {
-			e.out.WriteString(" {}\n")
-			_, err := e.dec.Token()
+		if empty, err := e.closeEmpty(" {}\n"); empty || err != nil {
 			return err
 		}
 		e.out.WriteByte('\n')
 		return e.mapping(path, indent+2, false)
 	case json.Delim('['):
-		if !e.dec.More() {
-			e.out.WriteString(" []\n")
-			_, err := e.dec.Token()
+		if empty, err := e.closeEmpty(" []\n"); empty || err != nil {
 			return err
 		}
 		e.out.WriteByte('\n')
@@ -149,6 +145,18 @@ func (e *emitter) value(path string, indent int) error {
 	return nil
 }
 
+// closeEmpty ends a collection whose '{' or '[' was just read when it is
+// empty: it writes it as text (" {}\n", " []\n"), reads its end, and
+// reports true.
+func (e *emitter) closeEmpty(text string) (bool, error) {
+	if e.dec.More() {
+		return false, nil
+	}
+	e.out.WriteString(text)
+	_, err := e.dec.Token()
+	return true, err
+}
+
 // sequence writes the items of the array whose '[' was just read.
 func (e *emitter) sequence(path string, indent int) error {
 	for e.dec.More() {
@@ -160,11 +168,9 @@ func (e *emitter) sequence(path string, indent int) error {
 		}
 		switch tok {
 		case json.Delim('{'):
-			if !e.dec.More() {
-				e.out.WriteString(" {}\n")
-				if _, err := e.dec.Token(); err != nil {
-					return err
-				}
+			if empty, err := e.closeEmpty(" {}\n"); err != nil {
+				return err
+			} else if empty {
 				continue
 			}
 			e.out.WriteByte(' ')
@@ -172,11 +178,9 @@ func (e *emitter) sequence(path string, indent int) error {
 				return err
 			}
 		case json.Delim('['):
-			if !e.dec.More() {
-				e.out.WriteString(" []\n")
-				if _, err := e.dec.Token(); err != nil {
-					return err
-				}
+			if empty, err := e.closeEmpty(" []\n"); err != nil {
+				return err
+			} else if empty {
 				continue
 			}
 			e.out.WriteByte('\n')

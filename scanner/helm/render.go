@@ -120,35 +120,18 @@ func IsChart(dir string) bool {
 	return err == nil && info.Mode().IsRegular()
 }
 
-// skipDirs are never walked, as in scanner.Load.
-var skipDirs = map[string]bool{".git": true, "vendor": true, "node_modules": true}
-
 // Charts returns the charts below the folders dirs: folders holding a
 // Chart.yaml, except subcharts (inside another chart's charts/ folder),
 // which are rendered through their parent. Paths are absolute, sorted.
 func Charts(dirs []string) []string {
 	found := map[string]bool{}
-	for _, d := range dirs {
-		_ = filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
+	scanner.WalkFolders(dirs, nil, func(p string, e fs.DirEntry) {
+		if e.IsDir() && IsChart(p) {
+			if abs, err := scanner.RealPath(p); err == nil {
+				found[abs] = true
 			}
-			if e.IsDir() {
-				if p != d && skipDirs[e.Name()] {
-					return filepath.SkipDir
-				}
-				if IsChart(p) {
-					if abs, err := realAbs(p); err == nil {
-						found[abs] = true
-					}
-					// Subcharts are the parent's business.
-					return nil
-				}
-				return nil
-			}
-			return nil
-		})
-	}
+		}
+	})
 	var out []string
 	for dir := range found {
 		sub := false
@@ -163,14 +146,6 @@ func Charts(dirs []string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func realAbs(p string) (string, error) {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", err
-	}
-	return filepath.EvalSymlinks(abs)
 }
 
 // renderer holds one chart's files and one release's values.
@@ -234,27 +209,14 @@ func newRenderer(dir string, rel Release, opts Options) (*renderer, error) {
 	if opts.MaxFileSize <= 0 {
 		opts.MaxFileSize = scanner.DefaultMaxFileSize
 	}
-	rootAbs, err := realAbs(opts.Root)
+	dirs, err := scanner.ResolveBuildDirs(opts.Root, opts.Top, dir, "chart")
 	if err != nil {
-		return nil, fmt.Errorf("scan root %s: %w", opts.Root, err)
+		return nil, err
 	}
-	top := rootAbs
-	if opts.Top != "" {
-		if top, err = realAbs(opts.Top); err != nil {
-			return nil, fmt.Errorf("repository %s: %w", opts.Top, err)
-		}
-	}
-	dirAbs, err := realAbs(dir)
-	if err != nil {
-		return nil, fmt.Errorf("chart %s: %w", dir, err)
-	}
-	r := &renderer{opts: opts, budget: opts.Budget.WithDefaults(), child: opts.child, rootAbs: rootAbs, top: top, dir: dirAbs, rel: rel,
-		replace: map[string][]byte{}, files: map[string][]byte{}, sources: map[string]*scanner.SourceFile{}}
+	r := &renderer{opts: opts, budget: opts.Budget.WithDefaults(), child: opts.child, rootAbs: dirs.Root, top: dirs.Top, dir: dirs.Dir, rel: rel,
+		replace: dirs.Replacements(opts.Replace), files: map[string][]byte{}, sources: map[string]*scanner.SourceFile{}}
 	if r.child == nil {
 		r.child, r.ownsChild = newChildSession(opts.Budget), true
-	}
-	for p, b := range opts.Replace {
-		r.replace[filepath.Join(rootAbs, filepath.FromSlash(p))] = b
 	}
 	if err := r.readChart(); err != nil {
 		return nil, err
@@ -270,7 +232,7 @@ func newRenderer(dir string, rel Release, opts Options) (*renderer, error) {
 			}
 			continue
 		}
-		abs, err := realAbs(l.File)
+		abs, err := scanner.RealPath(l.File)
 		if err != nil {
 			return nil, fmt.Errorf("values file %s: %w", r.display(l.File), err)
 		}
@@ -311,13 +273,7 @@ func copyValue(x any) any {
 	return x
 }
 
-func (r *renderer) display(abs string) string {
-	rel, err := filepath.Rel(r.rootAbs, abs)
-	if err != nil {
-		return filepath.ToSlash(abs)
-	}
-	return filepath.ToSlash(rel)
-}
+func (r *renderer) display(abs string) string { return scanner.DisplayPath(r.rootAbs, abs) }
 
 // read reads a file below top, or its replacement.
 func (r *renderer) read(abs string) ([]byte, error) {
@@ -379,7 +335,7 @@ func (r *renderer) readChart() error {
 			return nil
 		}
 		if fi.IsDir() {
-			if rules.Ignore(n, fi) || skipDirs[fi.Name()] {
+			if rules.Ignore(n, fi) || scanner.SkipsFolder(fi.Name()) {
 				return filepath.SkipDir
 			}
 			return nil

@@ -13,6 +13,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -314,39 +315,6 @@ func follow(n *yaml.Node, tokens []string) []step {
 	return out
 }
 
-// tokensOf turns a scanner.Path into pointer tokens.
-func tokensOf(p scanner.Path) []string {
-	out := make([]string, len(p))
-	for i, seg := range p {
-		if n, ok := scanner.IsIndex(seg); ok {
-			out[i] = strconv.Itoa(n)
-		} else {
-			out[i] = seg
-		}
-	}
-	return out
-}
-
-func pointerOf(tokens []string) string {
-	var b strings.Builder
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1"))
-	}
-	return b.String()
-}
-
-func splitPointer(p string) []string {
-	if p == "" {
-		return nil
-	}
-	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i, s := range parts {
-		parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-	}
-	return parts
-}
-
 // origin is where a rendered field comes from.
 type origin struct {
 	// values is the marker of a values leaf or mapping, or nil.
@@ -374,7 +342,7 @@ func (sm *sourceMap) originOf(t *docTrace, root *yaml.Node, tokens []string) ori
 		case len(ids) > 0 && v.Kind == yaml.MappingNode:
 			return origin{values: sm.preferChart(ids), mapping: true}
 		case v.Kind == yaml.ScalarNode && v.Tag == "!!bool":
-			if f := sm.flipFor(t.key, pointerOf(tokens)); f != nil {
+			if f := sm.flipFor(t.key, jsonpointer.Join(tokens)); f != nil {
 				return origin{flip: f}
 			}
 		case v.Kind == yaml.ScalarNode && (v.Value == "" || v.Tag == "!!null") && len(chain) >= 2:
@@ -396,7 +364,7 @@ func (sm *sourceMap) originOf(t *docTrace, root *yaml.Node, tokens []string) ori
 			}
 		}
 	}
-	if f := sm.flipFor(t.key, pointerOf(tokens)); f != nil {
+	if f := sm.flipFor(t.key, jsonpointer.Join(tokens)); f != nil {
 		return origin{flip: f}
 	}
 	return origin{}
@@ -447,7 +415,7 @@ func (sm *sourceMap) Field(r *scanner.Resource, path scanner.Path, _ *yaml.Node)
 	if t == nil {
 		return scanner.Location{}
 	}
-	tokens := tokensOf(path)
+	tokens := path.Tokens()
 	o := sm.originOf(t, r.Node.YNode(), tokens)
 	switch {
 	case o.values != nil && o.values.file == nil && o.values.from != "",
@@ -633,7 +601,8 @@ var genericWords = map[string]bool{"spec": true, "template": true, "metadata": t
 
 func relevantWords(pointer string) []string {
 	var out []string
-	for _, t := range splitPointer(pointer) {
+	tokens, _ := jsonpointer.Split(pointer) // an invalid pointer has no words
+	for _, t := range tokens {
 		t = strings.ToLower(t)
 		if len(t) < 4 || genericWords[t] {
 			continue
@@ -752,7 +721,7 @@ func diffPaths(changed map[string]bool, doc string, a, b *yaml.Node, p string) {
 		switch b.Kind {
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(b.Content); i += 2 {
-				diffPaths(changed, doc, nil, b.Content[i+1], p+"/"+escape(b.Content[i].Value))
+				diffPaths(changed, doc, nil, b.Content[i+1], p+"/"+jsonpointer.Escape(b.Content[i].Value))
 			}
 		case yaml.SequenceNode:
 			for i, c := range b.Content {
@@ -765,7 +734,7 @@ func diffPaths(changed map[string]bool, doc string, a, b *yaml.Node, p string) {
 	case a.Kind == yaml.MappingNode && b.Kind == yaml.MappingNode:
 		for i := 0; i+1 < len(b.Content); i += 2 {
 			_, av := scanner.FieldPair(a, b.Content[i].Value)
-			diffPaths(changed, doc, av, b.Content[i+1], p+"/"+escape(b.Content[i].Value))
+			diffPaths(changed, doc, av, b.Content[i+1], p+"/"+jsonpointer.Escape(b.Content[i].Value))
 		}
 	case a.Kind == yaml.SequenceNode && b.Kind == yaml.SequenceNode:
 		for i, c := range b.Content {
@@ -784,10 +753,6 @@ func diffPaths(changed map[string]bool, doc string, a, b *yaml.Node, p string) {
 	}
 }
 
-func escape(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}
-
 // Trace implements remediate's source tracer: a values leaf written as it
 // is, a values mapping passed through (a new key there), or a boolean
 // switch; anything else is the template's, which remedy never edits.
@@ -796,7 +761,10 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 	if t == nil {
 		return nil, fmt.Errorf("%s was not traced to a source", r.ID())
 	}
-	tokens := splitPointer(pointer)
+	tokens, err := jsonpointer.Split(pointer)
+	if err != nil {
+		return nil, err
+	}
 	o := sm.originOf(t, r.Node.YNode(), tokens)
 	switch {
 	case o.values != nil && o.values.file == nil && o.values.from != "":
@@ -819,7 +787,7 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 		}
 		return []scanner.WrittenAt{w}, nil
 	}
-	loc := sm.Field(r, scannerPath(tokens), nil)
+	loc := sm.Field(r, scanner.PathOf(tokens), nil)
 	return nil, fmt.Errorf("hard-coded in the template %s:%d; templates are not edited: fix by hand", loc.File, loc.Line)
 }
 
@@ -827,18 +795,6 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 // control: an edit of the repository's values files would not change it.
 func outside(from string, path []string) error {
 	return fmt.Errorf("set by %s (%s), not in this repository: fix it there", from, strings.Join(path, "."))
-}
-
-func scannerPath(tokens []string) scanner.Path {
-	var p scanner.Path
-	for _, t := range tokens {
-		if i, err := strconv.Atoi(t); err == nil {
-			p = p.Index(i)
-		} else {
-			p = p.Key(t)
-		}
-	}
-	return p
 }
 
 func valuesRef(f *scanner.SourceFile, path []string) string {
@@ -850,7 +806,7 @@ func valuesRef(f *scanner.SourceFile, path []string) string {
 
 // writtenAt names a values path of a values file as an edit place.
 func writtenAt(f *scanner.SourceFile, path, missing []string) scanner.WrittenAt {
-	w := scanner.WrittenAt{File: f, Pointer: pointerOf(path), Missing: missing, Source: scanner.SourceValues}
+	w := scanner.WrittenAt{File: f, Pointer: jsonpointer.Join(path), Missing: missing, Source: scanner.SourceValues}
 	for _, d := range f.Docs {
 		if d.Node != nil {
 			w.Start, w.End = d.Start, d.End
@@ -867,14 +823,7 @@ func writtenAt(f *scanner.SourceFile, path, missing []string) scanner.WrittenAt 
 // rendered again with some sources replaced.
 func (sm *sourceMap) Rerender(replace map[string][]byte) (*scanner.SourceFile, error) {
 	opts := sm.r.opts
-	merged := map[string][]byte{}
-	for k, v := range opts.Replace {
-		merged[k] = v
-	}
-	for k, v := range replace {
-		merged[k] = v
-	}
-	opts.Replace = merged
+	opts.Replace = scanner.MergeReplace(opts.Replace, replace)
 	opts.child = sm.r.child
 	res, err := RenderContext(sm.r.context(), sm.r.dir, sm.r.rel, opts)
 	if err != nil {

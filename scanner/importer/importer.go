@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -101,12 +102,12 @@ func Parse(format string, b []byte) ([]Finding, error) {
 // pointer turns a field path written with dots and [N] indices
 // (spec.containers[0].image) into a JSON pointer (/spec/containers/0/image).
 func pointer(path string) string {
-	var b strings.Builder
-	for _, seg := range splitPath(path) {
-		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(strings.Trim(seg, "[]")))
+	segs := splitPath(path)
+	tokens := make([]string, len(segs))
+	for i, seg := range segs {
+		tokens[i] = strings.Trim(seg, "[]")
 	}
-	return b.String()
+	return jsonpointer.Join(tokens)
 }
 
 // splitPath splits spec.containers[0].image into spec, containers, [0], image.

@@ -7,6 +7,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -168,8 +169,9 @@ func documentOps(r *scanner.Resource, fix []Op) ([]Op, string) {
 	base := r.Base.Pointer()
 	var out []Op
 	for _, op := range fix {
-		segs := strings.Split(strings.TrimPrefix(op.Path, "/"), "/")
-		if op.Path == "" || op.Path[0] != '/' {
+		// The whole document ("") is no field to fix.
+		segs, err := jsonpointer.Split(op.Path)
+		if err != nil || len(segs) == 0 {
 			return nil, fmt.Sprintf("fix path %q is not a JSON pointer", op.Path)
 		}
 		switch op.Op {
@@ -182,7 +184,6 @@ func documentOps(r *scanner.Resource, fix []Op) ([]Op, string) {
 		}
 		cur := r.Node.YNode()
 		for i, seg := range segs {
-			seg = strings.NewReplacer("~1", "/", "~0", "~").Replace(seg)
 			last := i == len(segs)-1
 			if cur.Kind == yaml.SequenceNode {
 				items := scanner.Items(cur)
@@ -202,9 +203,9 @@ func documentOps(r *scanner.Resource, fix []Op) ([]Op, string) {
 				// The first missing step: add the rest as one nested value.
 				value := op.Value
 				for j := len(segs) - 1; j > i; j-- {
-					value = map[string]any{strings.NewReplacer("~1", "/", "~0", "~").Replace(segs[j]): value}
+					value = map[string]any{segs[j]: value}
 				}
-				out = append(out, Op{Op: "add", Path: base + "/" + strings.Join(segs[:i+1], "/"), Value: value})
+				out = append(out, Op{Op: "add", Path: base + jsonpointer.Join(segs[:i+1]), Value: value})
 				break
 			}
 			if last {

@@ -46,6 +46,7 @@ import (
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -177,53 +178,25 @@ func newBuilder(dir string, opts Options) (*builder, error) {
 	if opts.MaxFileSize <= 0 {
 		opts.MaxFileSize = scanner.DefaultMaxFileSize
 	}
-	rootAbs, err := realAbs(opts.Root)
+	dirs, err := scanner.ResolveBuildDirs(opts.Root, opts.Top, dir, "kustomization")
 	if err != nil {
-		return nil, fmt.Errorf("scan root %s: %w", opts.Root, err)
+		return nil, err
 	}
-	top := rootAbs
-	if opts.Top != "" {
-		if top, err = realAbs(opts.Top); err != nil {
-			return nil, fmt.Errorf("repository %s: %w", opts.Top, err)
-		}
-	}
-	dirAbs, err := realAbs(dir)
-	if err != nil {
-		return nil, fmt.Errorf("kustomization %s: %w", dir, err)
-	}
-	replace := map[string][]byte{}
-	for rel, content := range opts.Replace {
-		replace[filepath.Join(rootAbs, filepath.FromSlash(rel))] = content
-	}
-	sb, err := newSandbox(top, opts.MaxFileSize, replace)
+	sb, err := newSandbox(dirs.Top, opts.MaxFileSize, dirs.Replacements(opts.Replace))
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: %w", opts.Top, err)
 	}
 	return &builder{
-		opts: opts, rootAbs: rootAbs, dir: dirAbs,
+		opts: opts, rootAbs: dirs.Root, dir: dirs.Dir,
 		sb:    sb,
 		files: map[string]*scanner.SourceFile{}, kusts: map[string]*kustomization{},
 		visiting: map[string]bool{}, remote: map[*kustomization][]entry{},
 	}, nil
 }
 
-func realAbs(p string) (string, error) {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", err
-	}
-	return filepath.EvalSymlinks(abs)
-}
-
 // display names an absolute path for reports: relative to the scan root,
 // with '/' separators.
-func (b *builder) display(abs string) string {
-	rel, err := filepath.Rel(b.rootAbs, abs)
-	if err != nil {
-		return filepath.ToSlash(abs)
-	}
-	return filepath.ToSlash(rel)
-}
+func (b *builder) display(abs string) string { return scanner.DisplayPath(b.rootAbs, abs) }
 
 // source returns the parsed file at an absolute path, read through the
 // sandbox (so it counts as consumed) and cached.
@@ -666,7 +639,7 @@ func deleteField(m *yaml.Node, key string) {
 // kustomize reads it with YAML 1.1 rules that re-encoding could change.
 func markedText(p *patchEntry) (string, error) {
 	if p.json {
-		op := `{"op": "add", "path": "/metadata/annotations/` + escapePointer(p.docs[0].marker) + `", "value": ""}`
+		op := `{"op": "add", "path": "/metadata/annotations/` + jsonpointer.Escape(p.docs[0].marker) + `", "value": ""}`
 		t := strings.TrimRight(p.text, " \t\r\n")
 		if strings.HasPrefix(strings.TrimSpace(t), "[") {
 			i := strings.LastIndex(t, "]")

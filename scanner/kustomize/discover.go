@@ -13,9 +13,6 @@ import (
 	"github.com/remedy-bot/remedy/scanner"
 )
 
-// skipDirs are never walked, as in scanner.Load.
-var skipDirs = map[string]bool{".git": true, "vendor": true, "node_modules": true}
-
 // Roots returns the kustomization roots below the folders dirs: the
 // folders holding a kustomization file that no other kustomization found
 // there uses as a resource, base or component. Those are what Argo CD and
@@ -24,25 +21,13 @@ var skipDirs = map[string]bool{".git": true, "vendor": true, "node_modules": tru
 // absolute, sorted.
 func Roots(dirs []string) []string {
 	found := map[string]bool{}
-	for _, d := range dirs {
-		_ = filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
+	scanner.WalkFolders(dirs, nil, func(p string, e fs.DirEntry) {
+		if !e.IsDir() && IsFileName(e.Name()) {
+			if abs, err := scanner.RealPath(filepath.Dir(p)); err == nil {
+				found[abs] = true
 			}
-			if e.IsDir() {
-				if p != d && skipDirs[e.Name()] {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if IsFileName(e.Name()) {
-				if abs, err := realAbs(filepath.Dir(p)); err == nil {
-					found[abs] = true
-				}
-			}
-			return nil
-		})
-	}
+		}
+	})
 	used := map[string]bool{}
 	for dir := range found {
 		component, refs := references(dir, topOf(dirs, dir))
@@ -69,7 +54,7 @@ func Roots(dirs []string) []string {
 // resolved): reads for dir are confined to it.
 func topOf(dirs []string, dir string) string {
 	for _, d := range dirs {
-		if abs, err := realAbs(d); err == nil {
+		if abs, err := scanner.RealPath(d); err == nil {
 			if rel, err := filepath.Rel(abs, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 				return abs
 			}
@@ -106,7 +91,7 @@ func references(dir, top string) (component bool, refs []string) {
 			}
 			p := filepath.Join(dir, v)
 			if info, err := os.Stat(p); err == nil && info.IsDir() {
-				if abs, err := realAbs(p); err == nil {
+				if abs, err := scanner.RealPath(p); err == nil {
 					refs = append(refs, abs)
 				}
 			}

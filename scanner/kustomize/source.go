@@ -7,6 +7,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -59,7 +60,7 @@ func (d *sourceDoc) pointer(n *yaml.Node) (string, bool) {
 			case yaml.MappingNode:
 				for i := 0; i+1 < len(n.Content); i += 2 {
 					k := n.Content[i]
-					kp := p + "/" + escapePointer(k.Value)
+					kp := p + "/" + jsonpointer.Escape(k.Value)
 					d.pointers[k] = kp
 					walk(n.Content[i+1], kp, depth+1)
 				}
@@ -73,13 +74,6 @@ func (d *sourceDoc) pointer(n *yaml.Node) (string, bool) {
 	}
 	p, ok := d.pointers[n]
 	return p, ok
-}
-
-func escapePointer(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
 // lineStarts returns the byte offset at which each line of b starts;

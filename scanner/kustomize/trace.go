@@ -9,6 +9,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -244,7 +245,7 @@ func (t *objectTrace) overlayJSON(obj *yaml.Node, d *sourceDoc) {
 		if name != "add" && name != "replace" || val == nil {
 			continue
 		}
-		tokens, err := splitPointer(scanner.ScalarValue(scanner.Field(op, "path")))
+		tokens, err := jsonpointer.Split(scanner.ScalarValue(scanner.Field(op, "path")))
 		if err != nil || len(tokens) == 0 {
 			continue
 		}
@@ -307,20 +308,6 @@ func decode(n *yaml.Node) (any, error) {
 	var out any
 	err = json.Unmarshal(b, &out)
 	return out, err
-}
-
-func splitPointer(p string) ([]string, error) {
-	if p == "" {
-		return nil, nil
-	}
-	if p[0] != '/' {
-		return nil, fmt.Errorf("invalid JSON pointer %q", p)
-	}
-	parts := strings.Split(p[1:], "/")
-	for i, s := range parts {
-		parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-	}
-	return parts, nil
 }
 
 // traceImages attributes an image that differs from the one written to
@@ -462,7 +449,7 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 	if t == nil {
 		return nil, fmt.Errorf("%s was not traced to a source", r.ID())
 	}
-	tokens, err := splitPointer(pointer)
+	tokens, err := jsonpointer.Split(pointer)
 	if err != nil {
 		return nil, err
 	}
@@ -588,14 +575,7 @@ func writtenAt(ref srcRef, rest []string) (scanner.WrittenAt, error) {
 // with some sources replaced, by scan-root-relative path.
 func (sm *sourceMap) Rerender(replace map[string][]byte) (*scanner.SourceFile, error) {
 	opts := sm.b.opts
-	merged := map[string][]byte{}
-	for k, v := range opts.Replace {
-		merged[k] = v
-	}
-	for k, v := range replace {
-		merged[k] = v
-	}
-	opts.Replace = merged
+	opts.Replace = scanner.MergeReplace(opts.Replace, replace)
 	res, err := Build(sm.b.dir, opts)
 	if err != nil {
 		return nil, err

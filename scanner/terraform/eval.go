@@ -57,7 +57,7 @@ const maxTraceDepth = 16
 
 // resolve returns the value of expr in this scope and where it is written.
 func (sc *scope) resolve(expr hclsyntax.Expression, depth int) (cty.Value, origin) {
-	expr = unwrap(expr)
+	expr = Unwrap(expr)
 	if depth > maxTraceDepth {
 		return cty.DynamicVal, origin{kind: originComputed, why: "too many indirections"}
 	}
@@ -86,8 +86,10 @@ func (sc *scope) resolve(expr hclsyntax.Expression, depth int) (cty.Value, origi
 	return v, origin{kind: originComputed, why: "computed from " + strings.Join(refs, ", ")}
 }
 
-// unwrap removes parentheses and "${…}" around a single expression.
-func unwrap(e hclsyntax.Expression) hclsyntax.Expression {
+// Unwrap removes parentheses and "${…}" around a single expression: the
+// expression a value is, for reading it here and for editing it
+// (remediate/hcledit).
+func Unwrap(e hclsyntax.Expression) hclsyntax.Expression {
 	for {
 		switch x := e.(type) {
 		case *hclsyntax.ParenthesesExpr:

@@ -58,33 +58,21 @@ type Result struct {
 	Resources int
 }
 
-// skipDirs are never walked, as in scanner.Load; .terraform holds the
-// copies of modules `terraform init` downloaded.
-var skipDirs = map[string]bool{".git": true, "vendor": true, "node_modules": true, ".terraform": true}
+// skipDirs are never walked, besides those scanner.Load skips: .terraform
+// holds the copies of modules `terraform init` downloaded.
+var skipDirs = []string{".terraform"}
 
 // Modules returns the folders below dirs that hold .tf files, absolute and
 // sorted.
 func Modules(dirs []string) []string {
 	found := map[string]bool{}
-	for _, d := range dirs {
-		_ = filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
+	scanner.WalkFolders(dirs, skipDirs, func(p string, e fs.DirEntry) {
+		if strings.HasSuffix(e.Name(), ".tf") && e.Type().IsRegular() {
+			if abs, err := filepath.Abs(filepath.Dir(p)); err == nil {
+				found[abs] = true
 			}
-			if e.IsDir() {
-				if p != d && skipDirs[e.Name()] {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if strings.HasSuffix(e.Name(), ".tf") && e.Type().IsRegular() {
-				if abs, err := filepath.Abs(filepath.Dir(p)); err == nil {
-					found[abs] = true
-				}
-			}
-			return nil
-		})
-	}
+		}
+	})
 	out := make([]string, 0, len(found))
 	for d := range found {
 		out = append(out, d)
@@ -179,12 +167,7 @@ func realAbs(p string) string {
 }
 
 // display names an absolute path for reports: Root-relative, '/'-separated.
-func (l *loader) display(abs string) string {
-	if rel, err := filepath.Rel(l.rootAbs, abs); err == nil {
-		return filepath.ToSlash(rel)
-	}
-	return filepath.ToSlash(abs)
-}
+func (l *loader) display(abs string) string { return scanner.DisplayPath(l.rootAbs, abs) }
 
 // read returns a file's bytes, from Replace or from disk, confined to Top.
 func (l *loader) read(abs string) ([]byte, error) {

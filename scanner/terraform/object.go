@@ -170,7 +170,7 @@ func setKey(m *yaml.Node, k string, v *yaml.Node) {
 // place; anything else is resolved as a whole. It returns nil for a value
 // that is not known.
 func (b *builder) expr(e hclsyntax.Expression, p scanner.Path, name hcl.Range) *yaml.Node {
-	e = unwrap(e)
+	e = Unwrap(e)
 	line, col := rangeOf(name)
 	here := &origin{kind: originHere, file: b.res.file, line: line, col: col}
 	switch x := e.(type) {

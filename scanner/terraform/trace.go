@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/remedy-bot/remedy/internal/jsonpointer"
 	"github.com/remedy-bot/remedy/scanner"
 )
 
@@ -158,8 +157,11 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 	if o == nil {
 		return nil, fmt.Errorf("%s was not traced to a source", r.ID())
 	}
-	tokens := splitPointer(pointer)
-	path := pathOf(tokens)
+	tokens, err := jsonpointer.Split(pointer)
+	if err != nil {
+		return nil, err
+	}
+	path := scanner.PathOf(tokens)
 	or, n := o.nearest(path)
 	if or == nil {
 		return nil, fmt.Errorf("%s was not traced to a source", r.ID())
@@ -169,7 +171,7 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 		return nil, errors.New(NotFixableComputed + " (" + or.why + ")")
 	case originElsewhere:
 		p := append(append(append([]string{}, or.at.path...), or.sub...), tokens[n:]...)
-		return []scanner.WrittenAt{{File: or.at.file.src, Start: or.at.start, End: or.at.end, Pointer: joinPointer(p), Source: Tool, Line: or.line}}, nil
+		return []scanner.WrittenAt{{File: or.at.file.src, Start: or.at.start, End: or.at.end, Pointer: jsonpointer.Join(p), Source: Tool, Line: or.line}}, nil
 	}
 	return []scanner.WrittenAt{{File: o.res.file.src, Start: o.start, End: o.end, Pointer: pointer, Source: Tool, Line: or.line}}, nil
 }
@@ -178,14 +180,7 @@ func (sm *sourceMap) Trace(r *scanner.Resource, pointer string) ([]scanner.Writt
 // with some files replaced.
 func (sm *sourceMap) Rerender(replace map[string][]byte) (*scanner.SourceFile, error) {
 	opts := sm.opts
-	merged := map[string][]byte{}
-	for k, v := range opts.Replace {
-		merged[k] = v
-	}
-	for k, v := range replace {
-		merged[k] = v
-	}
-	opts.Replace = merged
+	opts.Replace = scanner.MergeReplace(opts.Replace, replace)
 	res := Load(sm.dir, opts)
 	for _, e := range res.Errors {
 		if _, edited := replace[e.File]; edited {
@@ -196,37 +191,4 @@ func (sm *sourceMap) Rerender(replace map[string][]byte) (*scanner.SourceFile, e
 		return nil, fmt.Errorf("%s declares no object after the edit", filepath.ToSlash(res.Dir))
 	}
 	return res.File, nil
-}
-
-func splitPointer(p string) []string {
-	if p == "" {
-		return nil
-	}
-	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i, s := range parts {
-		parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-	}
-	return parts
-}
-
-func joinPointer(tokens []string) string {
-	var b strings.Builder
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1"))
-	}
-	return b.String()
-}
-
-// pathOf reads pointer tokens as a scanner.Path: numbers are indices.
-func pathOf(tokens []string) scanner.Path {
-	var p scanner.Path
-	for _, t := range tokens {
-		if i, err := strconv.Atoi(t); err == nil && i >= 0 {
-			p = p.Index(i)
-		} else {
-			p = p.Key(t)
-		}
-	}
-	return p
 }

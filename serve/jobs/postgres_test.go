@@ -310,6 +310,8 @@ func TestOnPostgres(t *testing.T) {
 		{"HistoryAndPrune", TestHistoryAndPrune},
 		{"PoolShutdown", TestPoolShutdown},
 		{"PoolStopsAJobOverTheMemoryCeiling", TestPoolStopsAJobOverTheMemoryCeiling},
+		{"Postures", TestPostures},
+		{"LastJobs", TestLastJobs},
 	} {
 		t.Run(tc.name, tc.test)
 	}

@@ -783,7 +783,8 @@ func (s *Store) Counts(ctx context.Context) (map[State]int, error) {
 }
 
 // Prune deletes finished jobs (and their requests, and so their delivery
-// IDs, and their runs) that finished before t, and schedule fires older.
+// IDs, and their runs) that finished before t, and schedule fires,
+// postures and cluster sweeps older.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM jobs WHERE state IN (?, ?) AND finished < ?`), string(Succeeded), string(Failed), before.UnixNano())
 	if err != nil {
@@ -791,6 +792,9 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	}
 	if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM schedule_fires WHERE tick < ?`), before.UnixNano()); err != nil {
 		return 0, fmt.Errorf("prune schedule fires: %w", err)
+	}
+	if err := s.prunePostures(ctx, before); err != nil {
+		return 0, err
 	}
 	return res.RowsAffected()
 }

@@ -70,6 +70,16 @@ type Options struct {
 	// source (tasks.SourceGitea, tasks.SourceGitLab): their comments are
 	// never commands.
 	ForgeBotLogins map[string]string
+
+	// Posture, when set, serves the fleet posture page at its patterns
+	// (/, /repos/…, /api/v1/posture); without it they answer 404.
+	Posture PosturePage
+}
+
+// PosturePage is the posture page; *posture.Page is one.
+type PosturePage interface {
+	http.Handler
+	Patterns() []string
 }
 
 // Server is the HTTP handler of remedy serve.
@@ -105,6 +115,11 @@ func New(o Options) *Server {
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	if o.MetricsHandler != nil {
 		s.mux.Handle("GET /metrics", o.MetricsHandler)
+	}
+	if o.Posture != nil {
+		for _, p := range o.Posture.Patterns() {
+			s.mux.Handle(p, o.Posture)
+		}
 	}
 	return s
 }

@@ -82,6 +82,9 @@ type Config struct {
 	// replicas; Store is then unused (it is the SQLite store of one
 	// server).
 	Database *Secret `yaml:"database"`
+
+	// Posture is the fleet posture page: off unless it has a token.
+	Posture Posture `yaml:"posture"`
 }
 
 // Images configures reading container images from their registries for
@@ -479,7 +482,7 @@ func (c *Config) check() error {
 	if c.Images.CacheDir == "" {
 		c.Images.CacheDir = filepath.Join(filepath.Dir(c.Store), "images")
 	}
-	return nil
+	return c.checkPosture()
 }
 
 func checkGlob(g string) error {
@@ -572,6 +575,10 @@ type Secrets struct {
 	// DatabaseURL is the PostgreSQL store's connection URL; empty means
 	// the SQLite store.
 	DatabaseURL string
+
+	// PostureToken is the posture page's bearer token; empty means the
+	// page is off (Config.PostureState says why).
+	PostureToken []byte
 }
 
 // Resolve reads the secrets. GitHub credentials are required: the token,
@@ -617,6 +624,9 @@ func (c *Config) Resolve(getenv func(string) string) (s Secrets, missing []strin
 	}
 	var fmissing []string
 	if s.Forges, fmissing, err = c.resolveForges(getenv); err != nil {
+		return Secrets{}, nil, err
+	}
+	if err := c.resolvePosture(getenv, &s); err != nil {
 		return Secrets{}, nil, err
 	}
 	return s, append(missing, fmissing...), nil

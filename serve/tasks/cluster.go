@@ -1,16 +1,17 @@
 package tasks
 
 import (
-	"net/url"
-
 	"context"
 	"errors"
 	"fmt"
-	"github.com/remedy-bot/remedy/gitops/sourcemap"
+	"net/url"
 	"strings"
 
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
+	"github.com/remedy-bot/remedy/gitops/sourcemap"
+	"github.com/remedy-bot/remedy/internal/oneline"
+	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/serve/jobs"
 )
@@ -97,29 +98,42 @@ func (h *Handler) clusterSweep(ctx context.Context, j jobs.Job, reqs []Request) 
 	targets := live.Targets("")
 	var parts []string
 	var errs []error
+	// What the posture page shows of the sweep: the cluster's counts and
+	// each source repository's outcome.
+	rec := liveCounts(live)
 	for _, t := range targets {
 		f, t, ok := h.forgeOf(t)
+		target := jobs.ClusterTarget{Repo: t.RepoURL, Revision: t.Revision, Objects: targetObjects(t)}
 		if !ok {
 			parts = append(parts, t.RepoURL+" skipped (not on a configured forge)")
+			target.Outcome = "skipped: not on a configured forge"
+			rec.Targets = append(rec.Targets, target)
 			continue
 		}
+		target.Repo = JobRepo(f.kind, t.FullName())
 		res, err := h.o.RemedyLive(ctx, f.client, f.tokens, t, clustersweep.Options{ForgeHost: f.host, Bot: h.o.Bot, Now: h.o.Now, Log: log, Images: h.o.Images})
 		for _, b := range res.Branches {
 			h.o.Metrics.PullRequest(string(b.Action))
 		}
+		target.Findings, target.Fixable = res.Findings, res.Fixable
 		switch {
 		case errors.Is(err, gitops.ErrArchived):
 			parts = append(parts, t.FullName()+" skipped (archived)")
+			target.Outcome = "skipped: archived"
 		case err != nil:
 			log.Error("repository failed", "repo", t.FullName(), "error", err)
 			parts = append(parts, t.FullName()+" failed")
 			errs = append(errs, err)
+			target.Outcome, target.Failed = "failed: "+oneline.First(err.Error(), maxResultText), true
 		default:
 			parts = append(parts, t.FullName()+": "+runSummary(res))
+			target.Outcome = runSummary(res)
 		}
+		rec.Targets = append(rec.Targets, target)
 	}
+	h.saveCluster(ctx, j, rec, log)
 	summary := fmt.Sprintf("cluster %s: %s, %s, %s", name,
-		plural(len(live.Snapshot.Objects), "object"), plural(len(live.Report.Findings), "finding"), repositories(len(targets)))
+		plural.Count(len(live.Snapshot.Objects), "object"), plural.Count(len(live.Report.Findings), "finding"), repositories(len(targets)))
 	if len(parts) > 0 {
 		summary += "; " + strings.Join(parts, "; ")
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
@@ -120,7 +121,7 @@ func (t *task) ignore(ctx context.Context, control string, reqs []Request) (stri
 		lines = append(lines, "- "+strings.Replace(describeBranch(br), "fix pull request", "pull request", 1))
 	}
 	text := fmt.Sprintf("Ignoring %s (%s on %s) is proposed for review, never committed directly:\n%s",
-		quote.Code(control), plural(len(found), "finding"), quote.Code(co.Base), strings.Join(lines, "\n"))
+		quote.Code(control), plural.Count(len(found), "finding"), quote.Code(co.Base), strings.Join(lines, "\n"))
 	if err != nil {
 		text += "\n\nSomething went wrong: " + quote.CodeN(err.Error(), maxErrorText)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/internal/repofs"
 	"github.com/remedy-bot/remedy/review"
 	"github.com/remedy-bot/remedy/scanner"
@@ -101,13 +102,13 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 	}
 	state, desc := "success", "no new finding in the changed manifests"
 	if len(res.New) > 0 {
-		desc = fmt.Sprintf("%s, none at or above %s", plural(len(res.New), "new finding"), t.h.o.FailOn)
+		desc = fmt.Sprintf("%s, none at or above %s", plural.Count(len(res.New), "new finding"), t.h.o.FailOn)
 	}
 	if res.Failing > 0 {
-		state, desc = "failure", fmt.Sprintf("%s at or above %s", plural(res.Failing, "new finding"), t.h.o.FailOn)
+		state, desc = "failure", fmt.Sprintf("%s at or above %s", plural.Count(res.Failing, "new finding"), t.h.o.FailOn)
 	}
 	t.status(ctx, sha, state, desc)
-	return fmt.Sprintf("#%d at %s: %s, %d comments, %s", n, gitops.ShortSHA(sha), plural(len(res.New), "new finding"), len(res.Comments), state), nil
+	return fmt.Sprintf("#%d at %s: %s, %d comments, %s", n, gitops.ShortSHA(sha), plural.Count(len(res.New), "new finding"), len(res.Comments), state), nil
 }
 
 // readChanged reads the head side of a pull request's changed files from

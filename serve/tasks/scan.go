@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/internal/oneline"
+	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/scanner"
 )
@@ -50,7 +52,7 @@ func (t *task) scan(ctx context.Context, reqs []Request) (string, error) {
 	for _, r := range reqs {
 		t.answer(ctx, r, text)
 	}
-	return oneLine(text), nil
+	return oneline.First(text, maxResultText), nil
 }
 
 // scanSummary renders a scan for people: totals, then one line per control.
@@ -82,7 +84,7 @@ func scanSummary(info gitops.RepoInfo, rep *scanner.Report) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "remedy scanned %s of %s: %s (%d fixable), %d suppressed, %s unreadable.",
-		quote.Code(info.DefaultBranch), info.FullName, plural(total, "finding"), fixable, suppressed, plural(len(rep.Errors), "file"))
+		quote.Code(info.DefaultBranch), info.FullName, plural.Count(total, "finding"), fixable, suppressed, plural.Count(len(rep.Errors), "file"))
 	if total == 0 {
 		return b.String()
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
 	"github.com/remedy-bot/remedy/imageinfo"
+	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/serve/chatcommand"
@@ -80,6 +81,10 @@ type Options struct {
 	Metrics    Recorder
 	Now        func() time.Time
 	Log        *slog.Logger
+
+	// Postures, when set, keeps each repository's last posture and each
+	// cluster's last sweep, for the posture page (*jobs.Store).
+	Postures PostureStore
 }
 
 // Handler runs jobs; it implements jobs.Handler.
@@ -140,7 +145,7 @@ func (h *Handler) Handle(ctx context.Context, j jobs.Job) (string, error) {
 		}
 		tokens = h.o.ForgeTokens[kind]
 	}
-	t := &task{h: h, host: host, tokens: tokens, owner: owner, name: name, log: h.o.Log.With("job", j.ID, "kind", j.Kind, "repo", j.Repo), perms: map[string]bool{}}
+	t := &task{h: h, job: j, host: host, tokens: tokens, owner: owner, name: name, log: h.o.Log.With("job", j.ID, "kind", j.Kind, "repo", j.Repo), perms: map[string]bool{}}
 	result, err := t.run(ctx, j, reqs)
 	// A job whose answer did not reach the person who asked failed, even
 	// when its work was done: they would otherwise wait for nothing, and
@@ -170,6 +175,7 @@ func (t *task) run(ctx context.Context, j jobs.Job, reqs []Request) (string, err
 // task is one job being run.
 type task struct {
 	h           *Handler
+	job         jobs.Job
 	host        gitops.Host
 	tokens      gitops.TokenSource
 	owner, name string
@@ -331,6 +337,7 @@ func (t *task) converge(ctx context.Context, reqs []Request) (string, error) {
 	for _, b := range res.Branches {
 		t.h.o.Metrics.PullRequest(string(b.Action))
 	}
+	t.h.savePosture(ctx, t.job, res.Posture, t.log)
 	summary := convergeSummary(res, err)
 	for _, r := range ok {
 		text := summary
@@ -348,7 +355,7 @@ func (t *task) converge(ctx context.Context, reqs []Request) (string, error) {
 // runSummary is a converge job's one-line result in the history:
 // "7 findings, 7 fixable; remedy/security-fixes created #3".
 func runSummary(res gitops.RunResult) string {
-	s := fmt.Sprintf("%s, %d fixable", plural(res.Findings, "finding"), res.Fixable)
+	s := fmt.Sprintf("%s, %d fixable", plural.Count(res.Findings, "finding"), res.Fixable)
 	var parts []string
 	for _, b := range res.Branches {
 		p := b.Branch + " " + string(b.Action)
@@ -385,9 +392,9 @@ func convergeSummary(res gitops.RunResult, err error) string {
 	case err != nil && repo == "":
 		return "remedy could not read the repository: " + quote.CodeN(err.Error(), maxErrorText)
 	}
-	fmt.Fprintf(&b, "remedy scanned %s of %s: %s, %d fixable.", quote.Code(res.Base), repo, plural(res.Findings, "finding"), res.Fixable)
+	fmt.Fprintf(&b, "remedy scanned %s of %s: %s, %d fixable.", quote.Code(res.Base), repo, plural.Count(res.Findings, "finding"), res.Fixable)
 	if res.InputErrors > 0 {
-		fmt.Fprintf(&b, " %s could not be read.", plural(res.InputErrors, "file"))
+		fmt.Fprintf(&b, " %s could not be read.", plural.Count(res.InputErrors, "file"))
 	}
 	if len(res.Branches) == 0 && err == nil {
 		b.WriteString(" Nothing to fix, so no fix pull request.")
@@ -433,24 +440,13 @@ func describeBranch(br gitops.BranchResult) string {
 	return s
 }
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
 // maxErrorText bounds an error quoted in an answer: errors wrap their
 // causes, and their causes quote repository content.
 const maxErrorText = 500
 
-func oneLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if r := []rune(s); len(r) > 300 {
-		s = string(r[:300]) + "…"
-	}
-	return s
-}
+// maxResultText bounds a job's recorded result: the first line of what
+// the job answered.
+const maxResultText = 300
 
 type nopRecorder struct{}
 
