@@ -42,8 +42,15 @@ func ParseSeverity(s string) (Severity, error) {
 // MarshalText writes the severity's name.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// UnmarshalText reads a severity's name.
+// UnmarshalText reads a severity's name, and "unknown", what MarshalText
+// writes for the zero Severity, back as zero: stored JSON (the service's
+// postures) must read back whatever was written. Configuration parses with
+// ParseSeverity, which refuses "unknown".
 func (s *Severity) UnmarshalText(b []byte) error {
+	if string(b) == Severity(0).String() {
+		*s = 0
+		return nil
+	}
 	v, err := ParseSeverity(string(b))
 	if err != nil {
 		return err

@@ -1,15 +1,16 @@
 package tasks
 
 import (
+	"net/url"
+
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
+	"github.com/remedy-bot/remedy/gitops/sourcemap"
 	"strings"
 
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
-	"github.com/remedy-bot/remedy/gitops/sourcemap"
 	"github.com/remedy-bot/remedy/internal/oneline"
 	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/scanner"
@@ -124,7 +125,7 @@ func (h *Handler) clusterSweep(ctx context.Context, j jobs.Job, reqs []Request) 
 			log.Error("repository failed", "repo", t.FullName(), "error", err)
 			parts = append(parts, t.FullName()+" failed")
 			errs = append(errs, err)
-			target.Outcome, target.Failed = "failed: "+oneline.First(err.Error(), maxResultText), true
+			target.Outcome, target.Failed = "failed: "+oneline.First(err.Error(), 300), true
 		default:
 			parts = append(parts, t.FullName()+": "+runSummary(res))
 			target.Outcome = runSummary(res)
