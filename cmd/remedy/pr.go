@@ -203,7 +203,6 @@ func (o *prOptions) run(ctx context.Context, inv *invocation, arg string) error 
 	if err != nil {
 		return err
 	}
-	inv.removeStaleClones()
 	// git authenticates with the owner's token too; it stays valid for the
 	// run (an App's is renewed minutes before it expires).
 	token, err := tokens.Token(ctx, owner)

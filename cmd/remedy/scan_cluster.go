@@ -150,13 +150,7 @@ func (o *scanOptions) runCluster(ctx context.Context, inv *invocation, paths []s
 	if err != nil {
 		return err
 	}
-	if err := o.write(inv, out.Bytes()); err != nil {
-		return err
-	}
-	if code := scanExitCode(rep, o.failOn); code != exitOK {
-		return exitStatus(code)
-	}
-	return nil
+	return o.emit(inv, out.Bytes(), rep)
 }
 
 // writeSources prints, after the findings table, where each object is
