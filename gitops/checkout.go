@@ -15,8 +15,8 @@ import (
 
 // "Remedy this repository" is one skeleton, in named steps that every
 // caller (RemedyRepository, clustersweep.Remedy, the service's scan,
-// review and ignore tasks) runs in this order, differing only by what it
-// passes:
+// review and ignore tasks) runs in this order, as far as it goes,
+// differing only by what it passes:
 //
 //	OpenRepository  forge record, branch to work on, archived check
 //	CloneBase       clone of that branch with its .remedy.yaml (Checkout)

@@ -625,7 +625,9 @@ func withMarker(body string, found []scanner.Finding, maxBodyRunes int) string {
 // normalize makes a body comparable whatever line endings the forge kept.
 func normalize(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
 
-func short(sha string) string {
+// ShortSHA is a commit's name as people read it: its first seven hex
+// digits.
+func ShortSHA(sha string) string {
 	if len(sha) > 7 {
 		return sha[:7]
 	}

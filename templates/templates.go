@@ -15,6 +15,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/remedy-bot/remedy/internal/oneline"
 	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/internal/quote"
 )
@@ -191,7 +192,7 @@ func (s *Set) Render(d Data) (title, body, commit string, err error) {
 	if title, err = s.exec(Title, d); err != nil {
 		return "", "", "", err
 	}
-	title = strings.Join(strings.Fields(title), " ")
+	title = oneline.Fold(title)
 	if title == "" {
 		return "", "", "", fmt.Errorf("%s: renders empty", s.describe(Title))
 	}

@@ -153,7 +153,9 @@ type sweepBranch struct {
 	Warnings    []string `json:"warnings,omitempty"`
 }
 
-func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
+// checkRunFlags refuses the flags of a sweep that cannot run: what
+// sweeping repositories and sweeping a cluster share.
+func (o *sweepOptions) checkRunFlags() error {
 	if o.concurrency < 1 {
 		return fmt.Errorf("--concurrency %d: want at least 1", o.concurrency)
 	}
@@ -162,6 +164,13 @@ func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
 	}
 	if o.format != formatTable && o.format != formatJSON {
 		return fmt.Errorf("--format %q: want table or json", o.format)
+	}
+	return nil
+}
+
+func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
+	if err := o.checkRunFlags(); err != nil {
+		return err
 	}
 	kind, _, err := o.forge.resolve(inv)
 	if err != nil {
@@ -175,7 +184,6 @@ func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	inv.removeStaleClones()
 	repos, err := selectRepositories(ctx, gh, cfg)
 	if err != nil {
 		return err

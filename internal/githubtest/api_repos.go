@@ -1,7 +1,9 @@
 package githubtest
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/google/go-github/v89/github"
@@ -315,7 +317,7 @@ func (s *Server) listBranches(c *call) {
 	}
 	tips := s.tips(rp)
 	out := []*github.Branch{}
-	for _, name := range sortedKeys(tips) {
+	for _, name := range slices.Sorted(maps.Keys(tips)) {
 		out = append(out, s.branchJSON(rp, name, tips[name]))
 	}
 	c.json(http.StatusOK, paginate(c, out))

@@ -58,7 +58,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -739,15 +738,6 @@ func copiesOf[E, T any](items []E, val func(E) (T, bool)) []T {
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func now() time.Time { return time.Now().UTC().Truncate(time.Second) }

@@ -1,12 +1,17 @@
 // Package serviceconfig reads the configuration of remedy serve: where to
-// listen and keep the job store, how to reach GitHub, which secrets to
+// listen and keep the job store, how to reach the forges, which secrets to
 // verify deliveries with, which repositories the schedules sweep, and who
 // may run which Slack command on which repositories.
 //
 // The file is strict (an unknown key is an error naming its line) and holds
 // no secret: a secret is a reference, {env: NAME} or {file: PATH}, resolved
-// when the server starts. With no file at all, Default and FromEnv give a
+// when the server starts. With no file at all, Default gives a
 // twelve-factor setup from environment variables.
+//
+// Data enters as a YAML file (Load, Parse) or none (Default); it leaves
+// as a validated Config, and as the Secrets its references name
+// (Config.Resolve, reading the environment and files) that the server and
+// the forges' clients need.
 package serviceconfig
 
 import (

@@ -7,6 +7,11 @@
 // branch is unknown to the API and a new repository answers 404. The calls
 // that follow a push (listing and opening pull requests) wait and retry
 // such a 404 for up to Options.IndexWait instead of failing.
+//
+// Data enters as Options (New) and as the calls of the gitops seam and of
+// the service's tasks; it leaves as Gitea API requests and as gitops
+// values (RepoInfo, PullRequest, …). ParseWebhook turns a delivery's
+// payload into a webhook.Event. Shared HTTP plumbing is forgehttp's.
 package gitea
 
 import (

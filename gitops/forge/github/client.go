@@ -3,6 +3,12 @@
 // retrying, conditional-request (ETag) transports. It implements the forge
 // seam of package gitops (Host, Forge) and the extras that tasks and the
 // server ask of a forge: reviews, commit statuses, permissions, webhooks.
+//
+// Data enters as Options (New, NewAppTokenSource) and as the calls of the
+// gitops seam and of the service's tasks; it leaves as GitHub API requests
+// and as gitops values (RepoInfo, PullRequest, …). ParseWebhook turns a
+// delivery's payload into a webhook.Event. Shared HTTP plumbing is
+// forgehttp's.
 package github
 
 import (

@@ -7,6 +7,11 @@
 // a repository a project and its owner a group (subgroups nested, "a/b")
 // or a user. remedy's repository names are the projects' full paths:
 // owner is the namespace's full path, name the project's path.
+//
+// Data enters as Options (New) and as the calls of the gitops seam and of
+// the service's tasks; it leaves as GitLab API requests and as gitops
+// values (RepoInfo, PullRequest, …). ParseWebhook turns a delivery's
+// payload into a webhook.Event. Shared HTTP plumbing is forgehttp's.
 package gitlab
 
 import (
