@@ -59,7 +59,7 @@ var ErrNoToken error = forgehttp.NoTokenError("no GitLab token: set GITLAB_TOKEN
 type Client struct {
 	gl   *gl.Client
 	log  *slog.Logger
-	self *selfLogin
+	self *forgehttp.Login
 }
 
 var _ gitops.Host = (*Client)(nil)
@@ -95,7 +95,7 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gitlab client: %w", err)
 	}
-	return &Client{gl: c, log: o.Log, self: &selfLogin{}}, nil
+	return &Client{gl: c, log: o.Log, self: &forgehttp.Login{}}, nil
 }
 
 // isStatus reports whether err is a GitLab answer with status.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
@@ -13,27 +12,13 @@ import (
 
 var _ gitops.Issues = (*Forge)(nil)
 
-// selfLogin is the username of the token's user, asked once and kept.
-type selfLogin struct {
-	mu    sync.Mutex
-	login string
-}
-
+// selfLogin is the token user's login, asked once and kept (a Client
+// built without New asks each time).
 func (c *Client) selfLogin(ctx context.Context) (string, error) {
 	if c.self == nil {
 		return c.BotLogin(ctx)
 	}
-	c.self.mu.Lock()
-	defer c.self.mu.Unlock()
-	if c.self.login != "" {
-		return c.self.login, nil
-	}
-	login, err := c.BotLogin(ctx)
-	if err != nil {
-		return "", err
-	}
-	c.self.login = login
-	return login, nil
+	return c.self.Get(ctx, c.BotLogin)
 }
 
 func issue(i *gl.Issue) gitops.Issue {
