@@ -152,7 +152,7 @@ func (c *converger) propose(branch string, changes []FileChange, found []scanner
 	if c.s.Inputs != "" {
 		st = RunState{
 			Base: c.repo.BaseHead(), Head: commit.SHA, Inputs: c.s.Inputs, Findings: len(c.fixes.Present), Fixable: len(c.fixes.Fixed),
-			Labels: c.s.Labels, Assignees: c.s.Assignees,
+			Labels: c.s.Labels, Assignees: c.s.Assignees, Dashboard: c.s.Dashboard,
 		}.marker()
 	}
 	body = withMarker(body, found, c.traits.MaxBodyRunes-len([]rune(st)))
@@ -179,28 +179,37 @@ func (f branchFacts) result() BranchResult {
 }
 
 // planBranch decides what to do to a branch from its facts (the rules of
-// Converge).
+// Converge): a branch someone else pushed to is theirs; without fixes to
+// propose, an open pull request is closed; with some, the proposal is
+// pushed and its pull request opened or brought up to date.
 func planBranch(f branchFacts) branchPlan {
-	p := f.proposal
 	switch {
 	case f.open != nil && f.foreign:
 		return branchPlan{
 			action: ActionHandsOff,
-			reason: fmt.Sprintf("head %s is by %s", short(f.headCommit.SHA), f.headCommit.Author.Name),
+			reason: fmt.Sprintf("head %s is by %s", ShortSHA(f.headCommit.SHA), f.headCommit.Author.Name),
 			comment: fmt.Sprintf("Commit %s on `%s` was pushed by someone other than remedy, so this pull request is yours now: remedy will not push to the branch, edit or close it. Merge or close it as you see fit.\n\n%s",
-				short(f.headCommit.SHA), f.open.Head, handsOffMarker),
+				ShortSHA(f.headCommit.SHA), f.open.Head, handsOffMarker),
 		}
-	case p == nil && f.open != nil:
+	case f.proposal == nil && f.open != nil:
 		return planClose(f)
-	case p == nil && f.declined > 0:
+	case f.proposal == nil && f.declined > 0:
 		return branchPlan{action: ActionDeclined, reason: fmt.Sprintf("%d findings were in a pull request closed without merging", f.declined)}
-	case p == nil:
+	case f.proposal == nil:
 		return branchPlan{}
 	case f.foreign:
 		// No pull request to comment on: a branch of that name belongs to
 		// someone; remedy will not overwrite it.
 		return branchPlan{action: ActionHandsOff, reason: fmt.Sprintf("branch %s exists with commits by %s and has no open pull request", f.branch, f.headCommit.Author.Name)}
 	}
+	return planProposal(f)
+}
+
+// planProposal pushes the proposal unless the remote branch holds it
+// already (the same commit, or the same tree on the same base), then
+// updates the open pull request or opens one, within the limits.
+func planProposal(f branchFacts) branchPlan {
+	p := f.proposal
 	upToDate := f.exists && (f.head == p.commit.SHA ||
 		(f.headCommit.Tree == p.commit.Tree && slices.Equal(f.headCommit.Parents, p.commit.Parents)))
 	plan := branchPlan{push: !upToDate}

@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -14,8 +15,8 @@ import (
 
 // "Remedy this repository" is one skeleton, in named steps that every
 // caller (RemedyRepository, clustersweep.Remedy, the service's scan,
-// review and ignore tasks) runs in this order, differing only by what it
-// passes:
+// review and ignore tasks) runs in this order, as far as it goes,
+// differing only by what it passes:
 //
 //	OpenRepository  forge record, branch to work on, archived check
 //	CloneBase       clone of that branch with its .remedy.yaml (Checkout)
@@ -151,8 +152,24 @@ func Remedy(ctx context.Context, forge Forge, co *Checkout, sc Scan, adjust func
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", co.Repo.FullName, err)
 	}
+	// The dashboard issue, when the caller keeps it: ticked boxes are read
+	// before Converge, the posture written after. Its failure does not
+	// stop the fixes.
+	var dash *DashboardRun
+	var dashErr error
+	if s.KeepDashboard {
+		dash, dashErr = StartDashboard(ctx, forge, DashboardFromConfig(co.Config, s.DashboardDefault, s))
+	}
+	s.Dashboard = dash.Enabled()
 	out.Result, err = Converge(ctx, forge, co.Workspace, fixes, s)
-	if err != nil {
+	if s.Cluster == "" {
+		// A cluster sweep's scan is the part of the repository that a
+		// cluster runs: no posture of the repository.
+		out.Posture = NewPosture(co.Repo, co.Base, co.Workspace.BaseHead(), sc.Report, fixes, out.Result)
+	}
+	var finishErr error
+	out.Dashboard, finishErr = dash.Finish(ctx, &out.Posture, forge.Traits())
+	if err = errors.Join(err, dashErr, finishErr); err != nil {
 		return out, fmt.Errorf("%s: %w", co.Repo.FullName, err)
 	}
 	return out, nil

@@ -20,13 +20,22 @@ type RunState struct {
 	Base, Head, Inputs string
 	Findings, Fixable  int
 	Labels, Assignees  []string
+	// Dashboard: the repository keeps a dashboard issue, whose ticked
+	// boxes make a run that is otherwise idle do its work.
+	Dashboard bool
 }
 
 var stateRE = regexp.MustCompile(`<!-- remedy:state ([^>]*) -->`)
 
 func (st RunState) marker() string {
-	return fmt.Sprintf("<!-- remedy:state base=%s head=%s inputs=%s findings=%d fixable=%d labels=%s assignees=%s -->",
-		st.Base, st.Head, st.Inputs, st.Findings, st.Fixable, strings.Join(st.Labels, ","), strings.Join(st.Assignees, ","))
+	dashboard := ""
+	if st.Dashboard {
+		// Only when on, so that the bodies of repositories without a
+		// dashboard read as they always did.
+		dashboard = " dashboard=1"
+	}
+	return fmt.Sprintf("<!-- remedy:state base=%s head=%s inputs=%s findings=%d fixable=%d labels=%s assignees=%s%s -->",
+		st.Base, st.Head, st.Inputs, st.Findings, st.Fixable, strings.Join(st.Labels, ","), strings.Join(st.Assignees, ","), dashboard)
 }
 
 // parseRunState reads the RunState of a body; ok is false without one.
@@ -58,6 +67,8 @@ func parseRunState(body string) (st RunState, ok bool) {
 			st.Labels = list(v)
 		case "assignees":
 			st.Assignees = list(v)
+		case "dashboard":
+			st.Dashboard = v == "1"
 		}
 	}
 	return st, st.Base != "" && st.Head != "" && st.Inputs != ""
@@ -115,6 +126,9 @@ func idleCheck(ctx context.Context, host Host, forge Forge, info RepoInfo, base,
 	if err != nil || head != st.Base {
 		return Result{}, RunState{}, false, prs, nil
 	}
+	if st.Dashboard && !dashboardIdle(ctx, forge) {
+		return Result{}, RunState{}, false, prs, nil
+	}
 	return Result{Branches: []BranchResult{{
 		Branch: branch, Action: ActionUnchanged, PR: open.Number, URL: open.URL, Fingerprints: open.fingerprints,
 		Reason: "neither the base nor remedy's inputs moved since the last run (not cloned)",
@@ -137,4 +151,16 @@ func (f *listedForge) ListPullRequests(ctx context.Context, branch string) ([]Pu
 		return f.prs, nil
 	}
 	return f.Forge.ListPullRequests(ctx, branch)
+}
+
+// dashboardIdle reports whether the dashboard issue asks nothing of a run:
+// it is there, open, and no box of it is ticked. A missing or closed one
+// (to create or reopen) or a ticked box makes the run do its work.
+func dashboardIdle(ctx context.Context, forge Forge) bool {
+	issues, ok := forge.(Issues)
+	if !ok {
+		return true
+	}
+	issue, err := findDashboard(ctx, issues)
+	return err == nil && issue != nil && issue.State == "open" && len(TickedDeclined(issue.Body)) == 0
 }

@@ -38,6 +38,9 @@ type RunOptions struct {
 	// leaves it off, so that only its operator decides which registries
 	// the server contacts.
 	RepoImages bool
+	// Dashboard is whether a repository whose .remedy.yaml does not say
+	// keeps the dashboard issue (remedy serve's defaults.dashboard).
+	Dashboard bool
 }
 
 // ImageResolver is the resolver a run uses: o.Images, else a default one
@@ -75,8 +78,10 @@ type RunResult struct {
 	Idle bool
 	Result
 	// Posture is where the repository stands after the run (see Posture);
-	// an idle run carries the last run's.
+	// zero for an idle run (the last run's stands) and a cluster sweep.
 	Posture Posture
+	// Dashboard is what became of the dashboard issue.
+	Dashboard DashboardResult
 }
 
 // ErrArchived is returned for an archived (read-only) repository.
@@ -132,6 +137,9 @@ func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunO
 			s.BranchPrefix = prefix
 		}
 		s.Bot, s.DryRun, s.Now, s.Log, s.Inputs = o.Bot, o.DryRun, o.Now, log, inputs
+		// The dashboard shows the default branch; a run for another
+		// base leaves it alone.
+		s.KeepDashboard, s.DashboardDefault = out.Base == info.DefaultBranch, o.Dashboard
 	})
 }
 
@@ -147,6 +155,7 @@ func SettingsFromConfig(cfg *config.Config, read func(string) ([]byte, error)) (
 		{templates.Title, cfg.Templates.Title},
 		{templates.Body, cfg.Templates.Body},
 		{templates.Commit, cfg.Templates.Commit},
+		{templates.Dashboard, cfg.Templates.Dashboard},
 	} {
 		if t.path == "" {
 			continue

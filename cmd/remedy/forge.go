@@ -47,8 +47,19 @@ func (f forgeFlags) resolve(inv *invocation) (kind, url string, err error) {
 
 // newForge builds the chosen forge's client. The token source is returned
 // for git, which authenticates separately, and host is the forge's host,
-// whose repositories a cluster sweep gives pull requests.
+// whose repositories a cluster sweep gives pull requests. Every command
+// that talks to a forge clones from it, so the temporary clones of killed
+// runs are removed once the client is built.
 func newForge(inv *invocation, auth authFlags, ff forgeFlags) (client forgeClient, tokens gitops.TokenSource, host string, err error) {
+	client, tokens, host, err = newForgeClient(inv, auth, ff)
+	if err == nil {
+		inv.removeStaleClones()
+	}
+	return client, tokens, host, err
+}
+
+// newForgeClient builds the client of newForge.
+func newForgeClient(inv *invocation, auth authFlags, ff forgeFlags) (client forgeClient, tokens gitops.TokenSource, host string, err error) {
 	kind, url, err := ff.resolve(inv)
 	if err != nil {
 		return nil, nil, "", err

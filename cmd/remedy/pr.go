@@ -15,6 +15,7 @@ import (
 
 	"github.com/remedy-bot/remedy/gitops"
 	ghforge "github.com/remedy-bot/remedy/gitops/forge/github"
+	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/remediate"
 )
 
@@ -202,7 +203,6 @@ func (o *prOptions) run(ctx context.Context, inv *invocation, arg string) error 
 	if err != nil {
 		return err
 	}
-	inv.removeStaleClones()
 	// git authenticates with the owner's token too; it stays valid for the
 	// run (an App's is renewed minutes before it expires).
 	token, err := tokens.Token(ctx, owner)
@@ -219,6 +219,7 @@ func (o *prOptions) run(ctx context.Context, inv *invocation, arg string) error 
 		}
 	} else if res.Repo.FullName != "" {
 		writePRSummary(inv.stdout, res)
+		writeDashboardSummary(inv.stdout, res)
 	}
 	return err
 }
@@ -286,7 +287,7 @@ func newGitHubClient(inv *invocation, auth authFlags) (forgeClient, gitops.Token
 
 // writePRSummary prints one line per fix branch.
 func writePRSummary(w io.Writer, res gitops.RunResult) {
-	fmt.Fprintf(w, "%s (%s): %s, %d fixable\n", res.Repo.FullName, res.Base, countOf(res.Findings, "finding"), res.Fixable)
+	fmt.Fprintf(w, "%s (%s): %s, %d fixable\n", res.Repo.FullName, res.Base, plural.Count(res.Findings, "finding"), res.Fixable)
 	if len(res.Branches) == 0 {
 		fmt.Fprintln(w, "nothing to fix, no fix pull request")
 		return
@@ -315,7 +316,7 @@ func writeDryRun(w io.Writer, res gitops.RunResult) error {
 		return nil
 	}
 	if len(res.Branches) == 0 {
-		fmt.Fprintf(w, "%s (%s): %s, nothing to fix\n", res.Repo.FullName, res.Base, countOf(res.Findings, "finding"))
+		fmt.Fprintf(w, "%s (%s): %s, nothing to fix\n", res.Repo.FullName, res.Base, plural.Count(res.Findings, "finding"))
 		return nil
 	}
 	for _, b := range res.Branches {
@@ -338,12 +339,4 @@ func writeDryRun(w io.Writer, res gitops.RunResult) error {
 		fmt.Fprintf(w, "\n# pull request %s → %s\nTitle: %s\n\n%s\n", b.Branch, res.Base, b.Title, b.Body)
 	}
 	return nil
-}
-
-// countOf writes "1 finding" or "3 findings".
-func countOf(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

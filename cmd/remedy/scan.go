@@ -141,13 +141,7 @@ func (o *scanOptions) run(ctx context.Context, inv *invocation, paths []string) 
 	if err != nil {
 		return err
 	}
-	if err := o.write(inv, out.Bytes()); err != nil {
-		return err
-	}
-	if code := scanExitCode(rep, o.failOn); code != exitOK {
-		return exitStatus(code)
-	}
-	return nil
+	return o.emit(inv, out.Bytes(), rep)
 }
 
 // scannedFiles counts the files the scan read as manifests, for the
@@ -313,6 +307,18 @@ func (o *scanOptions) write(inv *invocation, b []byte) error {
 	}
 	if err := inv.writes.do(func() error { return writeAtomic(o.outputFile, b, 0o644) }); err != nil {
 		return fmt.Errorf("write --output-file: %w", err)
+	}
+	return nil
+}
+
+// emit writes a rendered report and ends the scan with the exit status
+// of rep (scanExitCode).
+func (o *scanOptions) emit(inv *invocation, b []byte, rep *scanner.Report) error {
+	if err := o.write(inv, b); err != nil {
+		return err
+	}
+	if code := scanExitCode(rep, o.failOn); code != exitOK {
+		return exitStatus(code)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
 	"github.com/remedy-bot/remedy/gitops/sourcemap"
 	"github.com/remedy-bot/remedy/imageinfo"
+	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/report"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/cluster"
@@ -149,13 +150,7 @@ func (o *scanOptions) runCluster(ctx context.Context, inv *invocation, paths []s
 	if err != nil {
 		return err
 	}
-	if err := o.write(inv, out.Bytes()); err != nil {
-		return err
-	}
-	if code := scanExitCode(rep, o.failOn); code != exitOK {
-		return exitStatus(code)
-	}
-	return nil
+	return o.emit(inv, out.Bytes(), rep)
 }
 
 // writeSources prints, after the findings table, where each object is
@@ -186,7 +181,7 @@ func writeSources(w io.Writer, snap *cluster.Snapshot, m *sourcemap.Mapping) {
 		fmt.Fprintln(w, "\nNo drift: every checked field is as git has it.")
 		return
 	}
-	fmt.Fprintf(w, "\nDrift (%s changed in the cluster, not in git):\n", countOf(len(m.Drift), "field"))
+	fmt.Fprintf(w, "\nDrift (%s changed in the cluster, not in git):\n", plural.Count(len(m.Drift), "field"))
 	for _, d := range m.Drift {
 		live, _ := json.Marshal(d.Live)
 		src, _ := json.Marshal(d.Source)

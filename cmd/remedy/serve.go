@@ -304,6 +304,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serviceconfig.Config,
 	}
 	handler := tasks.NewHandler(tasks.Options{
 		Version: versionString(), Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, ForgeHosts: forges.webHosts, Bot: d.Bot, BotLogin: login.fixed, LearnBotLogin: login.Get, FailOn: failOn, Images: images,
+		Dashboard:        cfg.Defaults.Dashboard,
 		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
 		Clusters: clusterSpecs(cfg.Clusters), ForgeHost: clustersweep.ForgeHost(apiURL),
 		Metrics: m, Now: clk.Now, Log: log, Postures: store,

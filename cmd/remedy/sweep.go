@@ -136,7 +136,9 @@ type sweepRow struct {
 	Findings int           `json:"findings"`
 	Fixable  int           `json:"fixable"`
 	Branches []sweepBranch `json:"branches"`
-	Error    string        `json:"error,omitempty"`
+	// Dashboard is what became of the dashboard issue, when there is one.
+	Dashboard *gitops.DashboardResult `json:"dashboard,omitempty"`
+	Error     string                  `json:"error,omitempty"`
 }
 
 type sweepBranch struct {
@@ -151,7 +153,9 @@ type sweepBranch struct {
 	Warnings    []string `json:"warnings,omitempty"`
 }
 
-func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
+// checkRunFlags refuses the flags of a sweep that cannot run: what
+// sweeping repositories and sweeping a cluster share.
+func (o *sweepOptions) checkRunFlags() error {
 	if o.concurrency < 1 {
 		return fmt.Errorf("--concurrency %d: want at least 1", o.concurrency)
 	}
@@ -160,6 +164,13 @@ func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
 	}
 	if o.format != formatTable && o.format != formatJSON {
 		return fmt.Errorf("--format %q: want table or json", o.format)
+	}
+	return nil
+}
+
+func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
+	if err := o.checkRunFlags(); err != nil {
+		return err
 	}
 	kind, _, err := o.forge.resolve(inv)
 	if err != nil {
@@ -173,7 +184,6 @@ func (o *sweepOptions) run(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	inv.removeStaleClones()
 	repos, err := selectRepositories(ctx, gh, cfg)
 	if err != nil {
 		return err
@@ -262,6 +272,9 @@ func sweepRowOf(inv *invocation, full string, res gitops.RunResult, err error) s
 	row.Findings, row.Fixable = res.Findings, res.Fixable
 	for _, b := range res.Branches {
 		row.Branches = append(row.Branches, sweepBranch{Branch: b.Branch, Action: string(b.Action), PR: b.PR, URL: b.URL, Reason: b.Reason, Undecorated: b.Undecorated, Warnings: b.Warnings})
+	}
+	if res.Dashboard.Action != gitops.DashboardNone {
+		row.Dashboard = &res.Dashboard
 	}
 	switch {
 	case errors.Is(err, gitops.ErrArchived):

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
@@ -15,14 +14,8 @@ import (
 // and revision on the forge (gitops/clustersweep), --concurrency at a
 // time, the shard's share only.
 func (o *sweepOptions) runCluster(ctx context.Context, inv *invocation) error {
-	if o.concurrency < 1 {
-		return fmt.Errorf("--concurrency %d: want at least 1", o.concurrency)
-	}
-	if o.shardCount < 1 || o.shardIndex < 0 || o.shardIndex >= o.shardCount {
-		return fmt.Errorf("--shard-index %d --shard-count %d: want 0 ≤ index < count", o.shardIndex, o.shardCount)
-	}
-	if o.format != formatTable && o.format != formatJSON {
-		return fmt.Errorf("--format %q: want table or json", o.format)
+	if err := o.checkRunFlags(); err != nil {
+		return err
 	}
 	if o.configPath != "" {
 		return errors.New("--config selects repositories; --cluster sweeps the ones the cluster is deployed from: give one of them")
@@ -31,7 +24,6 @@ func (o *sweepOptions) runCluster(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	inv.removeStaleClones()
 	o.cluster.sources = true
 	live, err := o.cluster.scanCluster(ctx, inv, scanner.Options{Catalog: scanner.DefaultCatalog()}, tokens, nil)
 	if err != nil {

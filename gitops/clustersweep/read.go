@@ -9,6 +9,13 @@
 // sweep (every finding of the repository) and a cluster sweep never
 // rebuild each other's branch, and two clusters deployed from one
 // repository never fight over one either.
+//
+// Data enters as a Cluster to read (Read: its objects scanned, and with
+// ReadOptions.Sources each mapped to its file in git) and leaves as Live,
+// whose Targets are the repositories and revisions to fix. Remedy takes
+// one Target through the gitops skeleton (open, clone, scan the target's
+// source paths keeping the live objects' findings, converge) and returns
+// its gitops.RunResult; the pull requests are its effect on the forge.
 package clustersweep
 
 import (

@@ -34,4 +34,11 @@
 // are set. What remedy does not read (a HelmRelease's valuesFrom, as remedy
 // reads no Secret and no ConfigMap; helm.fileParameters; a values file URL)
 // is named on the Origin and in the Source's note: the render may differ.
+//
+// Data enters as a cluster snapshot and its live report (Mapper.Map),
+// with a Getter to read the deployers' objects and a Cloner to check out
+// their repositories; it leaves as a Mapping: each live finding Placed at
+// its source file and line (or with no source), and the Drift between the
+// live object and its source. LoadTree/LoadTreeWith give the scanned tree
+// of one source path (a Tree), which gitops/clustersweep fixes.
 package sourcemap

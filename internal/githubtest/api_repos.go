@@ -1,7 +1,9 @@
 package githubtest
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/google/go-github/v89/github"
@@ -47,7 +49,10 @@ func (s *Server) routes() {
 	s.route("PUT /repos/{owner}/{repo}/pulls/{number}/reviews/{id}/dismissals", s.dismissReview)
 	s.route("GET /repos/{owner}/{repo}/pulls/{number}/comments", s.listReviewComments)
 
-	s.route("GET /repos/{owner}/{repo}/issues/{number}", s.getIssue)
+	s.route("GET /repos/{owner}/{repo}/issues", s.listIssues)
+	s.route("POST /repos/{owner}/{repo}/issues", s.createIssue)
+	s.route("GET /repos/{owner}/{repo}/issues/{number}", s.getAnyIssue)
+	s.route("PATCH /repos/{owner}/{repo}/issues/{number}", s.editIssue)
 	s.route("GET /repos/{owner}/{repo}/issues/{number}/comments", s.listComments)
 	s.route("POST /repos/{owner}/{repo}/issues/{number}/comments", s.createComment)
 	s.route("PATCH /repos/{owner}/{repo}/issues/comments/{id}", s.editComment)
@@ -312,7 +317,7 @@ func (s *Server) listBranches(c *call) {
 	}
 	tips := s.tips(rp)
 	out := []*github.Branch{}
-	for _, name := range sortedKeys(tips) {
+	for _, name := range slices.Sorted(maps.Keys(tips)) {
 		out = append(out, s.branchJSON(rp, name, tips[name]))
 	}
 	c.json(http.StatusOK, paginate(c, out))

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/http/cgi"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +61,7 @@ type repoState struct {
 
 	nextNumber     int // issue/PR numbers
 	pulls          []*pull
+	issues         []*issue
 	perms          map[string]string // lower login → permission
 	labels         map[string]*github.Label
 	comments       []*issueComment
@@ -317,7 +320,7 @@ func (s *Server) commit(rp *repoState, branch, parent string, files map[string]s
 	if parent != "" {
 		fmt.Fprintf(&in, "from %s\n", parent)
 	}
-	for _, p := range sortedKeys(files) {
+	for _, p := range slices.Sorted(maps.Keys(files)) {
 		if files[p] == Deleted {
 			fmt.Fprintf(&in, "D %s\n", p)
 			continue

@@ -3,7 +3,10 @@
 // hold one line: a JSON error field, a status line, a job's result.
 //
 // Data enters as any string and leaves as a string with no line break.
-// Fold keeps every word; First keeps the first line, clipped.
+// Fold keeps every word; First keeps the first line, clipped. Neither
+// makes text safe to show: untrusted text written into Markdown, Slack or
+// a pull request goes through internal/quote, whose Line also makes one
+// line.
 package oneline
 
 import "strings"

@@ -4,6 +4,15 @@
 // to the line of a values file that produced it, or to the template that
 // hard-codes it.
 //
+// Data enters as folders and releases: Charts finds the charts below the
+// scan folders, and Render renders one for a Release (its values files
+// and values set outside the repository), reading only the repository's
+// files (or, to verify an edit, Options.Replace in their place). It leaves
+// as a Result whose File is the output, a scanner.SourceFile with Rendered
+// set that scanner scans like any file; its source map places findings
+// for the scanner and tells remediate where to edit and how to render
+// again.
+//
 // How a rendered field is traced:
 //
 //   - The chart is rendered a second time with a unique marker in place of

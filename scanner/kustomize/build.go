@@ -4,6 +4,13 @@
 // base resource, a strategic-merge or JSON 6902 patch (in its own file or
 // inline), or a kustomization's `images:` and `namespace:`.
 //
+// Data enters as folders: Roots finds the roots below the scan folders,
+// and Build builds one, reading only the repository's files (or, to
+// verify an edit, Options.Replace in their place). It leaves as a Result
+// whose File is the output, a scanner.SourceFile with Rendered set that
+// scanner scans like any file; its source map places findings for the
+// scanner and tells remediate where to edit and how to build again.
+//
 // How a rendered field is traced:
 //
 //   - Every document of every resource file gets a marker annotation, in

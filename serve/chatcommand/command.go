@@ -2,6 +2,11 @@
 // lines in GitHub issue and pull request comments, and the text of the
 // /remedy Slack slash command. It only parses; who may run what, and what
 // running means, is decided by the caller.
+//
+// Data enters as the text of a comment (FromComment) or of a slash
+// command (FromSlack) with the control IDs that exist (Known); it leaves as
+// a Command, or a UsageError a person can read, which the service answers
+// with.
 package chatcommand
 
 import (

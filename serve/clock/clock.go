@@ -1,6 +1,10 @@
 // Package clock is the time source of the long-running parts of remedy
 // serve (the job dispatcher, the schedules), so that tests can move time
 // instead of waiting for it.
+//
+// Time enters from the system clock (or a test's fake, which tests
+// advance) and leaves as Now and as timers the dispatcher and the
+// schedules wait on.
 package clock
 
 import (

@@ -14,6 +14,11 @@
 // a burst of pushes costs one run; every request's payload is kept, so
 // each requester still gets an answer. A job that a crash or a shutdown
 // interrupted is queued again when the store is next opened.
+//
+// Data enters as requests (Enqueue: a kind, a repository, a key and a
+// payload, from the server and the schedules); it leaves as calls of a
+// Handler (serve/tasks) with each job and its joined payloads, and as the
+// stored history of runs (results, errors) that status answers read.
 package jobs
 
 import (

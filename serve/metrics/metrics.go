@@ -1,6 +1,11 @@
 // Package metrics holds remedy serve's Prometheus metrics, registered on a
 // registry the caller owns (never the global default one), and the HTTP
 // transport that reads GitHub's rate limit headers into a gauge.
+//
+// Data enters as calls from the server, the jobs and the tasks (a job
+// done, a pull request action, findings by control) and as GitHub's
+// rate limit headers (RateLimitTransport); it leaves as the Prometheus exposition of the
+// registry the caller serves.
 package metrics
 
 import (

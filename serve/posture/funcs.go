@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/remedy-bot/remedy/internal/plural"
 )
 
 // funcs are the templates' helpers. Every value the templates print is
@@ -23,13 +25,8 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-	"ago": ago,
-	"plural": func(n int, noun string) string {
-		if n == 1 {
-			return "1 " + noun
-		}
-		return fmt.Sprintf("%d %ss", n, noun)
-	},
+	"ago":    ago,
+	"plural": plural.Count,
 }
 
 // repoPath is the repository's page on the server: /repos/owner/name,

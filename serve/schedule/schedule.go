@@ -7,6 +7,10 @@
 // A schedule never overlaps itself: a tick that comes while the previous
 // run is still going is skipped, and ticks missed while the process slept
 // fire once, not once each.
+//
+// Data enters as named Specs (an expression each) and the Fire function
+// of a Scheduler; it leaves as calls of Fire, at the Specs' times on the
+// clock (serve/clock).
 package schedule
 
 import (

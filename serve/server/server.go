@@ -1,8 +1,13 @@
-// Package server is remedy serve's HTTP side: it verifies GitHub webhook
+// Package server is remedy serve's HTTP side: it verifies forge webhook
 // deliveries and Slack slash commands, turns them into durable jobs, and
 // answers health, readiness and metrics probes. It does no work itself:
 // every delivery is acknowledged as soon as its job is on disk, within
 // Slack's three seconds and GitHub's ten.
+//
+// Data enters as HTTP requests: forge webhooks (GitHub, GitLab, Gitea),
+// Slack slash commands and probes; it leaves as jobs enqueued on a Queue
+// (serve/jobs), the immediate answers (acknowledgement, help, refusals),
+// and metrics.
 package server
 
 import (

@@ -1,12 +1,17 @@
 // Package serviceconfig reads the configuration of remedy serve: where to
-// listen and keep the job store, how to reach GitHub, which secrets to
+// listen and keep the job store, how to reach the forges, which secrets to
 // verify deliveries with, which repositories the schedules sweep, and who
 // may run which Slack command on which repositories.
 //
 // The file is strict (an unknown key is an error naming its line) and holds
 // no secret: a secret is a reference, {env: NAME} or {file: PATH}, resolved
-// when the server starts. With no file at all, Default and FromEnv give a
+// when the server starts. With no file at all, Default gives a
 // twelve-factor setup from environment variables.
+//
+// Data enters as a YAML file (Load, Parse) or none (Default); it leaves
+// as a validated Config, and as the Secrets its references name
+// (Config.Resolve, reading the environment and files) that the server and
+// the forges' clients need.
 package serviceconfig
 
 import (
@@ -71,6 +76,9 @@ type Config struct {
 	Review    Review     `yaml:"review"`
 	Limits    Limits     `yaml:"limits"`
 	Images    Images     `yaml:"images"`
+	// Defaults are the settings of every repository the server fixes
+	// whose .remedy.yaml does not set them.
+	Defaults RepositoryDefaults `yaml:"defaults"`
 
 	// Database, when set, is the PostgreSQL connection URL (by reference:
 	// it may carry a password) of the job store shared by several
@@ -80,6 +88,14 @@ type Config struct {
 
 	// Posture is the fleet posture page: off unless it has a token.
 	Posture Posture `yaml:"posture"`
+}
+
+// RepositoryDefaults are what a repository's .remedy.yaml may set, for
+// those that do not.
+type RepositoryDefaults struct {
+	// Dashboard keeps remedy's dashboard issue in every repository whose
+	// .remedy.yaml does not say `dashboard: false`.
+	Dashboard bool `yaml:"dashboard"`
 }
 
 // Images configures reading container images from their registries for

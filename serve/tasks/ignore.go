@@ -14,6 +14,7 @@ import (
 
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/internal/oneline"
 	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/remediate"
@@ -135,7 +136,7 @@ const maxReason = 200
 // ignoreNote is the comment written above the disabled control.
 func ignoreNote(control string, r Request) string {
 	// A YAML comment runs to the end of its line: one line, cut.
-	reason := strings.Join(strings.Fields(quote.Line(r.Reason, maxReason)), " ")
+	reason := oneline.Fold(quote.Line(r.Reason, maxReason))
 	who := ""
 	if r.Requester != "" {
 		who = " (@" + r.Requester
@@ -179,7 +180,7 @@ func ignoreTemplates(r Request) (*templates.Set, error) {
 // remediate's verified splice editor, so its comments, order and style stay
 // as they are.
 func DisableControl(src []byte, control, note string) ([]byte, error) {
-	comment := "# " + strings.Join(strings.Fields(note), " ")
+	comment := "# " + oneline.Fold(note)
 	if len(bytes.TrimSpace(src)) == 0 {
 		return []byte("controls:\n  disable:\n    " + comment + "\n    - " + control + "\n"), nil
 	}

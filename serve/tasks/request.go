@@ -3,10 +3,15 @@
 // ignore, scan and summarize, review a pull request, answer a command; and
 // tells whoever asked (a GitHub comment, a Slack response_url).
 //
-// Everything is resolved through the configured GitHub API at run time:
+// Everything is resolved through the configured forge's API at run time:
 // the repository (and so its clone URL and default branch) and the
 // permission of the person who asked. Nothing in a stored payload is
 // trusted as a URL or a permission.
+//
+// Data enters as a job of serve/jobs (its kind, repository and the
+// requests joined in it, Handle) and leaves as what the job did on the
+// forge (through the gitops skeleton and life cycle, or a review), the
+// answers posted to whoever asked, and the job's one-line result.
 package tasks
 
 import (
@@ -62,6 +67,11 @@ func SplitJobRepo(repo string) (kind, full string) {
 	}
 	return "", repo
 }
+
+// VerbDashboard is the verb of a run asked for by an edit of the
+// dashboard issue (a ticked box): a converge, for a person who must have
+// write access.
+const VerbDashboard = "dashboard"
 
 // Request is one requester's part of a job, stored as the job's payload.
 type Request struct {

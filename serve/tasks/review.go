@@ -108,7 +108,7 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 		state, desc = "failure", fmt.Sprintf("%s at or above %s", plural.Count(res.Failing, "new finding"), t.h.o.FailOn)
 	}
 	t.status(ctx, sha, state, desc)
-	return fmt.Sprintf("#%d at %s: %s, %d comments, %s", n, short(sha), plural.Count(len(res.New), "new finding"), len(res.Comments), state), nil
+	return fmt.Sprintf("#%d at %s: %s, %d comments, %s", n, gitops.ShortSHA(sha), plural.Count(len(res.New), "new finding"), len(res.Comments), state), nil
 }
 
 // readChanged reads the head side of a pull request's changed files from
@@ -206,9 +206,9 @@ func (t *task) postReview(ctx context.Context, rf reviewForge, n int, sha string
 		if r.ID == posted || !r.ChangesRequested {
 			continue
 		}
-		msg := "Superseded by remedy's review of " + short(sha) + "."
+		msg := "Superseded by remedy's review of " + gitops.ShortSHA(sha) + "."
 		if posted == 0 {
-			msg = "No new finding left as of " + short(sha) + "."
+			msg = "No new finding left as of " + gitops.ShortSHA(sha) + "."
 		}
 		if err := rf.DismissReview(ctx, n, r.ID, msg); err != nil {
 			t.log.Warn("could not dismiss an earlier review", "pr", n, "review", r.ID, "error", err)
@@ -235,10 +235,3 @@ func (t *task) status(ctx context.Context, sha, state, desc string) {
 }
 
 func normalize(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
-}

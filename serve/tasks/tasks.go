@@ -72,6 +72,9 @@ type Options struct {
 	// Images, when set, reads the images of every repository fixed
 	// (serve's images.resolve).
 	Images *imageinfo.Resolver
+	// Dashboard keeps the dashboard issue of repositories whose
+	// .remedy.yaml does not say (serve's defaults.dashboard).
+	Dashboard bool
 	// Clusters are the clusters KindClusterSweep jobs may read, by name;
 	// ForgeHost is the forge's host, whose repositories get pull requests.
 	Clusters  map[string]clustersweep.Cluster
@@ -333,6 +336,7 @@ func (t *task) converge(ctx context.Context, reqs []Request) (string, error) {
 	}
 	res, err := t.h.o.Remedy(ctx, t.host, t.owner, t.name, gitops.RunOptions{
 		Token: token, Bot: t.h.o.Bot, Version: t.h.o.Version, Now: t.h.o.Now, Log: t.log, Images: t.h.o.Images,
+		Dashboard: t.h.o.Dashboard,
 	})
 	for _, b := range res.Branches {
 		t.h.o.Metrics.PullRequest(string(b.Action))
@@ -361,6 +365,13 @@ func runSummary(res gitops.RunResult) string {
 		p := b.Branch + " " + string(b.Action)
 		if b.PR != 0 {
 			p += fmt.Sprintf(" #%d", b.PR)
+		}
+		parts = append(parts, p)
+	}
+	if d := res.Dashboard; d.Action != gitops.DashboardNone && d.Action != gitops.DashboardUnchanged {
+		p := "dashboard " + string(d.Action)
+		if d.Issue != nil {
+			p += fmt.Sprintf(" #%d", d.Issue.Number)
 		}
 		parts = append(parts, p)
 	}

@@ -7,6 +7,11 @@
 // branch is unknown to the API and a new repository answers 404. The calls
 // that follow a push (listing and opening pull requests) wait and retry
 // such a 404 for up to Options.IndexWait instead of failing.
+//
+// Data enters as Options (New) and as the calls of the gitops seam and of
+// the service's tasks; it leaves as Gitea API requests and as gitops
+// values (RepoInfo, PullRequest, …). ParseWebhook turns a delivery's
+// payload into a webhook.Event. Shared HTTP plumbing is forgehttp's.
 package gitea
 
 import (
@@ -61,6 +66,7 @@ type Client struct {
 	token string
 	hc    *http.Client
 	o     Options
+	self  *forgehttp.Login
 }
 
 var _ gitops.Host = (*Client)(nil)
@@ -88,7 +94,7 @@ func New(o Options) (*Client, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{api: u, token: o.Token, hc: &http.Client{Transport: o.Transport}, o: o}, nil
+	return &Client{api: u, token: o.Token, hc: &http.Client{Transport: o.Transport}, o: o, self: &forgehttp.Login{}}, nil
 }
 
 // APIError is an answer of Gitea's API other than a success.

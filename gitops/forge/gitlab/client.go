@@ -7,6 +7,11 @@
 // a repository a project and its owner a group (subgroups nested, "a/b")
 // or a user. remedy's repository names are the projects' full paths:
 // owner is the namespace's full path, name the project's path.
+//
+// Data enters as Options (New) and as the calls of the gitops seam and of
+// the service's tasks; it leaves as GitLab API requests and as gitops
+// values (RepoInfo, PullRequest, …). ParseWebhook turns a delivery's
+// payload into a webhook.Event. Shared HTTP plumbing is forgehttp's.
 package gitlab
 
 import (
@@ -52,8 +57,9 @@ var ErrNoToken error = forgehttp.NoTokenError("no GitLab token: set GITLAB_TOKEN
 
 // Client is one GitLab instance: the gitops.Host of its projects.
 type Client struct {
-	gl  *gl.Client
-	log *slog.Logger
+	gl   *gl.Client
+	log  *slog.Logger
+	self *forgehttp.Login
 }
 
 var _ gitops.Host = (*Client)(nil)
@@ -89,7 +95,7 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gitlab client: %w", err)
 	}
-	return &Client{gl: c, log: o.Log}, nil
+	return &Client{gl: c, log: o.Log, self: &forgehttp.Login{}}, nil
 }
 
 // isStatus reports whether err is a GitLab answer with status.

@@ -10,6 +10,14 @@
 // lower-case hex digits is a signature, as both services send it, so a
 // signature that differs from the expected one in any byte (case included)
 // is refused.
+//
+// It is also the delivery vocabulary shared by the drivers and the
+// service: every driver's ParseWebhook returns an Event, and Gitea's
+// signature (ReadGitea) and GitLab's token (VerifyGitLab) are checked here
+// too. Data enters as an
+// http.Request's body and headers with the secret; it leaves as the
+// verified body bytes (or an error saying why it was refused), then as an
+// Event for the service to route.
 package webhook
 
 import (
