@@ -191,7 +191,7 @@ func (b *builder) originIndexOf(f *scanner.SourceFile) *originIndex {
 // build). Flux serialises every build instead (fluxcd/pkg/kustomize);
 // TestConcurrentBuilds builds in parallel against serial builds, under
 // -race too. It guards the dependency's state, and is the package's only
-// global.
+// mutable global.
 var schemaMu sync.RWMutex
 
 // Build renders the kustomization in dir and traces its output. It is safe
