@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/remedy-bot/remedy/scanner/render"
 )
 
 // RunState is what a fix pull request's body records of the run that
@@ -65,9 +67,16 @@ func parseRunState(body string) (st RunState, ok bool) {
 
 // InputsHash identifies the inputs of a run besides the repository's
 // content: remedy's version and the settings from outside the repository.
-// The repository's own configuration is part of the base commit.
-func InputsHash(version string, bot Identity, branchPrefix string) string {
-	sum := sha256.Sum256([]byte(strings.Join([]string{"remedy-inputs/1", version, bot.Name, bot.Email, branchPrefix}, "\n")))
+// The repository's own configuration is part of the base commit. Budgets
+// other than the defaults are inputs too (a raised budget scans a file
+// the last run refused); the defaults are left out, so that a run
+// without limits: keeps the hash it had.
+func InputsHash(version string, bot Identity, branchPrefix string, budgets render.Budgets) string {
+	parts := []string{"remedy-inputs/1", version, bot.Name, bot.Email, branchPrefix}
+	if b := budgets.String(); b != (render.Budgets{}).String() {
+		parts = append(parts, b)
+	}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\n")))
 	return hex.EncodeToString(sum[:8])
 }
 

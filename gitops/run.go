@@ -11,6 +11,7 @@ import (
 	"github.com/remedy-bot/remedy/imageinfo"
 	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/scanner/render"
 	"github.com/remedy-bot/remedy/templates"
 )
 
@@ -38,6 +39,9 @@ type RunOptions struct {
 	// leaves it off, so that only its operator decides which registries
 	// the server contacts.
 	RepoImages bool
+	// Budgets bound the scan (remedy serve's limits:); zero fields take
+	// the defaults.
+	Budgets render.Budgets
 }
 
 // ImageResolver is the resolver a run uses: o.Images, else a default one
@@ -107,7 +111,7 @@ func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunO
 	}
 	inputs := ""
 	if o.Version != "" {
-		inputs = InputsHash(o.Version, bot, prefix)
+		inputs = InputsHash(o.Version, bot, prefix, o.Budgets)
 	}
 	forge := host.Forge(info.Owner, info.Name)
 	if !o.DryRun && inputs != "" {
@@ -121,7 +125,7 @@ func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunO
 			forge = &listedForge{Forge: forge, branch: prefix + repoGroupName, prs: prs}
 		}
 	}
-	co, err := CloneBase(ctx, info, out.Base, o.Token)
+	co, err := CloneBase(ctx, info, out.Base, o.Token, o.Budgets)
 	if err != nil {
 		return out, err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
@@ -22,6 +23,8 @@ import (
 	ghforge "github.com/remedy-bot/remedy/gitops/forge/github"
 	"github.com/remedy-bot/remedy/gitops/forge/gitlab"
 	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/scanner/helm"
+	"github.com/remedy-bot/remedy/scanner/render"
 	"github.com/remedy-bot/remedy/serve/clock"
 	"github.com/remedy-bot/remedy/serve/jobs"
 	"github.com/remedy-bot/remedy/serve/metrics"
@@ -161,6 +164,10 @@ func checkServeConfig(w io.Writer, cfg *serviceconfig.Config, getenv func(string
 	fmt.Fprintf(w, "\nwebhooks       %s\nslack          %s (%d grants)\n", onOff(s.WebhookSecret), onOff(s.SlackSigningSecret), len(cfg.Slack.Allow))
 	fmt.Fprintf(w, "repositories   %d, owners %d\nworkers        %d, job timeout %s, shutdown grace %s\n",
 		len(cfg.Repositories), len(cfg.Owners), cfg.Limits.Workers, time.Duration(cfg.Limits.JobTimeout), time.Duration(cfg.Limits.ShutdownGrace))
+	b := serveBudgets(cfg.Limits).WithDefaults()
+	fmt.Fprintf(w, "budgets        files %s, %d documents a file, %d containers a pod, %d objects a job\n",
+		byteSize(b.MaxFileSize), b.Load.MaxDocuments, b.Load.MaxContainers, b.Load.MaxObjects)
+	fmt.Fprintf(w, "helm renders   %s, output %s, memory %s\n", b.Helm.Timeout, byteSize(b.Helm.MaxOutput), byteSize(b.Helm.MaxMemory))
 	sched, err := schedule.New(cfg.Specs(), nil, nil, nil)
 	if err != nil {
 		return err
@@ -195,6 +202,19 @@ func checkServeConfig(w io.Writer, cfg *serviceconfig.Config, getenv func(string
 	fmt.Fprintln(w, "config OK")
 	return nil
 }
+
+// serveBudgets are the load budgets of limits: (zero fields take the
+// defaults), for every job.
+func serveBudgets(l serviceconfig.Limits) render.Budgets {
+	return render.Budgets{
+		MaxFileSize: int64(l.MaxFileSize),
+		Load:        scanner.Budgets{MaxDocuments: int(l.MaxDocuments), MaxContainers: int(l.MaxContainers), MaxObjects: int(l.MaxObjects)},
+		Helm:        helm.Budget{Timeout: time.Duration(l.HelmRenderTimeout), MaxOutput: int64(l.HelmMaxOutput), MaxMemory: int64(l.HelmMaxMemory)},
+	}
+}
+
+// byteSize writes n bytes as the config does: "5Mi", "512Mi".
+func byteSize(n int64) string { return resource.NewQuantity(n, resource.BinarySI).String() }
 
 // storeName says which store the server uses, never the database URL.
 func storeName(cfg *serviceconfig.Config) string {
@@ -303,7 +323,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serviceconfig.Config,
 		return nil, err
 	}
 	handler := tasks.NewHandler(tasks.Options{
-		Version: versionString(), Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, ForgeHosts: forges.webHosts, Bot: d.Bot, BotLogin: login.fixed, LearnBotLogin: login.Get, FailOn: failOn, Images: images,
+		Version: versionString(), Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, ForgeHosts: forges.webHosts, Bot: d.Bot, BotLogin: login.fixed, LearnBotLogin: login.Get, FailOn: failOn, Images: images, Budgets: serveBudgets(cfg.Limits),
 		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
 		Clusters: clusterSpecs(cfg.Clusters), ForgeHost: clustersweep.ForgeHost(apiURL),
 		Metrics: m, Now: clk.Now, Log: log, Postures: store,

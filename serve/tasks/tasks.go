@@ -18,6 +18,7 @@ import (
 	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/scanner/render"
 	"github.com/remedy-bot/remedy/serve/chatcommand"
 	"github.com/remedy-bot/remedy/serve/jobs"
 )
@@ -72,6 +73,10 @@ type Options struct {
 	// Images, when set, reads the images of every repository fixed
 	// (serve's images.resolve).
 	Images *imageinfo.Resolver
+	// Budgets bound every load of every job (serve's limits:): the fix,
+	// scan, review and ignore of a repository and each source a cluster
+	// sweep reads. Zero fields take the defaults.
+	Budgets render.Budgets
 	// Clusters are the clusters KindClusterSweep jobs may read, by name;
 	// ForgeHost is the forge's host, whose repositories get pull requests.
 	Clusters  map[string]clustersweep.Cluster
@@ -332,7 +337,7 @@ func (t *task) converge(ctx context.Context, reqs []Request) (string, error) {
 		return "", err
 	}
 	res, err := t.h.o.Remedy(ctx, t.host, t.owner, t.name, gitops.RunOptions{
-		Token: token, Bot: t.h.o.Bot, Version: t.h.o.Version, Now: t.h.o.Now, Log: t.log, Images: t.h.o.Images,
+		Token: token, Bot: t.h.o.Bot, Version: t.h.o.Version, Now: t.h.o.Now, Log: t.log, Images: t.h.o.Images, Budgets: t.h.o.Budgets,
 	})
 	for _, b := range res.Branches {
 		t.h.o.Metrics.PullRequest(string(b.Action))
