@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -295,13 +296,16 @@ func startServe(ctx context.Context, inv *invocation, cfg *serviceconfig.Config,
 	if err != nil {
 		return nil, err
 	}
-	// The login is learnt when first needed, not at start: a server that
-	// must reach GitHub to start crash-loops through a GitHub outage.
-	login := &botLogin{gh: gh, fixed: cfg.GitHub.BotLogin, none: secrets.AppID != 0 || len(secrets.GitHubToken) == 0}
-	forges, err := serveForges(ctx, cfg, secrets, transport, ua, log)
+	// The logins are learnt when first needed, not at start: a server
+	// that must reach every forge to start crash-loops through any one's
+	// outage.
+	login := &botLogin{forge: "GitHub", client: gh, fixed: cfg.GitHub.BotLogin, none: secrets.AppID != 0 || len(secrets.GitHubToken) == 0,
+		skip: "set github.botLogin to skip asking"}
+	forges, err := serveForges(cfg, secrets, transport, ua, log)
 	if err != nil {
 		return nil, err
 	}
+	logins := append(botLogins{login}, forges.bots...)
 
 	storeOpts := jobs.Options{MaxQueued: cfg.Limits.MaxQueued, Now: clk.Now, Log: log, Lease: time.Duration(cfg.Limits.JobLease)}
 	var store *jobs.Store
@@ -323,7 +327,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serviceconfig.Config,
 		return nil, err
 	}
 	handler := tasks.NewHandler(tasks.Options{
-		Version: versionString(), Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, ForgeHosts: forges.webHosts, Bot: d.Bot, BotLogin: login.fixed, LearnBotLogin: login.Get, FailOn: failOn, Images: images, Budgets: serveBudgets(cfg.Limits),
+		Version: versionString(), Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, ForgeHosts: forges.webHosts, Bot: d.Bot, BotLogin: login.fixed, LearnBotLogin: login.Get, ForgeBotLogins: forges.learn(), FailOn: failOn, Images: images, Budgets: serveBudgets(cfg.Limits),
 		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
 		Clusters: clusterSpecs(cfg.Clusters), ForgeHost: clustersweep.ForgeHost(apiURL),
 		Metrics: m, Now: clk.Now, Log: log, Postures: store,
@@ -376,8 +380,8 @@ func startServe(ctx context.Context, inv *invocation, cfg *serviceconfig.Config,
 		return nil, err
 	}
 	srv := server.New(server.Options{
-		Config: cfg, Secrets: secrets, BotLogin: login.fixed, LearnBotLogin: login.Get, ForgeBotLogins: forges.bots, Queue: store, Ready: store.Ping,
-		Degraded:       login.degraded,
+		Config: cfg, Secrets: secrets, BotLogin: login.fixed, LearnBotLogin: login.Get, ForgeBotLogins: forges.learn(), Queue: store, Ready: store.Ping,
+		Degraded:       logins.degraded,
 		MetricsHandler: metricsOnMain, Metrics: m, Known: func(id string) bool { return cat.Get(id) != nil },
 		Clock: clk, Log: log, Posture: page,
 	})
@@ -481,14 +485,24 @@ func servePosture(cfg *serviceconfig.Config, secrets serviceconfig.Secrets, stor
 type servedForges struct {
 	hosts    map[string]gitops.Host
 	tokens   map[string]gitops.TokenSource
-	bots     map[string]string
+	bots     botLogins
 	webHosts map[string]string
 }
 
-// serveForges connects to the configured forges and asks each who remedy
-// is there, so that its own comments are never taken for commands.
-func serveForges(ctx context.Context, cfg *serviceconfig.Config, secrets serviceconfig.Secrets, transport http.RoundTripper, ua string, log *slog.Logger) (servedForges, error) {
-	out := servedForges{hosts: map[string]gitops.Host{}, tokens: map[string]gitops.TokenSource{}, bots: map[string]string{}, webHosts: map[string]string{}}
+// learn asks for remedy's login on each forge, by kind.
+func (f servedForges) learn() map[string]func(context.Context) (string, error) {
+	out := make(map[string]func(context.Context) (string, error), len(f.bots))
+	for _, b := range f.bots {
+		out[b.kind] = b.Get
+	}
+	return out
+}
+
+// serveForges makes the clients of the configured forges. Who remedy is
+// on each (so that its own comments are never taken for commands) is
+// asked when first needed, as on GitHub: nothing is asked at start.
+func serveForges(cfg *serviceconfig.Config, secrets serviceconfig.Secrets, transport http.RoundTripper, ua string, log *slog.Logger) (servedForges, error) {
+	out := servedForges{hosts: map[string]gitops.Host{}, tokens: map[string]gitops.TokenSource{}, webHosts: map[string]string{}}
 	for _, f := range cfg.Forges {
 		tok := string(secrets.Forges[f.Kind].Token)
 		var c interface {
@@ -496,22 +510,22 @@ func serveForges(ctx context.Context, cfg *serviceconfig.Config, secrets service
 			BotLogin(ctx context.Context) (string, error)
 		}
 		var err error
+		name := ""
 		switch f.Kind {
 		case serviceconfig.ForgeGitea:
+			name = "Gitea"
 			c, err = gitea.New(gitea.Options{URL: f.URL, Token: tok, Transport: transport, UserAgent: ua, Log: log})
 		case serviceconfig.ForgeGitLab:
+			name = "GitLab"
 			c, err = gitlab.New(gitlab.Options{URL: f.URL, Token: tok, Transport: transport, UserAgent: ua, Log: log})
 		}
 		if err != nil {
 			return servedForges{}, fmt.Errorf("forges (%s): %w", f.Kind, err)
 		}
-		login, err := c.BotLogin(ctx)
-		if err != nil {
-			return servedForges{}, fmt.Errorf("forges (%s): who is the token's user: %w", f.Kind, err)
-		}
-		out.hosts[f.Kind], out.tokens[f.Kind], out.bots[f.Kind] = c, gitops.StaticToken(tok), login
+		out.hosts[f.Kind], out.tokens[f.Kind] = c, gitops.StaticToken(tok)
+		out.bots = append(out.bots, &botLogin{forge: name, kind: f.Kind, client: c})
 		out.webHosts[f.Kind] = clustersweep.ForgeHost(f.URL)
-		log.Info("forge configured", "kind", f.Kind, "url", f.URL, "bot", login)
+		log.Info("forge configured", "kind", f.Kind, "url", f.URL)
 	}
 	return out, nil
 }
@@ -528,23 +542,29 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
-// botLogin is the account remedy comments as: the config's, else the
-// token's user, asked of GitHub when first needed and kept once known.
-// An App's installations comment as "<slug>[bot]", which every "[bot]"
-// check covers, so an App needs none.
+// botLogin is the account remedy comments as on one forge (GitHub,
+// Gitea, GitLab): the config's, else the token's user, asked of the forge
+// when first needed and kept once known. An App's installations comment
+// as "<slug>[bot]", which every "[bot]" check covers, so an App needs
+// none.
 type botLogin struct {
-	gh interface {
+	// forge names the forge for people ("GitHub"); kind is its key
+	// (tasks.Source…), lower case when empty.
+	forge, kind string
+	client      interface {
 		BotLogin(context.Context) (string, error)
 	}
 	fixed string
 	none  bool
+	// skip says how to do without asking, in the error; "" when there is
+	// no way.
+	skip string
 
-	mu      sync.Mutex
-	learnt  string
-	lastErr error
+	mu     sync.Mutex
+	learnt string
 }
 
-// Get returns the login, asking GitHub if it is not known yet.
+// Get returns the login, asking the forge if it is not known yet.
 func (b *botLogin) Get(ctx context.Context) (string, error) {
 	if b.fixed != "" || b.none {
 		return b.fixed, nil
@@ -554,27 +574,40 @@ func (b *botLogin) Get(ctx context.Context) (string, error) {
 	if b.learnt != "" {
 		return b.learnt, nil
 	}
-	login, err := b.gh.BotLogin(ctx)
+	login, err := b.client.BotLogin(ctx)
 	if err != nil {
-		b.lastErr = fmt.Errorf("who is the token's user (set github.botLogin to skip asking): %w", err)
-		return "", b.lastErr
+		if b.skip != "" {
+			return "", fmt.Errorf("who is the token's user (%s): %w", b.skip, err)
+		}
+		return "", fmt.Errorf("who is the token's user: %w", err)
 	}
-	b.learnt, b.lastErr = login, nil
+	b.learnt = login
 	return b.learnt, nil
 }
 
-// degraded is what /readyz reports while the login is unknown: comments
-// are refused until GitHub answers (reviews, pushes and Slack still work).
-func (b *botLogin) degraded(ctx context.Context) []string {
-	if b.fixed != "" || b.none {
-		return nil
-	}
+// botLogins are remedy's logins on every forge served.
+type botLogins []*botLogin
+
+// degraded is what /readyz reports while a login is unknown: that
+// forge's comments are refused until it answers (reviews, pushes, Slack
+// and the other forges still work). The forges are asked at once, within
+// one short timeout, so that a probe is answered in time.
+func (bs botLogins) degraded(ctx context.Context) []string {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if _, err := b.Get(ctx); err != nil {
-		return []string{"github: bot login unknown, comment commands refused until GitHub answers: " + err.Error()}
+	lines := make([]string, len(bs))
+	var wg sync.WaitGroup
+	for i, b := range bs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := b.Get(ctx); err != nil {
+				lines[i] = fmt.Sprintf("%s: bot login unknown, comment commands refused until %s answers: %v", cmp.Or(b.kind, strings.ToLower(b.forge)), b.forge, err)
+			}
+		}()
 	}
-	return nil
+	wg.Wait()
+	return slices.DeleteFunc(lines, func(l string) bool { return l == "" })
 }
 
 // sweeper is the schedules' work: queue a converge job per repository,

@@ -166,11 +166,8 @@ func (t *task) postReview(ctx context.Context, rf reviewForge, n int, sha string
 	if err != nil {
 		return fmt.Errorf("reviews of #%d: %w", n, err)
 	}
-	botLogin := t.h.o.BotLogin
-	if botLogin == "" && t.h.o.LearnBotLogin != nil {
-		// Unknown (GitHub did not answer): every review with the marker.
-		botLogin, _ = t.h.o.LearnBotLogin(ctx)
-	}
+	// Unknown (the forge did not answer): every review with the marker.
+	botLogin := t.botLogin(ctx)
 	var mine []gitops.Review
 	for _, r := range all {
 		if strings.Contains(r.Body, review.Marker) && (botLogin == "" || strings.EqualFold(r.Author, botLogin)) {
