@@ -92,42 +92,118 @@ type branchHeads interface {
 // records a RunState whose base is still the base's head, whose inputs are
 // inputs, whose head is the pull request's, and whose labels and
 // assignees it carries. prs are the pull requests of branch it listed,
-// for Converge to reuse when the repository is not idle.
-func idleCheck(ctx context.Context, host Host, forge Forge, info RepoInfo, base, branch, inputs string) (res Result, st RunState, idle bool, prs []PullRequest, err error) {
+// for Converge to reuse when the repository is not idle. It runs in three
+// named steps: the facts read from the forge (readIdleFacts), the
+// decision on them alone (idleVerdict), and the result of an idle
+// repository (idleResult).
+func idleCheck(ctx context.Context, host Host, forge Forge, info RepoInfo, base, branch, inputs string) (res Result, st RunState, idle bool, prs []PullRequest) {
+	f := readIdleFacts(ctx, host, forge, info, base, branch, inputs)
+	st, why := idleVerdict(f, inputs)
+	if why != "" {
+		return Result{}, RunState{}, false, f.prs
+	}
+	return idleResult(branch, f.open), st, true, f.prs
+}
+
+// idleFacts are what the forge says of a repository's group branch
+// before any clone.
+type idleFacts struct {
+	// prs are the pull requests of the branch: nil when they were not
+	// listed (Converge will ask again and say what failed), empty when
+	// listed and none.
+	prs []PullRequest
+	// open is the newest open fix pull request among prs; nil when none.
+	open *botPR
+	// baseHead is the base branch's head commit; "" when it was not read
+	// (the pull request proves nothing anyway) or could not be.
+	baseHead string
+}
+
+// readIdleFacts reads the facts: the pull requests of branch, and the
+// base's head only when the newest open one could prove the repository
+// idle (recordedRun), so that most runs ask for one list and no more.
+// A host that cannot read a branch head without cloning (branchHeads),
+// or a run without inputs, has no facts to read.
+func readIdleFacts(ctx context.Context, host Host, forge Forge, info RepoInfo, base, branch, inputs string) idleFacts {
 	heads, ok := host.(branchHeads)
 	if !ok || inputs == "" {
-		return Result{}, RunState{}, false, nil, nil
+		return idleFacts{}
 	}
-	prs, err = forge.ListPullRequests(ctx, branch)
+	prs, err := forge.ListPullRequests(ctx, branch)
 	if err != nil {
-		return Result{}, RunState{}, false, nil, nil // Converge will ask again and say what failed
+		return idleFacts{}
 	}
-	if prs == nil {
-		prs = []PullRequest{} // listed, and none
+	f := idleFacts{prs: prs, open: newestOpenBotPR(prs)}
+	if f.prs == nil {
+		f.prs = []PullRequest{} // listed, and none
 	}
+	if _, why := recordedRun(f.open, inputs); why == "" {
+		if head, err := heads.BranchHead(ctx, info.Owner, info.Name, base); err == nil {
+			f.baseHead = head
+		}
+	}
+	return f
+}
+
+// newestOpenBotPR is the open fix pull request of the highest number
+// among prs, or nil.
+func newestOpenBotPR(prs []PullRequest) *botPR {
 	var open *botPR
 	for _, pr := range prs {
 		if bp, ok := parseBotPR(pr); ok && pr.State == "open" && (open == nil || bp.Number > open.Number) {
 			open = &bp
 		}
 	}
+	return open
+}
+
+// idleVerdict decides on the facts alone: the RunState that proves the
+// repository idle, or why they do not ("" when they do).
+func idleVerdict(f idleFacts, inputs string) (RunState, string) {
+	st, why := recordedRun(f.open, inputs)
+	switch {
+	case why != "":
+		return RunState{}, why
+	case f.baseHead == "":
+		return RunState{}, "the base's head is not known"
+	case f.baseHead != st.Base:
+		return RunState{}, "the base moved"
+	}
+	return st, ""
+}
+
+// recordedRun is the RunState that open records, when it could prove the
+// repository idle: recorded for these inputs, at the pull request's head,
+// with every label and assignee it was to carry on it (as far as the
+// forge said; a list it did not give proves nothing). Otherwise it says
+// why not.
+func recordedRun(open *botPR, inputs string) (RunState, string) {
 	if open == nil {
-		return Result{}, RunState{}, false, prs, nil
+		return RunState{}, "no open fix pull request"
 	}
-	st, ok = parseRunState(open.Body)
-	if !ok || st.Inputs != inputs || st.Head != open.HeadSHA ||
-		(open.LabelsKnown && len(missing(st.Labels, open.Labels)) > 0) || !open.LabelsKnown ||
-		(open.AssigneesKnown && len(missing(st.Assignees, open.Assignees)) > 0) || !open.AssigneesKnown {
-		return Result{}, RunState{}, false, prs, nil
+	st, ok := parseRunState(open.Body)
+	switch {
+	case !ok:
+		return RunState{}, "the pull request records no run"
+	case st.Inputs != inputs:
+		return RunState{}, "remedy's inputs changed"
+	case st.Head != open.HeadSHA:
+		return RunState{}, "the pull request's head moved"
+	case !open.LabelsKnown || len(missing(st.Labels, open.Labels)) > 0:
+		return RunState{}, "labels are missing (or not known)"
+	case !open.AssigneesKnown || len(missing(st.Assignees, open.Assignees)) > 0:
+		return RunState{}, "assignees are missing (or not known)"
 	}
-	head, err := heads.BranchHead(ctx, info.Owner, info.Name, base)
-	if err != nil || head != st.Base {
-		return Result{}, RunState{}, false, prs, nil
-	}
+	return st, ""
+}
+
+// idleResult is the result of an idle repository: its fix pull request
+// open, unchanged.
+func idleResult(branch string, open *botPR) Result {
 	return Result{Branches: []BranchResult{{
 		Branch: branch, Action: ActionUnchanged, PR: open.Number, URL: open.URL, Fingerprints: open.fingerprints,
 		Reason: "neither the base nor remedy's inputs moved since the last run (not cloned)",
-	}}}, st, true, prs, nil
+	}}}
 }
 
 // listedForge is a Forge whose pull requests of one branch were listed

@@ -115,7 +115,7 @@ func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunO
 	}
 	forge := host.Forge(info.Owner, info.Name)
 	if !o.DryRun && inputs != "" {
-		res, st, idle, prs, _ := idleCheck(ctx, host, forge, info, out.Base, prefix+repoGroupName, inputs)
+		res, st, idle, prs := idleCheck(ctx, host, forge, info, out.Base, prefix+repoGroupName, inputs)
 		if idle {
 			out.Result, out.Idle, out.Findings, out.Fixable = res, true, st.Findings, st.Fixable
 			log.Debug("repository idle: not cloned", "repo", info.FullName, "base", st.Base)
