@@ -60,6 +60,10 @@ type Config struct {
 	Images        Images    `yaml:"images"`
 	// PSS picks the Pod Security Standards version the controls follow.
 	PSS PSS `yaml:"pss"`
+	// Dashboard keeps remedy's dashboard issue in the repository (true),
+	// or closes it (false); unset means the default of whoever runs remedy
+	// (off for the CLI, serve's defaults.dashboard for the server).
+	Dashboard *bool `yaml:"dashboard"`
 }
 
 // PSS configures the Pod Security Standards checks.
@@ -157,6 +161,8 @@ type Templates struct {
 	Title  string `yaml:"title"`
 	Body   string `yaml:"body"`
 	Commit string `yaml:"commit"`
+	// Dashboard is the dashboard issue's body.
+	Dashboard string `yaml:"dashboard"`
 }
 
 // Helm configures chart rendering.

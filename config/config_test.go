@@ -99,7 +99,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			in:   "severity: high\nexlcude: [a]\n",
-			want: `.remedy.yaml:2: unknown key "exlcude" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm, images, pss)`,
+			want: `.remedy.yaml:2: unknown key "exlcude" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm, images, pss, dashboard)`,
 		},
 		{
 			name: "unknown nested key in a flow mapping",
@@ -264,7 +264,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, FileName), []byte("severity: high\nbogus: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(dir); err == nil || err.Error() != `.remedy.yaml:2: unknown key "bogus" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm, images, pss)` {
+	if _, err := Load(dir); err == nil || err.Error() != `.remedy.yaml:2: unknown key "bogus" (known keys of the config: controls, exclude, severity, defaults, group, labels, reviewers, assignees, prConcurrentLimit, prHourlyLimit, templates, helm, images, pss, dashboard)` {
 		t.Errorf("Load with an unknown key: %v", err)
 	}
 }
@@ -320,3 +320,32 @@ func TestLoadHostile(t *testing.T) {
 		t.Errorf("in-repository link: %+v, %v", c, err)
 	}
 }
+
+func TestDashboardKey(t *testing.T) {
+	for _, tc := range []struct {
+		yaml string
+		want *bool
+		err  bool
+	}{
+		{"dashboard: true\n", ptr(true), false},
+		{"dashboard: false\n", ptr(false), false},
+		{"group: repo\n", nil, false},
+		{"dashboard: maybe\n", nil, true},
+		{"dashbord: true\n", nil, true},
+		{"templates: {dashboard: docs/dashboard.md}\n", nil, false},
+	} {
+		c, err := Parse(".remedy.yaml", []byte(tc.yaml))
+		if (err != nil) != tc.err {
+			t.Errorf("%q: error %v", tc.yaml, err)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if (c.Dashboard == nil) != (tc.want == nil) || (c.Dashboard != nil && *c.Dashboard != *tc.want) {
+			t.Errorf("%q: dashboard %v", tc.yaml, c.Dashboard)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

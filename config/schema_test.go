@@ -198,6 +198,8 @@ func schemaOf(t reflect.Type, path string) map[string]any {
 			"additionalProperties": map[string]any{"type": []string{"string", "number"}}}
 	}
 	switch t.Kind() {
+	case reflect.Pointer:
+		return schemaOf(t.Elem(), path)
 	case reflect.Struct:
 		props := map[string]any{}
 		for i := 0; i < t.NumField(); i++ {

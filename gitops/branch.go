@@ -152,7 +152,7 @@ func (c *converger) propose(branch string, changes []FileChange, found []scanner
 	if c.s.Inputs != "" {
 		st = RunState{
 			Base: c.repo.BaseHead(), Head: commit.SHA, Inputs: c.s.Inputs, Findings: len(c.fixes.Present), Fixable: len(c.fixes.Fixed),
-			Labels: c.s.Labels, Assignees: c.s.Assignees,
+			Labels: c.s.Labels, Assignees: c.s.Assignees, Dashboard: c.s.Dashboard,
 		}.marker()
 	}
 	body = withMarker(body, found, c.traits.MaxBodyRunes-len([]rune(st)))

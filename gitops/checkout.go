@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -156,8 +157,24 @@ func Remedy(ctx context.Context, forge Forge, co *Checkout, sc Scan, adjust func
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", co.Repo.FullName, err)
 	}
+	// The dashboard issue, when the caller keeps it: ticked boxes are read
+	// before Converge, the posture written after. Its failure does not
+	// stop the fixes.
+	var dash *DashboardRun
+	var dashErr error
+	if s.KeepDashboard {
+		dash, dashErr = StartDashboard(ctx, forge, DashboardFromConfig(co.Config, s.DashboardDefault, s))
+	}
+	s.Dashboard = dash.Enabled()
 	out.Result, err = Converge(ctx, forge, co.Workspace, fixes, s)
-	if err != nil {
+	if s.Cluster == "" {
+		// A cluster sweep's scan is the part of the repository that a
+		// cluster runs: no posture of the repository.
+		out.Posture = NewPosture(co.Repo, co.Base, co.Workspace.BaseHead(), sc.Report, fixes, out.Result)
+	}
+	var finishErr error
+	out.Dashboard, finishErr = dash.Finish(ctx, &out.Posture, forge.Traits())
+	if err = errors.Join(err, dashErr, finishErr); err != nil {
 		return out, fmt.Errorf("%s: %w", co.Repo.FullName, err)
 	}
 	return out, nil

@@ -23,6 +23,10 @@ type Fixes struct {
 	// were checked against: the PR body and `group: risk` read them.
 	Risks  map[string]scanner.RiskLevel
 	Checks map[string]remediate.ImageCheck
+	// NotFixed says, by fingerprint, why the fix run over every finding
+	// left an unsuppressed finding unfixed (remediate.Outcome.Reason): the
+	// dashboard and the posture page show it.
+	NotFixed map[string]string
 }
 
 // FileChange is a file's content before and after its fixes.
@@ -43,6 +47,7 @@ func NewFixes(in *scanner.Inputs, rep *scanner.Report, opts remediate.Options, s
 		}
 	}
 	risks, checks := map[string]scanner.RiskLevel{}, map[string]remediate.ImageCheck{}
+	notFixed := map[string]string{}
 	apply := func(only map[string]bool) ([]FileChange, []scanner.Finding) {
 		sub := &scanner.Report{}
 		for _, f := range rep.Findings {
@@ -54,6 +59,9 @@ func NewFixes(in *scanner.Inputs, rep *scanner.Report, opts remediate.Options, s
 		var fixed []scanner.Finding
 		for _, ff := range remediate.FixReport(in, sub, opts, scan) {
 			for _, o := range ff.Outcomes {
+				if only == nil && o.Status == remediate.StatusNotFixable {
+					notFixed[o.Finding.Fingerprint()] = o.Reason
+				}
 				if o.Status == remediate.StatusFixed {
 					fixed = append(fixed, o.Finding)
 					fp := o.Finding.Fingerprint()
@@ -71,5 +79,5 @@ func NewFixes(in *scanner.Inputs, rep *scanner.Report, opts remediate.Options, s
 		return changes, fixed
 	}
 	_, fixed := apply(nil)
-	return Fixes{Fixed: fixed, Present: present, Apply: apply, Risks: risks, Checks: checks}
+	return Fixes{Fixed: fixed, Present: present, Apply: apply, Risks: risks, Checks: checks, NotFixed: notFixed}
 }

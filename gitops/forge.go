@@ -55,6 +55,13 @@ type Traits struct {
 	// open pull request to look for. GitLab keeps such a merge request
 	// open.
 	DeletedBranchClosesPR bool
+	// BlobPath joins a repository's web address and a branch in a link
+	// to a file: "/blob/" (GitHub, Gitea; the default) or "/-/blob/"
+	// (GitLab).
+	BlobPath string
+	// PullRequestPrefix refers to a pull request by number in Markdown:
+	// "#" (GitHub, Gitea; the default) or "!" (a GitLab merge request).
+	PullRequestPrefix string
 }
 
 // DefaultTraits are GitHub's, the strictest of the forges.

@@ -22,13 +22,22 @@ type RunState struct {
 	Base, Head, Inputs string
 	Findings, Fixable  int
 	Labels, Assignees  []string
+	// Dashboard: the repository keeps a dashboard issue, whose ticked
+	// boxes make a run that is otherwise idle do its work.
+	Dashboard bool
 }
 
 var stateRE = regexp.MustCompile(`<!-- remedy:state ([^>]*) -->`)
 
 func (st RunState) marker() string {
-	return fmt.Sprintf("<!-- remedy:state base=%s head=%s inputs=%s findings=%d fixable=%d labels=%s assignees=%s -->",
-		st.Base, st.Head, st.Inputs, st.Findings, st.Fixable, strings.Join(st.Labels, ","), strings.Join(st.Assignees, ","))
+	dashboard := ""
+	if st.Dashboard {
+		// Only when on, so that the bodies of repositories without a
+		// dashboard read as they always did.
+		dashboard = " dashboard=1"
+	}
+	return fmt.Sprintf("<!-- remedy:state base=%s head=%s inputs=%s findings=%d fixable=%d labels=%s assignees=%s%s -->",
+		st.Base, st.Head, st.Inputs, st.Findings, st.Fixable, strings.Join(st.Labels, ","), strings.Join(st.Assignees, ","), dashboard)
 }
 
 // parseRunState reads the RunState of a body; ok is false without one.
@@ -60,6 +69,8 @@ func parseRunState(body string) (st RunState, ok bool) {
 			st.Labels = list(v)
 		case "assignees":
 			st.Assignees = list(v)
+		case "dashboard":
+			st.Dashboard = v == "1"
 		}
 	}
 	return st, st.Base != "" && st.Head != "" && st.Inputs != ""
@@ -117,11 +128,16 @@ type idleFacts struct {
 	// baseHead is the base branch's head commit; "" when it was not read
 	// (the pull request proves nothing anyway) or could not be.
 	baseHead string
+	// dashboardIdle: the dashboard issue asks nothing of a run
+	// (dashboardIdle); read only for a recorded run that keeps one and
+	// when all else proves the repository idle.
+	dashboardIdle bool
 }
 
-// readIdleFacts reads the facts: the pull requests of branch, and the
-// base's head only when the newest open one could prove the repository
-// idle (recordedRun), so that most runs ask for one list and no more.
+// readIdleFacts reads the facts: the pull requests of branch, the base's
+// head only when the newest open one could prove the repository idle
+// (recordedRun), so that most runs ask for one list and no more, and the
+// dashboard issue only when nothing else says the run has work.
 // A host that cannot read a branch head without cloning (branchHeads),
 // or a run without inputs, has no facts to read.
 func readIdleFacts(ctx context.Context, host Host, forge Forge, info RepoInfo, base, branch, inputs string) idleFacts {
@@ -137,10 +153,15 @@ func readIdleFacts(ctx context.Context, host Host, forge Forge, info RepoInfo, b
 	if f.prs == nil {
 		f.prs = []PullRequest{} // listed, and none
 	}
-	if _, why := recordedRun(f.open, inputs); why == "" {
-		if head, err := heads.BranchHead(ctx, info.Owner, info.Name, base); err == nil {
-			f.baseHead = head
-		}
+	st, why := recordedRun(f.open, inputs)
+	if why != "" {
+		return f
+	}
+	if head, err := heads.BranchHead(ctx, info.Owner, info.Name, base); err == nil {
+		f.baseHead = head
+	}
+	if st.Dashboard && f.baseHead == st.Base {
+		f.dashboardIdle = dashboardIdle(ctx, forge)
 	}
 	return f
 }
@@ -168,6 +189,8 @@ func idleVerdict(f idleFacts, inputs string) (RunState, string) {
 		return RunState{}, "the base's head is not known"
 	case f.baseHead != st.Base:
 		return RunState{}, "the base moved"
+	case st.Dashboard && !f.dashboardIdle:
+		return RunState{}, "the dashboard issue asks for work (or is missing or closed)"
 	}
 	return st, ""
 }
@@ -222,4 +245,16 @@ func (f *listedForge) ListPullRequests(ctx context.Context, branch string) ([]Pu
 		return f.prs, nil
 	}
 	return f.Forge.ListPullRequests(ctx, branch)
+}
+
+// dashboardIdle reports whether the dashboard issue asks nothing of a run:
+// it is there, open, and no box of it is ticked. A missing or closed one
+// (to create or reopen) or a ticked box makes the run do its work.
+func dashboardIdle(ctx context.Context, forge Forge) bool {
+	issues, ok := forge.(Issues)
+	if !ok {
+		return true
+	}
+	issue, err := findDashboard(ctx, issues)
+	return err == nil && issue != nil && issue.State == "open" && len(TickedDeclined(issue.Body)) == 0
 }

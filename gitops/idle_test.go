@@ -35,6 +35,10 @@ func TestIdleVerdict(t *testing.T) {
 		}
 		return &bp
 	}
+	withDashboard := st
+	withDashboard.Dashboard = true
+	dp := idlePR(8, withDashboard, "h1", []string{"security"}, []string{"platform"})
+	dashboard, _ := parseBotPR(dp)
 	tests := []struct {
 		name     string
 		facts    idleFacts
@@ -56,6 +60,8 @@ func TestIdleVerdict(t *testing.T) {
 		{"assignees not listed", idleFacts{open: pr(func(p *PullRequest) { p.AssigneesKnown = false }), baseHead: "b1"}, inputs, "assignees are missing (or not known)", ""},
 		{"the base moved", idleFacts{open: pr(nil), baseHead: "b2"}, inputs, "the base moved", ""},
 		{"the base's head unread", idleFacts{open: pr(nil)}, inputs, "the base's head is not known", ""},
+		{"a dashboard asking nothing", idleFacts{open: &dashboard, baseHead: "b1", dashboardIdle: true}, inputs, "", "b1"},
+		{"a dashboard with a ticked box", idleFacts{open: &dashboard, baseHead: "b1"}, inputs, "the dashboard issue asks for work (or is missing or closed)", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -95,7 +95,15 @@ type Settings struct {
 	// record a RunState, which lets the next run skip the clone when
 	// neither moved (see RemedyRepository).
 	Inputs string
-	Log    *slog.Logger
+	// KeepDashboard: the run keeps the repository's dashboard issue as
+	// its .remedy.yaml says, DashboardDefault when it does not say
+	// (Remedy; RemedyRepository sets it for the default branch, never a
+	// cluster sweep, whose scan is a part of the repository).
+	KeepDashboard, DashboardDefault bool
+	// Dashboard: the repository has the dashboard issue on; the RunState
+	// records it, so that an idle run still looks for ticked boxes.
+	Dashboard bool
+	Log       *slog.Logger
 }
 
 // Action is what Converge did, or in a dry run would do, to a branch.
@@ -130,6 +138,9 @@ const (
 type Result struct {
 	Branches []BranchResult
 	DryRun   bool
+	// Declined are the pull requests closed without merging that the
+	// run read: their fixes are left out (the dashboard lists them).
+	Declined []DeclinedPR `json:",omitempty"`
 }
 
 // BranchResult is what became of one bot branch.
@@ -258,7 +269,7 @@ func Converge(ctx context.Context, forge Forge, repo Repository, fixes Fixes, s 
 		slices.SortFunc(c.prs[b], func(x, y botPR) int { return cmp.Compare(y.Number, x.Number) })
 	}
 	c.countLimits()
-	res := Result{DryRun: s.DryRun}
+	res := Result{DryRun: s.DryRun, Declined: c.declinedPRs()}
 	var errs []error
 	for _, b := range branches {
 		br, err := c.branch(ctx, b, groups[b])

@@ -42,6 +42,9 @@ type RunOptions struct {
 	// Budgets bound the scan (remedy serve's limits:); zero fields take
 	// the defaults.
 	Budgets render.Budgets
+	// Dashboard is whether a repository whose .remedy.yaml does not say
+	// keeps the dashboard issue (remedy serve's defaults.dashboard).
+	Dashboard bool
 }
 
 // ImageResolver is the resolver a run uses: o.Images, else a default one
@@ -79,8 +82,10 @@ type RunResult struct {
 	Idle bool
 	Result
 	// Posture is where the repository stands after the run (see Posture);
-	// an idle run carries the last run's.
+	// zero for an idle run (the last run's stands) and a cluster sweep.
 	Posture Posture
+	// Dashboard is what became of the dashboard issue.
+	Dashboard DashboardResult
 }
 
 // ErrArchived is returned for an archived (read-only) repository.
@@ -136,6 +141,9 @@ func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunO
 			s.BranchPrefix = prefix
 		}
 		s.Bot, s.DryRun, s.Now, s.Log, s.Inputs = o.Bot, o.DryRun, o.Now, log, inputs
+		// The dashboard shows the default branch; a run for another
+		// base leaves it alone.
+		s.KeepDashboard, s.DashboardDefault = out.Base == info.DefaultBranch, o.Dashboard
 	})
 }
 
@@ -151,6 +159,7 @@ func SettingsFromConfig(cfg *config.Config, read func(string) ([]byte, error)) (
 		{templates.Title, cfg.Templates.Title},
 		{templates.Body, cfg.Templates.Body},
 		{templates.Commit, cfg.Templates.Commit},
+		{templates.Dashboard, cfg.Templates.Dashboard},
 	} {
 		if t.path == "" {
 			continue

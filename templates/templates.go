@@ -1,8 +1,9 @@
 // Package templates holds the texts of fix pull requests: title, body and
-// commit message, as Go text/template files embedded in the binary. A
-// repository may replace any of them with a file of its own (.remedy.yaml
-// templates.title, templates.body, templates.commit); the fields a template
-// can use are those of Data.
+// commit message, and the body of the dashboard issue, as Go text/template
+// files embedded in the binary. A repository may replace any of them with
+// a file of its own (.remedy.yaml templates.title, templates.body,
+// templates.commit, templates.dashboard); the fields a template can use
+// are those of Data (DashboardData for the dashboard).
 package templates
 
 import (
@@ -19,7 +20,7 @@ import (
 	"github.com/remedy-bot/remedy/internal/quote"
 )
 
-//go:embed title.tmpl body.tmpl commit.tmpl
+//go:embed title.tmpl body.tmpl commit.tmpl dashboard.tmpl
 var files embed.FS
 
 // Template names, as in .remedy.yaml's templates section.
@@ -138,7 +139,7 @@ func Parse(overrides map[string]string) (*Set, error) {
 // template over its budget (budget.go) is refused here, or when it runs.
 func ParseSources(overrides map[string]Source) (*Set, error) {
 	s := &Set{t: map[string]*template.Template{}, files: map[string]string{}}
-	for _, name := range []string{Title, Body, Commit} {
+	for _, name := range []string{Title, Body, Commit, Dashboard} {
 		src, ok := overrides[name]
 		if !ok {
 			b, err := files.ReadFile(name + ".tmpl")
@@ -159,7 +160,7 @@ func ParseSources(overrides map[string]Source) (*Set, error) {
 	}
 	for name := range overrides {
 		if s.t[name] == nil {
-			return nil, fmt.Errorf("template %q: want title, body or commit", name)
+			return nil, fmt.Errorf("template %q: want title, body, commit or dashboard", name)
 		}
 	}
 	return s, nil
@@ -177,7 +178,7 @@ func (s *Set) describe(name string) string {
 func Default(name string) (string, error) {
 	b, err := files.ReadFile(name + ".tmpl")
 	if err != nil {
-		return "", fmt.Errorf("template %q: want title, body or commit", name)
+		return "", fmt.Errorf("template %q: want title, body, commit or dashboard", name)
 	}
 	return string(b), nil
 }
@@ -209,7 +210,7 @@ func (s *Set) Render(d Data) (title, body, commit string, err error) {
 // data before it starts, the output and the time while it runs. A
 // template stopped at its deadline finishes in the background, within
 // MaxIterations.
-func (s *Set) exec(name string, d Data) (string, error) {
+func (s *Set) exec(name string, d any) (string, error) {
 	t := s.t[name]
 	if err := checkIterations(t, lengthsOf(d)); err != nil {
 		return "", fmt.Errorf("%s: %w", s.describe(name), err)

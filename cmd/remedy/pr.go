@@ -219,6 +219,7 @@ func (o *prOptions) run(ctx context.Context, inv *invocation, arg string) error 
 		}
 	} else if res.Repo.FullName != "" {
 		writePRSummary(inv.stdout, res)
+		writeDashboardSummary(inv.stdout, res)
 	}
 	return err
 }

@@ -148,3 +148,26 @@ func TestSplitRepoOnGitLab(t *testing.T) {
 		t.Error("a GitHub repository named a/b/c was accepted")
 	}
 }
+
+// remedy pr keeps the dashboard issue the repository asks for and says
+// what became of it.
+func TestPRCommandDashboard(t *testing.T) {
+	s := forge(t)
+	s.CreateRepo("acme", "shop", map[string]string{".remedy.yaml": "dashboard: true\n" + onlyPrivileged, "deploy/web.yaml": privilegedDeployment})
+	r := runCLI(t, "", "pr", "acme/shop")
+	if r.code != exitOK || !strings.Contains(r.stdout, "dashboard created #2 ") || len(s.Issues("acme", "shop")) != 1 {
+		t.Fatalf("pr: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	// The idle rerun is not cloned, reads the dashboard (no box ticked)
+	// and writes nothing.
+	s.ResetRequests()
+	r = runCLI(t, "", "pr", "acme/shop")
+	if r.code != exitOK || !strings.Contains(r.stdout, "not cloned") || strings.Contains(r.stdout, "dashboard") || len(s.Issues("acme", "shop")) != 1 {
+		t.Errorf("rerun: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, req := range s.RequestLog() {
+		if !strings.HasPrefix(req, "GET ") {
+			t.Errorf("idle rerun wrote: %s", req)
+		}
+	}
+}

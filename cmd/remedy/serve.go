@@ -20,6 +20,7 @@ import (
 
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
+	"github.com/remedy-bot/remedy/gitops/forge/forgehttp"
 	"github.com/remedy-bot/remedy/gitops/forge/gitea"
 	ghforge "github.com/remedy-bot/remedy/gitops/forge/github"
 	"github.com/remedy-bot/remedy/gitops/forge/gitlab"
@@ -328,6 +329,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serviceconfig.Config,
 	}
 	handler := tasks.NewHandler(tasks.Options{
 		Version: versionString(), Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, ForgeHosts: forges.webHosts, Bot: d.Bot, BotLogin: login.fixed, LearnBotLogin: login.Get, ForgeBotLogins: forges.learn(), FailOn: failOn, Images: images, Budgets: serveBudgets(cfg.Limits),
+		Dashboard:        cfg.Defaults.Dashboard,
 		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
 		Clusters: clusterSpecs(cfg.Clusters), ForgeHost: clustersweep.ForgeHost(apiURL),
 		Metrics: m, Now: clk.Now, Log: log, Postures: store,
@@ -560,8 +562,9 @@ type botLogin struct {
 	// no way.
 	skip string
 
-	mu     sync.Mutex
-	learnt string
+	// learnt keeps the login once the forge answered (the drivers keep
+	// theirs for dashboard lookups the same way).
+	learnt forgehttp.Login
 }
 
 // Get returns the login, asking the forge if it is not known yet.
@@ -569,20 +572,14 @@ func (b *botLogin) Get(ctx context.Context) (string, error) {
 	if b.fixed != "" || b.none {
 		return b.fixed, nil
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.learnt != "" {
-		return b.learnt, nil
-	}
-	login, err := b.client.BotLogin(ctx)
-	if err != nil {
-		if b.skip != "" {
-			return "", fmt.Errorf("who is the token's user (%s): %w", b.skip, err)
-		}
+	login, err := b.learnt.Get(ctx, b.client.BotLogin)
+	switch {
+	case err != nil && b.skip != "":
+		return "", fmt.Errorf("who is the token's user (%s): %w", b.skip, err)
+	case err != nil:
 		return "", fmt.Errorf("who is the token's user: %w", err)
 	}
-	b.learnt = login
-	return b.learnt, nil
+	return login, nil
 }
 
 // botLogins are remedy's logins on every forge served.

@@ -136,7 +136,9 @@ type sweepRow struct {
 	Findings int           `json:"findings"`
 	Fixable  int           `json:"fixable"`
 	Branches []sweepBranch `json:"branches"`
-	Error    string        `json:"error,omitempty"`
+	// Dashboard is what became of the dashboard issue, when there is one.
+	Dashboard *gitops.DashboardResult `json:"dashboard,omitempty"`
+	Error     string                  `json:"error,omitempty"`
 }
 
 type sweepBranch struct {
@@ -270,6 +272,9 @@ func sweepRowOf(inv *invocation, full string, res gitops.RunResult, err error) s
 	row.Findings, row.Fixable = res.Findings, res.Fixable
 	for _, b := range res.Branches {
 		row.Branches = append(row.Branches, sweepBranch{Branch: b.Branch, Action: string(b.Action), PR: b.PR, URL: b.URL, Reason: b.Reason, Undecorated: b.Undecorated, Warnings: b.Warnings})
+	}
+	if res.Dashboard.Action != gitops.DashboardNone {
+		row.Dashboard = &res.Dashboard
 	}
 	switch {
 	case errors.Is(err, gitops.ErrArchived):

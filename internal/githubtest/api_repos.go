@@ -49,7 +49,10 @@ func (s *Server) routes() {
 	s.route("PUT /repos/{owner}/{repo}/pulls/{number}/reviews/{id}/dismissals", s.dismissReview)
 	s.route("GET /repos/{owner}/{repo}/pulls/{number}/comments", s.listReviewComments)
 
-	s.route("GET /repos/{owner}/{repo}/issues/{number}", s.getIssue)
+	s.route("GET /repos/{owner}/{repo}/issues", s.listIssues)
+	s.route("POST /repos/{owner}/{repo}/issues", s.createIssue)
+	s.route("GET /repos/{owner}/{repo}/issues/{number}", s.getAnyIssue)
+	s.route("PATCH /repos/{owner}/{repo}/issues/{number}", s.editIssue)
 	s.route("GET /repos/{owner}/{repo}/issues/{number}/comments", s.listComments)
 	s.route("POST /repos/{owner}/{repo}/issues/{number}/comments", s.createComment)
 	s.route("PATCH /repos/{owner}/{repo}/issues/comments/{id}", s.editComment)

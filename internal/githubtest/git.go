@@ -61,6 +61,7 @@ type repoState struct {
 
 	nextNumber     int // issue/PR numbers
 	pulls          []*pull
+	issues         []*issue
 	perms          map[string]string // lower login → permission
 	labels         map[string]*github.Label
 	comments       []*issueComment

@@ -31,6 +31,10 @@
 //     GitHub; use merged_at or fetch the single PR.
 //   - Requesting reviewers who are not collaborators (see SetPermission) is a
 //     422; assignees who are not collaborators are silently dropped.
+//   - Issues that are not pull requests share the pull requests' numbers;
+//     listing issues returns both (filter by state and creator, sort by
+//     created or updated), and editing an issue's title, body or state
+//     needs push access unless the caller opened it.
 //   - Check runs can only be created with a GitHub App installation token.
 //   - Writes to archived repositories are 403 (API and git push).
 //   - Unimplemented endpoints answer 404 and log a line via t.Log.

@@ -63,7 +63,9 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnsupportedMediaType, webhookAnswer{Error: fmt.Sprintf("content type %q is not read: set the webhook's Content type to application/json", ct)})
 		return
 	}
-	if event == "issue_comment" && !s.botLoginKnown(w, r, source, event, delivery) {
+	// A comment (or a dashboard edit) by remedy itself must never be
+	// taken for a person's, so its login must be known first.
+	if (event == "issue_comment" || event == "issues") && !s.botLoginKnown(w, r, source, event, delivery) {
 		return
 	}
 	req, ignored := s.route(event, body)
@@ -138,6 +140,8 @@ func (s *Server) routeEvent(ev webhook.Event, source string) (jobs.Request, stri
 		req, ignored = s.routePullRequest(ev, source)
 	case webhook.EventPush:
 		req, ignored = routePush(ev, source)
+	case webhook.EventIssue:
+		req, ignored = s.routeIssue(ev, source)
 	default:
 		return jobs.Request{}, fmt.Sprintf("event %s is not handled", ev.Kind)
 	}

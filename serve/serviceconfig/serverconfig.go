@@ -76,6 +76,9 @@ type Config struct {
 	Review    Review     `yaml:"review"`
 	Limits    Limits     `yaml:"limits"`
 	Images    Images     `yaml:"images"`
+	// Defaults are the settings of every repository the server fixes
+	// whose .remedy.yaml does not set them.
+	Defaults RepositoryDefaults `yaml:"defaults"`
 
 	// Database, when set, is the PostgreSQL connection URL (by reference:
 	// it may carry a password) of the job store shared by several
@@ -85,6 +88,14 @@ type Config struct {
 
 	// Posture is the fleet posture page: off unless it has a token.
 	Posture Posture `yaml:"posture"`
+}
+
+// RepositoryDefaults are what a repository's .remedy.yaml may set, for
+// those that do not.
+type RepositoryDefaults struct {
+	// Dashboard keeps remedy's dashboard issue in every repository whose
+	// .remedy.yaml does not say `dashboard: false`.
+	Dashboard bool `yaml:"dashboard"`
 }
 
 // Images configures reading container images from their registries for

@@ -68,6 +68,11 @@ func SplitJobRepo(repo string) (kind, full string) {
 	return "", repo
 }
 
+// VerbDashboard is the verb of a run asked for by an edit of the
+// dashboard issue (a ticked box): a converge, for a person who must have
+// write access.
+const VerbDashboard = "dashboard"
+
 // Request is one requester's part of a job, stored as the job's payload.
 type Request struct {
 	Source string `json:"source"`

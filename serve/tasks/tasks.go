@@ -80,6 +80,9 @@ type Options struct {
 	// scan, review and ignore of a repository and each source a cluster
 	// sweep reads. Zero fields take the defaults.
 	Budgets render.Budgets
+	// Dashboard keeps the dashboard issue of repositories whose
+	// .remedy.yaml does not say (serve's defaults.dashboard).
+	Dashboard bool
 	// Clusters are the clusters KindClusterSweep jobs may read, by name;
 	// ForgeHost is the forge's host, whose repositories get pull requests.
 	Clusters  map[string]clustersweep.Cluster
@@ -363,6 +366,7 @@ func (t *task) converge(ctx context.Context, reqs []Request) (string, error) {
 	}
 	res, err := t.h.o.Remedy(ctx, t.host, t.owner, t.name, gitops.RunOptions{
 		Token: token, Bot: t.h.o.Bot, Version: t.h.o.Version, Now: t.h.o.Now, Log: t.log, Images: t.h.o.Images, Budgets: t.h.o.Budgets,
+		Dashboard: t.h.o.Dashboard,
 	})
 	for _, b := range res.Branches {
 		t.h.o.Metrics.PullRequest(string(b.Action))
@@ -391,6 +395,13 @@ func runSummary(res gitops.RunResult) string {
 		p := b.Branch + " " + string(b.Action)
 		if b.PR != 0 {
 			p += fmt.Sprintf(" #%d", b.PR)
+		}
+		parts = append(parts, p)
+	}
+	if d := res.Dashboard; d.Action != gitops.DashboardNone && d.Action != gitops.DashboardUnchanged {
+		p := "dashboard " + string(d.Action)
+		if d.Issue != nil {
+			p += fmt.Sprintf(" #%d", d.Issue.Number)
 		}
 		parts = append(parts, p)
 	}

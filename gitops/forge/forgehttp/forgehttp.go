@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/remedy-bot/remedy/gitops"
@@ -109,4 +110,28 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// Login is the login of a token's user, asked of the forge once and kept:
+// every dashboard lookup filters issues by it, and asking on each would
+// double the requests of an idle run. An error is not kept, so the next
+// call asks again. The zero Login is ready to use; it must not be copied.
+type Login struct {
+	mu    sync.Mutex
+	login string
+}
+
+// Get returns the kept login, or asks for it with ask and keeps the answer.
+func (l *Login) Get(ctx context.Context, ask func(context.Context) (string, error)) (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.login != "" {
+		return l.login, nil
+	}
+	login, err := ask(ctx)
+	if err != nil {
+		return "", err
+	}
+	l.login = login
+	return login, nil
 }

@@ -117,3 +117,29 @@ func TestSleepStopsWithTheContext(t *testing.T) {
 		t.Errorf("short sleep: %v", err)
 	}
 }
+
+func TestLoginAsksOnceAndForgetsErrors(t *testing.T) {
+	var l Login
+	calls := 0
+	fail := true
+	ask := func(context.Context) (string, error) {
+		calls++
+		if fail {
+			return "", errors.New("forge down")
+		}
+		return "remedy-bot", nil
+	}
+	if _, err := l.Get(context.Background(), ask); err == nil {
+		t.Fatal("the forge's error was not returned")
+	}
+	fail = false
+	for range 3 {
+		got, err := l.Get(context.Background(), ask)
+		if err != nil || got != "remedy-bot" {
+			t.Fatalf("Get = %q, %v", got, err)
+		}
+	}
+	if calls != 2 {
+		t.Errorf("asked %d times, want 2 (once failing, once answered, then kept)", calls)
+	}
+}

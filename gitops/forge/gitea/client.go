@@ -66,6 +66,7 @@ type Client struct {
 	token string
 	hc    *http.Client
 	o     Options
+	self  *forgehttp.Login
 }
 
 var _ gitops.Host = (*Client)(nil)
@@ -93,7 +94,7 @@ func New(o Options) (*Client, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{api: u, token: o.Token, hc: &http.Client{Transport: o.Transport}, o: o}, nil
+	return &Client{api: u, token: o.Token, hc: &http.Client{Transport: o.Transport}, o: o, self: &forgehttp.Login{}}, nil
 }
 
 // APIError is an answer of Gitea's API other than a success.

@@ -27,7 +27,7 @@ func (f *Forge) path() string { return repoPath(f.owner, f.name) }
 // limit keeps the same bodies on every forge. Deleting a pull request's
 // head branch closes it (AdjustPullsCausedByBranchDeleted).
 func (f *Forge) Traits() gitops.Traits {
-	return gitops.Traits{MaxBodyRunes: 60000, DeletedBranchClosesPR: true}
+	return gitops.Traits{MaxBodyRunes: 60000, DeletedBranchClosesPR: true, BlobPath: "/src/branch/", PullRequestPrefix: "#"}
 }
 
 type label struct {

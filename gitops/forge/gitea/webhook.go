@@ -8,8 +8,8 @@ import (
 )
 
 // ParseWebhook reads a verified delivery of event (X-Gitea-Event):
-// issue_comment (on issues and pull requests alike), pull_request and
-// push. Gitea's "synchronized" reads as GitHub's "synchronize". Any other
+// issue_comment (on issues and pull requests alike), pull_request, push
+// and issues. Gitea's "synchronized" reads as GitHub's "synchronize". Any other
 // event is an error.
 func ParseWebhook(event string, body []byte) (webhook.Event, error) {
 	var p struct {
@@ -18,7 +18,14 @@ func ParseWebhook(event string, body []byte) (webhook.Event, error) {
 		Issue  *struct {
 			Number      int             `json:"number"`
 			PullRequest json.RawMessage `json:"pull_request"`
+			Body        string          `json:"body"`
+			User        user            `json:"user"`
 		} `json:"issue"`
+		Changes *struct {
+			Body *struct {
+				From string `json:"from"`
+			} `json:"body"`
+		} `json:"changes"`
 		IsPull  bool `json:"is_pull"`
 		Comment *struct {
 			Body string `json:"body"`
@@ -56,6 +63,13 @@ func ParseWebhook(event string, body []byte) (webhook.Event, error) {
 			ev.Number = p.Number
 		}
 		ev.HeadRef, ev.HeadRepo = p.PullRequest.Head.Ref, p.PullRequest.Head.Repo.FullName
+	case "issues":
+		if p.Issue == nil {
+			return webhook.Event{}, fmt.Errorf("event %s: no issue", event)
+		}
+		ev.Kind, ev.Issue = webhook.EventIssue, p.Issue.Number
+		ev.IssueAuthor, ev.IssueBody = p.Issue.User.Login, p.Issue.Body
+		ev.BodyChanged = p.Changes != nil && p.Changes.Body != nil
 	case "push":
 		ev.Kind = webhook.EventPush
 		ev.Ref, ev.DefaultBranch = p.Ref, p.Repository.DefaultBranch

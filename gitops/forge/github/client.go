@@ -97,7 +97,11 @@ func newGoGitHub(o Options) (*gogithub.Client, error) {
 
 // Client is one GitHub (github.com or an Enterprise Server): the
 // gitops.Host of its repositories.
-type Client struct{ gh *gogithub.Client }
+type Client struct {
+	gh *gogithub.Client
+	// self is the login the client acts as, once known (nil: not kept).
+	self *selfLogin
+}
 
 var _ gitops.Host = (*Client)(nil)
 
@@ -107,7 +111,9 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{gh: gh}, nil
+	// A GitHub App's installations have no user to ask about.
+	_, app := o.Tokens.(*AppTokenSource)
+	return &Client{gh: gh, self: &selfLogin{app: app}}, nil
 }
 
 // retrying is r retrying over base (forgehttp.Transport when nil),

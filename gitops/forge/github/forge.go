@@ -18,6 +18,8 @@ import (
 type Forge struct {
 	Client      *gogithub.Client
 	Owner, Name string
+	// selfLogin is the client's, shared by its forges; nil asks anew.
+	selfLogin *selfLogin
 }
 
 var _ gitops.Forge = (*Forge)(nil)
@@ -25,7 +27,7 @@ var _ gitops.Forge = (*Forge)(nil)
 // Traits implements gitops.Forge: GitHub refuses a body over 65536
 // characters and closes a pull request whose head branch is deleted.
 func (f *Forge) Traits() gitops.Traits {
-	return gitops.Traits{MaxBodyRunes: 60000, DeletedBranchClosesPR: true}
+	return gitops.Traits{MaxBodyRunes: 60000, DeletedBranchClosesPR: true, BlobPath: "/blob/", PullRequestPrefix: "#"}
 }
 
 func repoInfo(r *gogithub.Repository) gitops.RepoInfo {
@@ -46,7 +48,7 @@ func (c *Client) Forge(owner, name string) gitops.Forge { return c.Repo(owner, n
 
 // Repo is the Forge of owner/name.
 func (c *Client) Repo(owner, name string) *Forge {
-	return &Forge{Client: c.gh, Owner: owner, Name: name}
+	return &Forge{Client: c.gh, Owner: owner, Name: name, selfLogin: c.self}
 }
 
 // ListRepositories lists the repositories of an organization or, when

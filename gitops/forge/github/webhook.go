@@ -9,7 +9,8 @@ import (
 )
 
 // ParseWebhook reads a verified delivery of event (X-GitHub-Event):
-// issue_comment, pull_request and push. Any other event is an error.
+// issue_comment, pull_request, push and issues. Any other event is an
+// error.
 func ParseWebhook(event string, body []byte) (webhook.Event, error) {
 	payload, err := gogithub.ParseWebHook(event, body)
 	if err != nil {
@@ -31,6 +32,12 @@ func ParseWebhook(event string, body []byte) (webhook.Event, error) {
 		return webhook.Event{
 			Kind: webhook.EventPullRequest, Action: ev.GetAction(), Repo: ev.GetRepo().GetFullName(), Sender: ev.GetSender().GetLogin(),
 			Number: n, HeadRef: pr.GetHead().GetRef(), HeadRepo: pr.GetHead().GetRepo().GetFullName(),
+		}, nil
+	case *gogithub.IssuesEvent:
+		return webhook.Event{
+			Kind: webhook.EventIssue, Action: ev.GetAction(), Repo: ev.GetRepo().GetFullName(), Sender: ev.GetSender().GetLogin(),
+			Issue: ev.GetIssue().GetNumber(), IssueAuthor: ev.GetIssue().GetUser().GetLogin(), IssueBody: ev.GetIssue().GetBody(),
+			BodyChanged: ev.GetChanges().GetBody() != nil,
 		}, nil
 	case *gogithub.PushEvent:
 		return webhook.Event{

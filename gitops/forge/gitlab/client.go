@@ -57,8 +57,9 @@ var ErrNoToken error = forgehttp.NoTokenError("no GitLab token: set GITLAB_TOKEN
 
 // Client is one GitLab instance: the gitops.Host of its projects.
 type Client struct {
-	gl  *gl.Client
-	log *slog.Logger
+	gl   *gl.Client
+	log  *slog.Logger
+	self *forgehttp.Login
 }
 
 var _ gitops.Host = (*Client)(nil)
@@ -94,7 +95,7 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gitlab client: %w", err)
 	}
-	return &Client{gl: c, log: o.Log}, nil
+	return &Client{gl: c, log: o.Log, self: &forgehttp.Login{}}, nil
 }
 
 // isStatus reports whether err is a GitLab answer with status.

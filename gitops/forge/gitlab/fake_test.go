@@ -40,6 +40,7 @@ type fakeGitLab struct {
 	notes       map[string]map[int64][]*gl.Note // project → MR IID → notes
 	statuses    map[string][]gl.SetCommitStatusOptions
 	discussions map[string]map[int64][]gl.CreateMergeRequestDiscussionOptions
+	issues      map[string][]*gl.Issue
 }
 
 const fakeToken = "glpat-remedytest"
@@ -52,6 +53,7 @@ func newFakeGitLab(t *testing.T) *fakeGitLab {
 		members: map[string]map[int64]gl.AccessLevelValue{}, mrs: map[string][]*gl.MergeRequest{},
 		notes: map[string]map[int64][]*gl.Note{}, statuses: map[string][]gl.SetCommitStatusOptions{},
 		discussions: map[string]map[int64][]gl.CreateMergeRequestDiscussionOptions{},
+		issues:      map[string][]*gl.Issue{},
 	}
 	f.git.AddToken(fakeToken, "remedy-bot")
 	f.addUser("remedy-bot")
@@ -204,6 +206,8 @@ func (f *fakeGitLab) project(w http.ResponseWriter, r *http.Request, p *gl.Proje
 	switch {
 	case len(seg) == 0 && r.Method == "GET":
 		writeJSON(w, 200, p)
+	case len(seg) >= 1 && seg[0] == "issues":
+		f.projectIssues(w, r, full, seg, body, notFound)
 	case len(seg) == 1 && seg[0] == "merge_requests" && r.Method == "GET":
 		out := []*gl.BasicMergeRequest{}
 		for _, mr := range f.mrs[full] {
@@ -380,5 +384,60 @@ func (f *fakeGitLab) syncHead(mr *gl.MergeRequest) {
 				mr.SHA = ""
 			}
 		}
+	}
+}
+
+// projectIssues serves a project's issues: the list (author_username,
+// state, order_by created_at, sort), create, and update (title,
+// description, state_event), in client-go's types. Issue IIDs are the
+// project's own sequence, apart from merge requests', as on GitLab.
+func (f *fakeGitLab) projectIssues(w http.ResponseWriter, r *http.Request, full string, seg []string, body map[string]any, notFound func()) {
+	q := r.URL.Query()
+	switch {
+	case len(seg) == 1 && r.Method == "GET":
+		out := []*gl.Issue{}
+		for _, i := range f.issues[full] {
+			if (q.Get("author_username") == "" || q.Get("author_username") == i.Author.Username) && (q.Get("state") == "" || q.Get("state") == "all" || q.Get("state") == i.State) {
+				out = append(out, i)
+			}
+		}
+		if q.Get("sort") != "asc" {
+			slices.Reverse(out)
+		}
+		writeJSON(w, 200, out)
+	case len(seg) == 1 && r.Method == "POST":
+		now := time.Now()
+		u := f.users["remedy-bot"]
+		i := &gl.Issue{
+			ID: f.id(), IID: int64(len(f.issues[full]) + 1), State: "opened", Title: strOf(body["title"]), Description: strOf(body["description"]),
+			Author: &gl.IssueAuthor{ID: u.ID, Username: u.Username, Name: u.Name}, CreatedAt: &now, UpdatedAt: &now,
+		}
+		i.WebURL = fmt.Sprintf("%s/%s/-/issues/%d", f.srv.URL, full, i.IID)
+		f.issues[full] = append(f.issues[full], i)
+		writeJSON(w, http.StatusCreated, i)
+	case len(seg) == 2 && r.Method == "PUT":
+		n, _ := strconv.ParseInt(seg[1], 10, 64)
+		for _, i := range f.issues[full] {
+			if i.IID != n {
+				continue
+			}
+			if v, ok := body["title"]; ok {
+				i.Title = strOf(v)
+			}
+			if v, ok := body["description"]; ok {
+				i.Description = strOf(v)
+			}
+			switch strOf(body["state_event"]) {
+			case "close":
+				i.State = "closed"
+			case "reopen":
+				i.State = "opened"
+			}
+			writeJSON(w, 200, i)
+			return
+		}
+		notFound()
+	default:
+		notFound()
 	}
 }

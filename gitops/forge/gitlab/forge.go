@@ -26,7 +26,7 @@ var _ gitops.Forge = (*Forge)(nil)
 // request on every forge. A merge request whose source branch is deleted
 // stays open.
 func (f *Forge) Traits() gitops.Traits {
-	return gitops.Traits{MaxBodyRunes: 60000, DeletedBranchClosesPR: false}
+	return gitops.Traits{MaxBodyRunes: 60000, DeletedBranchClosesPR: false, BlobPath: "/-/blob/", PullRequestPrefix: "!"}
 }
 
 func (f *Forge) ctx(ctx context.Context) gl.RequestOptionFunc { return gl.WithContext(ctx) }

@@ -13,11 +13,13 @@ const (
 	EventNote         = "Note Hook"
 	EventMergeRequest = "Merge Request Hook"
 	EventPush         = "Push Hook"
+	EventIssue        = "Issue Hook"
 )
 
 // ParseWebhook reads a verified delivery of event (X-Gitlab-Event): Note
 // Hook (comments on merge requests and issues; those on commits and
-// snippets are not handled), Merge Request Hook and Push Hook. GitLab's
+// snippets are not handled), Merge Request Hook, Push Hook and Issue Hook
+// (an "update" reads as "edited"). GitLab's
 // actions read as GitHub's: a new note is "created"; a merge request
 // "open" is "opened", "reopen" "reopened", and an "update" that pushed
 // commits (oldrev set) "synchronize".
@@ -40,7 +42,13 @@ func ParseWebhook(event string, body []byte) (webhook.Event, error) {
 			SourceBranch string  `json:"source_branch"`
 			Source       project `json:"source"`
 			OldRev       string  `json:"oldrev"`
+			Description  string  `json:"description"`
 		} `json:"object_attributes"`
+		Changes struct {
+			Description *struct {
+				Previous *string `json:"previous"`
+			} `json:"description"`
+		} `json:"changes"`
 		MergeRequest *struct {
 			IID int `json:"iid"`
 		} `json:"merge_request"`
@@ -91,6 +99,23 @@ func ParseWebhook(event string, body []byte) (webhook.Event, error) {
 			if oa.OldRev != "" {
 				ev.Action = "synchronize"
 			}
+		default:
+			ev.Action = oa.Action
+		}
+	case EventIssue:
+		// The payload names the issue's author by ID only: IssueAuthor
+		// stays empty, and the run reads the issue from the API anyway.
+		ev.Kind, ev.Issue, ev.IssueBody = webhook.EventIssue, oa.IID, oa.Description
+		ev.BodyChanged = p.Changes.Description != nil
+		switch oa.Action {
+		case "open":
+			ev.Action = "opened"
+		case "update":
+			ev.Action = "edited"
+		case "close":
+			ev.Action = "closed"
+		case "reopen":
+			ev.Action = "reopened"
 		default:
 			ev.Action = oa.Action
 		}

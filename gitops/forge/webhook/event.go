@@ -6,7 +6,7 @@ import "strings"
 // forge driver parses its own payloads into one (github.ParseWebhook,
 // gitea.ParseWebhook, gitlab.ParseWebhook).
 type Event struct {
-	// Kind is EventComment, EventPullRequest or EventPush.
+	// Kind is EventComment, EventPullRequest, EventPush or EventIssue.
 	Kind string
 	// Action is what happened, in GitHub's words: "created" for a new
 	// comment; "opened", "synchronize", "reopened" (and others, ignored)
@@ -32,6 +32,12 @@ type Event struct {
 	// whether the ref was deleted.
 	Ref, DefaultBranch string
 	Deleted            bool
+
+	// Issue events (Issue is the issue's number): who opened it, its body
+	// after the event, and whether the event changed the body. Action is
+	// "edited" for an edit on every forge.
+	IssueAuthor, IssueBody string
+	BodyChanged            bool
 }
 
 // ZeroSHA reports whether after, the new head a push event names, is the
@@ -44,4 +50,7 @@ const (
 	EventComment     = "comment"
 	EventPullRequest = "pull_request"
 	EventPush        = "push"
+	// EventIssue is a change of an issue (not a pull request): remedy
+	// reads the edits of its dashboard issue.
+	EventIssue = "issue"
 )

@@ -1,0 +1,123 @@
+package github
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+
+	gogithub "github.com/google/go-github/v89/github"
+
+	"github.com/remedy-bot/remedy/gitops"
+)
+
+var _ gitops.Issues = (*Forge)(nil)
+
+// selfLogin is the login of the account the client acts as, asked of
+// GitHub once and kept.
+type selfLogin struct {
+	mu    sync.Mutex
+	login string
+	// app: GitHub answered that the token is a GitHub App's installation,
+	// which has no user to ask about; its issues are opened by the App's
+	// bot account ("<slug>[bot]").
+	app bool
+}
+
+// self is the login the forge acts as ("" for a GitHub App installation,
+// whose bot account is recognized by its type instead).
+func (f *Forge) self(ctx context.Context) (string, error) {
+	s := f.selfLogin
+	if s == nil {
+		s = &selfLogin{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.login != "" || s.app {
+		return s.login, nil
+	}
+	u, resp, err := f.Client.Users.Get(ctx, "")
+	if err != nil {
+		if resp != nil && resp.StatusCode == http.StatusForbidden {
+			// "Resource not accessible by integration".
+			s.app = true
+			return "", nil
+		}
+		return "", err
+	}
+	s.login = u.GetLogin()
+	return s.login, nil
+}
+
+func issue(i *gogithub.Issue) gitops.Issue {
+	return gitops.Issue{
+		Number: i.GetNumber(), State: i.GetState(), Title: i.GetTitle(), Body: i.GetBody(),
+		URL: i.GetHTMLURL(), Author: i.GetUser().GetLogin(),
+	}
+}
+
+// FindIssues implements gitops.Issues. GitHub lists pull requests among
+// issues: they are skipped. The list is filtered by creator when the
+// token's user is known; a GitHub App installation's issues are those of a
+// bot account (type Bot).
+func (f *Forge) FindIssues(ctx context.Context, marker string) ([]gitops.Issue, error) {
+	login, err := f.self(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opt := &gogithub.IssueListByRepoOptions{
+		State: "all", Creator: login, Sort: "created", Direction: "asc",
+		ListOptions: gogithub.ListOptions{PerPage: 100},
+	}
+	var out []gitops.Issue
+	for {
+		is, resp, err := f.Client.Issues.ListByRepo(ctx, f.Owner, f.Name, opt)
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range is {
+			if i.IsPullRequest() || !strings.Contains(i.GetBody(), marker) {
+				continue
+			}
+			if login == "" && i.GetUser().GetType() != "Bot" {
+				continue
+			}
+			if login != "" && !strings.EqualFold(i.GetUser().GetLogin(), login) {
+				continue
+			}
+			out = append(out, issue(i))
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opt.ListOptions.Page = resp.NextPage
+	}
+}
+
+// CreateIssue implements gitops.Issues.
+func (f *Forge) CreateIssue(ctx context.Context, title, body string) (gitops.Issue, error) {
+	i, _, err := f.Client.Issues.Create(ctx, f.Owner, f.Name, &gogithub.IssueRequest{Title: gogithub.Ptr(title), Body: gogithub.Ptr(body)})
+	if err != nil {
+		return gitops.Issue{}, err
+	}
+	return issue(i), nil
+}
+
+// EditIssue implements gitops.Issues.
+func (f *Forge) EditIssue(ctx context.Context, number int, title, body string) error {
+	_, _, err := f.Client.Issues.Edit(ctx, f.Owner, f.Name, number, &gogithub.IssueRequest{Title: gogithub.Ptr(title), Body: gogithub.Ptr(body)})
+	return err
+}
+
+// CloseIssue implements gitops.Issues: closed as not planned, since
+// nothing was done.
+func (f *Forge) CloseIssue(ctx context.Context, number int) error {
+	_, _, err := f.Client.Issues.Edit(ctx, f.Owner, f.Name, number, &gogithub.IssueRequest{State: gogithub.Ptr("closed"), StateReason: gogithub.Ptr("not_planned")})
+	return err
+}
+
+// ReopenIssue implements gitops.Issues.
+func (f *Forge) ReopenIssue(ctx context.Context, number int) error {
+	_, _, err := f.Client.Issues.Edit(ctx, f.Owner, f.Name, number, &gogithub.IssueRequest{State: gogithub.Ptr("open")})
+	return err
+}

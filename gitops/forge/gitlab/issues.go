@@ -1,0 +1,92 @@
+package gitlab
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	gl "gitlab.com/gitlab-org/api/client-go/v2"
+
+	"github.com/remedy-bot/remedy/gitops"
+)
+
+var _ gitops.Issues = (*Forge)(nil)
+
+// selfLogin is the token user's login, asked once and kept (a Client
+// built without New asks each time).
+func (c *Client) selfLogin(ctx context.Context) (string, error) {
+	if c.self == nil {
+		return c.BotLogin(ctx)
+	}
+	return c.self.Get(ctx, c.BotLogin)
+}
+
+func issue(i *gl.Issue) gitops.Issue {
+	out := gitops.Issue{Number: int(i.IID), State: "closed", Title: i.Title, Body: i.Description, URL: i.WebURL}
+	if i.State == "opened" {
+		out.State = "open"
+	}
+	if i.Author != nil {
+		out.Author = i.Author.Username
+	}
+	return out
+}
+
+// FindIssues implements gitops.Issues: the project's issues that the
+// token's user opened, of any state (GitLab lists them without a state
+// filter), whose description holds marker, oldest first.
+func (f *Forge) FindIssues(ctx context.Context, marker string) ([]gitops.Issue, error) {
+	login, err := f.c.selfLogin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opt := &gl.ListProjectIssuesOptions{
+		ListOptions:    gl.ListOptions{PerPage: 100},
+		AuthorUsername: gl.Ptr(login), OrderBy: gl.Ptr("created_at"), Sort: gl.Ptr("asc"),
+	}
+	var out []gitops.Issue
+	for {
+		is, resp, err := f.c.gl.Issues.ListProjectIssues(f.pid, opt, f.ctx(ctx))
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range is {
+			if i.Author != nil && strings.EqualFold(i.Author.Username, login) && strings.Contains(i.Description, marker) {
+				out = append(out, issue(i))
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	slices.SortFunc(out, func(a, b gitops.Issue) int { return a.Number - b.Number })
+	return out, nil
+}
+
+// CreateIssue implements gitops.Issues.
+func (f *Forge) CreateIssue(ctx context.Context, title, body string) (gitops.Issue, error) {
+	i, _, err := f.c.gl.Issues.CreateIssue(f.pid, &gl.CreateIssueOptions{Title: gl.Ptr(title), Description: gl.Ptr(body)}, f.ctx(ctx))
+	if err != nil {
+		return gitops.Issue{}, err
+	}
+	return issue(i), nil
+}
+
+// EditIssue implements gitops.Issues.
+func (f *Forge) EditIssue(ctx context.Context, number int, title, body string) error {
+	_, _, err := f.c.gl.Issues.UpdateIssue(f.pid, int64(number), &gl.UpdateIssueOptions{Title: gl.Ptr(title), Description: gl.Ptr(body)}, f.ctx(ctx))
+	return err
+}
+
+// CloseIssue implements gitops.Issues.
+func (f *Forge) CloseIssue(ctx context.Context, number int) error {
+	_, _, err := f.c.gl.Issues.UpdateIssue(f.pid, int64(number), &gl.UpdateIssueOptions{StateEvent: gl.Ptr("close")}, f.ctx(ctx))
+	return err
+}
+
+// ReopenIssue implements gitops.Issues.
+func (f *Forge) ReopenIssue(ctx context.Context, number int) error {
+	_, _, err := f.c.gl.Issues.UpdateIssue(f.pid, int64(number), &gl.UpdateIssueOptions{StateEvent: gl.Ptr("reopen")}, f.ctx(ctx))
+	return err
+}
