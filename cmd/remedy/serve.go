@@ -20,7 +20,6 @@ import (
 
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
-	"github.com/remedy-bot/remedy/gitops/forge/forgehttp"
 	"github.com/remedy-bot/remedy/gitops/forge/gitea"
 	ghforge "github.com/remedy-bot/remedy/gitops/forge/github"
 	"github.com/remedy-bot/remedy/gitops/forge/gitlab"
@@ -562,43 +561,105 @@ type botLogin struct {
 	// no way.
 	skip string
 
-	// learnt keeps the login once the forge answered (the drivers keep
-	// theirs for dashboard lookups the same way).
-	learnt forgehttp.Login
+	// mu guards the fields below: the login once learnt, the last error
+	// of asking, and the ask in flight (closed when it ends), so that
+	// one question is asked at a time and waiting for it heeds ctx.
+	mu      sync.Mutex
+	learnt  string
+	lastErr error
+	asking  chan struct{}
 }
 
-// Get returns the login, asking the forge if it is not known yet.
+// Get returns the login, asking the forge if it is not known yet. One
+// ask is in flight at a time: a caller that finds one waits for its
+// answer, or for the end of ctx, whichever comes first.
 func (b *botLogin) Get(ctx context.Context) (string, error) {
 	if b.fixed != "" || b.none {
 		return b.fixed, nil
 	}
-	login, err := b.learnt.Get(ctx, b.client.BotLogin)
-	switch {
-	case err != nil && b.skip != "":
-		return "", fmt.Errorf("who is the token's user (%s): %w", b.skip, err)
-	case err != nil:
-		return "", fmt.Errorf("who is the token's user: %w", err)
+	b.mu.Lock()
+	if b.learnt != "" {
+		defer b.mu.Unlock()
+		return b.learnt, nil
 	}
+	if wait := b.asking; wait != nil {
+		b.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return "", b.explain(ctx.Err())
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.learnt != "" {
+			return b.learnt, nil
+		}
+		return "", b.explain(b.lastErr)
+	}
+	done := make(chan struct{})
+	b.asking = done
+	b.mu.Unlock()
+	login, err := b.client.BotLogin(ctx)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.asking, b.lastErr = nil, err
+	close(done)
+	if err != nil {
+		return "", b.explain(err)
+	}
+	b.learnt = login
 	return login, nil
+}
+
+// explain is the error of an ask that failed with err.
+func (b *botLogin) explain(err error) error {
+	if b.skip != "" {
+		return fmt.Errorf("who is the token's user (%s): %w", b.skip, err)
+	}
+	return fmt.Errorf("who is the token's user: %w", err)
 }
 
 // botLogins are remedy's logins on every forge served.
 type botLogins []*botLogin
 
+// Timeouts of the asks degraded starts: the ask itself may take its
+// time (GitLab's client retries with backoff) and goes on after the
+// probe is answered, but the probe waits for it only briefly, well
+// within a kubelet's default probe timeout of one second.
+const (
+	botLoginAskTimeout   = 10 * time.Second
+	botLoginProbeTimeout = 500 * time.Millisecond
+)
+
 // degraded is what /readyz reports while a login is unknown: that
 // forge's comments are refused until it answers (reviews, pushes, Slack
-// and the other forges still work). The forges are asked at once, within
-// one short timeout, so that a probe is answered in time.
+// and the other forges still work). Each unknown login is asked at once,
+// in the background; the probe reports the forges that have not answered
+// within botLoginProbeTimeout, and the next probe sees the answers that
+// came later.
 func (bs botLogins) degraded(ctx context.Context) []string {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	wait, cancel := context.WithTimeout(ctx, botLoginProbeTimeout)
 	defer cancel()
 	lines := make([]string, len(bs))
 	var wg sync.WaitGroup
 	for i, b := range bs {
+		answer := make(chan error, 1)
+		go func() {
+			ask, cancel := context.WithTimeout(context.WithoutCancel(ctx), botLoginAskTimeout)
+			defer cancel()
+			_, err := b.Get(ask)
+			answer <- err
+		}()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := b.Get(ctx); err != nil {
+			var err error
+			select {
+			case err = <-answer:
+			case <-wait.Done():
+				err = errors.New("no answer yet")
+			}
+			if err != nil {
 				lines[i] = fmt.Sprintf("%s: bot login unknown, comment commands refused until %s answers: %v", cmp.Or(b.kind, strings.ToLower(b.forge)), b.forge, err)
 			}
 		}()
