@@ -71,7 +71,7 @@ func TestCloneBaseTellsCloneErrors(t *testing.T) {
 // raised budget may scan a file the last run refused.
 func TestInputsHashBudgets(t *testing.T) {
 	bot := DefaultBot()
-	plain := InputsHash("v1", bot, BranchPrefix, render.Budgets{})
+	plain := InputsHash("v1", bot, BranchPrefix, render.Budgets{}, false)
 	for _, tt := range []struct {
 		name    string
 		budgets render.Budgets
@@ -82,8 +82,12 @@ func TestInputsHashBudgets(t *testing.T) {
 		{"a shorter render", render.Budgets{Helm: helm.Budget{Timeout: time.Second}}, false},
 		{"smaller files", render.Budgets{MaxFileSize: 1 << 20}, false},
 	} {
-		if got := InputsHash("v1", bot, BranchPrefix, tt.budgets); (got == plain) != tt.same {
+		if got := InputsHash("v1", bot, BranchPrefix, tt.budgets, false); (got == plain) != tt.same {
 			t.Errorf("%s: hash %s, default budgets' %s; same = %v, want %v", tt.name, got, plain, got == plain, tt.same)
 		}
+	}
+	// The operator's dashboard default wakes idle repositories once.
+	if InputsHash("v1", bot, BranchPrefix, render.Budgets{}, true) == plain {
+		t.Error("turning the dashboard default on kept the inputs hash: idle repositories would never open their dashboard")
 	}
 }

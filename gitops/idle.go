@@ -81,11 +81,16 @@ func parseRunState(body string) (st RunState, ok bool) {
 // The repository's own configuration is part of the base commit. Budgets
 // other than the defaults are inputs too (a raised budget scans a file
 // the last run refused); the defaults are left out, so that a run
-// without limits: keeps the hash it had.
-func InputsHash(version string, bot Identity, branchPrefix string, budgets render.Budgets) string {
+// without limits: keeps the hash it had. So is the operator's dashboard
+// default (serve's defaults.dashboard): turning it on must wake every idle
+// repository once to open its dashboard; left off, the hash is unchanged.
+func InputsHash(version string, bot Identity, branchPrefix string, budgets render.Budgets, dashboardDefault bool) string {
 	parts := []string{"remedy-inputs/1", version, bot.Name, bot.Email, branchPrefix}
 	if b := budgets.String(); b != (render.Budgets{}).String() {
 		parts = append(parts, b)
+	}
+	if dashboardDefault {
+		parts = append(parts, "dashboard-default")
 	}
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\n")))
 	return hex.EncodeToString(sum[:8])

@@ -116,7 +116,7 @@ func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunO
 	}
 	inputs := ""
 	if o.Version != "" {
-		inputs = InputsHash(o.Version, bot, prefix, o.Budgets)
+		inputs = InputsHash(o.Version, bot, prefix, o.Budgets, o.Dashboard)
 	}
 	forge := host.Forge(info.Owner, info.Name)
 	if !o.DryRun && inputs != "" {
