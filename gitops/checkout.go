@@ -55,13 +55,18 @@ type Checkout struct {
 	Base      string
 	Workspace *Workspace
 	Config    *config.Config
+	// Budgets bound every load of the checkout (Scan, and a caller's own
+	// load through ScanOptions' budgets): the operator's, never the
+	// repository's.
+	Budgets render.Budgets
 }
 
 // CloneBase clones the base branch of repo with token and reads its
-// .remedy.yaml, refusing unknown control IDs (a typo is an error). A
-// failed clone is a *CloneError, for the caller to explain; a config
-// error names the repository. Close the Checkout when done.
-func CloneBase(ctx context.Context, repo RepoInfo, base, token string) (*Checkout, error) {
+// .remedy.yaml, refusing unknown control IDs (a typo is an error). Every
+// load of the checkout is bounded by budgets. A failed clone is a
+// *CloneError, for the caller to explain; a config error names the
+// repository. Close the Checkout when done.
+func CloneBase(ctx context.Context, repo RepoInfo, base, token string, budgets render.Budgets) (*Checkout, error) {
 	ws, err := Clone(ctx, CloneOptions{URL: repo.CloneURL, Branch: base, Token: token})
 	if err != nil {
 		return nil, &CloneError{Err: err}
@@ -71,7 +76,7 @@ func CloneBase(ctx context.Context, repo RepoInfo, base, token string) (*Checkou
 		ws.Close()
 		return nil, fmt.Errorf("%s: %w", repo.FullName, err)
 	}
-	return &Checkout{Repo: repo, Base: base, Workspace: ws, Config: cfg}, nil
+	return &Checkout{Repo: repo, Base: base, Workspace: ws, Config: cfg, Budgets: budgets}, nil
 }
 
 // CloneError is CloneBase's failure to clone, told apart from a config
@@ -108,9 +113,9 @@ func (c *Checkout) ScanOptions() (scanner.Options, remediate.Options) {
 // charts rendered, with findings and fixes at the lines that wrote them.
 // With images set, each container's image is read first (ResolveImages).
 func (c *Checkout) Scan(ctx context.Context, images *imageinfo.Resolver) Scan {
-	in := render.Load(c.Dir(), []string{c.Dir()}, render.Options{
+	in := render.Load(c.Dir(), []string{c.Dir()}, c.Budgets.Options(render.Options{
 		LoadOptions: scanner.LoadOptions{Exclude: c.Config.Excluded}, Helm: c.Config.Helm,
-	})
+	}))
 	scan, fix := c.ScanOptions()
 	ResolveImages(ctx, images, in, &scan, &fix)
 	return Scan{Inputs: in, Report: scanner.ScanInputs(in, scan), Options: scan, Fix: fix}

@@ -4,6 +4,11 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/scanner/helm"
+	"github.com/remedy-bot/remedy/scanner/render"
 )
 
 // oneRepoHost is a Host of one repository.
@@ -55,9 +60,34 @@ func TestOpenRepository(t *testing.T) {
 // TestCloneBaseTellsCloneErrors: a clone that fails is a *CloneError,
 // which a caller explains (a cluster's revision that is not a branch).
 func TestCloneBaseTellsCloneErrors(t *testing.T) {
-	_, err := CloneBase(context.Background(), RepoInfo{FullName: "acme/shop", CloneURL: "not a URL"}, "main", "")
+	_, err := CloneBase(context.Background(), RepoInfo{FullName: "acme/shop", CloneURL: "not a URL"}, "main", "", render.Budgets{})
 	var ce *CloneError
 	if !errors.As(err, &ce) || ce.Error() != err.Error() {
 		t.Errorf("error %v (%T), want a *CloneError", err, err)
+	}
+}
+
+// The budgets are inputs of a run when they are not the defaults: a
+// raised budget may scan a file the last run refused.
+func TestInputsHashBudgets(t *testing.T) {
+	bot := DefaultBot()
+	plain := InputsHash("v1", bot, BranchPrefix, render.Budgets{}, false)
+	for _, tt := range []struct {
+		name    string
+		budgets render.Budgets
+		same    bool
+	}{
+		{"defaults written out", render.Budgets{}.WithDefaults(), true},
+		{"more documents", render.Budgets{Load: scanner.Budgets{MaxDocuments: 20_000}}, false},
+		{"a shorter render", render.Budgets{Helm: helm.Budget{Timeout: time.Second}}, false},
+		{"smaller files", render.Budgets{MaxFileSize: 1 << 20}, false},
+	} {
+		if got := InputsHash("v1", bot, BranchPrefix, tt.budgets, false); (got == plain) != tt.same {
+			t.Errorf("%s: hash %s, default budgets' %s; same = %v, want %v", tt.name, got, plain, got == plain, tt.same)
+		}
+	}
+	// The operator's dashboard default wakes idle repositories once.
+	if InputsHash("v1", bot, BranchPrefix, render.Budgets{}, true) == plain {
+		t.Error("turning the dashboard default on kept the inputs hash: idle repositories would never open their dashboard")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/remedy-bot/remedy/scanner/render"
 )
 
 // RunState is what a fix pull request's body records of the run that
@@ -76,9 +78,21 @@ func parseRunState(body string) (st RunState, ok bool) {
 
 // InputsHash identifies the inputs of a run besides the repository's
 // content: remedy's version and the settings from outside the repository.
-// The repository's own configuration is part of the base commit.
-func InputsHash(version string, bot Identity, branchPrefix string) string {
-	sum := sha256.Sum256([]byte(strings.Join([]string{"remedy-inputs/1", version, bot.Name, bot.Email, branchPrefix}, "\n")))
+// The repository's own configuration is part of the base commit. Budgets
+// other than the defaults are inputs too (a raised budget scans a file
+// the last run refused); the defaults are left out, so that a run
+// without limits: keeps the hash it had. So is the operator's dashboard
+// default (serve's defaults.dashboard): turning it on must wake every idle
+// repository once to open its dashboard; left off, the hash is unchanged.
+func InputsHash(version string, bot Identity, branchPrefix string, budgets render.Budgets, dashboardDefault bool) string {
+	parts := []string{"remedy-inputs/1", version, bot.Name, bot.Email, branchPrefix}
+	if b := budgets.String(); b != (render.Budgets{}).String() {
+		parts = append(parts, b)
+	}
+	if dashboardDefault {
+		parts = append(parts, "dashboard-default")
+	}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\n")))
 	return hex.EncodeToString(sum[:8])
 }
 
@@ -94,45 +108,130 @@ type branchHeads interface {
 // records a RunState whose base is still the base's head, whose inputs are
 // inputs, whose head is the pull request's, and whose labels and
 // assignees it carries. prs are the pull requests of branch it listed,
-// for Converge to reuse when the repository is not idle.
-func idleCheck(ctx context.Context, host Host, forge Forge, info RepoInfo, base, branch, inputs string) (res Result, st RunState, idle bool, prs []PullRequest, err error) {
+// for Converge to reuse when the repository is not idle. It runs in three
+// named steps: the facts read from the forge (readIdleFacts), the
+// decision on them alone (idleVerdict), and the result of an idle
+// repository (idleResult).
+func idleCheck(ctx context.Context, host Host, forge Forge, info RepoInfo, base, branch, inputs string) (res Result, st RunState, idle bool, prs []PullRequest) {
+	f := readIdleFacts(ctx, host, forge, info, base, branch, inputs)
+	st, why := idleVerdict(f, inputs)
+	if why != "" {
+		return Result{}, RunState{}, false, f.prs
+	}
+	return idleResult(branch, f.open), st, true, f.prs
+}
+
+// idleFacts are what the forge says of a repository's group branch
+// before any clone.
+type idleFacts struct {
+	// prs are the pull requests of the branch: nil when they were not
+	// listed (Converge will ask again and say what failed), empty when
+	// listed and none.
+	prs []PullRequest
+	// open is the newest open fix pull request among prs; nil when none.
+	open *botPR
+	// baseHead is the base branch's head commit; "" when it was not read
+	// (the pull request proves nothing anyway) or could not be.
+	baseHead string
+	// dashboardIdle: the dashboard issue asks nothing of a run
+	// (dashboardIdle); read only for a recorded run that keeps one and
+	// when all else proves the repository idle.
+	dashboardIdle bool
+}
+
+// readIdleFacts reads the facts: the pull requests of branch, the base's
+// head only when the newest open one could prove the repository idle
+// (recordedRun), so that most runs ask for one list and no more, and the
+// dashboard issue only when nothing else says the run has work.
+// A host that cannot read a branch head without cloning (branchHeads),
+// or a run without inputs, has no facts to read.
+func readIdleFacts(ctx context.Context, host Host, forge Forge, info RepoInfo, base, branch, inputs string) idleFacts {
 	heads, ok := host.(branchHeads)
 	if !ok || inputs == "" {
-		return Result{}, RunState{}, false, nil, nil
+		return idleFacts{}
 	}
-	prs, err = forge.ListPullRequests(ctx, branch)
+	prs, err := forge.ListPullRequests(ctx, branch)
 	if err != nil {
-		return Result{}, RunState{}, false, nil, nil // Converge will ask again and say what failed
+		return idleFacts{}
 	}
-	if prs == nil {
-		prs = []PullRequest{} // listed, and none
+	f := idleFacts{prs: prs, open: newestOpenBotPR(prs)}
+	if f.prs == nil {
+		f.prs = []PullRequest{} // listed, and none
 	}
+	st, why := recordedRun(f.open, inputs)
+	if why != "" {
+		return f
+	}
+	if head, err := heads.BranchHead(ctx, info.Owner, info.Name, base); err == nil {
+		f.baseHead = head
+	}
+	if st.Dashboard && f.baseHead == st.Base {
+		f.dashboardIdle = dashboardIdle(ctx, forge)
+	}
+	return f
+}
+
+// newestOpenBotPR is the open fix pull request of the highest number
+// among prs, or nil.
+func newestOpenBotPR(prs []PullRequest) *botPR {
 	var open *botPR
 	for _, pr := range prs {
 		if bp, ok := parseBotPR(pr); ok && pr.State == "open" && (open == nil || bp.Number > open.Number) {
 			open = &bp
 		}
 	}
+	return open
+}
+
+// idleVerdict decides on the facts alone: the RunState that proves the
+// repository idle, or why they do not ("" when they do).
+func idleVerdict(f idleFacts, inputs string) (RunState, string) {
+	st, why := recordedRun(f.open, inputs)
+	switch {
+	case why != "":
+		return RunState{}, why
+	case f.baseHead == "":
+		return RunState{}, "the base's head is not known"
+	case f.baseHead != st.Base:
+		return RunState{}, "the base moved"
+	case st.Dashboard && !f.dashboardIdle:
+		return RunState{}, "the dashboard issue asks for work (or is missing or closed)"
+	}
+	return st, ""
+}
+
+// recordedRun is the RunState that open records, when it could prove the
+// repository idle: recorded for these inputs, at the pull request's head,
+// with every label and assignee it was to carry on it (as far as the
+// forge said; a list it did not give proves nothing). Otherwise it says
+// why not.
+func recordedRun(open *botPR, inputs string) (RunState, string) {
 	if open == nil {
-		return Result{}, RunState{}, false, prs, nil
+		return RunState{}, "no open fix pull request"
 	}
-	st, ok = parseRunState(open.Body)
-	if !ok || st.Inputs != inputs || st.Head != open.HeadSHA ||
-		(open.LabelsKnown && len(missing(st.Labels, open.Labels)) > 0) || !open.LabelsKnown ||
-		(open.AssigneesKnown && len(missing(st.Assignees, open.Assignees)) > 0) || !open.AssigneesKnown {
-		return Result{}, RunState{}, false, prs, nil
+	st, ok := parseRunState(open.Body)
+	switch {
+	case !ok:
+		return RunState{}, "the pull request records no run"
+	case st.Inputs != inputs:
+		return RunState{}, "remedy's inputs changed"
+	case st.Head != open.HeadSHA:
+		return RunState{}, "the pull request's head moved"
+	case !open.LabelsKnown || len(missing(st.Labels, open.Labels)) > 0:
+		return RunState{}, "labels are missing (or not known)"
+	case !open.AssigneesKnown || len(missing(st.Assignees, open.Assignees)) > 0:
+		return RunState{}, "assignees are missing (or not known)"
 	}
-	head, err := heads.BranchHead(ctx, info.Owner, info.Name, base)
-	if err != nil || head != st.Base {
-		return Result{}, RunState{}, false, prs, nil
-	}
-	if st.Dashboard && !dashboardIdle(ctx, forge) {
-		return Result{}, RunState{}, false, prs, nil
-	}
+	return st, ""
+}
+
+// idleResult is the result of an idle repository: its fix pull request
+// open, unchanged.
+func idleResult(branch string, open *botPR) Result {
 	return Result{Branches: []BranchResult{{
 		Branch: branch, Action: ActionUnchanged, PR: open.Number, URL: open.URL, Fingerprints: open.fingerprints,
 		Reason: "neither the base nor remedy's inputs moved since the last run (not cloned)",
-	}}}, st, true, prs, nil
+	}}}
 }
 
 // listedForge is a Forge whose pull requests of one branch were listed

@@ -11,6 +11,7 @@ import (
 	"github.com/remedy-bot/remedy/imageinfo"
 	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/scanner/render"
 	"github.com/remedy-bot/remedy/templates"
 )
 
@@ -38,6 +39,9 @@ type RunOptions struct {
 	// leaves it off, so that only its operator decides which registries
 	// the server contacts.
 	RepoImages bool
+	// Budgets bound the scan (remedy serve's limits:); zero fields take
+	// the defaults.
+	Budgets render.Budgets
 	// Dashboard is whether a repository whose .remedy.yaml does not say
 	// keeps the dashboard issue (remedy serve's defaults.dashboard).
 	Dashboard bool
@@ -112,11 +116,11 @@ func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunO
 	}
 	inputs := ""
 	if o.Version != "" {
-		inputs = InputsHash(o.Version, bot, prefix)
+		inputs = InputsHash(o.Version, bot, prefix, o.Budgets, o.Dashboard)
 	}
 	forge := host.Forge(info.Owner, info.Name)
 	if !o.DryRun && inputs != "" {
-		res, st, idle, prs, _ := idleCheck(ctx, host, forge, info, out.Base, prefix+repoGroupName, inputs)
+		res, st, idle, prs := idleCheck(ctx, host, forge, info, out.Base, prefix+repoGroupName, inputs)
 		if idle {
 			out.Result, out.Idle, out.Findings, out.Fixable = res, true, st.Findings, st.Fixable
 			log.Debug("repository idle: not cloned", "repo", info.FullName, "base", st.Base)
@@ -126,7 +130,7 @@ func RemedyRepository(ctx context.Context, host Host, owner, name string, o RunO
 			forge = &listedForge{Forge: forge, branch: prefix + repoGroupName, prs: prs}
 		}
 	}
-	co, err := CloneBase(ctx, info, out.Base, o.Token)
+	co, err := CloneBase(ctx, info, out.Base, o.Token, o.Budgets)
 	if err != nil {
 		return out, err
 	}

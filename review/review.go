@@ -61,6 +61,10 @@ type Options struct {
 	FailOn scanner.Severity
 	// Catalog defaults to scanner.DefaultCatalog.
 	Catalog *scanner.Catalog
+	// Budgets bound the changed files, all together, as a scan's load
+	// (documents per file, containers per pod, objects of the review);
+	// zero fields take the defaults. What is over them is an error.
+	Budgets scanner.Budgets
 }
 
 // Comment is one review comment on the head side of a file.
@@ -100,6 +104,9 @@ func Build(files []File, o Options) Result {
 		o.Catalog = scanner.DefaultCatalog()
 	}
 	var res Result
+	// Parsed first, then bounded together: a pull request is anyone's.
+	in := &scanner.Inputs{}
+	head := map[*scanner.SourceFile]File{}
 	for _, f := range files {
 		if !isManifest(f.Path) || o.Config.Excluded(f.Path) {
 			continue
@@ -108,7 +115,16 @@ func Build(files []File, o Options) Result {
 			res.Errors = append(res.Errors, scanner.FileError{File: f.Path, Message: f.Unread})
 			continue
 		}
-		reviewFile(&res, f, o)
+		sf, errs := scanner.ParseFile(f.Path, f.Head)
+		res.Errors = append(res.Errors, errs...)
+		if sf != nil {
+			in.Files, head[sf] = append(in.Files, sf), f
+		}
+	}
+	in.ApplyBudgets(o.Budgets)
+	res.Errors = append(res.Errors, in.Errors...)
+	for _, sf := range in.Files {
+		reviewFile(&res, head[sf], sf, o)
 	}
 	for _, f := range res.New {
 		if f.Severity >= o.FailOn {
@@ -134,12 +150,8 @@ func isManifest(p string) bool {
 	return false
 }
 
-func reviewFile(res *Result, f File, o Options) {
-	sf, errs := scanner.ParseFile(f.Path, f.Head)
-	res.Errors = append(res.Errors, errs...)
-	if sf == nil {
-		return
-	}
+// reviewFile reviews f, parsed as sf.
+func reviewFile(res *Result, f File, sf *scanner.SourceFile, o Options) {
 	scan := scanner.Options{Config: o.Config, Catalog: o.Catalog}
 	rep := scanner.ScanInputs(&scanner.Inputs{Files: []*scanner.SourceFile{sf}}, scan)
 	var fresh []scanner.Finding

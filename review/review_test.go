@@ -275,3 +275,51 @@ func TestChangesOf(t *testing.T) {
 		})
 	}
 }
+
+// TestBudgets: the changed files are bounded together, as a scan's load:
+// past a budget a file is an error of the review, and not reviewed.
+func TestBudgets(t *testing.T) {
+	head, err := os.ReadFile("../examples/shop/apps/web/deployment.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	two := string(head) + "---\n" + strings.Replace(string(head), "name: web", "name: web2", 1)
+	files := []File{
+		{Path: "a.yaml", Head: head, Patch: addedPatch(string(head))},
+		{Path: "b.yaml", Head: []byte(two), Patch: addedPatch(two)},
+	}
+	tests := []struct {
+		name    string
+		budgets scanner.Budgets
+		// reviewed are the files with findings; refused the files over
+		// a budget, with what the error says.
+		reviewed, refused string
+	}{
+		{"defaults", scanner.Budgets{}, "a.yaml b.yaml", ""},
+		{"one document a file", scanner.Budgets{MaxDocuments: 1}, "a.yaml", "b.yaml: file holds 2 YAML documents, over the 1-document budget"},
+		{"two objects a review", scanner.Budgets{MaxObjects: 2}, "a.yaml", "b.yaml: 2 objects here would take the run past its 2-object budget"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Build(files, Options{Config: &config.Config{}, FailOn: scanner.SeverityHigh, Budgets: tt.budgets})
+			seen := map[string]bool{}
+			var reviewed []string
+			for _, f := range res.New {
+				if !seen[f.File] {
+					seen[f.File] = true
+					reviewed = append(reviewed, f.File)
+				}
+			}
+			if got := strings.Join(reviewed, " "); got != tt.reviewed {
+				t.Errorf("files with findings %q, want %q", got, tt.reviewed)
+			}
+			var refused []string
+			for _, e := range res.Errors {
+				refused = append(refused, e.File+": "+e.Message)
+			}
+			if got := strings.Join(refused, "; "); (tt.refused == "") != (got == "") || !strings.Contains(got, tt.refused) {
+				t.Errorf("errors %q, want %q", got, tt.refused)
+			}
+		})
+	}
+}

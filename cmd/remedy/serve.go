@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/remedy-bot/remedy/gitops"
 	"github.com/remedy-bot/remedy/gitops/clustersweep"
@@ -22,6 +24,8 @@ import (
 	ghforge "github.com/remedy-bot/remedy/gitops/forge/github"
 	"github.com/remedy-bot/remedy/gitops/forge/gitlab"
 	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/scanner/helm"
+	"github.com/remedy-bot/remedy/scanner/render"
 	"github.com/remedy-bot/remedy/serve/clock"
 	"github.com/remedy-bot/remedy/serve/jobs"
 	"github.com/remedy-bot/remedy/serve/metrics"
@@ -161,6 +165,10 @@ func checkServeConfig(w io.Writer, cfg *serviceconfig.Config, getenv func(string
 	fmt.Fprintf(w, "\nwebhooks       %s\nslack          %s (%d grants)\n", onOff(s.WebhookSecret), onOff(s.SlackSigningSecret), len(cfg.Slack.Allow))
 	fmt.Fprintf(w, "repositories   %d, owners %d\nworkers        %d, job timeout %s, shutdown grace %s\n",
 		len(cfg.Repositories), len(cfg.Owners), cfg.Limits.Workers, time.Duration(cfg.Limits.JobTimeout), time.Duration(cfg.Limits.ShutdownGrace))
+	b := serveBudgets(cfg.Limits).WithDefaults()
+	fmt.Fprintf(w, "budgets        files %s, %d documents a file, %d containers a pod, %d objects a job\n",
+		byteSize(b.MaxFileSize), b.Load.MaxDocuments, b.Load.MaxContainers, b.Load.MaxObjects)
+	fmt.Fprintf(w, "helm renders   %s, output %s, memory %s\n", b.Helm.Timeout, byteSize(b.Helm.MaxOutput), byteSize(b.Helm.MaxMemory))
 	sched, err := schedule.New(cfg.Specs(), nil, nil, nil)
 	if err != nil {
 		return err
@@ -195,6 +203,19 @@ func checkServeConfig(w io.Writer, cfg *serviceconfig.Config, getenv func(string
 	fmt.Fprintln(w, "config OK")
 	return nil
 }
+
+// serveBudgets are the load budgets of limits: (zero fields take the
+// defaults), for every job.
+func serveBudgets(l serviceconfig.Limits) render.Budgets {
+	return render.Budgets{
+		MaxFileSize: int64(l.MaxFileSize),
+		Load:        scanner.Budgets{MaxDocuments: int(l.MaxDocuments), MaxContainers: int(l.MaxContainers), MaxObjects: int(l.MaxObjects)},
+		Helm:        helm.Budget{Timeout: time.Duration(l.HelmRenderTimeout), MaxOutput: int64(l.HelmMaxOutput), MaxMemory: int64(l.HelmMaxMemory)},
+	}
+}
+
+// byteSize writes n bytes as the config does: "5Mi", "512Mi".
+func byteSize(n int64) string { return resource.NewQuantity(n, resource.BinarySI).String() }
 
 // storeName says which store the server uses, never the database URL.
 func storeName(cfg *serviceconfig.Config) string {
@@ -275,13 +296,16 @@ func startServe(ctx context.Context, inv *invocation, cfg *serviceconfig.Config,
 	if err != nil {
 		return nil, err
 	}
-	// The login is learnt when first needed, not at start: a server that
-	// must reach GitHub to start crash-loops through a GitHub outage.
-	login := &botLogin{gh: gh, fixed: cfg.GitHub.BotLogin, none: secrets.AppID != 0 || len(secrets.GitHubToken) == 0}
-	forges, err := serveForges(ctx, cfg, secrets, transport, ua, log)
+	// The logins are learnt when first needed, not at start: a server
+	// that must reach every forge to start crash-loops through any one's
+	// outage.
+	login := &botLogin{forge: "GitHub", client: gh, fixed: cfg.GitHub.BotLogin, none: secrets.AppID != 0 || len(secrets.GitHubToken) == 0,
+		skip: "set github.botLogin to skip asking"}
+	forges, err := serveForges(cfg, secrets, transport, ua, log)
 	if err != nil {
 		return nil, err
 	}
+	logins := append(botLogins{login}, forges.bots...)
 
 	storeOpts := jobs.Options{MaxQueued: cfg.Limits.MaxQueued, Now: clk.Now, Log: log, Lease: time.Duration(cfg.Limits.JobLease)}
 	var store *jobs.Store
@@ -303,7 +327,7 @@ func startServe(ctx context.Context, inv *invocation, cfg *serviceconfig.Config,
 		return nil, err
 	}
 	handler := tasks.NewHandler(tasks.Options{
-		Version: versionString(), Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, ForgeHosts: forges.webHosts, Bot: d.Bot, BotLogin: login.fixed, LearnBotLogin: login.Get, FailOn: failOn, Images: images,
+		Version: versionString(), Forge: gh, Tokens: tokens, Forges: forges.hosts, ForgeTokens: forges.tokens, ForgeHosts: forges.webHosts, Bot: d.Bot, BotLogin: login.fixed, LearnBotLogin: login.Get, ForgeBotLogins: forges.learn(), FailOn: failOn, Images: images, Budgets: serveBudgets(cfg.Limits),
 		Dashboard:        cfg.Defaults.Dashboard,
 		AllowResponseURL: cfg.SlackResponseURLAllowed, HTTPClient: d.SlackClient, Remedy: d.Remedy,
 		Clusters: clusterSpecs(cfg.Clusters), ForgeHost: clustersweep.ForgeHost(apiURL),
@@ -357,8 +381,8 @@ func startServe(ctx context.Context, inv *invocation, cfg *serviceconfig.Config,
 		return nil, err
 	}
 	srv := server.New(server.Options{
-		Config: cfg, Secrets: secrets, BotLogin: login.fixed, LearnBotLogin: login.Get, ForgeBotLogins: forges.bots, Queue: store, Ready: store.Ping,
-		Degraded:       login.degraded,
+		Config: cfg, Secrets: secrets, BotLogin: login.fixed, LearnBotLogin: login.Get, ForgeBotLogins: forges.learn(), Queue: store, Ready: store.Ping,
+		Degraded:       logins.degraded,
 		MetricsHandler: metricsOnMain, Metrics: m, Known: func(id string) bool { return cat.Get(id) != nil },
 		Clock: clk, Log: log, Posture: page,
 	})
@@ -462,14 +486,24 @@ func servePosture(cfg *serviceconfig.Config, secrets serviceconfig.Secrets, stor
 type servedForges struct {
 	hosts    map[string]gitops.Host
 	tokens   map[string]gitops.TokenSource
-	bots     map[string]string
+	bots     botLogins
 	webHosts map[string]string
 }
 
-// serveForges connects to the configured forges and asks each who remedy
-// is there, so that its own comments are never taken for commands.
-func serveForges(ctx context.Context, cfg *serviceconfig.Config, secrets serviceconfig.Secrets, transport http.RoundTripper, ua string, log *slog.Logger) (servedForges, error) {
-	out := servedForges{hosts: map[string]gitops.Host{}, tokens: map[string]gitops.TokenSource{}, bots: map[string]string{}, webHosts: map[string]string{}}
+// learn asks for remedy's login on each forge, by kind.
+func (f servedForges) learn() map[string]func(context.Context) (string, error) {
+	out := make(map[string]func(context.Context) (string, error), len(f.bots))
+	for _, b := range f.bots {
+		out[b.kind] = b.Get
+	}
+	return out
+}
+
+// serveForges makes the clients of the configured forges. Who remedy is
+// on each (so that its own comments are never taken for commands) is
+// asked when first needed, as on GitHub: nothing is asked at start.
+func serveForges(cfg *serviceconfig.Config, secrets serviceconfig.Secrets, transport http.RoundTripper, ua string, log *slog.Logger) (servedForges, error) {
+	out := servedForges{hosts: map[string]gitops.Host{}, tokens: map[string]gitops.TokenSource{}, webHosts: map[string]string{}}
 	for _, f := range cfg.Forges {
 		tok := string(secrets.Forges[f.Kind].Token)
 		var c interface {
@@ -477,22 +511,22 @@ func serveForges(ctx context.Context, cfg *serviceconfig.Config, secrets service
 			BotLogin(ctx context.Context) (string, error)
 		}
 		var err error
+		name := ""
 		switch f.Kind {
 		case serviceconfig.ForgeGitea:
+			name = "Gitea"
 			c, err = gitea.New(gitea.Options{URL: f.URL, Token: tok, Transport: transport, UserAgent: ua, Log: log})
 		case serviceconfig.ForgeGitLab:
+			name = "GitLab"
 			c, err = gitlab.New(gitlab.Options{URL: f.URL, Token: tok, Transport: transport, UserAgent: ua, Log: log})
 		}
 		if err != nil {
 			return servedForges{}, fmt.Errorf("forges (%s): %w", f.Kind, err)
 		}
-		login, err := c.BotLogin(ctx)
-		if err != nil {
-			return servedForges{}, fmt.Errorf("forges (%s): who is the token's user: %w", f.Kind, err)
-		}
-		out.hosts[f.Kind], out.tokens[f.Kind], out.bots[f.Kind] = c, gitops.StaticToken(tok), login
+		out.hosts[f.Kind], out.tokens[f.Kind] = c, gitops.StaticToken(tok)
+		out.bots = append(out.bots, &botLogin{forge: name, kind: f.Kind, client: c})
 		out.webHosts[f.Kind] = clustersweep.ForgeHost(f.URL)
-		log.Info("forge configured", "kind", f.Kind, "url", f.URL, "bot", login)
+		log.Info("forge configured", "kind", f.Kind, "url", f.URL)
 	}
 	return out, nil
 }
@@ -509,53 +543,129 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
-// botLogin is the account remedy comments as: the config's, else the
-// token's user, asked of GitHub when first needed and kept once known.
-// An App's installations comment as "<slug>[bot]", which every "[bot]"
-// check covers, so an App needs none.
+// botLogin is the account remedy comments as on one forge (GitHub,
+// Gitea, GitLab): the config's, else the token's user, asked of the forge
+// when first needed and kept once known. An App's installations comment
+// as "<slug>[bot]", which every "[bot]" check covers, so an App needs
+// none.
 type botLogin struct {
-	gh interface {
+	// forge names the forge for people ("GitHub"); kind is its key
+	// (tasks.Source…), lower case when empty.
+	forge, kind string
+	client      interface {
 		BotLogin(context.Context) (string, error)
 	}
 	fixed string
 	none  bool
+	// skip says how to do without asking, in the error; "" when there is
+	// no way.
+	skip string
 
+	// mu guards the fields below: the login once learnt, the last error
+	// of asking, and the ask in flight (closed when it ends), so that
+	// one question is asked at a time and waiting for it heeds ctx.
 	mu      sync.Mutex
 	learnt  string
 	lastErr error
+	asking  chan struct{}
 }
 
-// Get returns the login, asking GitHub if it is not known yet.
+// Get returns the login, asking the forge if it is not known yet. One
+// ask is in flight at a time: a caller that finds one waits for its
+// answer, or for the end of ctx, whichever comes first.
 func (b *botLogin) Get(ctx context.Context) (string, error) {
 	if b.fixed != "" || b.none {
 		return b.fixed, nil
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if b.learnt != "" {
+		defer b.mu.Unlock()
 		return b.learnt, nil
 	}
-	login, err := b.gh.BotLogin(ctx)
-	if err != nil {
-		b.lastErr = fmt.Errorf("who is the token's user (set github.botLogin to skip asking): %w", err)
-		return "", b.lastErr
+	if wait := b.asking; wait != nil {
+		b.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return "", b.explain(ctx.Err())
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.learnt != "" {
+			return b.learnt, nil
+		}
+		return "", b.explain(b.lastErr)
 	}
-	b.learnt, b.lastErr = login, nil
-	return b.learnt, nil
+	done := make(chan struct{})
+	b.asking = done
+	b.mu.Unlock()
+	login, err := b.client.BotLogin(ctx)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.asking, b.lastErr = nil, err
+	close(done)
+	if err != nil {
+		return "", b.explain(err)
+	}
+	b.learnt = login
+	return login, nil
 }
 
-// degraded is what /readyz reports while the login is unknown: comments
-// are refused until GitHub answers (reviews, pushes and Slack still work).
-func (b *botLogin) degraded(ctx context.Context) []string {
-	if b.fixed != "" || b.none {
-		return nil
+// explain is the error of an ask that failed with err.
+func (b *botLogin) explain(err error) error {
+	if b.skip != "" {
+		return fmt.Errorf("who is the token's user (%s): %w", b.skip, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	return fmt.Errorf("who is the token's user: %w", err)
+}
+
+// botLogins are remedy's logins on every forge served.
+type botLogins []*botLogin
+
+// Timeouts of the asks degraded starts: the ask itself may take its
+// time (GitLab's client retries with backoff) and goes on after the
+// probe is answered, but the probe waits for it only briefly, well
+// within a kubelet's default probe timeout of one second.
+const (
+	botLoginAskTimeout   = 10 * time.Second
+	botLoginProbeTimeout = 500 * time.Millisecond
+)
+
+// degraded is what /readyz reports while a login is unknown: that
+// forge's comments are refused until it answers (reviews, pushes, Slack
+// and the other forges still work). Each unknown login is asked at once,
+// in the background; the probe reports the forges that have not answered
+// within botLoginProbeTimeout, and the next probe sees the answers that
+// came later.
+func (bs botLogins) degraded(ctx context.Context) []string {
+	wait, cancel := context.WithTimeout(ctx, botLoginProbeTimeout)
 	defer cancel()
-	if _, err := b.Get(ctx); err != nil {
-		return []string{"github: bot login unknown, comment commands refused until GitHub answers: " + err.Error()}
+	lines := make([]string, len(bs))
+	var wg sync.WaitGroup
+	for i, b := range bs {
+		answer := make(chan error, 1)
+		go func() {
+			ask, cancel := context.WithTimeout(context.WithoutCancel(ctx), botLoginAskTimeout)
+			defer cancel()
+			_, err := b.Get(ask)
+			answer <- err
+		}()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			select {
+			case err = <-answer:
+			case <-wait.Done():
+				err = errors.New("no answer yet")
+			}
+			if err != nil {
+				lines[i] = fmt.Sprintf("%s: bot login unknown, comment commands refused until %s answers: %v", cmp.Or(b.kind, strings.ToLower(b.forge)), b.forge, err)
+			}
+		}()
 	}
-	return nil
+	wg.Wait()
+	return slices.DeleteFunc(lines, func(l string) bool { return l == "" })
 }
 
 // sweeper is the schedules' work: queue a converge job per repository,

@@ -508,6 +508,10 @@ func TestServeCheckConfig(t *testing.T) {
 	os.WriteFile(good, []byte("github:\n  token: {env: MY_TOKEN}\nrepositories: [acme/shop]\nclusters:\n  - {name: prod, context: prod-eu}\nschedules:\n  - {name: nightly, cron: \"CRON_TZ=Europe/Paris 0 2 * * *\", jitter: 20m}\n"), 0o600)
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("github:\n  token: ghp_literal\n"), 0o600)
+	limited := filepath.Join(dir, "limited.yaml")
+	os.WriteFile(limited, []byte("github:\n  token: {env: MY_TOKEN}\nlimits:\n  maxDocuments: 2\n  helmRenderTimeout: 30s\n  helmMaxMemory: 1Gi\n"), 0o600)
+	typo := filepath.Join(dir, "typo.yaml")
+	os.WriteFile(typo, []byte("github:\n  token: {env: MY_TOKEN}\nlimits:\n  maxDocument: 2\n"), 0o600)
 	t.Setenv("MY_TOKEN", "ghp_from_env")
 	t.Setenv("GITHUB_TOKEN", "")
 	t.Setenv("REMEDY_APP_ID", "")
@@ -522,6 +526,9 @@ func TestServeCheckConfig(t *testing.T) {
 		{"good, with a cluster", []string{"serve", "--config", good, "--check-config"}, exitOK, "cluster        prod: in-cluster (or $KUBECONFIG), context prod-eu, namespace all\n"},
 		{"good, its schedule sweeps the cluster", []string{"serve", "--config", good, "--check-config"}, exitOK, ", clusters prod\n"},
 		{"secret in the config", []string{"serve", "--config", bad, "--check-config"}, exitError, "never written in the config"},
+		{"default budgets", []string{"serve", "--config", good, "--check-config"}, exitOK, "budgets        files 5Mi, 10000 documents a file, 500 containers a pod, 50000 objects a job\nhelm renders   10s, output 20Mi, memory 512Mi\n"},
+		{"budgets of limits:", []string{"serve", "--config", limited, "--check-config"}, exitOK, "budgets        files 5Mi, 2 documents a file, 500 containers a pod, 50000 objects a job\nhelm renders   30s, output 20Mi, memory 1Gi\n"},
+		{"budget typo", []string{"serve", "--config", typo, "--check-config"}, exitError, "line 4: field maxDocument not found"},
 		{"deploy example without its secret files", []string{"serve", "--config", "../../deploy/serve.yaml", "--check-config"}, exitError, "github.token"},
 		{"no config, no token", []string{"serve", "--check-config"}, exitError, "GITHUB_TOKEN"},
 	}

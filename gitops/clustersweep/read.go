@@ -31,6 +31,7 @@ import (
 	"github.com/remedy-bot/remedy/imageinfo"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/cluster"
+	"github.com/remedy-bot/remedy/scanner/render"
 )
 
 // Cluster selects the cluster, and the part of it, to read.
@@ -69,6 +70,8 @@ type ReadOptions struct {
 	// Images, when set, reads the live containers' images before they are
 	// scanned (cluster.Options.Images).
 	Images *imageinfo.Resolver
+	// Budgets bound the load of each source tree the mapping reads.
+	Budgets render.Budgets
 }
 
 // Live is one read of a cluster: its objects, their findings and, with
@@ -125,7 +128,7 @@ func Read(ctx context.Context, c Cluster, o ReadOptions) (*Live, error) {
 	l.cloner = &ownerCloner{forgeHost: o.ForgeHost, tokens: o.Tokens, log: log}
 	m := &sourcemap.Mapper{
 		Resolver: &sourcemap.Resolver{Getter: g, ArgoNamespace: c.ArgoNamespace},
-		Cloner:   l.cloner, Scan: o.Scan, Log: log,
+		Cloner:   l.cloner, Scan: o.Scan, Budgets: o.Budgets, Log: log,
 	}
 	if l.Mapping, err = m.Map(ctx, snap, l.Report); err != nil {
 		l.Close()

@@ -13,6 +13,7 @@ import (
 	"github.com/remedy-bot/remedy/gitops/sourcemap"
 	"github.com/remedy-bot/remedy/imageinfo"
 	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/scanner/render"
 )
 
 // Options configure Remedy.
@@ -28,6 +29,9 @@ type Options struct {
 	// Images and RepoImages turn image reading on, as in gitops.RunOptions.
 	Images     *imageinfo.Resolver
 	RepoImages bool
+	// Budgets bound the load of each source path, as in
+	// gitops.RunOptions.
+	Budgets render.Budgets
 }
 
 // ErrNotOnForge is returned for a target whose repository is not on the
@@ -54,7 +58,7 @@ func Remedy(ctx context.Context, host gitops.Host, tokens gitops.TokenSource, t 
 	if err != nil {
 		return out, err
 	}
-	co, err := gitops.CloneBase(ctx, info, out.Base, token)
+	co, err := gitops.CloneBase(ctx, info, out.Base, token, o.Budgets)
 	if ce := (*gitops.CloneError)(nil); errors.As(err, &ce) {
 		return out, fmt.Errorf("%w (a fix pull request needs a branch to target; the revision deployed is %q)", ce.Err, t.Revision)
 	}
@@ -83,7 +87,7 @@ func Remedy(ctx context.Context, host gitops.Host, tokens gitops.TokenSource, t 
 // live objects.
 func scanTarget(ctx context.Context, cloner sourcemap.Cloner, co *gitops.Checkout, t Target, o gitops.RunOptions) (gitops.Scan, []string, error) {
 	scan, fix := co.ScanOptions()
-	in, rep, live, err := load(ctx, cloner, co.Dir(), t, scan)
+	in, rep, live, err := load(ctx, cloner, co, t, scan)
 	if err != nil {
 		return gitops.Scan{}, nil, err
 	}
@@ -91,23 +95,25 @@ func scanTarget(ctx context.Context, cloner sourcemap.Cloner, co *gitops.Checkou
 		// The images are those of the sources as loaded; the scan that
 		// decides the fixes runs again with them.
 		gitops.ResolveImages(ctx, r, in, &scan, &fix)
-		if in, rep, live, err = load(ctx, cloner, co.Dir(), t, scan); err != nil {
+		if in, rep, live, err = load(ctx, cloner, co, t, scan); err != nil {
 			return gitops.Scan{}, nil, err
 		}
 	}
 	return gitops.Scan{Inputs: in, Report: rep, Options: scan, Fix: fix}, live, nil
 }
 
-// load reads the target's source paths in the checkout dir and keeps the
-// findings of the source objects that the live objects are: the inputs to
-// fix, their findings, and the names of the live objects found.
-func load(ctx context.Context, cloner sourcemap.Cloner, dir string, t Target, scan scanner.Options) (*scanner.Inputs, *scanner.Report, []string, error) {
+// load reads the target's source paths in the checkout co, within its
+// budgets, and keeps the findings of the source objects that the live
+// objects are: the inputs to fix, their findings, and the names of the
+// live objects found.
+func load(ctx context.Context, cloner sourcemap.Cloner, co *gitops.Checkout, t Target, scan scanner.Options) (*scanner.Inputs, *scanner.Report, []string, error) {
+	dir := co.Dir()
 	in := &scanner.Inputs{Root: dir}
 	rep := &scanner.Report{}
 	seenFile := map[string]bool{}
 	var live []string
 	for _, src := range t.Paths {
-		tree, err := sourcemap.LoadTreeWith(ctx, cloner, dir, src.Origin, scan)
+		tree, err := sourcemap.LoadTreeWith(ctx, cloner, dir, src.Origin, scan, co.Budgets)
 		if err != nil {
 			return nil, nil, nil, err
 		}

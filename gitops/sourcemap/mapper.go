@@ -13,6 +13,7 @@ import (
 	"github.com/remedy-bot/remedy/internal/oneline"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/cluster"
+	"github.com/remedy-bot/remedy/scanner/render"
 )
 
 // Source is where a live object, or one of its findings, is written in git.
@@ -82,7 +83,10 @@ type Mapper struct {
 	// Scan are the scan options, the same as the live scan's, so findings
 	// and drift compare like with like.
 	Scan scanner.Options
-	Log  *slog.Logger
+	// Budgets bound each source tree's load; zero fields take the
+	// defaults.
+	Budgets render.Budgets
+	Log     *slog.Logger
 }
 
 // treeKey is one load of a source: two Applications that render one
@@ -126,7 +130,7 @@ func (m *Mapper) Map(ctx context.Context, snap *cluster.Snapshot, live *scanner.
 		dir, err := m.Cloner.Checkout(ctx, o.Repo, o.Revision)
 		var t *Tree
 		if err == nil {
-			t, err = LoadTreeWith(ctx, m.Cloner, dir, o, m.Scan)
+			t, err = LoadTreeWith(ctx, m.Cloner, dir, o, m.Scan, m.Budgets)
 		}
 		if err != nil {
 			log.Warn("source not loaded", "repo", o.Repo, "revision", o.Revision, "path", o.Path, "error", err)

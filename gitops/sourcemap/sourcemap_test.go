@@ -2,6 +2,7 @@ package sourcemap
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/remedy-bot/remedy/internal/githubtest"
 	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/scanner/helm"
+	"github.com/remedy-bot/remedy/scanner/render"
 )
 
 func TestArgoAppFromTrackingID(t *testing.T) {
@@ -162,6 +165,67 @@ func TestLoadTreeFindsObjects(t *testing.T) {
 			}
 			if file, line := ObjectLocation(r); file != tt.wantFile || line != tt.wantLine {
 				t.Errorf("ObjectLocation = %s:%d, want %s:%d", file, line, tt.wantFile, tt.wantLine)
+			}
+		})
+	}
+}
+
+// TestLoadTreeBudgets: a source tree is loaded within the operator's
+// budgets: a file, a build's output or a render over one is refused.
+func TestLoadTreeBudgets(t *testing.T) {
+	dir := t.TempDir()
+	write := func(p, s string) {
+		p = filepath.Join(dir, p)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deployment := "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: %s\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        image: a:1\n      - name: b\n        image: b:1\n"
+	two := fmt.Sprintf(deployment, "web") + "---\n" + fmt.Sprintf(deployment, "api")
+	write("plain/all.yaml", two)
+	write("base/all.yaml", two)
+	write("base/kustomization.yaml", "resources: [all.yaml]\n")
+	write("chart/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n")
+	write("chart/templates/deployment.yaml", fmt.Sprintf(deployment, "{{ .Release.Name }}"))
+
+	tests := []struct {
+		name, path string
+		budgets    render.Budgets
+		// found says whether the web Deployment is loaded; refused is
+		// what the tree's error or load error says.
+		found   bool
+		refused string
+	}{
+		{"plain, defaults", "plain", render.Budgets{}, true, ""},
+		{"plain, one document a file", "plain", render.Budgets{Load: scanner.Budgets{MaxDocuments: 1}}, false, "over the 1-document budget"},
+		{"plain, one container a pod", "plain", render.Budgets{Load: scanner.Budgets{MaxContainers: 1}}, false, "over the 1-container budget"},
+		{"plain, small files", "plain", render.Budgets{MaxFileSize: 64}, false, "64"},
+		{"kustomization, defaults", "base", render.Budgets{}, true, ""},
+		{"kustomization, one object", "base", render.Budgets{Load: scanner.Budgets{MaxObjects: 1}}, false, "1-object budget"},
+		{"chart, defaults", "chart", render.Budgets{}, true, ""},
+		{"chart, small output", "chart", render.Budgets{Helm: helm.Budget{MaxOutput: 16}}, false, "16"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree, err := LoadTreeWith(context.Background(), nil, dir, Origin{Path: tt.path, Release: "web"}, scanner.Options{}, tt.budgets)
+			var refused []string
+			if err != nil {
+				refused = append(refused, err.Error())
+			} else {
+				for _, e := range tree.Report.Errors {
+					refused = append(refused, e.Message)
+				}
+				for _, s := range tree.In.Skipped {
+					refused = append(refused, s.Reason)
+				}
+			}
+			got := strings.Join(refused, "; ")
+			if (tt.refused == "") != (got == "") || !strings.Contains(got, tt.refused) {
+				t.Errorf("refused %q, want %q", got, tt.refused)
+			}
+			if found := err == nil && tree.Find("apps/v1", "Deployment", "", "web") != nil; found != tt.found {
+				t.Errorf("web found = %v, want %v", found, tt.found)
 			}
 		})
 	}

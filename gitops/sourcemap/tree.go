@@ -16,6 +16,7 @@ import (
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/helm"
 	"github.com/remedy-bot/remedy/scanner/kustomize"
+	"github.com/remedy-bot/remedy/scanner/render"
 )
 
 // Tree is one source path of one checkout, loaded and scanned the way the
@@ -50,16 +51,19 @@ func groupOf(apiVersion string) string {
 // deploy it: a chart is rendered for origin's release (values.yaml, its
 // values files, its inline values), a kustomization root built, any other
 // folder read as plain manifests, recursively. A chart with a values file
-// of another repository needs LoadTreeWith.
+// of another repository needs LoadTreeWith. The load takes the default
+// budgets.
 func LoadTree(dir string, origin Origin, scan scanner.Options) (*Tree, error) {
-	return LoadTreeWith(context.Background(), nil, dir, origin, scan)
+	return LoadTreeWith(context.Background(), nil, dir, origin, scan, render.Budgets{})
 }
 
 // LoadTreeWith is LoadTree with a Cloner for the values files of a chart
 // that are in other repositories (Argo CD's $values of a multi-source
 // Application): they are read from their own checkouts, as values that are
 // not the repository's, never fixed. A nil cloner refuses such a chart.
-func LoadTreeWith(ctx context.Context, cloner Cloner, dir string, origin Origin, scan scanner.Options) (*Tree, error) {
+// budgets bound the load (files, documents, containers, objects, chart
+// renders): what is over them is an error of the tree's report.
+func LoadTreeWith(ctx context.Context, cloner Cloner, dir string, origin Origin, scan scanner.Options, budgets render.Budgets) (*Tree, error) {
 	abs := filepath.Join(dir, filepath.FromSlash(origin.Path))
 	if rel, err := filepath.Rel(dir, abs); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return nil, fmt.Errorf("path %q leaves the repository", origin.Path)
@@ -72,28 +76,36 @@ func LoadTreeWith(ctx context.Context, cloner Cloner, dir string, origin Origin,
 		return nil, fmt.Errorf("path %q: %w", origin.Path, err)
 	}
 	t := &Tree{Origin: origin, Dir: dir}
+	plain := scanner.LoadOptions{MaxFileSize: budgets.MaxFileSize, Budgets: budgets.Load}
+	helmBudget := budgets.Helm
+	if helmBudget.MaxDocuments <= 0 {
+		helmBudget.MaxDocuments = budgets.Load.MaxDocuments
+	}
 	switch {
 	case !info.IsDir():
-		t.In = scanner.Load(dir, []string{abs}, scanner.LoadOptions{})
+		t.In = scanner.Load(dir, []string{abs}, plain)
 	case origin.Render == RenderHelm || helm.IsChart(abs):
 		rel, err := helmRelease(ctx, cloner, dir, origin)
 		if err != nil {
 			return nil, fmt.Errorf("helm template %s: %w", origin.Path, err)
 		}
-		res, err := helm.Render(abs, rel, helm.Options{Root: dir, Top: dir})
+		res, err := helm.Render(abs, rel, helm.Options{Root: dir, Top: dir, MaxFileSize: budgets.MaxFileSize, Budget: helmBudget})
 		if err != nil {
 			return nil, fmt.Errorf("helm template %s: %w", origin.Path, err)
 		}
 		t.In = &scanner.Inputs{Root: dir, Files: []*scanner.SourceFile{res.File}}
 	case hasKustomization(abs):
-		res, err := kustomize.Build(abs, kustomize.Options{Root: dir, Top: dir})
+		res, err := kustomize.Build(abs, kustomize.Options{Root: dir, Top: dir, MaxFileSize: budgets.MaxFileSize})
 		if err != nil {
 			return nil, fmt.Errorf("kustomize build %s: %w", origin.Path, err)
 		}
 		t.In, t.Kustomize = &scanner.Inputs{Root: dir, Files: []*scanner.SourceFile{res.File}, Skipped: res.Skipped}, true
 	default:
-		t.In = scanner.Load(dir, []string{abs}, scanner.LoadOptions{})
+		t.In = scanner.Load(dir, []string{abs}, plain)
 	}
+	// Idempotent for what scanner.Load read; the renders' outputs are
+	// counted here.
+	t.In.ApplyBudgets(budgets.Load)
 	t.Report = scanner.ScanInputs(t.In, scan)
 	t.byKey = map[objectKey][]*scanner.Resource{}
 	for _, f := range t.In.Files {

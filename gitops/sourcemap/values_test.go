@@ -13,6 +13,7 @@ import (
 	"github.com/remedy-bot/remedy/remediate"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/scanner/cluster"
+	"github.com/remedy-bot/remedy/scanner/render"
 )
 
 // mapGetter serves GitOps objects as the API server does: JSON by path.
@@ -331,7 +332,7 @@ func TestLoadTreeHelmValuesInOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tree, err := LoadTreeWith(context.Background(), tt.cloner, repo, tt.origin, scanner.Options{})
+			tree, err := LoadTreeWith(context.Background(), tt.cloner, repo, tt.origin, scanner.Options{}, render.Budgets{})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("LoadTreeWith: %v, want an error with %q", err, tt.wantErr)
@@ -390,7 +391,7 @@ func TestFixHelmValuesSetOutsideTheRepository(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			repo := writeFiles(t, webChart)
 			scan := scanner.Options{Only: []string{"image-pull-policy", "read-only-root-filesystem"}}
-			tree, err := LoadTreeWith(context.Background(), fakeCloner{"https://github.com/acme/config.git@main": config}, repo, tt.origin, scan)
+			tree, err := LoadTreeWith(context.Background(), fakeCloner{"https://github.com/acme/config.git@main": config}, repo, tt.origin, scan, render.Budgets{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -23,12 +23,12 @@ func (s *Server) routeIssue(ev webhook.Event, source string) (jobs.Request, stri
 	if !strings.Contains(ev.IssueBody, gitops.DashboardMarker) {
 		return jobs.Request{}, "not the dashboard issue"
 	}
-	if s.isForgeBot(ev.Sender, source) {
+	if s.isBot(source, ev.Sender) {
 		return jobs.Request{}, "edited by remedy"
 	}
 	// Only remedy's own dashboard counts (GitLab's delivery does not name
 	// the author; the run reads the issue from the API anyway).
-	if ev.IssueAuthor != "" && !s.isForgeBot(ev.IssueAuthor, source) {
+	if ev.IssueAuthor != "" && !s.isBot(source, ev.IssueAuthor) {
 		return jobs.Request{}, "a dashboard marker in someone else's issue"
 	}
 	if ev.Repo == "" {
@@ -38,9 +38,4 @@ func (s *Server) routeIssue(ev webhook.Event, source string) (jobs.Request, stri
 	// dashboard stays remedy's text).
 	req := tasks.Request{Source: source, Verb: tasks.VerbDashboard, Requester: ev.Sender}
 	return jobs.Request{Repo: ev.Repo, Kind: tasks.KindConverge, Payload: req.Payload()}, ""
-}
-
-// isForgeBot reports whether login is remedy on the forge source.
-func (s *Server) isForgeBot(login, source string) bool {
-	return s.isBot(login) || (source != tasks.SourceGitHub && strings.EqualFold(login, s.o.ForgeBotLogins[source]))
 }

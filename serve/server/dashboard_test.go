@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -76,7 +77,9 @@ func TestDashboardDeliveries(t *testing.T) {
 			webhook.GiteaSignatureHeader: webhook.SignGitea([]byte("gt-secret"), body), webhook.GiteaEventHeader: "issues", webhook.GiteaDeliveryHeader: id,
 		})
 	}
-	f.srv.o.ForgeBotLogins = map[string]string{tasks.SourceGitea: "remedy-admin"}
+	f.srv.o.ForgeBotLogins = map[string]func(context.Context) (string, error){
+		tasks.SourceGitea: func(context.Context) (string, error) { return "remedy-admin", nil },
+	}
 	if a := gitea(delivery, "g-1"); !strings.Contains(a.body, "edited by remedy") {
 		t.Errorf("Gitea, remedy's edit: %d %s", a.status, a.body)
 	}

@@ -89,6 +89,9 @@ func (s *Server) forgeDelivery(w http.ResponseWriter, r *http.Request, h forgeHo
 		writeJSON(w, http.StatusOK, webhookAnswer{Ignored: "event " + event + " is not handled"})
 		return
 	}
+	if (ev.Kind == webhook.EventComment || ev.Kind == webhook.EventIssue) && !s.botLoginKnown(w, r, h.source, event, delivery) {
+		return
+	}
 	req, ignored := s.routeEvent(ev, h.source)
 	if ignored != "" {
 		s.o.Metrics.Delivery(h.source, event, "ignored")

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"os"
 	"strings"
@@ -20,7 +22,9 @@ func TestForgeDeliveries(t *testing.T) {
 		tasks.SourceGitLab: {WebhookSecret: []byte("gl-secret")},
 		tasks.SourceGitea:  {WebhookSecret: []byte("gt-secret")},
 	}
-	f.srv.o.ForgeBotLogins = map[string]string{tasks.SourceGitea: "remedy-gitea"}
+	f.srv.o.ForgeBotLogins = map[string]func(context.Context) (string, error){
+		tasks.SourceGitea: func(context.Context) (string, error) { return "remedy-gitea", nil },
+	}
 
 	// GitLab's documented "Comment on a merge request" payload, with a command.
 	doc, err := os.ReadFile("../../gitops/forge/gitlab/testdata/webhooks/note_merge_request.json")
@@ -69,5 +73,61 @@ func TestForgeDeliveries(t *testing.T) {
 	want := map[string]bool{"converge gitlab:gitlab-org/gitlab-test": true, "converge gitea:acme/shop": true}
 	if len(repos) != 2 || !want[repos[0]] || !want[repos[1]] {
 		t.Errorf("jobs %q", repos)
+	}
+}
+
+// TestForgeBotLoginLearntLazily: as GitHub's, remedy's login on Gitea and
+// GitLab is asked when a comment needs it, not at start: a comment is
+// refused 503 while the forge cannot say, and once it has, remedy's own
+// comments are ignored and the login is not asked again.
+func TestForgeBotLoginLearntLazily(t *testing.T) {
+	doc, err := os.ReadFile("../../gitops/forge/gitlab/testdata/webhooks/note_merge_request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		source, login string
+		post          func(f *fixture, id string) answer
+	}{
+		{tasks.SourceGitea, "remedy-gitea", func(f *fixture, id string) answer {
+			body := []byte(`{"action":"created","issue":{"number":3},"comment":{"body":"/remedy fix","user":{"login":"remedy-gitea"}},"repository":{"full_name":"acme/shop"},"sender":{"login":"remedy-gitea"},"is_pull":false}`)
+			return f.post(t, "/webhooks/gitea", body, map[string]string{webhook.GiteaSignatureHeader: webhook.SignGitea([]byte("gt-secret"), body), webhook.GiteaEventHeader: "issue_comment", webhook.GiteaDeliveryHeader: id})
+		}},
+		{tasks.SourceGitLab, "root", func(f *fixture, id string) answer {
+			// The documented note is by "root": remedy's login here.
+			body := []byte(strings.Replace(string(doc), `"note": "This MR needs work."`, `"note": "/remedy fix"`, 1))
+			return f.post(t, "/webhooks/gitlab", body, map[string]string{webhook.GitLabTokenHeader: "gl-secret", webhook.GitLabEventHeader: "Note Hook", webhook.GitLabEventUUID: id})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.source, func(t *testing.T) {
+			f := newFixture(t, "")
+			f.srv.o.Secrets.Forges = map[string]serviceconfig.ForgeSecrets{
+				tasks.SourceGitLab: {WebhookSecret: []byte("gl-secret")},
+				tasks.SourceGitea:  {WebhookSecret: []byte("gt-secret")},
+			}
+			asked, down := 0, true
+			f.srv.o.ForgeBotLogins = map[string]func(context.Context) (string, error){tt.source: func(context.Context) (string, error) {
+				asked++
+				if down {
+					return "", errors.New("dial tcp: connection refused")
+				}
+				return tt.login, nil
+			}}
+			if a := tt.post(f, "d-1"); a.status != http.StatusServiceUnavailable {
+				t.Fatalf("comment while the forge is down: %d %s, want 503", a.status, a.body)
+			}
+			down = false
+			if a := tt.post(f, "d-2"); a.status != http.StatusOK || !strings.Contains(a.body, "by a bot") {
+				t.Fatalf("remedy's own comment: %d %s, want ignored", a.status, a.body)
+			}
+			tt.post(f, "d-3")
+			if asked != 2 {
+				t.Errorf("login asked %d times, want 2 (kept once learnt)", asked)
+			}
+			if n := len(f.jobs(t)); n != 0 {
+				t.Errorf("%d jobs queued, want none", n)
+			}
+		})
 	}
 }

@@ -63,17 +63,10 @@ func (s *Server) github(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnsupportedMediaType, webhookAnswer{Error: fmt.Sprintf("content type %q is not read: set the webhook's Content type to application/json", ct)})
 		return
 	}
-	if event == "issue_comment" || event == "issues" {
-		// A comment (or a dashboard edit) by remedy itself must never be
-		// taken for a person's, so its login must be known; while the forge cannot say, the delivery
-		// is refused with 503 (redeliver it from the hook's page).
-		if err := s.learnBotLogin(r.Context()); err != nil {
-			s.o.Metrics.Delivery(source, event, "rejected")
-			s.o.Log.Warn("comment delivery refused: the bot's login is not known yet", "delivery", delivery, "error", err)
-			w.Header().Set("Retry-After", "60")
-			writeJSON(w, http.StatusServiceUnavailable, webhookAnswer{Error: "the bot's login is not known yet (the forge is unreachable); redeliver later"})
-			return
-		}
+	// A comment (or a dashboard edit) by remedy itself must never be
+	// taken for a person's, so its login must be known first.
+	if (event == "issue_comment" || event == "issues") && !s.botLoginKnown(w, r, source, event, delivery) {
+		return
 	}
 	req, ignored := s.route(event, body)
 	if ignored != "" {
@@ -158,27 +151,69 @@ func (s *Server) routeEvent(ev webhook.Event, source string) (jobs.Request, stri
 	return req, ignored
 }
 
-func (s *Server) isBot(login string) bool {
-	bot := s.o.BotLogin
-	if p := s.botLogin.Load(); bot == "" && p != nil {
-		bot = *p
+// isBot says whether login, the author of a comment delivered by source,
+// is remedy (its login on that forge, or on GitHub) or any "[bot]".
+func (s *Server) isBot(source, login string) bool {
+	if strings.HasSuffix(strings.ToLower(login), "[bot]") {
+		return true
 	}
-	return strings.HasSuffix(strings.ToLower(login), "[bot]") || (bot != "" && strings.EqualFold(login, bot))
+	for _, src := range []string{tasks.SourceGitHub, source} {
+		if bot := s.knownBotLogin(src); bot != "" && strings.EqualFold(login, bot) {
+			return true
+		}
+	}
+	return false
 }
 
-// learnBotLogin asks LearnBotLogin for the bot's login once it is needed
-// and not known, within a few seconds; it is kept once learnt.
-func (s *Server) learnBotLogin(ctx context.Context) error {
-	if s.o.BotLogin != "" || s.o.LearnBotLogin == nil || s.botLogin.Load() != nil {
+// knownBotLogin is remedy's login on the forge of source: the configured
+// one, else the one learnt; "" while unknown.
+func (s *Server) knownBotLogin(source string) string {
+	if source == tasks.SourceGitHub && s.o.BotLogin != "" {
+		return s.o.BotLogin
+	}
+	if v, ok := s.botLogins.Load(source); ok {
+		return v.(string)
+	}
+	return ""
+}
+
+// botLoginKnown makes remedy's login on the forge of source known before
+// a comment of that forge is routed: a comment by remedy itself must never
+// be taken for a command. While the forge cannot say, it refuses the
+// delivery with 503 (redeliver it from the hook's page) and says false.
+func (s *Server) botLoginKnown(w http.ResponseWriter, r *http.Request, source, event, delivery string) bool {
+	err := s.learnBotLogin(r.Context(), source)
+	if err == nil {
+		return true
+	}
+	s.o.Metrics.Delivery(source, event, "rejected")
+	s.o.Log.Warn("comment delivery refused: the bot's login is not known yet", "source", source, "delivery", delivery, "error", err)
+	w.Header().Set("Retry-After", "60")
+	writeJSON(w, http.StatusServiceUnavailable, webhookAnswer{Error: "the bot's login is not known yet (the forge is unreachable); redeliver later"})
+	return false
+}
+
+// learnBotLogin asks for remedy's login on the forge of source
+// (LearnBotLogin for GitHub, ForgeBotLogins for the others) once it is
+// needed and not known, within a few seconds; it is kept once learnt.
+// A forge with nothing to ask has nothing to learn.
+func (s *Server) learnBotLogin(ctx context.Context, source string) error {
+	learn := s.o.ForgeBotLogins[source]
+	if source == tasks.SourceGitHub {
+		learn = s.o.LearnBotLogin
+	}
+	if learn == nil || s.knownBotLogin(source) != "" {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	login, err := s.o.LearnBotLogin(ctx)
+	login, err := learn(ctx)
 	if err != nil {
 		return err
 	}
-	s.botLogin.Store(&login)
+	if login != "" {
+		s.botLogins.Store(source, login)
+	}
 	return nil
 }
 
@@ -195,7 +230,7 @@ func (s *Server) routeComment(ev webhook.Event, source string) (jobs.Request, st
 		return jobs.Request{}, "comment " + ev.Action
 	}
 	author := ev.CommentAuthor
-	if s.isBot(author) || (source != tasks.SourceGitHub && strings.EqualFold(author, s.o.ForgeBotLogins[source])) {
+	if s.isBot(source, author) {
 		return jobs.Request{}, "comment by a bot"
 	}
 	repo := ev.Repo

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/remedy-bot/remedy/serve/chatcommand"
@@ -66,10 +67,11 @@ type Options struct {
 	// their signatures are checked; 0 means DefaultBodyBudget. A request
 	// that does not fit is answered 503 with Retry-After.
 	BodyBudget int64
-	// ForgeBotLogins are remedy's accounts on the other forges, by
-	// source (tasks.SourceGitea, tasks.SourceGitLab): their comments are
-	// never commands.
-	ForgeBotLogins map[string]string
+	// ForgeBotLogins ask for remedy's accounts on the other forges, by
+	// source (tasks.SourceGitea, tasks.SourceGitLab), as LearnBotLogin
+	// does GitHub's: their comments are never commands, so a comment
+	// delivery of a forge is refused (503) while its login is unknown.
+	ForgeBotLogins map[string]func(ctx context.Context) (string, error)
 
 	// Posture, when set, serves the fleet posture page at its patterns
 	// (/, /repos/…, /api/v1/posture); without it they answer 404.
@@ -87,9 +89,10 @@ type Server struct {
 	o        Options
 	mux      *http.ServeMux
 	draining atomic.Bool
-	// botLogin is the login LearnBotLogin gave, once it answered.
-	botLogin atomic.Pointer[string]
-	budget   *bodyBudget
+	// botLogins are the logins LearnBotLogin and ForgeBotLogins gave,
+	// by source, once they answered.
+	botLogins sync.Map
+	budget    *bodyBudget
 }
 
 // New returns the server's handler.

@@ -240,6 +240,56 @@ type Limits struct {
 	// heap passes it ("1536Mi", "2Gi", or bytes; "none" turns it off);
 	// default 80% of GOMEMLIMIT, none without one.
 	JobMemory Size `yaml:"jobMemory"`
+
+	// The budgets of every job's load, as remedy scan's flags of the
+	// same names (README "Budgets"); omitted means the default. A
+	// repository cannot raise them.
+	//
+	// MaxFileSize bounds each file read (default 5Mi).
+	MaxFileSize Size `yaml:"maxFileSize"`
+	// MaxDocuments bounds the YAML documents of one file or render
+	// (default 10000).
+	MaxDocuments Count `yaml:"maxDocuments"`
+	// MaxContainers bounds the containers of one pod template (default
+	// 500).
+	MaxContainers Count `yaml:"maxContainers"`
+	// MaxObjects bounds the objects of one job's load (default 50000).
+	MaxObjects Count `yaml:"maxObjects"`
+	// HelmRenderTimeout bounds one chart render (default 10s).
+	HelmRenderTimeout Duration `yaml:"helmRenderTimeout"`
+	// HelmMaxOutput bounds the bytes one chart render produces (default
+	// 20Mi).
+	HelmMaxOutput Size `yaml:"helmMaxOutput"`
+	// HelmMaxMemory bounds the memory of the child process that renders
+	// a chart (default 512Mi).
+	HelmMaxMemory Size `yaml:"helmMaxMemory"`
+}
+
+// Maxima of the load budgets: past them a budget bounds nothing a job
+// could finish within its timeout and the pod's memory, and is more
+// likely a typo (an extra zero) than a wish.
+const (
+	MaxMaxFileSize       = 1 << 30
+	MaxMaxDocuments      = 1_000_000
+	MaxMaxContainers     = 10_000
+	MaxMaxObjects        = 5_000_000
+	MaxHelmRenderTimeout = 10 * time.Minute
+	MaxHelmMaxOutput     = 1 << 30
+	MaxHelmMaxMemory     = 16 << 30
+)
+
+// Count is a positive whole number: zero, a negative or a fraction is an
+// error naming its line (omit the key for the default).
+type Count int
+
+// UnmarshalYAML reads a positive integer.
+func (c *Count) UnmarshalYAML(n *yaml.Node) error {
+	v, err := strconv.Atoi(strings.ReplaceAll(n.Value, "_", ""))
+	if n.Kind != yaml.ScalarNode || err != nil || v <= 0 {
+		return fmt.Errorf("line %d: %q is not a positive whole number", n.Line, n.Value)
+	}
+	*c = Count(v)
+	return nil
 }
 
 // Size is a number of bytes written like a Kubernetes quantity ("512Mi",
@@ -484,6 +534,9 @@ func (c *Config) check() error {
 	if l.JobLease == 0 {
 		l.JobLease = Duration(time.Minute)
 	}
+	if err := l.checkBudgets(); err != nil {
+		return err
+	}
 	if c.Images.Timeout < 0 {
 		return errors.New("images.timeout cannot be negative")
 	}
@@ -494,6 +547,48 @@ func (c *Config) check() error {
 		c.Images.CacheDir = filepath.Join(filepath.Dir(c.Store), "images")
 	}
 	return c.checkPosture()
+}
+
+// checkBudgets refuses a load budget past its maximum, "none" (a load is
+// always bounded), and a Helm render timeout the job's own would cut.
+func (l *Limits) checkBudgets() error {
+	for _, b := range []struct {
+		key    string
+		v, max int64
+	}{
+		{"maxFileSize", int64(l.MaxFileSize), MaxMaxFileSize},
+		{"maxDocuments", int64(l.MaxDocuments), MaxMaxDocuments},
+		{"maxContainers", int64(l.MaxContainers), MaxMaxContainers},
+		{"maxObjects", int64(l.MaxObjects), MaxMaxObjects},
+		{"helmRenderTimeout", int64(l.HelmRenderTimeout), int64(MaxHelmRenderTimeout)},
+		{"helmMaxOutput", int64(l.HelmMaxOutput), MaxHelmMaxOutput},
+		{"helmMaxMemory", int64(l.HelmMaxMemory), MaxHelmMaxMemory},
+	} {
+		switch {
+		case b.v < 0:
+			return fmt.Errorf("limits.%s: none is not a budget: omit the key for the default", b.key)
+		case b.v > b.max:
+			return fmt.Errorf("limits.%s: %s is over the maximum %s", b.key, budgetString(b.key, b.v), budgetString(b.key, b.max))
+		}
+	}
+	if l.HelmRenderTimeout > 0 && l.HelmRenderTimeout < Duration(100*time.Millisecond) {
+		return errors.New("limits.helmRenderTimeout: at least 100ms (starting the render's child process takes some)")
+	}
+	if l.HelmRenderTimeout > 0 && l.HelmRenderTimeout >= l.JobTimeout {
+		return fmt.Errorf("limits.helmRenderTimeout: %s is not under limits.jobTimeout (%s)", time.Duration(l.HelmRenderTimeout), time.Duration(l.JobTimeout))
+	}
+	return nil
+}
+
+// budgetString writes a budget's value as its key reads it.
+func budgetString(key string, v int64) string {
+	switch key {
+	case "helmRenderTimeout":
+		return time.Duration(v).String()
+	case "maxFileSize", "helmMaxOutput", "helmMaxMemory":
+		return resource.NewQuantity(v, resource.BinarySI).String()
+	}
+	return strconv.FormatInt(v, 10)
 }
 
 func checkGlob(g string) error {

@@ -92,6 +92,16 @@ func TestParseErrors(t *testing.T) {
 		{"unknown cluster key", "clusters:\n  - {name: prod, kubecontext: x}\n", "kubecontext"},
 		{"typo under images", "images:\n  resolved: true\n", "field resolved not found"},
 		{"bad image timeout", "images:\n  timeout: -1s\n", "not a duration"},
+		{"budget typo", "limits:\n  workers: 2\n  maxDocument: 10\n", "line 3: field maxDocument not found"},
+		{"zero budget", "limits:\n  maxDocuments: 0\n", "line 2: \"0\" is not a positive whole number"},
+		{"negative budget", "limits:\n  maxContainers: -5\n", "line 2: \"-5\" is not a positive whole number"},
+		{"fractional budget", "limits:\n  maxObjects: 1.5\n", "line 2: \"1.5\" is not a positive whole number"},
+		{"budget past its maximum", "limits:\n  maxObjects: 50000000\n", "limits.maxObjects: 50000000 is over the maximum 5000000"},
+		{"size budget past its maximum", "limits:\n  helmMaxMemory: 64Gi\n", "limits.helmMaxMemory: 64Gi is over the maximum 16Gi"},
+		{"unbounded budget", "limits:\n  maxFileSize: none\n", "limits.maxFileSize: none is not a budget"},
+		{"bad size budget", "limits:\n  helmMaxOutput: big\n", "line 2: \"big\" is not a size"},
+		{"render timeout past the job's", "limits:\n  jobTimeout: 1m\n  helmRenderTimeout: 2m\n", "limits.helmRenderTimeout: 2m0s is not under limits.jobTimeout (1m0s)"},
+		{"render timeout too short", "limits:\n  helmRenderTimeout: 1ms\n", "at least 100ms"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,6 +139,29 @@ func TestDefaults(t *testing.T) {
 	}
 	if c := mustParse(t, "schedules: []\n"); len(c.Schedules) != 0 {
 		t.Errorf("an empty list of schedules became %+v", c.Schedules)
+	}
+}
+
+// The load budgets are read as written; omitted ones stay zero (the
+// scanner's defaults).
+func TestBudgets(t *testing.T) {
+	c := mustParse(t, `limits:
+  maxFileSize: 1Mi
+  maxDocuments: 20_000
+  maxContainers: 50
+  maxObjects: 100000
+  helmRenderTimeout: 30s
+  helmMaxOutput: 64Mi
+  helmMaxMemory: 1Gi
+`)
+	l := c.Limits
+	if l.MaxFileSize != 1<<20 || l.MaxDocuments != 20000 || l.MaxContainers != 50 || l.MaxObjects != 100000 ||
+		time.Duration(l.HelmRenderTimeout) != 30*time.Second || l.HelmMaxOutput != 64<<20 || l.HelmMaxMemory != 1<<30 {
+		t.Errorf("limits %+v", l)
+	}
+	if l := Default().Limits; l.MaxFileSize != 0 || l.MaxDocuments != 0 || l.MaxContainers != 0 || l.MaxObjects != 0 ||
+		l.HelmRenderTimeout != 0 || l.HelmMaxOutput != 0 || l.HelmMaxMemory != 0 {
+		t.Errorf("default budgets %+v, want all zero (the scanner's defaults)", l)
 	}
 }
 

@@ -85,7 +85,7 @@ func (h *Handler) clusterSweep(ctx context.Context, j jobs.Job, reqs []Request) 
 	log := h.o.Log.With("job", j.ID, "kind", j.Kind, "cluster", name)
 	live, err := clustersweep.Read(ctx, c, clustersweep.ReadOptions{
 		Scan: scanner.Options{Catalog: scanner.DefaultCatalog()}, Sources: true,
-		ForgeHost: h.o.ForgeHost, Tokens: h.o.Tokens, Log: log,
+		ForgeHost: h.o.ForgeHost, Tokens: h.o.Tokens, Log: log, Budgets: h.o.Budgets,
 	})
 	if err != nil {
 		return "", fmt.Errorf("cluster %s: %w", name, err)
@@ -112,7 +112,7 @@ func (h *Handler) clusterSweep(ctx context.Context, j jobs.Job, reqs []Request) 
 			continue
 		}
 		target.Repo = JobRepo(f.kind, t.FullName())
-		res, err := h.o.RemedyLive(ctx, f.client, f.tokens, t, clustersweep.Options{ForgeHost: f.host, Bot: h.o.Bot, Now: h.o.Now, Log: log, Images: h.o.Images})
+		res, err := h.o.RemedyLive(ctx, f.client, f.tokens, t, clustersweep.Options{ForgeHost: f.host, Bot: h.o.Bot, Now: h.o.Now, Log: log, Images: h.o.Images, Budgets: h.o.Budgets})
 		for _, b := range res.Branches {
 			h.o.Metrics.PullRequest(string(b.Action))
 		}

@@ -11,7 +11,6 @@ import (
 	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/internal/repofs"
 	"github.com/remedy-bot/remedy/review"
-	"github.com/remedy-bot/remedy/scanner"
 )
 
 // StatusContext names remedy's commit status on pull requests.
@@ -83,11 +82,11 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("files of #%d: %w", n, err)
 	}
-	files, err := readChanged(ws.Dir, changed)
+	files, err := readChanged(ws.Dir, changed, t.h.o.Budgets.WithDefaults().MaxFileSize)
 	if err != nil {
 		return "", fmt.Errorf("pull request #%d: %w", n, err)
 	}
-	res := review.Build(files, review.Options{Config: base.Config, Baseline: baseline, FailOn: t.h.o.FailOn})
+	res := review.Build(files, review.Options{Config: base.Config, Baseline: baseline, FailOn: t.h.o.FailOn, Budgets: t.h.o.Budgets.Load})
 	byControl := map[string]int{}
 	for _, f := range res.New {
 		byControl[f.Control]++
@@ -116,9 +115,10 @@ func (t *task) review(ctx context.Context, reqs []Request) (string, error) {
 // confined to the clone (repofs) and only regular files are: a changed
 // file that is a symlink (whose target could be a file outside the clone,
 // then quoted in review comments, or /dev/zero) or any other special file
-// is not read, and the review says so.
-func readChanged(dir string, changed []gitops.ChangedFile) ([]review.File, error) {
-	repo, err := repofs.Open(dir, scanner.DefaultMaxFileSize)
+// is not read, and the review says so. Files over maxFileSize bytes are
+// not read either.
+func readChanged(dir string, changed []gitops.ChangedFile, maxFileSize int64) ([]review.File, error) {
+	repo, err := repofs.Open(dir, maxFileSize)
 	if err != nil {
 		return nil, err
 	}
@@ -166,11 +166,8 @@ func (t *task) postReview(ctx context.Context, rf reviewForge, n int, sha string
 	if err != nil {
 		return fmt.Errorf("reviews of #%d: %w", n, err)
 	}
-	botLogin := t.h.o.BotLogin
-	if botLogin == "" && t.h.o.LearnBotLogin != nil {
-		// Unknown (GitHub did not answer): every review with the marker.
-		botLogin, _ = t.h.o.LearnBotLogin(ctx)
-	}
+	// Unknown (the forge did not answer): every review with the marker.
+	botLogin := t.botLogin(ctx)
 	var mine []gitops.Review
 	for _, r := range all {
 		if strings.Contains(r.Body, review.Marker) && (botLogin == "" || strings.EqualFold(r.Author, botLogin)) {

@@ -25,7 +25,7 @@ func (t *task) cloneBase(ctx context.Context) (*gitops.Checkout, error) {
 	if err != nil {
 		return nil, err
 	}
-	return gitops.CloneBase(ctx, repo.Repo, repo.Base, token)
+	return gitops.CloneBase(ctx, repo.Repo, repo.Base, token, t.h.o.Budgets)
 }
 
 // scan summarizes the default branch's findings for each requester.

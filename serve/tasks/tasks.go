@@ -18,6 +18,7 @@ import (
 	"github.com/remedy-bot/remedy/internal/plural"
 	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/scanner"
+	"github.com/remedy-bot/remedy/scanner/render"
 	"github.com/remedy-bot/remedy/serve/chatcommand"
 	"github.com/remedy-bot/remedy/serve/jobs"
 )
@@ -60,6 +61,9 @@ type Options struct {
 	// LearnBotLogin, when set and BotLogin is empty, asks the forge for
 	// the login when a task needs it.
 	LearnBotLogin func(ctx context.Context) (string, error)
+	// ForgeBotLogins ask Forges for remedy's login there, by kind, as
+	// LearnBotLogin does GitHub's.
+	ForgeBotLogins map[string]func(ctx context.Context) (string, error)
 	// FailOn is the severity from which a new finding fails a pull
 	// request's commit status.
 	FailOn scanner.Severity
@@ -72,6 +76,10 @@ type Options struct {
 	// Images, when set, reads the images of every repository fixed
 	// (serve's images.resolve).
 	Images *imageinfo.Resolver
+	// Budgets bound every load of every job (serve's limits:): the fix,
+	// scan, review and ignore of a repository and each source a cluster
+	// sweep reads. Zero fields take the defaults.
+	Budgets render.Budgets
 	// Dashboard keeps the dashboard issue of repositories whose
 	// .remedy.yaml does not say (serve's defaults.dashboard).
 	Dashboard bool
@@ -148,7 +156,7 @@ func (h *Handler) Handle(ctx context.Context, j jobs.Job) (string, error) {
 		}
 		tokens = h.o.ForgeTokens[kind]
 	}
-	t := &task{h: h, job: j, host: host, tokens: tokens, owner: owner, name: name, log: h.o.Log.With("job", j.ID, "kind", j.Kind, "repo", j.Repo), perms: map[string]bool{}}
+	t := &task{h: h, job: j, forgeKind: kind, host: host, tokens: tokens, owner: owner, name: name, log: h.o.Log.With("job", j.ID, "kind", j.Kind, "repo", j.Repo), perms: map[string]bool{}}
 	result, err := t.run(ctx, j, reqs)
 	// A job whose answer did not reach the person who asked failed, even
 	// when its work was done: they would otherwise wait for nothing, and
@@ -177,8 +185,11 @@ func (t *task) run(ctx context.Context, j jobs.Job, reqs []Request) (string, err
 
 // task is one job being run.
 type task struct {
-	h           *Handler
-	job         jobs.Job
+	h   *Handler
+	job jobs.Job
+	// forgeKind is the kind of the repository's forge (a key of
+	// Options.Forges); "" for GitHub.
+	forgeKind   string
 	host        gitops.Host
 	tokens      gitops.TokenSource
 	owner, name string
@@ -190,6 +201,25 @@ type task struct {
 }
 
 func (t *task) full() string { return t.owner + "/" + t.name }
+
+// botLogin is remedy's login on the repository's forge, asked when not
+// known yet; "" while the forge cannot say.
+func (t *task) botLogin(ctx context.Context) string {
+	learn := t.h.o.LearnBotLogin
+	if t.forgeKind != "" {
+		learn = t.h.o.ForgeBotLogins[t.forgeKind]
+	} else if t.h.o.BotLogin != "" {
+		return t.h.o.BotLogin
+	}
+	if learn == nil {
+		return ""
+	}
+	login, err := learn(ctx)
+	if err != nil {
+		t.log.Warn("bot login unknown", "error", err)
+	}
+	return login
+}
 
 // token is the git token for the repository's owner.
 func (t *task) token(ctx context.Context) (string, error) {
@@ -335,7 +365,7 @@ func (t *task) converge(ctx context.Context, reqs []Request) (string, error) {
 		return "", err
 	}
 	res, err := t.h.o.Remedy(ctx, t.host, t.owner, t.name, gitops.RunOptions{
-		Token: token, Bot: t.h.o.Bot, Version: t.h.o.Version, Now: t.h.o.Now, Log: t.log, Images: t.h.o.Images,
+		Token: token, Bot: t.h.o.Bot, Version: t.h.o.Version, Now: t.h.o.Now, Log: t.log, Images: t.h.o.Images, Budgets: t.h.o.Budgets,
 		Dashboard: t.h.o.Dashboard,
 	})
 	for _, b := range res.Branches {
