@@ -56,7 +56,7 @@ func (b Budgets) tooManyDocuments(n int) string {
 	if n <= b.MaxDocuments {
 		return ""
 	}
-	return fmt.Sprintf("file holds %d YAML documents, over the %d-document budget (--max-documents): not scanned", n, b.MaxDocuments)
+	return fmt.Sprintf("file holds %d YAML documents, over the %d-document budget (--max-documents; serve: limits.maxDocuments): not scanned", n, b.MaxDocuments)
 }
 
 // ApplyBudgets refuses what is over the budgets: each file of more than
@@ -87,7 +87,7 @@ func (in *Inputs) ApplyBudgets(b Budgets) {
 		}
 		if objects+n > b.MaxObjects {
 			in.Errors = append(in.Errors, FileError{File: f.Path, Message: fmt.Sprintf(
-				"%d objects here would take the run past its %d-object budget (--max-objects): not scanned", n, b.MaxObjects)})
+				"%d objects here would take the run past its %d-object budget (--max-objects; serve: limits.maxObjects): not scanned", n, b.MaxObjects)})
 			continue
 		}
 		objects += n
@@ -110,7 +110,7 @@ func overContainers(d *Document, max int) *FileError {
 			line = k.Line
 		}
 		return &FileError{File: d.File.Path, Line: line, Message: fmt.Sprintf(
-			"%s has %d containers, over the %d-container budget (--max-containers): not scanned", r.ID(), len(ps.Containers), max)}
+			"%s has %d containers, over the %d-container budget (--max-containers; serve: limits.maxContainers): not scanned", r.ID(), len(ps.Containers), max)}
 	}
 	return nil
 }

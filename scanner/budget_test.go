@@ -39,8 +39,8 @@ func TestLoadBudgets(t *testing.T) {
 		t.Errorf("files %v, want %v", files, want)
 	}
 	wantErrs := []string{
-		"many-docs.yaml:0: file holds 10001 YAML documents, over the 10000-document budget (--max-documents): not scanned",
-		"wide-pod.yaml:21: Deployment/wide has 501 containers, over the 500-container budget (--max-containers): not scanned",
+		"many-docs.yaml:0: file holds 10001 YAML documents, over the 10000-document budget (--max-documents; serve: limits.maxDocuments): not scanned",
+		"wide-pod.yaml:21: Deployment/wide has 501 containers, over the 500-container budget (--max-containers; serve: limits.maxContainers): not scanned",
 	}
 	var errs []string
 	for _, e := range in.Errors {
@@ -77,7 +77,7 @@ func TestObjectBudgetOfARun(t *testing.T) {
 	if want := []string{"a.yaml", "c.yaml"}; !slices.Equal(files, want) {
 		t.Errorf("files %v, want %v", files, want)
 	}
-	if len(in.Errors) != 1 || in.Errors[0].File != "b.yaml" || !strings.Contains(in.Errors[0].Message, "past its 3-object budget (--max-objects)") {
+	if len(in.Errors) != 1 || in.Errors[0].File != "b.yaml" || !strings.Contains(in.Errors[0].Message, "past its 3-object budget (--max-objects; serve: limits.maxObjects)") {
 		t.Errorf("errors %v, want one of b.yaml over the 3-object budget", in.Errors)
 	}
 }

@@ -259,7 +259,7 @@ func readCandidate(rootAbs string, c candidate, limit int64, budgets Budgets) lo
 		return skip("not a regular file (" + repofs.Kind(info.Mode()) + ")")
 	}
 	if info.Size() > limit {
-		return skip(fmt.Sprintf("file is %d bytes, over the %d-byte limit (--max-file-size)", info.Size(), limit))
+		return skip(fmt.Sprintf("file is %d bytes, over the %d-byte limit (--max-file-size; serve: limits.maxFileSize)", info.Size(), limit))
 	}
 	// The file is read as Stat saw it, in one read: bytes appended
 	// meanwhile are not part of this scan, and the limit holds.
@@ -291,7 +291,7 @@ func (in *Inputs) readStream(r io.Reader, limit int64, budgets Budgets) {
 		return
 	}
 	if int64(len(content)) > limit {
-		in.Errors = append(in.Errors, FileError{File: StdinName, Message: fmt.Sprintf("input is over the %d-byte limit (--max-file-size)", limit)})
+		in.Errors = append(in.Errors, FileError{File: StdinName, Message: fmt.Sprintf("input is over the %d-byte limit (--max-file-size; serve: limits.maxFileSize)", limit)})
 		return
 	}
 	content, encoding, err := DecodeUnicode(content)

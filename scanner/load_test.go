@@ -506,7 +506,7 @@ func TestLoad(t *testing.T) {
 			files:   map[string]string{"big.yaml": configMapA, "small.yaml": "a: 1\n"},
 			opts:    LoadOptions{MaxFileSize: 10},
 			files2:  []string{"small.yaml"},
-			skipped: []string{"big.yaml: file is 51 bytes, over the 10-byte limit (--max-file-size)"},
+			skipped: []string{"big.yaml: file is 51 bytes, over the 10-byte limit (--max-file-size; serve: limits.maxFileSize)"},
 		},
 		{
 			name:    "binary file",
@@ -681,7 +681,7 @@ func TestLoadStdin(t *testing.T) {
 			name:   "over the limit",
 			in:     configMapA,
 			opts:   LoadOptions{MaxFileSize: 8},
-			errors: []string{"<stdin>: input is over the 8-byte limit (--max-file-size)"},
+			errors: []string{"<stdin>: input is over the 8-byte limit (--max-file-size; serve: limits.maxFileSize)"},
 		},
 		{
 			name:    "binary",

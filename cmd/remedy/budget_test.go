@@ -43,7 +43,7 @@ func TestScanBudgets(t *testing.T) {
 	}
 	want := map[string]string{
 		"chart/Chart.yaml": "helm template chart: over budget: the render used more than 64 MiB of memory",
-		"wide.yaml":        "Pod/wide has 6 containers, over the 5-container budget (--max-containers)",
+		"wide.yaml":        "Pod/wide has 6 containers, over the 5-container budget (--max-containers; serve: limits.maxContainers)",
 	}
 	for _, e := range out.Errors {
 		if w, ok := want[e.File]; ok && strings.Contains(e.Message, w) {

@@ -295,7 +295,7 @@ func (r *renderer) read(abs string) ([]byte, error) {
 	// /dev/zero, or a file outside), at most --max-file-size.
 	b, err := repofs.ReadFile(r.top, abs, r.opts.MaxFileSize)
 	if errors.Is(err, repofs.ErrTooLarge) {
-		return nil, fmt.Errorf("%w (--max-file-size)", err)
+		return nil, fmt.Errorf("%w (--max-file-size; serve: limits.maxFileSize)", err)
 	}
 	if err != nil {
 		return nil, err
@@ -462,7 +462,7 @@ func (r *renderer) renderTemplates(vals map[string]any, mutate func(ch *chart.Ch
 	case "output":
 		return nil, fmt.Errorf("helm template %s: %w: %s (render output budget)", r.display(r.dir), errBudget, resp.Error)
 	case "documents":
-		return nil, fmt.Errorf("helm template %s: %w: %s (--max-documents)", r.display(r.dir), errBudget, resp.Error)
+		return nil, fmt.Errorf("helm template %s: %w: %s (--max-documents; serve: limits.maxDocuments)", r.display(r.dir), errBudget, resp.Error)
 	}
 	return nil, fmt.Errorf("helm template %s: %s", r.display(r.dir), resp.Error)
 }

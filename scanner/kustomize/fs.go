@@ -95,7 +95,7 @@ func (s *sandbox) ReadFile(p string) ([]byte, error) {
 	}
 	b, err := s.repo.ReadFile(abs)
 	if errors.Is(err, repofs.ErrTooLarge) {
-		return nil, fmt.Errorf("%w (--max-file-size)", err)
+		return nil, fmt.Errorf("%w (--max-file-size; serve: limits.maxFileSize)", err)
 	}
 	if err != nil {
 		return nil, err

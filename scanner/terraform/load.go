@@ -194,7 +194,7 @@ func (l *loader) read(abs string) ([]byte, error) {
 		return nil, errors.New("not a regular file")
 	}
 	if info.Size() > l.opts.MaxFileSize {
-		return nil, fmt.Errorf("%w: file is %d bytes, over the %d-byte limit (--max-file-size)", errTooLarge, info.Size(), l.opts.MaxFileSize)
+		return nil, fmt.Errorf("%w: file is %d bytes, over the %d-byte limit (--max-file-size; serve: limits.maxFileSize)", errTooLarge, info.Size(), l.opts.MaxFileSize)
 	}
 	return io.ReadAll(io.LimitReader(fh, l.opts.MaxFileSize+1))
 }
