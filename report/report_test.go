@@ -210,3 +210,44 @@ func TestWriteControls(t *testing.T) {
 		t.Error("format yaml: want an error")
 	}
 }
+
+// TestWriteJSONIsEncodingJSON holds WriteJSON, which encodes the lists in
+// chunks on every core, to what one json.Encoder writes for the report:
+// on the real-world corpus (thousands of findings, many chunks) and on a
+// report whose strings need escaping and whose findings were rendered.
+func TestWriteJSONIsEncodingJSON(t *testing.T) {
+	tricky := &scanner.Report{
+		Findings: []scanner.Finding{
+			{Control: "a<b>&c", File: "dir/ü.yaml", Line: 3, Message: "\u2028\u2029 \"q\\\" \x01\b\f\n\r\t\x1f\x7f \xff\xe2\x80 é 世 😀 </script>", Source: scanner.SourceTemplate,
+				Rendered: []scanner.RenderedBy{{Tool: "helm", Release: "r"}, {}}, Note: "n", Address: "a", Until: "2030-01-01", Expired: true},
+			{Control: "b", Path: "spec.containers[0]", Severity: scanner.SeverityHigh, Fixable: true, Column: -1},
+		},
+		Skipped: []scanner.Skipped{{}},
+	}
+	reports := map[string]*scanner.Report{"tricky": tricky, "empty": {}}
+	for i := range jsonChunk + 1 {
+		tricky.Errors = append(tricky.Errors, scanner.FileError{File: "f.yaml", Line: i, Message: "<&>"})
+	}
+	root := filepath.Join("..", "..", "shared", "fixtures", "manifests")
+	if _, err := os.Stat(root); err == nil {
+		in := scanner.Load(root, []string{root}, scanner.LoadOptions{})
+		reports["corpus"] = scanner.ScanInputs(in, scanner.Options{})
+		if n := len(reports["corpus"].Findings); n < 3*jsonChunk {
+			t.Fatalf("the corpus gives %d findings; want several chunks of %d", n, jsonChunk)
+		}
+	}
+	for name, rep := range reports {
+		var got, want bytes.Buffer
+		if err := WriteJSON(&got, rep); err != nil {
+			t.Fatal(err)
+		}
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(jsonReport(rep.WithEmptyLists())); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("%s: WriteJSON differs from encoding/json (%d bytes, want %d)", name, got.Len(), want.Len())
+		}
+	}
+}
