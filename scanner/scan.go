@@ -94,7 +94,12 @@ func ScanInputs(in *Inputs, opts Options) *Report {
 		if f.Rendered != nil {
 			out = append(out, f.Rendered.ignoresWithoutReason(cat, cfg, floor, opts.Only)...)
 		}
-		perFile[i] = append(out, ignoresWithoutReason(f, cat, cfg, floor, opts.Only)...)
+		out = append(out, ignoresWithoutReason(f, cat, cfg, floor, opts.Only)...)
+		// Each file's findings are sorted here, on every core, so that the
+		// sort of them all below, stable too, finds runs already in order
+		// and gives the same order in a fraction of the time.
+		SortFindings(out)
+		perFile[i] = out
 	})
 	rep := &Report{Errors: slices.Concat(in.Errors, ignoreErrors(in, cat)), Skipped: in.Skipped, Findings: mergeRendered(slices.Concat(perFile...))}
 	SortFindings(rep.Findings)
