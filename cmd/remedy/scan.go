@@ -228,12 +228,22 @@ func within(dir, p string) bool {
 // error, rather than one config silently applied to the other's files.
 func configDir(paths []string, top string) (string, error) {
 	found, from := "", ""
+	// Files named one by one (a shell glob: hundreds) share folders; each
+	// folder's search up to top is made once.
+	byFolder := map[string]string{}
 	for _, p := range paths {
 		start := p
 		if p == "-" {
 			start = "."
+		} else if info, err := os.Stat(p); err != nil || !info.IsDir() {
+			// Where Discover would start from a file.
+			start = filepath.Dir(p)
 		}
-		dir := config.Discover(start, top)
+		dir, ok := byFolder[start]
+		if !ok {
+			dir = config.Discover(start, top)
+			byFolder[start] = dir
+		}
 		if from != "" && dir != found {
 			return "", fmt.Errorf("%s and %s are under different configs (%s, %s): scan them separately, or name one with --config",
 				from, p, configName(found), configName(dir))
