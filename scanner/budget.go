@@ -1,6 +1,10 @@
 package scanner
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/remedy-bot/remedy/internal/parallel"
+)
 
 // Budgets of a load: a repository is written by people who do not run
 // remedy, and within the file-size limit a file can still hold enough
@@ -67,9 +71,28 @@ func (b Budgets) tooManyDocuments(n int) string {
 // files calls it again.
 func (in *Inputs) ApplyBudgets(b Budgets) {
 	b = b.WithDefaults()
+	// Each document's objects are counted and its pod templates'
+	// containers checked on every core first; the files are then taken
+	// in order.
+	type docBudget struct {
+		objects int
+		over    *FileError
+	}
+	perFile := make([][]docBudget, len(in.Files))
+	parallel.ForEach(len(in.Files), func(i int) {
+		f := in.Files[i]
+		if b.tooManyDocuments(len(f.Docs)) != "" {
+			return
+		}
+		perFile[i] = make([]docBudget, len(f.Docs))
+		for j, d := range f.Docs {
+			rs := d.Resources()
+			perFile[i][j] = docBudget{objects: len(rs), over: overContainers(f.Path, rs, b.MaxContainers)}
+		}
+	})
 	objects := 0
 	kept := in.Files[:0]
-	for _, f := range in.Files {
+	for i, f := range in.Files {
 		// Files read by Load were counted before parsing; this is for
 		// the outputs of builds (Kustomize), parsed whole.
 		if msg := b.tooManyDocuments(len(f.Docs)); msg != "" {
@@ -77,13 +100,13 @@ func (in *Inputs) ApplyBudgets(b Budgets) {
 			continue
 		}
 		n := 0
-		for _, d := range f.Docs {
-			if e := overContainers(d, b.MaxContainers); e != nil {
+		for j, d := range f.Docs {
+			if e := perFile[i][j].over; e != nil {
 				in.Errors = append(in.Errors, *e)
 				d.Node = nil
 				continue
 			}
-			n += len(d.Resources())
+			n += perFile[i][j].objects
 		}
 		if objects+n > b.MaxObjects {
 			in.Errors = append(in.Errors, FileError{File: f.Path, Message: fmt.Sprintf(
@@ -97,10 +120,10 @@ func (in *Inputs) ApplyBudgets(b Budgets) {
 	in.Files = kept
 }
 
-// overContainers is the error of a document holding a pod template with
-// more than max containers, or nil.
-func overContainers(d *Document, max int) *FileError {
-	for _, r := range d.Resources() {
+// overContainers is the error of a document of file holding a pod
+// template with more than max containers, or nil; rs are its objects.
+func overContainers(file string, rs []*Resource, max int) *FileError {
+	for _, r := range rs {
 		ps := PodSpecOf(r)
 		if ps == nil || len(ps.Containers) <= max {
 			continue
@@ -109,7 +132,7 @@ func overContainers(d *Document, max int) *FileError {
 		if k, _ := FieldPair(ps.Node, ps.Containers[0].Field); k != nil {
 			line = k.Line
 		}
-		return &FileError{File: d.File.Path, Line: line, Message: fmt.Sprintf(
+		return &FileError{File: file, Line: line, Message: fmt.Sprintf(
 			"%s has %d containers, over the %d-container budget (--max-containers; serve: limits.maxContainers): not scanned", r.ID(), len(ps.Containers), max)}
 	}
 	return nil
