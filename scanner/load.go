@@ -75,8 +75,16 @@ func Load(root string, paths []string, opts LoadOptions) *Inputs {
 	if real, err := filepath.EvalSymlinks(rootAbs); err == nil {
 		rootAbs = real
 	}
+	// The paths named (a shell glob: hundreds) are looked at on every core.
+	infos := make([]fs.FileInfo, len(paths))
+	statErrs := make([]error, len(paths))
+	parallel.ForEach(len(paths), func(i int) {
+		if paths[i] != "-" {
+			infos[i], statErrs[i] = os.Stat(paths[i])
+		}
+	})
 	var found []candidate
-	for _, p := range paths {
+	for i, p := range paths {
 		if p == "-" {
 			r := opts.Stdin
 			if r == nil {
@@ -85,7 +93,7 @@ func Load(root string, paths []string, opts LoadOptions) *Inputs {
 			in.readStream(r, opts.MaxFileSize, opts.Budgets.WithDefaults())
 			continue
 		}
-		found = append(found, in.walk(root, p)...)
+		found = append(found, in.walk(root, p, infos[i], statErrs[i])...)
 	}
 	// By display name, so that one file named twice ("./a.yaml" and the
 	// folder holding it) is read once.
@@ -121,9 +129,9 @@ func Load(root string, paths []string, opts LoadOptions) *Inputs {
 }
 
 // walk returns the manifest files at p: p itself when it is a file, else
-// every manifest below it outside the skipped folders.
-func (in *Inputs) walk(root, p string) []candidate {
-	info, err := os.Stat(p)
+// every manifest below it outside the skipped folders. info and err are
+// os.Stat's of p.
+func (in *Inputs) walk(root, p string, info fs.FileInfo, err error) []candidate {
 	if err != nil {
 		in.Errors = append(in.Errors, FileError{File: displayPath(root, p), Message: statMessage(err)})
 		return nil

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/internal/parallel"
 	"github.com/remedy-bot/remedy/report"
 	"github.com/remedy-bot/remedy/scanner"
 )
@@ -235,11 +236,16 @@ func configDir(paths []string, top string) (string, error) {
 	// Files named one by one (a shell glob: hundreds) share folders; each
 	// folder's search up to top is made once.
 	byFolder := map[string]string{}
-	for _, p := range paths {
+	isDir := make([]bool, len(paths))
+	parallel.ForEach(len(paths), func(i int) {
+		info, err := os.Stat(paths[i])
+		isDir[i] = err == nil && info.IsDir()
+	})
+	for i, p := range paths {
 		start := p
 		if p == "-" {
 			start = "."
-		} else if info, err := os.Stat(p); err != nil || !info.IsDir() {
+		} else if !isDir[i] {
 			// Where Discover would start from a file.
 			start = filepath.Dir(p)
 		}
