@@ -75,12 +75,22 @@ func Load(root string, paths []string, opts LoadOptions) *Inputs {
 	if real, err := filepath.EvalSymlinks(rootAbs); err == nil {
 		rootAbs = real
 	}
-	// The paths named (a shell glob: hundreds) are looked at on every core.
+	// The paths named (a shell glob: hundreds) are looked at on every
+	// core: os.Stat's answer, and the type of a path that is not a link
+	// (os.Lstat's), which readCandidate then need not ask again.
 	infos := make([]fs.FileInfo, len(paths))
 	statErrs := make([]error, len(paths))
+	types := make([]fs.FileMode, len(paths))
 	parallel.ForEach(len(paths), func(i int) {
-		if paths[i] != "-" {
+		if paths[i] == "-" {
+			return
+		}
+		infos[i], statErrs[i] = os.Lstat(paths[i])
+		if statErrs[i] != nil || infos[i].Mode()&fs.ModeSymlink != 0 {
+			types[i] = fs.ModeSymlink
 			infos[i], statErrs[i] = os.Stat(paths[i])
+		} else {
+			types[i] = infos[i].Mode().Type()
 		}
 	})
 	var found []candidate
@@ -93,7 +103,7 @@ func Load(root string, paths []string, opts LoadOptions) *Inputs {
 			in.readStream(r, opts.MaxFileSize, opts.Budgets.WithDefaults())
 			continue
 		}
-		found = append(found, in.walk(root, p, infos[i], statErrs[i])...)
+		found = append(found, in.walk(root, p, infos[i], statErrs[i], types[i])...)
 	}
 	// By display name, so that one file named twice ("./a.yaml" and the
 	// folder holding it) is read once.
@@ -130,14 +140,15 @@ func Load(root string, paths []string, opts LoadOptions) *Inputs {
 
 // walk returns the manifest files at p: p itself when it is a file, else
 // every manifest below it outside the skipped folders. info and err are
-// os.Stat's of p.
-func (in *Inputs) walk(root, p string, info fs.FileInfo, err error) []candidate {
+// os.Stat's of p; typ is os.Lstat's type of p, or ModeSymlink when p is a
+// link or Lstat failed (readCandidate then looks again).
+func (in *Inputs) walk(root, p string, info fs.FileInfo, err error, typ fs.FileMode) []candidate {
 	if err != nil {
 		in.Errors = append(in.Errors, FileError{File: displayPath(root, p), Message: statMessage(err)})
 		return nil
 	}
 	if !info.IsDir() {
-		return []candidate{{path: p, rel: displayPath(root, p)}}
+		return []candidate{{path: p, rel: displayPath(root, p), typ: typ, typeKnown: typ&fs.ModeSymlink == 0}}
 	}
 	var out []candidate
 	_ = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
