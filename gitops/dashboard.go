@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/remedy-bot/remedy/config"
+	"github.com/remedy-bot/remedy/internal/quote"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/templates"
 )
@@ -420,7 +420,7 @@ func dashboardData(p Posture, catalog *scanner.Catalog, traits Traits) templates
 		if blob == "" {
 			blob = "/blob/"
 		}
-		d.BlobURL = strings.TrimSuffix(p.URL, "/") + blob + urlPathOf(p.Base)
+		d.BlobURL = strings.TrimSuffix(p.URL, "/") + blob + quote.URLPath(p.Base)
 	}
 	for _, pr := range p.Open {
 		d.Open = append(d.Open, templates.DashboardPR{Number: pr.Number, URL: pr.URL, Findings: len(pr.Fingerprints), Controls: pr.Controls})
@@ -455,13 +455,4 @@ func dashboardData(p Posture, catalog *scanner.Catalog, traits Traits) templates
 		d.Unreadable = append(d.Unreadable, templates.DashboardError{File: e.File, Line: e.Line, Message: e.Message})
 	}
 	return d
-}
-
-// urlPathOf escapes each segment of a slash-separated path for a link.
-func urlPathOf(p string) string {
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	return strings.Join(segs, "/")
 }

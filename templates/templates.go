@@ -9,7 +9,6 @@ package templates
 import (
 	"embed"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"text/template"
@@ -247,7 +246,7 @@ func Funcs() template.FuncMap {
 		"code":            code,
 		"cell":            cell,
 		"plain":           plain,
-		"urlPath":         urlPath,
+		"urlPath":         quote.URLPath,
 		"controlList":     controlList,
 		"resourceSummary": resourceSummary,
 	}
@@ -263,16 +262,6 @@ func cell(s string) string { return quote.Cell(s) }
 // plain writes s for a title or commit message: one line, cut, no
 // mention.
 func plain(s string) string { return quote.Plain(s, quote.Limit) }
-
-// urlPath escapes each segment of a slash-separated path for a link, so
-// that no file name can end the link or start another.
-func urlPath(p string) string {
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	return strings.Join(segs, "/")
-}
 
 // maxField bounds each string of Data that comes from a repository: room
 // for any real path or object name, none for a megabyte.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/remedy-bot/remedy/internal/plural"
+	"github.com/remedy-bot/remedy/internal/quote"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -133,7 +134,7 @@ func TestMarkdownHelpers(t *testing.T) {
 		{code("we`ird"), "``we`ird``"},
 		{code("`x"), "`` `x ``"},
 		{cell("a|b\nc"), "`a\\|b c`"},
-		{urlPath("apps/a b/x).yaml"), "apps/a%20b/x%29.yaml"},
+		{quote.URLPath("apps/a b/x).yaml"), "apps/a%20b/x%29.yaml"},
 		{plain("@org/team"), "@\u200dorg/team"},
 		{plural.Count(1, "file"), "1 file"},
 		{plural.Count(0, "file"), "0 files"},

@@ -17,6 +17,7 @@
 package quote
 
 import (
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -160,4 +161,15 @@ func longestRun(s string, c byte) int {
 		}
 	}
 	return longest
+}
+
+// URLPath escapes each segment of a slash-separated path (a file, a branch,
+// a GitLab group's project) for a link or an API route, so that no name can
+// end the link or start another, while its slashes stay steps.
+func URLPath(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
 }

@@ -178,3 +178,17 @@ func BenchmarkCode1MB(b *testing.B) {
 		Code(s)
 	}
 }
+
+func TestURLPath(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"apps/a b/x).yaml", "apps/a%20b/x%29.yaml"},
+		{"remedy/security-fixes", "remedy/security-fixes"},
+		{"group/sub/app", "group/sub/app"},
+		{"a?b#c/d%e", "a%3Fb%23c/d%25e"},
+		{"", ""},
+	} {
+		if got := URLPath(tt.in); got != tt.want {
+			t.Errorf("URLPath(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/remedy-bot/remedy/internal/plural"
+	"github.com/remedy-bot/remedy/internal/quote"
 )
 
 // funcs are the templates' helpers. Every value the templates print is
@@ -32,11 +31,7 @@ var funcs = template.FuncMap{
 // repoPath is the repository's page on the server: /repos/owner/name,
 // each step of its name escaped (a GitLab group's steps stay steps).
 func repoPath(name string) string {
-	steps := strings.Split(name, "/")
-	for i, s := range steps {
-		steps[i] = url.PathEscape(s)
-	}
-	return "/repos/" + strings.Join(steps, "/")
+	return "/repos/" + quote.URLPath(name)
 }
 
 // ago says how long before now t was, roughly: "3h ago".

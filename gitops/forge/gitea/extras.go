@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/internal/quote"
 )
 
 // PullRequest reads pull request number.
@@ -145,7 +146,7 @@ func (f *Forge) MayWrite(ctx context.Context, login string) (bool, error) {
 	var p struct {
 		Permission string `json:"permission"`
 	}
-	_, err := f.c.do(ctx, http.MethodGet, f.path()+"/collaborators/"+escapeBranch(login)+"/permission", nil, nil, &p)
+	_, err := f.c.do(ctx, http.MethodGet, f.path()+"/collaborators/"+quote.URLPath(login)+"/permission", nil, nil, &p)
 	switch {
 	case isStatus(err, http.StatusNotFound):
 		return false, nil

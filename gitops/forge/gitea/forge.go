@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/internal/quote"
 )
 
 // Forge is the gitops.Forge of one Gitea repository; it also reviews pull
@@ -222,21 +223,11 @@ func (f *Forge) AddAssignees(ctx context.Context, number int, logins []string) e
 // DeleteBranch implements gitops.Forge. A branch already gone is not an
 // error.
 func (f *Forge) DeleteBranch(ctx context.Context, branch string) error {
-	_, err := f.c.do(ctx, http.MethodDelete, f.path()+"/branches/"+escapeBranch(branch), nil, nil, nil)
+	_, err := f.c.do(ctx, http.MethodDelete, f.path()+"/branches/"+quote.URLPath(branch), nil, nil, nil)
 	if isStatus(err, http.StatusNotFound) {
 		return nil
 	}
 	return err
-}
-
-// escapeBranch escapes each segment of a branch name; Gitea routes the
-// slashes of "remedy/security-fixes" as they are.
-func escapeBranch(b string) string {
-	parts := strings.Split(b, "/")
-	for i, p := range parts {
-		parts[i] = url.PathEscape(p)
-	}
-	return strings.Join(parts, "/")
 }
 
 // BranchHead reads the head commit of branch.
@@ -246,7 +237,7 @@ func (c *Client) BranchHead(ctx context.Context, owner, name, branch string) (st
 			ID string `json:"id"`
 		} `json:"commit"`
 	}
-	if _, err := c.do(ctx, http.MethodGet, repoPath(owner, name)+"/branches/"+escapeBranch(branch), nil, nil, &b); err != nil {
+	if _, err := c.do(ctx, http.MethodGet, repoPath(owner, name)+"/branches/"+quote.URLPath(branch), nil, nil, &b); err != nil {
 		return "", fmt.Errorf("head of %s/%s %s: %w", owner, name, branch, err)
 	}
 	return b.Commit.ID, nil
