@@ -9,6 +9,7 @@ import (
 	gogithub "github.com/google/go-github/v89/github"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/gitops/forge/forgehttp"
 )
 
 var _ gitops.Issues = (*Forge)(nil)
@@ -69,12 +70,13 @@ func (f *Forge) FindIssues(ctx context.Context, marker string) ([]gitops.Issue, 
 		State: "all", Creator: login, Sort: "created", Direction: "asc",
 		ListOptions: gogithub.ListOptions{PerPage: 100},
 	}
-	var out []gitops.Issue
-	for {
+	return forgehttp.Pages(0, func(page int) ([]gitops.Issue, int, error) {
+		opt.ListOptions.Page = page
 		is, resp, err := f.Client.Issues.ListByRepo(ctx, f.Owner, f.Name, opt)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		var out []gitops.Issue
 		for _, i := range is {
 			if i.IsPullRequest() || !strings.Contains(i.GetBody(), marker) {
 				continue
@@ -87,11 +89,8 @@ func (f *Forge) FindIssues(ctx context.Context, marker string) ([]gitops.Issue, 
 			}
 			out = append(out, issue(i))
 		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opt.ListOptions.Page = resp.NextPage
-	}
+		return out, resp.NextPage, nil
+	})
 }
 
 // CreateIssue implements gitops.Issues.

@@ -8,6 +8,7 @@ import (
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/gitops/forge/forgehttp"
 )
 
 var _ gitops.Issues = (*Forge)(nil)
@@ -44,21 +45,22 @@ func (f *Forge) FindIssues(ctx context.Context, marker string) ([]gitops.Issue, 
 		ListOptions:    gl.ListOptions{PerPage: 100},
 		AuthorUsername: gl.Ptr(login), OrderBy: gl.Ptr("created_at"), Sort: gl.Ptr("asc"),
 	}
-	var out []gitops.Issue
-	for {
+	out, err := forgehttp.Pages(0, func(page int64) ([]gitops.Issue, int64, error) {
+		opt.Page = page
 		is, resp, err := f.c.gl.Issues.ListProjectIssues(f.pid, opt, f.ctx(ctx))
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		var out []gitops.Issue
 		for _, i := range is {
 			if i.Author != nil && strings.EqualFold(i.Author.Username, login) && strings.Contains(i.Description, marker) {
 				out = append(out, issue(i))
 			}
 		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opt.Page = resp.NextPage
+		return out, resp.NextPage, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b gitops.Issue) int { return a.Number - b.Number })
 	return out, nil
