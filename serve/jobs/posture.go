@@ -78,28 +78,43 @@ func jobNumber(id string) int64 {
 // Postures lists the stored postures by repository, without their lists
 // of findings and files (Lists counts them).
 func (s *Store) Postures(ctx context.Context) ([]StoredPosture, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT repo, summary FROM postures ORDER BY repo_key`)
-	if err != nil {
-		return nil, fmt.Errorf("postures: %w", err)
-	}
-	defer rows.Close()
 	var out []StoredPosture
-	for rows.Next() {
-		var repo, doc string
-		if err := rows.Scan(&repo, &doc); err != nil {
-			return nil, fmt.Errorf("postures: %w", err)
-		}
+	err := s.eachDocument(ctx, `SELECT repo, summary FROM postures ORDER BY repo_key`, "postures", func(repo, doc string) error {
 		var p StoredPosture
 		if err := json.Unmarshal([]byte(doc), &p); err != nil {
-			return nil, fmt.Errorf("posture of %s: %w", repo, err)
+			return fmt.Errorf("posture of %s: %w", repo, err)
 		}
 		p.Repo = repo
 		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postures: %w", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// eachDocument runs query, whose rows are a name and a JSON document, and
+// hands each row to each; what names the rows in errors.
+func (s *Store) eachDocument(ctx context.Context, query, what string, each func(name, doc string) error) error {
+	rows, err := s.db.QueryContext(ctx, query)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, doc string
+		if err := rows.Scan(&name, &doc); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if err := each(name, doc); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 // Posture reads the last posture of repo, whole; ErrNotFound when none is
@@ -175,25 +190,17 @@ func (s *Store) SaveCluster(ctx context.Context, c ClusterRecord) error {
 
 // Clusters lists the clusters' last sweeps, by name.
 func (s *Store) Clusters(ctx context.Context) ([]ClusterRecord, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, record FROM cluster_postures ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("cluster sweeps: %w", err)
-	}
-	defer rows.Close()
 	var out []ClusterRecord
-	for rows.Next() {
-		var name, doc string
-		if err := rows.Scan(&name, &doc); err != nil {
-			return nil, fmt.Errorf("cluster sweeps: %w", err)
-		}
+	err := s.eachDocument(ctx, `SELECT name, record FROM cluster_postures ORDER BY name`, "cluster sweeps", func(name, doc string) error {
 		var c ClusterRecord
 		if err := json.Unmarshal([]byte(doc), &c); err != nil {
-			return nil, fmt.Errorf("sweep of cluster %s: %w", name, err)
+			return fmt.Errorf("sweep of cluster %s: %w", name, err)
 		}
 		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("cluster sweeps: %w", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
