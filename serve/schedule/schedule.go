@@ -36,20 +36,39 @@ type Spec struct {
 	Jitter time.Duration
 }
 
-var parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+// cronFields are the fields a schedule may use: the five standard ones and
+// the @descriptors.
+const cronFields = cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor
 
 // Parse checks a cron expression and returns its schedule. Expressions
 // without CRON_TZ= are in UTC.
 func Parse(expr string) (cron.Schedule, error) {
 	e := strings.TrimSpace(expr)
-	if !strings.HasPrefix(e, "CRON_TZ=") && !strings.HasPrefix(e, "TZ=") && !strings.HasPrefix(e, "@every") {
+	hasZone := strings.HasPrefix(e, "CRON_TZ=") || strings.HasPrefix(e, "TZ=")
+	if hasZone && !strings.Contains(e, " ") {
+		// robfig/cron slices up to the first space and panics without one.
+		return nil, fmt.Errorf("cron expression %q: a time zone must be followed by a space and the schedule", expr)
+	}
+	if !hasZone && !strings.HasPrefix(e, "@every") {
 		e = "CRON_TZ=UTC " + e
 	}
-	s, err := parser.Parse(e)
+	s, err := parseCron(e)
 	if err != nil {
 		return nil, fmt.Errorf("cron expression %q: %w", expr, err)
 	}
 	return s, nil
+}
+
+// parseCron is robfig/cron's parser made total: a configuration typo must be
+// an error, and the library panics on some malformed input rather than
+// returning one.
+func parseCron(e string) (s cron.Schedule, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("malformed schedule: %v", r)
+		}
+	}()
+	return cron.NewParser(cronFields).Parse(e)
 }
 
 // Offset is where, within window, the work of key (a repository) starts

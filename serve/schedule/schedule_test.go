@@ -27,6 +27,9 @@ func TestParse(t *testing.T) {
 		{"0 2 * *", time.Time{}, "expected exactly 5 fields"},
 		{"61 2 * * *", time.Time{}, "61"},
 		{"0 0 2 * * *", time.Time{}, "expected exactly 5 fields"},
+		// robfig/cron panics on a zone with nothing after it (found by FuzzParse).
+		{"TZ=UTC", time.Time{}, "followed by a space"},
+		{"CRON_TZ=Europe/Paris", time.Time{}, "followed by a space"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
