@@ -23,9 +23,11 @@ var errInterrupted = errors.New("interrupted by a signal: files already written 
 // file it is on and print what it did, before the run stops without it.
 const stopGrace = 300 * time.Millisecond
 
-// writeGate serialises a run's file writes with its interruption.
+// writeGate orders a run's file writes with its interruption: writes run
+// side by side, and an interruption waits for those in progress and
+// refuses the ones after it.
 type writeGate struct {
-	mu     sync.Mutex
+	mu     sync.RWMutex
 	closed bool
 }
 
@@ -34,15 +36,15 @@ func (g *writeGate) do(write func() error) error {
 	if g == nil {
 		return write()
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	g.mu.RLock()
+	defer g.mu.RUnlock()
 	if g.closed {
 		return errInterrupted
 	}
 	return write()
 }
 
-// close waits for a write in progress and refuses the ones after it.
+// close waits for the writes in progress and refuses the ones after them.
 func (g *writeGate) close() {
 	if g == nil {
 		return

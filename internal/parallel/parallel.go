@@ -13,7 +13,13 @@ import (
 // goroutines, and returns when all have returned. Iterations are taken in
 // index order, so put the longest first to finish soonest.
 func ForEach(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
+	ForEachOn(runtime.GOMAXPROCS(0), n, fn)
+}
+
+// ForEachOn is ForEach on up to workers goroutines: more than the cores
+// for iterations that mostly wait (a file write's fsync).
+func ForEachOn(workers, n int, fn func(i int)) {
+	workers = min(workers, n)
 	if workers <= 1 {
 		for i := range n {
 			fn(i)
