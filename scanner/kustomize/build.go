@@ -447,7 +447,7 @@ func (b *builder) build() (*Result, error) {
 		}
 		objs = append(objs, o)
 	}
-	out, err := m.AsYaml()
+	out, err := asYAML(m)
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build %s: %w", b.display(b.dir), err)
 	}
