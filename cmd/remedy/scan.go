@@ -183,10 +183,7 @@ func scanRoot(paths []string) (root, top string, err error) {
 	}
 	first := wd
 	if paths[0] != "-" {
-		first, err = filepath.Abs(paths[0])
-		if err != nil {
-			return "", "", fmt.Errorf("%s: %w", paths[0], err)
-		}
+		first = absFrom(wd, paths[0])
 		if info, err := os.Stat(first); err != nil || !info.IsDir() {
 			first = filepath.Dir(first)
 		}
@@ -198,8 +195,7 @@ func scanRoot(paths []string) (root, top string, err error) {
 		if p == "-" {
 			continue
 		}
-		abs, err := filepath.Abs(p)
-		if err != nil || !within(wd, abs) {
+		if !within(wd, absFrom(wd, p)) {
 			return first, first, nil
 		}
 	}
