@@ -37,3 +37,19 @@ func ForEachOn(workers, n int, fn func(i int)) {
 	}
 	wg.Wait()
 }
+
+// ForEachFirst is ForEach with the iterations for which first(i) holds
+// taken before the others, each group in index order: those that take
+// longest, or mostly wait on another process, so that none is left to run
+// alone at the end.
+func ForEachFirst(n int, first func(i int) bool, fn func(i int)) {
+	order := make([]int, 0, n)
+	for _, want := range []bool{true, false} {
+		for i := range n {
+			if first(i) == want {
+				order = append(order, i)
+			}
+		}
+	}
+	ForEach(n, func(j int) { fn(order[j]) })
+}

@@ -164,7 +164,7 @@ type build struct {
 	// child says the build runs in a child process (a Helm render): it
 	// takes long, mostly waiting while the child works.
 	child bool
-	run       func() (*scanner.SourceFile, []string, []scanner.Skipped, error)
+	run   func() (*scanner.SourceFile, []string, []scanner.Skipped, error)
 
 	file     *scanner.SourceFile
 	consumed []string
@@ -178,19 +178,9 @@ type build struct {
 // other core idle at the end (the corpus: the largest chart rendered last,
 // its 90 ms beside nothing else).
 func runBuilds(builds []build) {
-	order := make([]int, 0, len(builds))
-	for i, b := range builds {
-		if b.child {
-			order = append(order, i)
-		}
-	}
-	for i, b := range builds {
-		if !b.child {
-			order = append(order, i)
-		}
-	}
-	parallel.ForEach(len(order), func(j int) {
-		b := &builds[order[j]]
+	child := func(i int) bool { return builds[i].child }
+	parallel.ForEachFirst(len(builds), child, func(i int) {
+		b := &builds[i]
 		b.file, b.consumed, b.skipped, b.err = b.run()
 	})
 }
