@@ -15,8 +15,7 @@ import (
 )
 
 // kustomizeYAML is how kustomize prints an object: resource.AsYAML's steps.
-func kustomizeYAML(t *testing.T, rn *yaml.RNode) (string, error) {
-	t.Helper()
+func kustomizeYAML(rn *yaml.RNode) (string, error) {
 	j, err := rn.MarshalJSON()
 	if err != nil {
 		return "", err
@@ -65,7 +64,7 @@ func TestResourceYAMLIsKustomizes(t *testing.T) {
 			if short != tc.short {
 				t.Errorf("jsonValue ok = %v, want %v", short, tc.short)
 			}
-			want, wantErr := kustomizeYAML(t, rn)
+			want, wantErr := kustomizeYAML(rn)
 			got, err := resourceYAMLOf(rn)
 			if (err != nil) != (wantErr != nil) {
 				t.Fatalf("error %v, kustomize's %v", err, wantErr)
@@ -84,7 +83,7 @@ func TestResourceYAMLInvalidUTF8(t *testing.T) {
 	if _, ok := jsonValue(rn.YNode(), false); ok {
 		t.Error("jsonValue took a string that is not UTF-8")
 	}
-	want, wantErr := kustomizeYAML(t, rn)
+	want, wantErr := kustomizeYAML(rn)
 	got, err := resourceYAMLOf(rn)
 	if got != want || (err != nil) != (wantErr != nil) {
 		t.Errorf("got %q (%v), kustomize prints %q (%v)", got, err, want, wantErr)
@@ -99,12 +98,7 @@ func resourceYAMLOf(rn *yaml.RNode) (string, error) {
 			return string(out), err
 		}
 	}
-	j, err := rn.MarshalJSON()
-	if err != nil {
-		return "", err
-	}
-	out, err := sigsyaml.JSONToYAML(j)
-	return string(out), err
+	return kustomizeYAML(rn)
 }
 
 // TestResourceYAMLOnTheCorpus: every object of every kustomization of the
@@ -182,7 +176,7 @@ func FuzzResourceYAML(f *testing.F) {
 		if err != nil || rn.YNode().Kind != yaml.MappingNode {
 			return
 		}
-		want, wantErr := kustomizeYAML(t, rn)
+		want, wantErr := kustomizeYAML(rn)
 		got, err := resourceYAMLOf(rn)
 		if (err != nil) != (wantErr != nil) || got != want {
 			t.Errorf("%q: got %q (%v), kustomize prints %q (%v)", doc, got, err, want, wantErr)
