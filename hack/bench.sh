@@ -5,6 +5,12 @@
 # rendered) and `remedy fix` of it.
 #
 #   hack/bench.sh [RUNS]          (default 7 runs of each)
+#   REMEDY_BENCH_BASE=REV hack/bench.sh [RUNS]
+#
+# With REMEDY_BENCH_BASE, remedy as of git revision REV (built from a
+# temporary worktree into the cache, once per commit) runs too, alternating
+# with the working tree's, in every row: a change's before and after under
+# the same load.
 #
 # kube-score v1.20.0 is installed with `go install` into a cache folder
 # outside the repository ($REMEDY_BENCH_CACHE, default
@@ -35,6 +41,18 @@ kube_score=$cache/bin/kube-score-$kube_score_version
 echo "building remedy into $cache/bin (as make release does)" >&2
 (cd "$repo" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$cache/bin/remedy" ./cmd/remedy)
 remedy=$cache/bin/remedy
+base=${REMEDY_BENCH_BASE:-}
+if [[ -n $base ]]; then
+	base_commit=$(cd "$repo" && git rev-parse --verify "$base^{commit}")
+	base_bin=$cache/bin/remedy-${base_commit:0:12}
+	if [[ ! -x $base_bin ]]; then
+		echo "building remedy at $base ($base_commit) into $base_bin" >&2
+		worktree=$(mktemp -d)
+		(cd "$repo" && git worktree add -q --detach "$worktree" "$base_commit")
+		(cd "$worktree" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$base_bin" ./cmd/remedy)
+		(cd "$repo" && git worktree remove --force "$worktree")
+	fi
+fi
 
 # precise: "WALL_MS CPU_MS MAXRSS_KB" of one run of a command (its exit
 # status is ignored: both tools exit non-zero when they find something).
@@ -120,16 +138,26 @@ run() {
 	read -r w c r < <(precise "$@")
 	eval "${name}_wall+=($w) ${name}_cpu+=($c) ${name}_rss+=($r)"
 }
+# fixrun NAME BINARY: one measured fix of a scratch copy (fix edits in place).
+fixrun() {
+	local scratch
+	scratch=$(mktemp -d)
+	cp -R "$corpus/." "$scratch/"
+	run "$1" "$2" fix "$scratch"
+	rm -rf "$scratch"
+}
 for ((i = 0; i < runs; i++)); do
 	run startup "$remedy" version
 	run remedy "$remedy" scan "${files[@]}" -o json
 	run kubescore "$kube_score" score "${files[@]}"
 	run deployed "$remedy" scan "$corpus" -o json
-	# fix of a scratch copy: remedy fix edits in place.
-	scratch=$(mktemp -d)
-	cp -R "$corpus/." "$scratch/"
-	run fix "$remedy" fix "$scratch"
-	rm -rf "$scratch"
+	fixrun fix "$remedy"
+	if [[ -n $base ]]; then
+		run basestartup "$base_bin" version
+		run baseremedy "$base_bin" scan "${files[@]}" -o json
+		run basedeployed "$base_bin" scan "$corpus" -o json
+		fixrun basefix "$base_bin"
+	fi
 done
 
 row() { # LABEL NAME
@@ -143,6 +171,12 @@ row "remedy scan (${#files[@]} plain files)" remedy
 row "kube-score $kube_score_version score (same files)" kubescore
 row "remedy scan (corpus as deployed)" deployed
 row "remedy fix (corpus as deployed)" fix
+if [[ -n $base ]]; then
+	row "at $base: remedy version" basestartup
+	row "at $base: remedy scan (plain files)" baseremedy
+	row "at $base: remedy scan (as deployed)" basedeployed
+	row "at $base: remedy fix (as deployed)" basefix
+fi
 rw=$(printf '%s\n' "${remedy_wall[@]}" | median) kw=$(printf '%s\n' "${kubescore_wall[@]}" | median)
 rc=$(printf '%s\n' "${remedy_cpu[@]}" | median) kc=$(printf '%s\n' "${kubescore_cpu[@]}" | median)
 awk -v rw="$rw" -v kw="$kw" -v rc="$rc" -v kc="$kc" 'BEGIN {
