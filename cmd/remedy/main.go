@@ -62,8 +62,10 @@ func tuneGC(args []string, getenv func(string) string, readFile func(string) ([]
 	debug.SetMemoryLimit(limit)
 }
 
-// containerMemory is the memory limit of the process's cgroup (v2, else
-// v1), when one is set.
+// containerMemory is the memory limit of the cgroup mounted at
+// /sys/fs/cgroup (v2, else v1) when one is set: in a container, its own
+// (the root a cgroup namespace shows); on a host, the root cgroup's,
+// which has none.
 func containerMemory(readFile func(string) ([]byte, error)) (int64, bool) {
 	for _, p := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
 		b, err := readFile(p)
