@@ -114,24 +114,35 @@ func Sleep(ctx context.Context, d time.Duration) error {
 
 // Login is the login of a token's user, asked of the forge once and kept:
 // every dashboard lookup filters issues by it, and asking on each would
-// double the requests of an idle run. An error is not kept, so the next
-// call asks again. The zero Login is ready to use; it must not be copied.
+// double the requests of an idle run. An empty answer is kept too (a
+// GitHub App installation has no user of its own); an error is not, so
+// the next call asks again. The zero Login is ready to use and must not be
+// copied; a nil *Login asks every time.
 type Login struct {
 	mu    sync.Mutex
 	login string
+	known bool
 }
+
+// KnownLogin is a Login whose answer is known without asking (a GitHub
+// App's installation token has no user: "").
+func KnownLogin(login string) *Login { return &Login{login: login, known: true} }
 
 // Get returns the kept login, or asks for it with ask and keeps the answer.
 func (l *Login) Get(ctx context.Context, ask func(context.Context) (string, error)) (string, error) {
+	if l == nil {
+		return ask(ctx)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.login != "" {
+	if l.known {
 		return l.login, nil
 	}
 	login, err := ask(ctx)
 	if err != nil {
 		return "", err
 	}
-	l.login = login
+	l.login, l.known = login, true
 	return login, nil
 }
+

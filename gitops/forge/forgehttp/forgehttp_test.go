@@ -143,3 +143,28 @@ func TestLoginAsksOnceAndForgetsErrors(t *testing.T) {
 		t.Errorf("asked %d times, want 2 (once failing, once answered, then kept)", calls)
 	}
 }
+
+// TestLoginKeepsAnEmptyAnswer: a GitHub App installation's empty login is
+// an answer, asked once; a nil Login asks every time.
+func TestLoginKeepsAnEmptyAnswer(t *testing.T) {
+	calls := 0
+	ask := func(context.Context) (string, error) { calls++; return "", nil }
+	var l Login
+	for range 3 {
+		if got, err := l.Get(context.Background(), ask); err != nil || got != "" {
+			t.Fatalf("Get = %q, %v", got, err)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("asked %d times, want 1", calls)
+	}
+	var none *Login
+	for range 2 {
+		if _, err := none.Get(context.Background(), ask); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls != 3 {
+		t.Errorf("a nil Login asked %d times in all, want 3", calls)
+	}
+}

@@ -12,15 +12,6 @@ import (
 
 var _ gitops.Issues = (*Forge)(nil)
 
-// selfLogin is the token user's login, asked once and kept (a Client
-// built without New asks each time).
-func (c *Client) selfLogin(ctx context.Context) (string, error) {
-	if c.self == nil {
-		return c.BotLogin(ctx)
-	}
-	return c.self.Get(ctx, c.BotLogin)
-}
-
 type issueJSON struct {
 	Number      int64           `json:"number"`
 	State       string          `json:"state"`
@@ -39,7 +30,7 @@ func (i issueJSON) issue() gitops.Issue {
 // issues: no pull requests) that the token's user opened (created_by),
 // open and closed, whose body holds marker, oldest first.
 func (f *Forge) FindIssues(ctx context.Context, marker string) ([]gitops.Issue, error) {
-	login, err := f.c.selfLogin(ctx)
+	login, err := f.c.self.Get(ctx, f.c.BotLogin)
 	if err != nil {
 		return nil, err
 	}

@@ -100,7 +100,7 @@ func newGoGitHub(o Options) (*gogithub.Client, error) {
 type Client struct {
 	gh *gogithub.Client
 	// self is the login the client acts as, once known (nil: not kept).
-	self *selfLogin
+	self *forgehttp.Login
 }
 
 var _ gitops.Host = (*Client)(nil)
@@ -112,8 +112,11 @@ func New(o Options) (*Client, error) {
 		return nil, err
 	}
 	// A GitHub App's installations have no user to ask about.
-	_, app := o.Tokens.(*AppTokenSource)
-	return &Client{gh: gh, self: &selfLogin{app: app}}, nil
+	self := &forgehttp.Login{}
+	if _, app := o.Tokens.(*AppTokenSource); app {
+		self = forgehttp.KnownLogin("")
+	}
+	return &Client{gh: gh, self: self}, nil
 }
 
 // retrying is r retrying over base (forgehttp.Transport when nil),

@@ -19,7 +19,7 @@ type Forge struct {
 	Client      *gogithub.Client
 	Owner, Name string
 	// selfLogin is the client's, shared by its forges; nil asks anew.
-	selfLogin *selfLogin
+	selfLogin *forgehttp.Login
 }
 
 var _ gitops.Forge = (*Forge)(nil)

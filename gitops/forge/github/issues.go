@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 
 	gogithub "github.com/google/go-github/v89/github"
 
@@ -14,40 +13,25 @@ import (
 
 var _ gitops.Issues = (*Forge)(nil)
 
-// selfLogin is the login of the account the client acts as, asked of
-// GitHub once and kept.
-type selfLogin struct {
-	mu    sync.Mutex
-	login string
-	// app: GitHub answered that the token is a GitHub App's installation,
-	// which has no user to ask about; its issues are opened by the App's
-	// bot account ("<slug>[bot]").
-	app bool
+// self is the login the forge acts as, asked once per client ("" for a
+// GitHub App installation, whose bot account is recognized by its type
+// instead).
+func (f *Forge) self(ctx context.Context) (string, error) {
+	return f.selfLogin.Get(ctx, f.askSelf)
 }
 
-// self is the login the forge acts as ("" for a GitHub App installation,
-// whose bot account is recognized by its type instead).
-func (f *Forge) self(ctx context.Context) (string, error) {
-	s := f.selfLogin
-	if s == nil {
-		s = &selfLogin{}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.login != "" || s.app {
-		return s.login, nil
-	}
+// askSelf asks GitHub who the token is. An App installation has no user
+// to ask about ("Resource not accessible by integration"): its issues are
+// opened by the App's bot account ("<slug>[bot]").
+func (f *Forge) askSelf(ctx context.Context) (string, error) {
 	u, resp, err := f.Client.Users.Get(ctx, "")
 	if err != nil {
 		if resp != nil && resp.StatusCode == http.StatusForbidden {
-			// "Resource not accessible by integration".
-			s.app = true
 			return "", nil
 		}
 		return "", err
 	}
-	s.login = u.GetLogin()
-	return s.login, nil
+	return u.GetLogin(), nil
 }
 
 func issue(i *gogithub.Issue) gitops.Issue {

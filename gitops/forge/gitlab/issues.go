@@ -13,15 +13,6 @@ import (
 
 var _ gitops.Issues = (*Forge)(nil)
 
-// selfLogin is the token user's login, asked once and kept (a Client
-// built without New asks each time).
-func (c *Client) selfLogin(ctx context.Context) (string, error) {
-	if c.self == nil {
-		return c.BotLogin(ctx)
-	}
-	return c.self.Get(ctx, c.BotLogin)
-}
-
 func issue(i *gl.Issue) gitops.Issue {
 	out := gitops.Issue{Number: int(i.IID), State: "closed", Title: i.Title, Body: i.Description, URL: i.WebURL}
 	if i.State == "opened" {
@@ -37,7 +28,7 @@ func issue(i *gl.Issue) gitops.Issue {
 // token's user opened, of any state (GitLab lists them without a state
 // filter), whose description holds marker, oldest first.
 func (f *Forge) FindIssues(ctx context.Context, marker string) ([]gitops.Issue, error) {
-	login, err := f.c.selfLogin(ctx)
+	login, err := f.c.self.Get(ctx, f.c.BotLogin)
 	if err != nil {
 		return nil, err
 	}
