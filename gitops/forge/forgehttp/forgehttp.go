@@ -145,4 +145,3 @@ func (l *Login) Get(ctx context.Context, ask func(context.Context) (string, erro
 	l.login, l.known = login, true
 	return login, nil
 }
-
