@@ -89,36 +89,16 @@ func ParseWebhook(event string, body []byte) (webhook.Event, error) {
 	case EventMergeRequest:
 		ev.Kind, ev.Number = webhook.EventPullRequest, oa.IID
 		ev.HeadRef, ev.HeadRepo = oa.SourceBranch, oa.Source.PathWithNamespace
-		switch oa.Action {
-		case "open":
-			ev.Action = "opened"
-		case "reopen":
-			ev.Action = "reopened"
-		case "update":
-			ev.Action = "edited"
-			if oa.OldRev != "" {
-				ev.Action = "synchronize"
-			}
-		default:
-			ev.Action = oa.Action
+		ev.Action = action(oa.Action)
+		if oa.Action == "update" && oa.OldRev != "" {
+			ev.Action = "synchronize"
 		}
 	case EventIssue:
 		// The payload names the issue's author by ID only: IssueAuthor
 		// stays empty, and the run reads the issue from the API anyway.
 		ev.Kind, ev.Issue, ev.IssueBody = webhook.EventIssue, oa.IID, oa.Description
 		ev.BodyChanged = p.Changes.Description != nil
-		switch oa.Action {
-		case "open":
-			ev.Action = "opened"
-		case "update":
-			ev.Action = "edited"
-		case "close":
-			ev.Action = "closed"
-		case "reopen":
-			ev.Action = "reopened"
-		default:
-			ev.Action = oa.Action
-		}
+		ev.Action = action(oa.Action)
 	case EventPush:
 		ev.Kind = webhook.EventPush
 		ev.Ref, ev.DefaultBranch = p.Ref, p.Project.DefaultBranch
@@ -127,4 +107,21 @@ func ParseWebhook(event string, body []byte) (webhook.Event, error) {
 		return webhook.Event{}, fmt.Errorf("event %s is not handled", event)
 	}
 	return ev, nil
+}
+
+// action is GitLab's verb for what happened to a merge request or an
+// issue, in the words of webhook.Event (GitHub's): "open" is "opened".
+// A verb with no counterpart ("merge", "approved") is passed on as it is.
+func action(verb string) string {
+	switch verb {
+	case "open":
+		return "opened"
+	case "reopen":
+		return "reopened"
+	case "update":
+		return "edited"
+	case "close":
+		return "closed"
+	}
+	return verb
 }
