@@ -46,3 +46,16 @@ func TestParseWebhook(t *testing.T) {
 		}
 	}
 }
+
+// TestAction: GitLab's verbs in webhook.Event's words, for merge requests
+// and issues alike.
+func TestAction(t *testing.T) {
+	for verb, want := range map[string]string{
+		"open": "opened", "reopen": "reopened", "update": "edited", "close": "closed",
+		"merge": "merge", "approved": "approved", "": "",
+	} {
+		if got := action(verb); got != want {
+			t.Errorf("action(%q) = %q, want %q", verb, got, want)
+		}
+	}
+}
