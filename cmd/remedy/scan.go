@@ -175,31 +175,28 @@ func scannedFiles(in *scanner.Inputs) int {
 // with .git above the first PATH) when inside git, else the working
 // directory when every PATH is under it, else the first PATH's folder.
 // top is the folder config discovery stops at: the repository root, else
-// the first PATH's folder. Both are absolute.
-func scanRoot(paths []string) (root, top string, err error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", "", fmt.Errorf("working directory: %w", err)
-	}
+// the first PATH's folder. Both are absolute, as are wd, the working
+// directory, and paths (absPaths; "-" is stdin).
+func scanRoot(wd string, paths []string) (root, top string) {
 	first := wd
 	if paths[0] != "-" {
-		first = absFrom(wd, paths[0])
+		first = paths[0]
 		if info, err := os.Stat(first); err != nil || !info.IsDir() {
 			first = filepath.Dir(first)
 		}
 	}
 	if repo := repositoryRoot(first); repo != "" {
-		return repo, repo, nil
+		return repo, repo
 	}
 	for _, p := range paths {
 		if p == "-" {
 			continue
 		}
-		if !within(wd, absFrom(wd, p)) {
-			return first, first, nil
+		if !within(wd, p) {
+			return first, first
 		}
 	}
-	return wd, first, nil
+	return wd, first
 }
 
 // repositoryRoot is the nearest folder holding .git (a folder, or the
