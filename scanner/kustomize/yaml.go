@@ -40,12 +40,22 @@ func asYAML(m resmap.ResMap) ([]byte, error) {
 
 // resourceYAML is res.AsYAML().
 func resourceYAML(res *resource.Resource) ([]byte, error) {
-	if v, ok := jsonValue(res.YNode(), false); ok {
-		if m, isMap := v.(map[any]any); isMap {
-			return yamlv2.Marshal(m)
-		}
+	if out, ok, err := shortYAML(res.YNode()); ok {
+		return out, err
 	}
 	return res.AsYAML()
+}
+
+// shortYAML is an object (a mapping) as kustomize prints it, the short
+// way; ok is false where jsonValue is not sure, or n is no mapping.
+func shortYAML(n *yaml.Node) (out []byte, ok bool, err error) {
+	v, ok := jsonValue(n, false)
+	m, isMap := v.(map[any]any)
+	if !ok || !isMap {
+		return nil, false, nil
+	}
+	out, err = yamlv2.Marshal(m)
+	return out, true, err
 }
 
 // jsonValue is the value yaml.v2 reads back from the JSON of n as

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	yamlv2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -92,11 +91,8 @@ func TestResourceYAMLInvalidUTF8(t *testing.T) {
 
 // resourceYAMLOf is resourceYAML of a bare node.
 func resourceYAMLOf(rn *yaml.RNode) (string, error) {
-	if v, ok := jsonValue(rn.YNode(), false); ok {
-		if m, isMap := v.(map[any]any); isMap {
-			out, err := yamlv2.Marshal(m)
-			return string(out), err
-		}
+	if out, ok, err := shortYAML(rn.YNode()); ok {
+		return string(out), err
 	}
 	return kustomizeYAML(rn)
 }
