@@ -560,13 +560,9 @@ func (c *converger) data(branch string, found []scanner.Finding, changes []FileC
 		if ctl != nil {
 			refs = ctl.Refs
 		}
-		res := f.Kind + " " + objectName(f)
-		resources[res] = true
-		if f.Container != "" {
-			res += ", container " + f.Container
-		}
+		resources[objectOf(f)] = true
 		d.Findings = append(d.Findings, templates.Finding{
-			Control: f.Control, Severity: f.Severity.String(), Resource: res,
+			Control: f.Control, Severity: f.Severity.String(), Resource: resourceOf(f),
 			File: f.File, Line: f.Line, Path: f.Path, Refs: refs,
 		})
 		tc := byControl[f.Control]
@@ -604,6 +600,19 @@ func objectName(f scanner.Finding) string {
 		return f.Name
 	}
 	return f.Namespace + "/" + f.Name
+}
+
+// objectOf names a finding's object as PR bodies, the dashboard and the
+// posture page show it: "Deployment shop/web".
+func objectOf(f scanner.Finding) string { return f.Kind + " " + objectName(f) }
+
+// resourceOf is objectOf with the finding's container, if any:
+// "Deployment shop/web, container app".
+func resourceOf(f scanner.Finding) string {
+	if f.Container == "" {
+		return objectOf(f)
+	}
+	return objectOf(f) + ", container " + f.Container
 }
 
 // withMarker appends the fingerprint marker to a body, cutting the body

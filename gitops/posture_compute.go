@@ -109,13 +109,9 @@ func posturePR(number int, url, branch, title string, fps []string, control map[
 }
 
 func postureFinding(f scanner.Finding, reason string) PostureFinding {
-	obj := f.Kind + " " + objectName(f)
-	if f.Container != "" {
-		obj += ", container " + f.Container
-	}
 	return PostureFinding{
 		Control: f.Control, Severity: f.Severity, File: f.File, Line: f.Line,
-		Object: obj, Message: f.Message, Reason: reason,
+		Object: resourceOf(f), Message: f.Message, Reason: reason,
 	}
 }
 

@@ -32,10 +32,7 @@ func riskData(cat *scanner.Catalog, fixes Fixes, found []scanner.Finding) ([]tem
 			unchecked++
 			continue
 		}
-		res := f.Kind + " " + objectName(f)
-		if f.Container != "" {
-			res += ", container " + f.Container
-		}
+		res := resourceOf(f)
 		ic := byContainer[res]
 		if ic == nil {
 			ic = &templates.ImageCheck{Resource: res, Image: check.Image, Digest: check.Digest}
