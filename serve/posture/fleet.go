@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/remedy-bot/remedy/gitops"
+	"github.com/remedy-bot/remedy/internal/oneline"
 	"github.com/remedy-bot/remedy/scanner"
 	"github.com/remedy-bot/remedy/serve/jobs"
+	"github.com/remedy-bot/remedy/serve/tasks"
 )
 
 // Fleet is what the page at / shows, and /api/v1/posture returns.
@@ -133,10 +135,6 @@ type Store interface {
 	LastJobs(ctx context.Context) ([]jobs.Job, error)
 }
 
-// clusterPrefix names a cluster's sweeps in the job queue
-// (tasks.ClusterJobRepo).
-const clusterPrefix = "cluster:"
-
 // read builds the fleet from the store: the postures, the clusters'
 // sweeps and the latest jobs, joined with what the config names.
 func (p *Page) read(ctx context.Context) (*Fleet, error) {
@@ -193,7 +191,7 @@ func (p *Page) read(ctx context.Context) (*Fleet, error) {
 	}
 	for _, j := range last {
 		view := jobView(j)
-		if name, ok := strings.CutPrefix(j.Repo, clusterPrefix); ok {
+		if name, ok := strings.CutPrefix(j.Repo, tasks.ClusterJobPrefix); ok {
 			cluster(name).LastJob = &view
 			continue
 		}
@@ -264,12 +262,13 @@ func boolRank(b bool) int {
 }
 
 // splitName reads a job queue's repository name: its forge and its name
-// there (tasks.SplitJobRepo).
+// there.
 func splitName(name string) (forge, full string) {
-	if k, f, ok := strings.Cut(name, ":"); ok && (k == "gitlab" || k == "gitea") {
-		return k, f
+	forge, full = tasks.SplitJobRepo(name)
+	if forge == "" {
+		forge = tasks.SourceGitHub
 	}
-	return "github", name
+	return forge, full
 }
 
 // maxJobText bounds a job's result or error on the page: errors wrap
@@ -283,15 +282,7 @@ func jobView(j jobs.Job) Job {
 	} else if !j.Started.IsZero() {
 		at = j.Started
 	}
-	return Job{ID: j.ID, Kind: j.Kind, State: string(j.State), At: at, Result: clip(j.Result), Error: clip(j.Error)}
-}
-
-func clip(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if r := []rune(s); len(r) > maxJobText {
-		return string(r[:maxJobText]) + "…"
-	}
-	return s
+	return Job{ID: j.ID, Kind: j.Kind, State: string(j.State), At: at, Result: oneline.First(j.Result, maxJobText), Error: oneline.First(j.Error, maxJobText)}
 }
 
 // RepositoryPage is what /repos/{name} shows and /api/v1/posture/{name}

@@ -26,7 +26,10 @@ import (
 const KindClusterSweep = "cluster-sweep"
 
 // ClusterJobRepo is the job queue's name for the cluster's sweeps.
-func ClusterJobRepo(cluster string) string { return "cluster:" + cluster }
+func ClusterJobRepo(cluster string) string { return ClusterJobPrefix + cluster }
+
+// ClusterJobPrefix starts the job queue's name of a cluster's sweeps.
+const ClusterJobPrefix = "cluster:"
 
 // RemedyLiveFunc converges one cluster target's pull request on forge,
 // whose git tokens are tokens; clustersweep.Remedy is the one in use.
