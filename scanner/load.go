@@ -322,11 +322,12 @@ func (in *Inputs) readStream(r io.Reader, limit int64, budgets Budgets) {
 		in.Skipped = append(in.Skipped, Skipped{File: StdinName, Reason: reason})
 		return
 	}
-	if msg := budgets.tooManyDocuments(len(splitFile(StdinName, content).Docs)); msg != "" {
+	f := splitFile(StdinName, content)
+	if msg := budgets.tooManyDocuments(len(f.Docs)); msg != "" {
 		in.Errors = append(in.Errors, FileError{File: StdinName, Message: msg})
 		return
 	}
-	f, errs := ParseFile(StdinName, content)
+	errs := f.parseDocs()
 	f.Encoding = encoding
 	in.addParsed(f, errs)
 }

@@ -154,13 +154,18 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 // broken document does not hide the others. Errors name the file-absolute line.
 func ParseFile(path string, content []byte) (*SourceFile, []FileError) {
 	f := splitFile(path, content)
+	return f, f.parseDocs()
+}
+
+// parseDocs parses the documents splitFile cut out.
+func (f *SourceFile) parseDocs() []FileError {
 	var errs []FileError
 	for _, d := range f.Docs {
 		if err := d.parse(); err != nil {
 			errs = append(errs, *err)
 		}
 	}
-	return f, errs
+	return errs
 }
 
 // splitFile returns the file with its documents cut out but not yet parsed.
