@@ -12,17 +12,14 @@ import (
 	"github.com/remedy-bot/remedy/scanner"
 )
 
-// jsonReport is scanner.Report without its MarshalJSON method: WriteJSON
-// writes what encoding/json writes for it, indented.
-type jsonReport scanner.Report
-
 // jsonChunk is how many list items one goroutine encodes at a time.
 const jsonChunk = 128
 
 // WriteJSON writes rep in its public JSON form (see scanner.Report),
 // indented by two spaces and ending in a newline: byte for byte what
-// json.Encoder with SetIndent("", "  ") writes for jsonReport (a test
-// holds it to that, on the real-world corpus too).
+// json.Encoder with SetIndent("", "  ") writes for it (a test holds it to
+// that, on the real-world corpus too). A nil list is written as [], as
+// writeJSONList writes every empty one.
 //
 // The findings, most of the output, are written by appendFinding rather
 // than by reflection, in chunks on every core, and the chunks are written
@@ -34,18 +31,17 @@ func WriteJSON(w io.Writer, rep *scanner.Report) error {
 	if rep == nil {
 		rep = &scanner.Report{}
 	}
-	r := rep.WithEmptyLists()
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString("{\n  \"findings\": ")
-	if err := writeJSONList(bw, r.Findings, appendFinding); err != nil {
+	if err := writeJSONList(bw, rep.Findings, appendFinding); err != nil {
 		return err
 	}
 	bw.WriteString(",\n  \"errors\": ")
-	if err := writeJSONList(bw, r.Errors, appendIndented); err != nil {
+	if err := writeJSONList(bw, rep.Errors, appendIndented); err != nil {
 		return err
 	}
 	bw.WriteString(",\n  \"skipped\": ")
-	if err := writeJSONList(bw, r.Skipped, appendIndented); err != nil {
+	if err := writeJSONList(bw, rep.Skipped, appendIndented); err != nil {
 		return err
 	}
 	bw.WriteString("\n}\n")

@@ -23,6 +23,10 @@ var goldenControls = []string{
 
 // scanTestdata runs a real scan of testdata/scan: findings, one suppressed,
 // one ignore without a reason, a parse error and an excluded file.
+// jsonReport is scanner.Report without its MarshalJSON method: WriteJSON
+// writes what encoding/json writes for it, indented.
+type jsonReport scanner.Report
+
 func scanTestdata(t *testing.T) (*scanner.Report, int) {
 	t.Helper()
 	root := filepath.Join("testdata", "scan")
