@@ -327,7 +327,7 @@ func (c *converger) close(ctx context.Context, open *botPR, branch, comment stri
 	if err := c.forge.Comment(ctx, open.Number, comment); err != nil {
 		return fmt.Errorf("comment on #%d: %w", open.Number, err)
 	}
-	if err := c.forge.ClosePullRequest(ctx, open.Number, strings.TrimRight(open.Body, "\n")+"\n"+obsoleteMarker+"\n"); err != nil {
+	if err := c.forge.ClosePullRequest(ctx, open.Number, markedObsolete(open.Body)); err != nil {
 		return fmt.Errorf("close #%d: %w", open.Number, err)
 	}
 	if err := c.forge.DeleteBranch(ctx, branch); err != nil {

@@ -213,8 +213,7 @@ func (d *DashboardRun) restore(ctx context.Context, number int) (bool, error) {
 	if d.o.DryRun {
 		return true, nil
 	}
-	body := strings.TrimRight(pr.Body, "\n") + "\n" + obsoleteMarker + "\n"
-	if err := d.forge.EditPullRequest(ctx, number, pr.Title, body); err != nil {
+	if err := d.forge.EditPullRequest(ctx, number, pr.Title, markedObsolete(pr.Body)); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -179,6 +179,11 @@ const (
 	handsOffMarker = "<!-- remedy:hands-off -->"
 )
 
+// markedObsolete is a pull request's body with obsoleteMarker added.
+func markedObsolete(body string) string {
+	return strings.TrimRight(body, "\n") + "\n" + obsoleteMarker + "\n"
+}
+
 var fingerprintsRE = regexp.MustCompile(`<!-- remedy:fingerprints ([0-9a-f,]*) -->`)
 
 // maxTableRows bounds the findings table of a body.
