@@ -137,11 +137,7 @@ func StartDashboard(ctx context.Context, forge Forge, o DashboardOptions) (*Dash
 	if !o.Enabled && !o.Look {
 		return nil, nil
 	}
-	listed, _ := forge.(*listedForge)
-	if listed != nil {
-		forge = listed.Forge
-	}
-	issues, ok := forge.(Issues)
+	issues, ok := unwrapListed(forge).(Issues)
 	if !ok {
 		if o.Enabled {
 			return nil, errors.New("dashboard: this forge's driver has no issues")
@@ -164,10 +160,6 @@ func StartDashboard(ctx context.Context, forge Forge, o DashboardOptions) (*Dash
 		}
 		if restored {
 			d.restored = append(d.restored, n)
-			if listed != nil {
-				// The pull requests listed before the mark are stale.
-				listed.used = true
-			}
 		}
 	}
 	return d, nil
@@ -195,7 +187,7 @@ func findDashboard(ctx context.Context, issues Issues) (*Issue, error) {
 // restore marks declined pull request number so that it declines nothing:
 // only a closed, unmerged fix pull request of remedy's, not marked yet.
 func (d *DashboardRun) restore(ctx context.Context, number int) (bool, error) {
-	reader, ok := d.forge.(pullRequestReader)
+	reader, ok := unwrapListed(d.forge).(pullRequestReader)
 	if !ok {
 		return false, errors.New("this forge's driver cannot read a pull request")
 	}

@@ -252,6 +252,21 @@ func (f *listedForge) ListPullRequests(ctx context.Context, branch string) ([]Pu
 	return f.Forge.ListPullRequests(ctx, branch)
 }
 
+// EditPullRequest edits through the forge; the list is stale after it.
+func (f *listedForge) EditPullRequest(ctx context.Context, number int, title, body string) error {
+	f.used = true
+	return f.Forge.EditPullRequest(ctx, number, title, body)
+}
+
+// unwrapListed is the forge a listedForge wraps, for the interfaces of its
+// driver beyond Forge (Issues, pullRequestReader); any other forge as it is.
+func unwrapListed(f Forge) Forge {
+	if l, ok := f.(*listedForge); ok {
+		return l.Forge
+	}
+	return f
+}
+
 // dashboardIdle reports whether the dashboard issue asks nothing of a run:
 // it is there, open, and no box of it is ticked. A missing or closed one
 // (to create or reopen) or a ticked box makes the run do its work.
