@@ -64,6 +64,9 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 		return in
 	}
 	top := repositoryTop(root)
+	// Builds and charts are named relative to the root as scanner.Load
+	// names files: absolute, with symlinks resolved.
+	rootAbs := resolvedRoot(root)
 	helmBudget := opts.HelmBudget
 	if helmBudget.MaxDocuments <= 0 {
 		helmBudget.MaxDocuments = opts.Budgets.MaxDocuments
@@ -77,7 +80,7 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 	// kustomize's process-wide OpenAPI schema (kustomize.Build).
 	var builds []build
 	for _, dir := range kustomize.Roots(dirs) {
-		kfile := kustomizationFile(root, dir)
+		kfile := kustomizationFile(rootAbs, dir)
 		excluded := opts.Exclude != nil && opts.Exclude(kfile)
 		kopts := kustomize.Options{Root: root, Top: top, MaxFileSize: opts.MaxFileSize}
 		if !excluded {
@@ -92,11 +95,11 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 		}})
 	}
 	for _, dir := range helm.Charts(dirs) {
-		chartFile := displayPath(root, filepath.Join(dir, "Chart.yaml"))
+		chartFile := scanner.DisplayPath(rootAbs, filepath.Join(dir, "Chart.yaml"))
 		if opts.Exclude != nil && opts.Exclude(chartFile) {
 			continue
 		}
-		releases, err := releasesOf(root, top, dir, opts.Helm)
+		releases, err := releasesOf(rootAbs, top, dir, opts.Helm)
 		if err != nil {
 			// Reported in its place among the builds' errors.
 			builds = append(builds, build{errFile: chartFile, run: func() (*scanner.SourceFile, []string, []scanner.Skipped, error) {
@@ -186,8 +189,8 @@ func runBuilds(builds []build) {
 }
 
 // kustomizationFile names a root's kustomization file for errors,
-// relative to the scan root.
-func kustomizationFile(root, dir string) string {
+// relative to the scan root rootAbs (resolvedRoot).
+func kustomizationFile(rootAbs, dir string) string {
 	name := "kustomization.yaml"
 	for _, n := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
 		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
@@ -195,20 +198,19 @@ func kustomizationFile(root, dir string) string {
 			break
 		}
 	}
-	return displayPath(root, filepath.Join(dir, name))
+	return scanner.DisplayPath(rootAbs, filepath.Join(dir, name))
 }
 
-// displayPath makes p relative to root with '/' separators, as
-// scanner.Load names files.
-func displayPath(root, p string) string {
-	rootAbs, err1 := filepath.Abs(root)
-	if real, err := filepath.EvalSymlinks(rootAbs); err == nil {
-		rootAbs = real
+// resolvedRoot is the scan root absolute, with symlinks resolved where
+// they can be.
+func resolvedRoot(root string) string {
+	if real, err := scanner.RealPath(root); err == nil {
+		return real
 	}
-	if rel, err := filepath.Rel(rootAbs, p); err1 == nil && err == nil {
-		return filepath.ToSlash(rel)
+	if abs, err := filepath.Abs(root); err == nil {
+		return abs
 	}
-	return filepath.ToSlash(p)
+	return root
 }
 
 // repositoryTop is the folder builds may read below: the git repository
@@ -239,9 +241,10 @@ func repositoryTop(root string) string {
 // is deployed to is decided outside the chart), with those of
 // helm.valuesFiles that exist in the chart folder (a name relative to it,
 // or a root-relative path inside it): `helm: {valuesFiles: [values-prod.yaml]}`
-// renders every chart with its values-prod.yaml when it has one.
+// renders every chart with its values-prod.yaml when it has one. root is
+// the scan root as resolvedRoot gives it.
 func releasesOf(root, top, dir string, cfg config.Helm) ([]helm.Release, error) {
-	chartRel := displayPath(root, dir)
+	chartRel := scanner.DisplayPath(root, dir)
 	var out []helm.Release
 	for _, r := range cfg.Releases {
 		if filepath.Clean(filepath.FromSlash(r.Chart)) != filepath.Clean(filepath.FromSlash(chartRel)) {
