@@ -47,6 +47,18 @@ func RealPath(p string) (string, error) {
 	return filepath.EvalSymlinks(abs)
 }
 
+// ResolvedPath is p absolute, with its symlinks resolved where they can
+// be (a path that does not exist stays as filepath.Abs gives it).
+func ResolvedPath(p string) string {
+	if real, err := RealPath(p); err == nil {
+		return real
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}
+
 // BuildDirs are the folders of one build (a kustomization root, a chart),
 // each absolute with symlinks resolved.
 type BuildDirs struct {

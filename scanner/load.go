@@ -71,10 +71,7 @@ func Load(root string, paths []string, opts LoadOptions) *Inputs {
 		opts.MaxFileSize = DefaultMaxFileSize
 	}
 	in := &Inputs{Root: root}
-	rootAbs, _ := filepath.Abs(root)
-	if real, err := filepath.EvalSymlinks(rootAbs); err == nil {
-		rootAbs = real
-	}
+	rootAbs := ResolvedPath(root)
 	// The paths named (a shell glob: hundreds) are looked at on every
 	// core: os.Stat's answer, and the type of a path that is not a link
 	// (os.Lstat's), which readCandidate then need not ask again.

@@ -66,7 +66,7 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 	top := repositoryTop(root)
 	// Builds and charts are named relative to the root as scanner.Load
 	// names files: absolute, with symlinks resolved.
-	rootAbs := resolvedRoot(root)
+	rootAbs := scanner.ResolvedPath(root)
 	helmBudget := opts.HelmBudget
 	if helmBudget.MaxDocuments <= 0 {
 		helmBudget.MaxDocuments = opts.Budgets.MaxDocuments
@@ -189,7 +189,7 @@ func runBuilds(builds []build) {
 }
 
 // kustomizationFile names a root's kustomization file for errors,
-// relative to the scan root rootAbs (resolvedRoot).
+// relative to the scan root rootAbs (scanner.ResolvedPath).
 func kustomizationFile(rootAbs, dir string) string {
 	name := "kustomization.yaml"
 	for _, n := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
@@ -199,18 +199,6 @@ func kustomizationFile(rootAbs, dir string) string {
 		}
 	}
 	return scanner.DisplayPath(rootAbs, filepath.Join(dir, name))
-}
-
-// resolvedRoot is the scan root absolute, with symlinks resolved where
-// they can be.
-func resolvedRoot(root string) string {
-	if real, err := scanner.RealPath(root); err == nil {
-		return real
-	}
-	if abs, err := filepath.Abs(root); err == nil {
-		return abs
-	}
-	return root
 }
 
 // repositoryTop is the folder builds may read below: the git repository
@@ -242,7 +230,7 @@ func repositoryTop(root string) string {
 // helm.valuesFiles that exist in the chart folder (a name relative to it,
 // or a root-relative path inside it): `helm: {valuesFiles: [values-prod.yaml]}`
 // renders every chart with its values-prod.yaml when it has one. root is
-// the scan root as resolvedRoot gives it.
+// the scan root as scanner.ResolvedPath gives it.
 func releasesOf(root, top, dir string, cfg config.Helm) ([]helm.Release, error) {
 	chartRel := scanner.DisplayPath(root, dir)
 	var out []helm.Release
