@@ -41,6 +41,10 @@ type Inputs struct {
 	Files   []*SourceFile
 	Errors  []FileError
 	Skipped []Skipped
+	// Named are os.Stat's answers for the paths Load was given, in their
+	// order: nil for standard input and for a path that could not be
+	// stat'ed. render.Load reads them rather than ask again.
+	Named []fs.FileInfo
 }
 
 var skipDirs = map[string]bool{".git": true, "vendor": true, "node_modules": true}
@@ -90,6 +94,12 @@ func Load(root string, paths []string, opts LoadOptions) *Inputs {
 			types[i] = infos[i].Mode().Type()
 		}
 	})
+	in.Named = make([]fs.FileInfo, len(paths))
+	for i := range paths {
+		if statErrs[i] == nil {
+			in.Named[i] = infos[i]
+		}
+	}
 	var found []candidate
 	for i, p := range paths {
 		if p == "-" {

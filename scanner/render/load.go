@@ -48,15 +48,12 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 	if opts.Plain {
 		return in
 	}
-	// The paths named (a shell glob: hundreds) are looked at on every core.
-	infos := make([]os.FileInfo, len(paths))
-	statErrs := make([]error, len(paths))
-	parallel.ForEach(len(paths), func(i int) { infos[i], statErrs[i] = os.Stat(paths[i]) })
+	// The paths named, as scanner.Load found them (a shell glob: hundreds).
 	var dirs []string
 	for i, p := range paths {
-		if info, err := infos[i], statErrs[i]; err == nil && info.IsDir() {
+		if info := in.Named[i]; info != nil && info.IsDir() {
 			dirs = append(dirs, p)
-		} else if err == nil && kustomize.IsFileName(filepath.Base(p)) {
+		} else if info != nil && kustomize.IsFileName(filepath.Base(p)) {
 			dirs = append(dirs, filepath.Dir(p))
 		}
 	}
