@@ -139,10 +139,14 @@ run() {
 	eval "${name}_wall+=($w) ${name}_cpu+=($c) ${name}_rss+=($r)"
 }
 # fixrun NAME BINARY: one measured fix of a scratch copy (fix edits in place).
+# The copy is synced first: otherwise the kernel writes the copy back while
+# fix runs, and fix's own file creations and fsyncs wait on that journal
+# (measured: the 213 writes took 130 ms of CPU instead of 40).
 fixrun() {
 	local scratch
 	scratch=$(mktemp -d)
 	cp -R "$corpus/." "$scratch/"
+	sync
 	run "$1" "$2" fix "$scratch"
 	rm -rf "$scratch"
 }

@@ -88,6 +88,9 @@ type Options struct {
 	// Replace stands in for files on disk, by Root-relative path: the
 	// build of an edit being verified.
 	Replace map[string][]byte
+	// RealPaths resolves symlinks for the builds of one scan, each path
+	// once; nil gives each build its own.
+	RealPaths *scanner.RealPaths
 
 	// kustomizeOrigins asks kustomize where objects come from even where
 	// origin markers would say (origin.go): tests compare the two.
@@ -220,7 +223,7 @@ func newBuilder(dir string, opts Options) (*builder, error) {
 	if err != nil {
 		return nil, err
 	}
-	sb, err := newSandbox(dirs.Top, opts.MaxFileSize, dirs.Replacements(opts.Replace))
+	sb, err := newSandbox(dirs.Top, opts.MaxFileSize, dirs.Replacements(opts.Replace), opts.RealPaths)
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: %w", opts.Top, err)
 	}

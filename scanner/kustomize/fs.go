@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/remedy-bot/remedy/internal/repofs"
+	"github.com/remedy-bot/remedy/scanner"
 )
 
 // errReadOnly is returned by every write: a build never changes the repository.
@@ -32,6 +33,11 @@ type sandbox struct {
 	// replace holds content that stands in for the disk, by absolute path.
 	replace map[string][]byte
 
+	// real resolves symlinks, once per path: kustomize asks about the
+	// same folders and files many times in a build, and the builds of
+	// one scan share their bases.
+	real *scanner.RealPaths
+
 	mu sync.Mutex
 	// read records the files read, by absolute path.
 	read map[string]bool
@@ -39,8 +45,9 @@ type sandbox struct {
 
 var _ filesys.FileSystem = (*sandbox)(nil)
 
-// newSandbox opens the sandbox of the repository at top; Close it.
-func newSandbox(top string, maxSize int64, replace map[string][]byte) (*sandbox, error) {
+// newSandbox opens the sandbox of the repository at top; Close it. real
+// may be shared with other builds of the same scan (nil: the sandbox's own).
+func newSandbox(top string, maxSize int64, replace map[string][]byte, real *scanner.RealPaths) (*sandbox, error) {
 	r := make(map[string][]byte, len(replace))
 	for k, v := range replace {
 		r[k] = v
@@ -49,7 +56,10 @@ func newSandbox(top string, maxSize int64, replace map[string][]byte) (*sandbox,
 	if err != nil {
 		return nil, err
 	}
-	return &sandbox{disk: filesys.MakeFsOnDisk(), repo: repo, top: top, maxSize: maxSize, replace: r, read: map[string]bool{}}, nil
+	if real == nil {
+		real = &scanner.RealPaths{}
+	}
+	return &sandbox{disk: filesys.MakeFsOnDisk(), repo: repo, top: top, maxSize: maxSize, replace: r, real: real, read: map[string]bool{}}, nil
 }
 
 // inside reports whether p, made absolute and with symlinks resolved as far
@@ -60,11 +70,11 @@ func (s *sandbox) inside(p string) (string, bool) {
 		return "", false
 	}
 	real := abs
-	if r, err := filepath.EvalSymlinks(abs); err == nil {
+	if r, err := s.real.Eval(abs); err == nil {
 		real = r
 	} else if _, ok := s.replace[abs]; !ok {
 		// A missing path: check its folder, which may exist.
-		if r, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		if r, err := s.real.Eval(filepath.Dir(abs)); err == nil {
 			real = filepath.Join(r, filepath.Base(abs))
 		}
 	}

@@ -69,6 +69,9 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 		helmBudget.MaxDocuments = opts.Budgets.MaxDocuments
 	}
 	consumed := map[string]bool{}
+	// Symlinks are resolved once per path for every build and check of
+	// this Load (and the builds that verify fixes later).
+	real := &scanner.RealPaths{}
 	var rendered []*scanner.SourceFile
 	var bystanders []*scanner.SourceFile
 	// The builds are planned in order, run on every core, and their
@@ -79,7 +82,7 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 	for _, dir := range kustomize.Roots(dirs) {
 		kfile := kustomizationFile(rootAbs, dir)
 		excluded := opts.Exclude != nil && opts.Exclude(kfile)
-		kopts := kustomize.Options{Root: root, Top: top, MaxFileSize: opts.MaxFileSize}
+		kopts := kustomize.Options{Root: root, Top: top, MaxFileSize: opts.MaxFileSize, RealPaths: real}
 		if !excluded {
 			kopts.Exclude = opts.Exclude
 		}
@@ -138,12 +141,15 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 	// Terraform modules: every folder with .tf files (terraform.go).
 	rendered = append(rendered, loadTerraform(root, top, dirs, opts, in)...)
 	in.Skipped = slices.DeleteFunc(in.Skipped, func(s scanner.Skipped) bool {
-		abs, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(s.File)))
+		abs, err := real.Eval(filepath.Join(rootAbs, filepath.FromSlash(s.File)))
 		return err == nil && consumed[abs] && strings.Contains(s.Reason, "template")
 	})
 	in.Files = slices.DeleteFunc(in.Files, func(f *scanner.SourceFile) bool {
-		abs, err := filepath.EvalSymlinks(f.Abs)
-		return f.Abs != "" && err == nil && consumed[abs]
+		if f.Abs == "" {
+			return false
+		}
+		abs, err := real.Eval(filepath.Clean(f.Abs))
+		return err == nil && consumed[abs]
 	})
 	sort.SliceStable(rendered, func(i, j int) bool { return rendered[i].Path < rendered[j].Path })
 	for _, f := range rendered {
