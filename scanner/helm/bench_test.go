@@ -40,7 +40,7 @@ func BenchmarkRenderChild(b *testing.B) {
 		})
 		b.Run(c.name+"/child", func(b *testing.B) {
 			for b.Loop() {
-				s := newChildSession(r.budget)
+				s := NewChild(r.budget)
 				resp, err := s.render(context.Background(), req)
 				if err != nil || resp.Error != "" {
 					b.Fatal(err, resp)

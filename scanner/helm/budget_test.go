@@ -143,6 +143,44 @@ func TestChildSession(t *testing.T) {
 	}
 }
 
+// TestChartsShareAChild: the charts of one scan render in one child, in
+// turn: a chart over budget kills it and fails alone, and the next chart
+// renders in a new child, as it would have in its own.
+func TestChartsShareAChild(t *testing.T) {
+	root, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeTree(t, map[string]string{"web/Chart.yaml": chartYAML, "web/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n"})
+	budget := Budget{Timeout: 20 * time.Second, MaxMemory: 64 << 20}
+	child := NewChild(budget)
+	pid := func() int {
+		child.mu.Lock()
+		defer child.mu.Unlock()
+		if child.cmd == nil {
+			return 0
+		}
+		return child.cmd.Process.Pid
+	}
+	render := func(chartRoot, chart, release string) (*Result, error) {
+		return Render(filepath.Join(chartRoot, chart), Release{Name: release}, Options{Root: chartRoot, Budget: budget, Child: child})
+	}
+	res, err := render(dir, "web", "one")
+	if err != nil || !strings.Contains(string(res.File.Bytes), "name: one") {
+		t.Fatalf("first chart: %v", err)
+	}
+	first := pid()
+	if res, err := render(dir, "web", "two"); err != nil || !strings.Contains(string(res.File.Bytes), "name: two") || pid() != first || first == 0 {
+		t.Fatalf("second chart: %v, child %d then %d; want the first child", err, first, pid())
+	}
+	if _, err := render(root, "hostile-until", "x"); !errors.Is(err, errBudget) || !strings.Contains(err.Error(), "helm template hostile-until:") {
+		t.Fatalf("hostile chart: %v; want its own budget error", err)
+	}
+	if res, err := render(dir, "web", "three"); err != nil || !strings.Contains(string(res.File.Bytes), "name: three") || pid() == first {
+		t.Fatalf("chart after the hostile one: %v, child %d (first %d); want a new child", err, pid(), first)
+	}
+}
+
 // TestRenderContextStopsTheChild: an interrupted run stops the render in
 // flight, not after its budget.
 func TestRenderContextStopsTheChild(t *testing.T) {

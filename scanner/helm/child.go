@@ -316,18 +316,23 @@ func watchHeap(budget int64, stderr io.Writer) (stop func()) {
 // errBudget marks an error of a render over its budget.
 var errBudget = errors.New("over budget")
 
-// childIdle is how long a render child waits for the next render of its
-// chart before it is closed: long enough for the next of a burst (the
-// boolean flips one finding asks for), short enough that the children of
-// a repository's many charts do not pile up.
+// childIdle is how long a render child waits for its next render before
+// it is closed: long enough for the next of a burst (the charts of a scan,
+// the boolean flips one finding asks for), short enough that an idle
+// service holds no child.
 const childIdle = 250 * time.Millisecond
 
-// childSession is a render child kept for the renders of one release of
-// one chart (the render, its marker renders and boolean flips): one
-// request and one answer at a time. A child over budget is killed, and
-// the next render starts another; an idle one is closed after childIdle,
-// and one whose parent dies reads the end of its input and exits.
-type childSession struct {
+// Child is a render child process kept for a run of renders, one request
+// and one answer at a time: the renders of one chart (the render, its
+// marker renders and boolean flips), or of every chart of a scan
+// (Options.Child). A render asks the child for nothing but templates
+// rendered from what the request carries, so renders of different charts
+// can share one; sharing saves the child's start, about 30 ms of CPU (the
+// Go runtime and this binary's package initialisers) per chart. A child
+// over budget is killed, and the next render starts another; an idle one
+// is closed after childIdle, and one whose parent dies reads the end of
+// its input and exits.
+type Child struct {
 	budget Budget
 
 	mu     sync.Mutex
@@ -340,7 +345,9 @@ type childSession struct {
 	idle   *time.Timer
 }
 
-func newChildSession(b Budget) *childSession { return &childSession{budget: b.WithDefaults()} }
+// NewChild returns a render child, started at its first render, whose
+// renders keep to b (zero fields take the defaults).
+func NewChild(b Budget) *Child { return &Child{budget: b.WithDefaults()} }
 
 // budgetReader fails a read past its remaining bytes.
 type budgetReader struct {
@@ -364,7 +371,7 @@ func (b *budgetReader) Read(p []byte) (int, error) {
 
 // render sends req to the session's child (starting one when there is
 // none) and returns its answer, within the budget.
-func (s *childSession) render(ctx context.Context, req *renderRequest) (*renderResponse, error) {
+func (s *Child) render(ctx context.Context, req *renderRequest) (*renderResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.idle != nil {
@@ -427,7 +434,7 @@ func (s *childSession) render(ctx context.Context, req *renderRequest) (*renderR
 }
 
 // start starts a child.
-func (s *childSession) start(ctx context.Context) error {
+func (s *Child) start(ctx context.Context) error {
 	if _, ok := os.LookupEnv(ChildEnv); ok {
 		// A test binary without RunChildIfRequested in its TestMain runs
 		// its tests as the child: refuse to start grandchildren.
@@ -463,7 +470,7 @@ func (s *childSession) start(ctx context.Context) error {
 }
 
 // died explains a child that stopped answering: its exit, once it exited.
-func (s *childSession) died(readErr error) error {
+func (s *Child) died(readErr error) error {
 	select {
 	case <-s.exited:
 	case <-time.After(time.Second):
@@ -482,7 +489,7 @@ func (s *childSession) died(readErr error) error {
 }
 
 // kill kills the child's process group and waits for it. s.mu is held.
-func (s *childSession) kill() {
+func (s *Child) kill() {
 	if s.cmd == nil {
 		return
 	}
@@ -492,7 +499,7 @@ func (s *childSession) kill() {
 }
 
 // close ends an idle child: it reads the end of its input and exits.
-func (s *childSession) close() {
+func (s *Child) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd != nil {

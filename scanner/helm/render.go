@@ -77,9 +77,11 @@ type Options struct {
 	// Budget bounds each render of the chart (time, output, memory);
 	// zero fields take the defaults.
 	Budget Budget
-	// child, when set, is the render child of an earlier render of the
-	// same release, kept for the renders that verify an edit.
-	child *childSession
+	// Child, when set, is the render child to render in, shared with
+	// other renders (those of one scan, or an earlier render of the same
+	// release kept for the renders that verify an edit); its budget is
+	// the one that holds. Unset, each render starts its own.
+	Child *Child
 	// Replace stands in for files on disk, by Root-relative path: the
 	// render of an edit being verified.
 	Replace map[string][]byte
@@ -161,7 +163,7 @@ func Charts(dirs []string) []string {
 type renderer struct {
 	opts   Options
 	budget Budget
-	child  *childSession
+	child  *Child
 	// ownsChild: the child is this render's, closed when it is traced.
 	ownsChild bool
 	// ctx stops the renders.
@@ -222,10 +224,10 @@ func newRenderer(dir string, rel Release, opts Options) (*renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{opts: opts, budget: opts.Budget.WithDefaults(), child: opts.child, rootAbs: dirs.Root, top: dirs.Top, dir: dirs.Dir, rel: rel,
+	r := &renderer{opts: opts, budget: opts.Budget.WithDefaults(), child: opts.Child, rootAbs: dirs.Root, top: dirs.Top, dir: dirs.Dir, rel: rel,
 		replace: dirs.Replacements(opts.Replace), files: map[string][]byte{}, sources: map[string]*scanner.SourceFile{}}
 	if r.child == nil {
-		r.child, r.ownsChild = newChildSession(opts.Budget), true
+		r.child, r.ownsChild = NewChild(opts.Budget), true
 	}
 	if err := r.readChart(); err != nil {
 		return nil, err

@@ -824,7 +824,7 @@ func writtenAt(f *scanner.SourceFile, path, missing []string) scanner.WrittenAt 
 func (sm *sourceMap) Rerender(replace map[string][]byte) (*scanner.SourceFile, error) {
 	opts := sm.r.opts
 	opts.Replace = scanner.MergeReplace(opts.Replace, replace)
-	opts.child = sm.r.child
+	opts.Child = sm.r.child
 	res, err := RenderContext(sm.r.context(), sm.r.dir, sm.r.rel, opts)
 	if err != nil {
 		return nil, err
