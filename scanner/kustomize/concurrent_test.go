@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/openapi"
 
 	"github.com/remedy-bot/remedy/internal/testfiles"
+	"github.com/remedy-bot/remedy/scanner"
 )
 
 // itemSchema is a custom OpenAPI schema (a kustomization's `openapi:
@@ -96,7 +97,8 @@ func concurrentTree(t *testing.T) string {
 // OpenAPI schema among them, and wants each output byte for byte what the
 // root builds on its own: builds that share kustomize's schema do not race
 // on it (run with -race), and a custom schema neither leaks into the other
-// builds nor is lost to them.
+// builds nor is lost to them. The parallel builds share resolved paths and
+// parsed sources, as those of one scan do.
 func TestConcurrentBuilds(t *testing.T) {
 	dir := concurrentTree(t)
 	roots := Roots([]string{dir})
@@ -114,7 +116,7 @@ func TestConcurrentBuilds(t *testing.T) {
 	// One at a time: what each root builds to, or the error it fails with.
 	want := map[string]string{}
 	for _, r := range roots {
-		want[r] = buildOutput(r, rootOf(r))
+		want[r] = buildOutput(r, rootOf(r), Options{})
 	}
 	// The custom schema made the difference it should.
 	if got := want[filepath.Join(dir, "schema")]; !strings.Contains(got, "name: b") {
@@ -126,6 +128,7 @@ func TestConcurrentBuilds(t *testing.T) {
 	// All at once, each root several times, in different orders, starting
 	// with kustomize's schema unparsed, as the first builds of a process do.
 	openapi.ResetOpenAPI()
+	shared := Options{RealPaths: &scanner.RealPaths{}, Sources: &Sources{}}
 	const rounds = 3
 	got := make([][]string, rounds)
 	var wg sync.WaitGroup
@@ -134,7 +137,7 @@ func TestConcurrentBuilds(t *testing.T) {
 		for i := range roots {
 			wg.Go(func() {
 				j := (i + round*7) % len(roots)
-				got[round][j] = buildOutput(roots[j], rootOf(roots[j]))
+				got[round][j] = buildOutput(roots[j], rootOf(roots[j]), shared)
 			})
 		}
 	}
@@ -148,9 +151,11 @@ func TestConcurrentBuilds(t *testing.T) {
 	}
 }
 
-// buildOutput is a root's build output, or its error.
-func buildOutput(dir, root string) string {
-	res, err := Build(dir, Options{Root: root})
+// buildOutput is a root's build output, or its error; opts gives what the
+// build shares with others.
+func buildOutput(dir, root string, opts Options) string {
+	opts.Root = root
+	res, err := Build(dir, opts)
 	if err != nil {
 		return "error: " + err.Error()
 	}

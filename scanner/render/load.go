@@ -71,9 +71,11 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 		helmBudget.MaxDocuments = opts.Budgets.MaxDocuments
 	}
 	consumed := map[string]bool{}
-	// Symlinks are resolved once per path for every build and check of
-	// this Load (and the builds that verify fixes later).
+	// Symlinks are resolved, and Kustomize sources parsed, once per path
+	// for every build and check of this Load (and the builds that verify
+	// fixes later).
 	real := &scanner.RealPaths{}
+	sources := &kustomize.Sources{}
 	var rendered []*scanner.SourceFile
 	var bystanders []*scanner.SourceFile
 	// The builds are planned in order, run on every core, and their
@@ -84,7 +86,7 @@ func Load(root string, paths []string, opts Options) *scanner.Inputs {
 	for _, dir := range kustomize.Roots(dirs) {
 		kfile := kustomizationFile(rootAbs, dir)
 		excluded := opts.Exclude != nil && opts.Exclude(kfile)
-		kopts := kustomize.Options{Root: root, Top: top, MaxFileSize: opts.MaxFileSize, RealPaths: real}
+		kopts := kustomize.Options{Root: root, Top: top, MaxFileSize: opts.MaxFileSize, RealPaths: real, Sources: sources}
 		if !excluded {
 			kopts.Exclude = opts.Exclude
 		}
