@@ -63,7 +63,7 @@ func (b *builder) markOrigins() (marked map[string][]byte, files []string, ok bo
 			if b.sb.IsDir(abs) {
 				continue
 			}
-			if real, err := filepath.EvalSymlinks(abs); err != nil || real != abs {
+			if real, err := b.sb.real.Eval(abs); err != nil || real != abs {
 				return nil, nil, false
 			}
 			if _, seen := names[abs]; !seen {
