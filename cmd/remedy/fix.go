@@ -252,7 +252,12 @@ func writeAtomicChecked(path string, b []byte, mode os.FileMode, check func(real
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	renamed := false
+	defer func() {
+		if !renamed {
+			os.Remove(tmp.Name())
+		}
+	}()
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return err
@@ -273,7 +278,11 @@ func writeAtomicChecked(path string, b []byte, mode os.FileMode, check func(real
 			return err
 		}
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	renamed = true
+	return nil
 }
 
 // controlSummary counts outcomes of one control.
