@@ -10,11 +10,11 @@ import (
 // RealPaths is filepath.EvalSymlinks of absolute, clean paths,
 // remembered: a path is resolved as its folder's resolution (remembered
 // too) plus one Lstat of its last element, instead of an Lstat of every
-// element each time (the builds of the corpus asked kustomize's file
-// system 22,000 Lstats' worth otherwise). One scan shares one: the
-// repository does not change while it is read, and reads are confined by
-// repofs whatever this answers. The zero value is ready; it is safe for
-// concurrent use.
+// element each time (a fix of the corpus made 22,000 Lstats through
+// kustomize's file system without it, 7,300 with it). One scan shares
+// one: the repository does not change while it is read, and reads are
+// confined by repofs whatever this answers. The zero value is ready; it
+// is safe for concurrent use.
 type RealPaths struct {
 	mu sync.Mutex
 	m  map[string]realPath

@@ -263,10 +263,10 @@ func (b *builder) source(abs string) (*scanner.SourceFile, error) {
 // Sources are the source files parsed by the builds of one scan, by
 // absolute path, with the bytes they were parsed from: overlays share
 // their bases, whose files each build would parse again, in the scan and
-// in the builds that verify its fixes. A build reads a file
-// again and takes the parse only when the bytes are the same (an edit
-// being verified replaces some); a parsed file is not changed after. The
-// zero value is ready; it is safe for concurrent use.
+// in the builds that verify its fixes. A build still reads each file and
+// takes the parse only when the bytes are the same (an edit being
+// verified replaces some); a parsed file is not changed after. The zero
+// value is ready; it is safe for concurrent use.
 type Sources struct {
 	mu sync.Mutex
 	m  map[string]*scanner.SourceFile
