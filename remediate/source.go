@@ -666,13 +666,13 @@ type rebuild struct {
 
 // rerender builds again, on every core, each output that reads an edited
 // source (each a Kustomize build or Helm render of its own); verify
-// checks them in order. Helm renders start first: they wait on a render
-// child, and one started last would leave a core idle (render.Load's
-// builds do the same).
+// checks them in order. Helm renders run beside the builds, as in
+// render.Load: they wait on a render child, which the charts of a lane
+// share and take turns in.
 func rerender(outputs []*scanner.SourceFile, edited map[string][]byte) []rebuild {
 	out := make([]rebuild, len(outputs))
 	helm := func(i int) bool { return outputs[i].Rendered.Tool == scanner.ToolHelm }
-	parallel.ForEachFirst(len(outputs), helm, func(i int) {
+	parallel.ForEachBeside(len(outputs), helm, func(i int) {
 		rd := outputs[i].Rendered
 		replace := sourcesRead(rd, edited)
 		if len(replace) == 0 {

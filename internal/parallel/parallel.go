@@ -38,18 +38,33 @@ func ForEachOn(workers, n int, fn func(i int)) {
 	wg.Wait()
 }
 
-// ForEachFirst is ForEach with the iterations for which first(i) holds
-// taken before the others, each group in index order: those that take
-// longest, or mostly wait on another process, so that none is left to run
-// alone at the end.
-func ForEachFirst(n int, first func(i int) bool, fn func(i int)) {
-	order := make([]int, 0, n)
-	for _, want := range []bool{true, false} {
-		for i := range n {
-			if first(i) == want {
-				order = append(order, i)
-			}
+// ForEachBeside is ForEach with the iterations for which aside(i) holds
+// run on goroutines of their own (Beside of the others), beside the
+// others on every core: iterations that mostly wait on another process
+// (a Helm render child, whose renders take turns) would otherwise hold a
+// core's worker while they wait, or wait on each other in two of them.
+func ForEachBeside(n int, aside func(i int) bool, fn func(i int)) {
+	var side, rest []int
+	for i := range n {
+		if aside(i) {
+			side = append(side, i)
+		} else {
+			rest = append(rest, i)
 		}
 	}
-	ForEach(n, func(j int) { fn(order[j]) })
+	var wg sync.WaitGroup
+	wg.Go(func() { ForEachOn(Beside(len(rest)), len(side), func(j int) { fn(side[j]) }) })
+	ForEach(len(rest), func(j int) { fn(rest[j]) })
+	wg.Wait()
+}
+
+// Beside is how many goroutines ForEachBeside gives the iterations set
+// aside when rest others run beside them: half the cores, at least one,
+// or every core when there are no others.
+func Beside(rest int) int {
+	cores := runtime.GOMAXPROCS(0)
+	if rest == 0 {
+		return cores
+	}
+	return max(1, cores/2)
 }

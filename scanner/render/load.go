@@ -12,11 +12,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/remedy-bot/remedy/config"
 	"github.com/remedy-bot/remedy/internal/parallel"
@@ -183,46 +181,35 @@ type build struct {
 }
 
 // runBuilds runs the builds; each writes only its own entry. Kustomize
-// builds run on every core. Helm renders run in lanes beside them, each
-// lane one render child that renders its charts in turn (and verifies
-// their fixes later, while it is not idle): a child's start costs about
-// 30 ms of CPU, so the corpus's three charts in one child cost 60 ms less
-// than in three, and a worker waiting on a child would leave its core
-// idle. Lanes are half the cores (one on two), or every core when there
-// is nothing but charts to render.
+// builds run on every core. Helm renders run in lanes beside them
+// (parallel.ForEachBeside), each lane one render child that renders its
+// charts in turn (and verifies their fixes later, while it is not idle):
+// a child's start costs about 30 ms of CPU, so the corpus's three charts
+// in one child cost 60 ms less than in three, and a worker waiting on a
+// child would leave its core idle.
 func runBuilds(builds []build, budget helm.Budget) {
-	var renders, others []int
+	isHelm := func(i int) bool { return builds[i].helm }
+	renders := 0
 	for i := range builds {
-		if builds[i].helm {
-			renders = append(renders, i)
-		} else {
-			others = append(others, i)
+		if isHelm(i) {
+			renders++
 		}
 	}
-	run := func(i int, child *helm.Child) {
+	// As many children as ForEachBeside runs renders at once.
+	lanes := min(parallel.Beside(len(builds)-renders), renders)
+	children := make(chan *helm.Child, lanes)
+	for range lanes {
+		children <- helm.NewChild(budget)
+	}
+	parallel.ForEachBeside(len(builds), isHelm, func(i int) {
+		var child *helm.Child
+		if isHelm(i) {
+			child = <-children
+			defer func() { children <- child }()
+		}
 		b := &builds[i]
 		b.file, b.consumed, b.skipped, b.err = b.run(child)
-	}
-	cores := runtime.GOMAXPROCS(0)
-	lanes := max(1, cores/2)
-	if len(others) == 0 {
-		lanes = cores
-	}
-	lanes = min(lanes, len(renders))
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		children := make(chan *helm.Child, lanes)
-		for range lanes {
-			children <- helm.NewChild(budget)
-		}
-		parallel.ForEachOn(lanes, len(renders), func(j int) {
-			child := <-children
-			defer func() { children <- child }()
-			run(renders[j], child)
-		})
 	})
-	parallel.ForEach(len(others), func(j int) { run(others[j], nil) })
-	wg.Wait()
 }
 
 // kustomizationFile names a root's kustomization file for errors,
