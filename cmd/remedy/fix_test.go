@@ -183,3 +183,18 @@ func TestFixWritesThroughSymlinks(t *testing.T) {
 		t.Errorf("target not fixed:\n%s", b)
 	}
 }
+
+// TestFixLogsPhases: at debug level a fix says how long each phase took,
+// which is where an operator looks first when a sweep gets slow.
+func TestFixLogsPhases(t *testing.T) {
+	dir := copyTree(t, "testdata/medium")
+	r := runCLI(t, "", "fix", dir, "--log-level", "debug")
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"msg=scanned", `msg="fixes made and verified" files=1 took=`, `msg="files replaced" files=1 took=`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the log lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}

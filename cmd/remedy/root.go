@@ -55,6 +55,9 @@ type invocation struct {
 	// now is the clock that decides whether a suppression's until= day
 	// passed; nil is time.Now (a test sets a fixed day).
 	now func() time.Time
+	// profile is --profile: recorded from the flags' parse to the
+	// command's end (profile.go).
+	profile profiling
 }
 
 // today is the invocation's clock reading.
@@ -87,7 +90,21 @@ func (inv *invocation) execute(ctx context.Context, args []string) int {
 	stderr := inv.stderr
 	root := newRootCommand(inv)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	code := exitCode(stderr, root.ExecuteContext(ctx))
+	if err := inv.profile.finish(); err != nil {
+		// The command's own result stands; a run that asked for a
+		// profile and got none does not pass as fine either.
+		fmt.Fprintf(stderr, "remedy: %v\n", err)
+		if code == exitOK {
+			code = exitError
+		}
+	}
+	return code
+}
+
+// exitCode is the exit status of a command that returned err, which it
+// reports on stderr unless the command reported its result itself.
+func exitCode(stderr io.Writer, err error) int {
 	var status exitStatus
 	switch {
 	case err == nil:
@@ -134,6 +151,10 @@ start.`,
 	})
 	root.PersistentFlags().Var(levelFlag{inv.logLevel}, "log-level", "log verbosity on stderr: debug, info, warn or error")
 	root.PersistentFlags().Var(&formatFlag{inv: inv, format: "text"}, "log-format", "log format on stderr: text, or json (one object a line, for log collectors)")
+	inv.profile.register(root.PersistentFlags())
+	// Every command's run is profiled from here (no command has a
+	// PersistentPreRunE of its own, which cobra would run instead).
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return inv.profile.start() }
 
 	root.AddCommand(
 		newScanCommand(inv),

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -115,13 +116,14 @@ func (o *scanOptions) run(ctx context.Context, inv *invocation, paths []string) 
 		return fmt.Errorf("--format %q: want table, json or sarif", o.format)
 	}
 	o.now = inv.today
+	start := time.Now()
 	sc, err := o.scan(ctx, inv.log, paths, inv.stdin)
 	if err != nil {
 		return err
 	}
 	root, in, rep, catalog := sc.root, sc.in, sc.rep, sc.catalog
 	inv.log.Debug("scanned", "root", root, "files", len(in.Files), "findings", len(rep.Findings),
-		"errors", len(rep.Errors), "skipped", len(rep.Skipped))
+		"errors", len(rep.Errors), "skipped", len(rep.Skipped), "took", time.Since(start))
 	if o.format != formatTable || o.outputFile != "" {
 		// The table lists these itself; elsewhere they would go unseen.
 		for _, e := range rep.Errors {
