@@ -3,6 +3,7 @@ package posture
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -133,6 +134,8 @@ type Store interface {
 	Posture(ctx context.Context, repo string) (jobs.StoredPosture, error)
 	Clusters(ctx context.Context) ([]jobs.ClusterRecord, error)
 	LastJobs(ctx context.Context) ([]jobs.Job, error)
+	// History lists repo's latest jobs, newest first.
+	History(ctx context.Context, repo string, limit int) ([]jobs.Job, error)
 }
 
 // read builds the fleet from the store: the postures, the clusters'
@@ -178,16 +181,7 @@ func (p *Page) read(ctx context.Context) (*Fleet, error) {
 		cluster(name).Configured = true
 	}
 	for _, sp := range postures {
-		r := repo(sp.Repo)
-		rec := sp.PostureRecord
-		r.Posture = &rec
-		for _, c := range rec.Controls {
-			r.Severities.add(c.Severity, c.Findings)
-			r.Findings += c.Findings
-			r.Fixable += c.Fixable
-			r.Ignored += c.Ignored
-		}
-		r.Unreadable = sp.Lists.Unreadable
+		repo(sp.Repo).setPosture(sp)
 	}
 	for _, j := range last {
 		view := jobView(j)
@@ -252,6 +246,67 @@ func (p *Page) read(ctx context.Context) (*Fleet, error) {
 	}
 	slices.SortFunc(f.Clusters, func(a, b Cluster) int { return cmp.Compare(a.Name, b.Name) })
 	return f, nil
+}
+
+// setPosture makes sp the repository's last posture and counts its
+// findings.
+func (r *Repository) setPosture(sp jobs.StoredPosture) {
+	rec := sp.PostureRecord
+	r.Posture = &rec
+	r.Severities, r.Findings, r.Fixable, r.Ignored = SeverityCounts{}, 0, 0, 0
+	for _, c := range rec.Controls {
+		r.Severities.add(c.Severity, c.Findings)
+		r.Findings += c.Findings
+		r.Fixable += c.Fixable
+		r.Ignored += c.Ignored
+	}
+	r.Unreadable = sp.Lists.Unreadable
+}
+
+// readRepository reads one repository from the store as read would show
+// it in the fleet, with its whole last posture; ok is false when the
+// server knows nothing of it (not configured, no posture, no job). It
+// reads that repository's rows only: a page of one repository costs the
+// same in a fleet of ten or of a thousand.
+func (p *Page) readRepository(ctx context.Context, name string) (rp *RepositoryPage, ok bool, err error) {
+	if strings.HasPrefix(name, tasks.ClusterJobPrefix) {
+		// A cluster's sweeps are jobs too, but no repository's.
+		return nil, false, nil
+	}
+	r := Repository{Name: name}
+	for _, c := range p.o.Repositories {
+		if strings.EqualFold(c, name) {
+			// The fleet's spelling: the configured one first.
+			r.Name, r.Configured = c, true
+			break
+		}
+	}
+	whole, err := p.o.Store.Posture(ctx, name)
+	switch {
+	case err == nil:
+		if !r.Configured {
+			r.Name = whole.Repo
+		}
+		r.setPosture(whole)
+	case !errors.Is(err, jobs.ErrNotFound):
+		return nil, false, err
+	}
+	last, err := p.o.Store.History(ctx, name, 1)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(last) > 0 {
+		if !r.Configured && r.Posture == nil {
+			r.Name = last[0].Repo
+		}
+		view := jobView(last[0])
+		r.LastJob = &view
+	}
+	if !r.Configured && r.Posture == nil && r.LastJob == nil {
+		return nil, false, nil
+	}
+	r.Forge, r.FullName = splitName(r.Name)
+	return &RepositoryPage{At: p.o.Now(), Repository: r}, true, nil
 }
 
 func boolRank(b bool) int {

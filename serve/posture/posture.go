@@ -140,27 +140,16 @@ func (p *Page) fleetAPI(w http.ResponseWriter, r *http.Request) {
 // repository finds the repository of the request's name, with its whole
 // posture; it answers 404 itself for one the server does not know.
 func (p *Page) repository(w http.ResponseWriter, r *http.Request) (*RepositoryPage, bool) {
-	f, ok := p.fleet(w, r)
-	if !ok {
+	rp, ok, err := p.readRepository(r.Context(), strings.Trim(r.PathValue("name"), "/"))
+	switch {
+	case err != nil:
+		p.unavailable(w, err)
+		return nil, false
+	case !ok:
+		http.Error(w, "404 no such repository: remedy serve has no posture or job of it", http.StatusNotFound)
 		return nil, false
 	}
-	name := strings.Trim(r.PathValue("name"), "/")
-	for _, repo := range f.Repositories {
-		if !strings.EqualFold(repo.Name, name) {
-			continue
-		}
-		if repo.Posture != nil {
-			whole, err := p.o.Store.Posture(r.Context(), repo.Name)
-			if err != nil {
-				p.unavailable(w, err)
-				return nil, false
-			}
-			repo.Posture = &whole.PostureRecord
-		}
-		return &RepositoryPage{At: f.At, Repository: repo}, true
-	}
-	http.Error(w, "404 no such repository: remedy serve has no posture or job of it", http.StatusNotFound)
-	return nil, false
+	return rp, true
 }
 
 func (p *Page) repoPage(w http.ResponseWriter, r *http.Request) {

@@ -249,3 +249,80 @@ func TestFileLink(t *testing.T) {
 		}
 	}
 }
+
+// fleetReads counts the store's whole-fleet reads: a repository's page
+// must make none.
+type fleetReads struct {
+	*jobs.Store
+	n int
+}
+
+func (s *fleetReads) Postures(ctx context.Context) ([]jobs.StoredPosture, error) {
+	s.n++
+	return s.Store.Postures(ctx)
+}
+
+func (s *fleetReads) Clusters(ctx context.Context) ([]jobs.ClusterRecord, error) {
+	s.n++
+	return s.Store.Clusters(ctx)
+}
+
+func (s *fleetReads) LastJobs(ctx context.Context) ([]jobs.Job, error) {
+	s.n++
+	return s.Store.LastJobs(ctx)
+}
+
+// TestRepositoryIsItsFleetEntry: each repository's API answer is its entry
+// in the fleet, with the whole posture added, whatever case the address
+// spells it in; it is read from that repository's rows alone; and a name
+// the fleet does not list as a repository (a cluster's job queue, an
+// unknown one) is a 404.
+func TestRepositoryIsItsFleetEntry(t *testing.T) {
+	store := &fleetReads{Store: seed(t)}
+	p, err := New(Options{Store: store, Token: []byte(token), Repositories: []string{"acme/shop", "acme/new"}, Clusters: []string{"prod"}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	_, _, body := get(t, srv.URL+"/api/v1/posture", "Bearer "+token)
+	var f Fleet
+	if err := json.Unmarshal([]byte(body), &f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Repositories) != 4 {
+		t.Fatalf("%d repositories in the fleet", len(f.Repositories))
+	}
+	store.n = 0
+	for _, want := range f.Repositories {
+		status, _, body := get(t, srv.URL+"/api/v1/posture/"+strings.ToUpper(want.Name), "Bearer "+token)
+		var rp RepositoryPage
+		if err := json.Unmarshal([]byte(body), &rp); status != 200 || err != nil {
+			t.Fatalf("%s: %d %v %s", want.Name, status, err, body)
+		}
+		got := rp.Repository
+		if (got.Posture == nil) != (want.Posture == nil) {
+			t.Fatalf("%s: posture %v, fleet's %v", want.Name, got.Posture, want.Posture)
+		}
+		if got.Posture != nil {
+			// The fleet leaves the lists out; the page has them.
+			if got.Posture.Repo != want.Posture.Repo || got.Posture.At != want.Posture.At || len(got.Posture.Controls) != len(want.Posture.Controls) {
+				t.Errorf("%s: posture %+v, fleet's %+v", want.Name, got.Posture, want.Posture)
+			}
+			got.Posture, want.Posture = nil, nil
+		}
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if string(g) != string(w) {
+			t.Errorf("%s:\n page  %s\n fleet %s", want.Name, g, w)
+		}
+	}
+	if store.n != 0 {
+		t.Errorf("the repository pages read the whole fleet %d times", store.n)
+	}
+	for _, name := range []string{"cluster:prod", "acme/none"} {
+		if status, _, body := get(t, srv.URL+"/api/v1/posture/"+name, "Bearer "+token); status != 404 {
+			t.Errorf("%s: %d %s, want 404", name, status, body)
+		}
+	}
+}
