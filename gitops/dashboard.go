@@ -34,6 +34,14 @@ type Issue struct {
 	Author string
 }
 
+// OpenedBy reports whether login (compared in any case, as forges compare
+// logins) opened the issue and its body holds marker: what every driver's
+// FindIssues keeps of what its forge lists, whichever filters the forge
+// honoured itself. No issue is opened by an unknown ("") login.
+func (i Issue) OpenedBy(login, marker string) bool {
+	return login != "" && strings.EqualFold(i.Author, login) && strings.Contains(i.Body, marker)
+}
+
 // Issues is the issue API of one repository that the dashboard needs. The
 // forge drivers' Forge implements it; a forge without it has no dashboard.
 type Issues interface {

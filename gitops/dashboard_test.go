@@ -149,3 +149,23 @@ func TestNewPosture(t *testing.T) {
 		t.Error("clean")
 	}
 }
+
+func TestIssueOpenedBy(t *testing.T) {
+	issue := Issue{Author: "Remedy-Bot", Body: "text\n" + DashboardMarker}
+	for _, tc := range []struct {
+		name, login, marker string
+		want                bool
+	}{
+		{"the login, in another case", "remedy-bot", DashboardMarker, true},
+		{"another login", "someone", DashboardMarker, false},
+		{"another marker", "remedy-bot", "<!-- remedy:other -->", false},
+		{"an unknown login opens nothing", "", DashboardMarker, false},
+	} {
+		if got := issue.OpenedBy(tc.login, tc.marker); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if (Issue{Body: DashboardMarker}).OpenedBy("", DashboardMarker) {
+		t.Error("an issue without an author was opened by the unknown login")
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/remedy-bot/remedy/gitops"
 )
@@ -39,8 +38,8 @@ func (f *Forge) FindIssues(ctx context.Context, marker string) ([]gitops.Issue, 
 	err = list(ctx, f.c, f.path()+"/issues", q, func(i issueJSON) {
 		// Guard against a server that ignores a filter (created_by came
 		// with Gitea 1.20).
-		if i.PullRequest == nil && strings.EqualFold(i.User.Login, login) && strings.Contains(i.Body, marker) {
-			out = append(out, i.issue())
+		if found := i.issue(); i.PullRequest == nil && found.OpenedBy(login, marker) {
+			out = append(out, found)
 		}
 	})
 	slices.SortFunc(out, func(a, b gitops.Issue) int { return a.Number - b.Number })

@@ -3,7 +3,6 @@ package github
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	gogithub "github.com/google/go-github/v89/github"
 
@@ -62,16 +61,15 @@ func (f *Forge) FindIssues(ctx context.Context, marker string) ([]gitops.Issue, 
 		}
 		var out []gitops.Issue
 		for _, i := range is {
-			if i.IsPullRequest() || !strings.Contains(i.GetBody(), marker) {
-				continue
+			opener := login
+			if opener == "" && i.GetUser().GetType() == "Bot" {
+				// An App installation acts as its bot account, whose
+				// login remedy does not ask for: a bot's issue is its.
+				opener = i.GetUser().GetLogin()
 			}
-			if login == "" && i.GetUser().GetType() != "Bot" {
-				continue
+			if found := issue(i); !i.IsPullRequest() && found.OpenedBy(opener, marker) {
+				out = append(out, found)
 			}
-			if login != "" && !strings.EqualFold(i.GetUser().GetLogin(), login) {
-				continue
-			}
-			out = append(out, issue(i))
 		}
 		return out, resp.NextPage, nil
 	})

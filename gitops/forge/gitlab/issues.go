@@ -3,7 +3,6 @@ package gitlab
 import (
 	"context"
 	"slices"
-	"strings"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
@@ -44,8 +43,8 @@ func (f *Forge) FindIssues(ctx context.Context, marker string) ([]gitops.Issue, 
 		}
 		var out []gitops.Issue
 		for _, i := range is {
-			if i.Author != nil && strings.EqualFold(i.Author.Username, login) && strings.Contains(i.Description, marker) {
-				out = append(out, issue(i))
+			if found := issue(i); found.OpenedBy(login, marker) {
+				out = append(out, found)
 			}
 		}
 		return out, resp.NextPage, nil
