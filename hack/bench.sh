@@ -54,6 +54,19 @@ if [[ -n $base ]]; then
 	fi
 fi
 
+# Every remedy binary runs from a fresh copy made here, the same way: a
+# binary the linker has just written and one built days ago sit in the page
+# cache differently (Linux maps a new file's pages in large folios), and
+# that alone moved a before-and-after comparison by 10 to 30 ms.
+runbin=$(mktemp -d)
+trap 'rm -rf "$runbin"' EXIT
+cp "$remedy" "$runbin/remedy"
+remedy=$runbin/remedy
+if [[ -n $base ]]; then
+	cp "$base_bin" "$runbin/remedy-base"
+	base_bin=$runbin/remedy-base
+fi
+
 # precise: "WALL_MS CPU_MS MAXRSS_KB" of one run of a command (its exit
 # status is ignored: both tools exit non-zero when they find something).
 # CPU time (user+system) is reported beside wall time because on a shared
