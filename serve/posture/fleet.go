@@ -269,10 +269,6 @@ func (r *Repository) setPosture(sp jobs.StoredPosture) {
 // reads that repository's rows only: a page of one repository costs the
 // same in a fleet of ten or of a thousand.
 func (p *Page) readRepository(ctx context.Context, name string) (rp *RepositoryPage, ok bool, err error) {
-	if strings.HasPrefix(name, tasks.ClusterJobPrefix) {
-		// A cluster's sweeps are jobs too, but no repository's.
-		return nil, false, nil
-	}
 	r := Repository{Name: name}
 	for _, c := range p.o.Repositories {
 		if strings.EqualFold(c, name) {
@@ -295,7 +291,10 @@ func (p *Page) readRepository(ctx context.Context, name string) (rp *RepositoryP
 	if err != nil {
 		return nil, false, err
 	}
-	if len(last) > 0 {
+	// A cluster's sweeps are jobs too, but no repository's: the fleet's
+	// rule (read), applied to the job's own name, however the address
+	// spells it.
+	if len(last) > 0 && !strings.HasPrefix(last[0].Repo, tasks.ClusterJobPrefix) {
 		if !r.Configured && r.Posture == nil {
 			r.Name = last[0].Repo
 		}

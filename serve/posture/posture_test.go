@@ -320,7 +320,7 @@ func TestRepositoryIsItsFleetEntry(t *testing.T) {
 	if store.n != 0 {
 		t.Errorf("the repository pages read the whole fleet %d times", store.n)
 	}
-	for _, name := range []string{"cluster:prod", "acme/none"} {
+	for _, name := range []string{"cluster:prod", "CLUSTER:prod", "acme/none"} {
 		if status, _, body := get(t, srv.URL+"/api/v1/posture/"+name, "Bearer "+token); status != 404 {
 			t.Errorf("%s: %d %s, want 404", name, status, body)
 		}
