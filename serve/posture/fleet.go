@@ -249,11 +249,10 @@ func (p *Page) read(ctx context.Context) (*Fleet, error) {
 }
 
 // setPosture makes sp the repository's last posture and counts its
-// findings.
+// findings (once per repository: the store keeps one posture of each).
 func (r *Repository) setPosture(sp jobs.StoredPosture) {
 	rec := sp.PostureRecord
 	r.Posture = &rec
-	r.Severities, r.Findings, r.Fixable, r.Ignored = SeverityCounts{}, 0, 0, 0
 	for _, c := range rec.Controls {
 		r.Severities.add(c.Severity, c.Findings)
 		r.Findings += c.Findings
