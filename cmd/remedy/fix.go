@@ -119,16 +119,16 @@ func (o *fixOptions) run(ctx context.Context, inv *invocation, paths []string) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	changed := changedFiles(fixes)
-	inv.log.Debug("fixes made and verified", "files", changed, "took", time.Since(start))
+	inv.log.Debug("fixes made and verified", "files", changedFiles(fixes), "took", time.Since(start))
 
 	var diff bytes.Buffer
 	var failed []scanner.FileError
 	var writeErrs []error
+	var writing time.Duration
 	if !o.dryRun {
 		start = time.Now()
 		writeErrs = o.replaceAll(inv, fixes)
-		inv.log.Debug("files replaced", "files", changed, "took", time.Since(start))
+		writing = time.Since(start)
 	}
 	for i := range fixes {
 		fx := &fixes[i]
@@ -146,6 +146,10 @@ func (o *fixOptions) run(ctx context.Context, inv *invocation, paths []string) e
 			failed = append(failed, scanner.FileError{File: fx.File.Path, Message: "not written: " + err.Error()})
 			unwritten(fx, err)
 		}
+	}
+	if !o.dryRun {
+		// Counted once the files not written are no longer changed ones.
+		inv.log.Debug("files replaced", "files", changedFiles(fixes), "took", writing)
 	}
 	sum := summarise(rep, fixes)
 	if o.format == formatJSON {

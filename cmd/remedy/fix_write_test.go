@@ -65,9 +65,13 @@ func TestFixKeepsAFileChangedMeanwhile(t *testing.T) {
 				}
 			}
 		}
-	}, "fix", dir)
+	}, "fix", dir, "--log-level", "debug")
 	if r.code != exitError {
 		t.Errorf("exit %d, want %d\n%s%s", r.code, exitError, r.stdout, r.stderr)
+	}
+	// The log counts the files replaced, not those tried.
+	if want := `msg="files replaced" files=1 took=`; !strings.Contains(r.stderr, want) {
+		t.Errorf("the log lacks %q:\n%s", want, r.stderr)
 	}
 	if got := readFile(t, filepath.Join(dir, "a.yaml")); got != appended {
 		t.Errorf("a.yaml lost the line added meanwhile:\n%s", got)
